@@ -1,0 +1,39 @@
+# surgehub: `make demo` runs the whole pipeline on embedded defaults; `make test` runs the tests.
+# Both create .venv from the committed uv.lock first (installing uv itself when it is missing).
+
+SHELL := /bin/bash
+UV := $(shell scripts/bootstrap-uv.sh)
+VENV := .venv
+PY := $(VENV)/bin/python
+export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
+
+.PHONY: help venv demo test test-unit lint format bench up down clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
+
+$(VENV)/.synced: pyproject.toml uv.lock
+	$(UV) sync --frozen --python 3.11
+	@touch $@
+
+venv: $(VENV)/.synced ## Create or update .venv from uv.lock
+
+demo: venv ## Run the whole pipeline on a fixed timeline and show the results
+	$(PY) -m surgehub.demo
+
+test: venv ## Run the test suite (CI=true makes PostgreSQL, SMTP and browser tests mandatory)
+	$(PY) -m pytest
+
+test-unit: venv ## Only the fast unit tests
+	$(PY) -m pytest tests/unit
+
+lint: venv ## ruff check and format check
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: venv ## Apply ruff's formatting and safe fixes
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean: ## Remove the local data folder (warehouse, Airflow home, mail, logs)
+	rm -rf var

@@ -1,0 +1,1 @@
+"""surgehub: the GM winter surge-hub monitor."""
