@@ -1,0 +1,1 @@
+"""Reading and validating locality returns against the common specification."""

@@ -1,0 +1,1 @@
+"""The warehouse: schema, connections, loading and the queries the board's figures come from."""

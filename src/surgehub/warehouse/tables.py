@@ -1,0 +1,159 @@
+"""Warehouse schema as SQLAlchemy Core tables; Alembic migrations (surgehub/migrations) create it."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(column_0_label)s",
+        "uq": "uq_%(table_name)s_%(column_0_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+# Times are stored as UTC instants (timezone-aware columns).
+UtcDateTime = DateTime(timezone=True)
+
+locality = Table(
+    "locality",
+    metadata,
+    Column("sub_icb_code", String(3), primary_key=True),
+    Column("locality_name", String(200), nullable=False),
+    Column("slug", String(50), nullable=False, unique=True),
+    Column("sort_order", Integer, nullable=False),
+)
+
+hub = Table(
+    "hub",
+    metadata,
+    Column("hub_code", String(20), primary_key=True),
+    Column("sub_icb_code", String(3), ForeignKey("locality.sub_icb_code"), nullable=False),
+    Column("hub_name", String(200), nullable=False),
+    Column("active_from", Date, nullable=False),
+    Column("active_to", Date, nullable=False),
+)
+
+# One row per file received on any channel, whatever its outcome.
+submission = Table(
+    "submission",
+    metadata,
+    Column("submission_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("sub_icb_code", String(3), ForeignKey("locality.sub_icb_code"), nullable=False),
+    Column("channel", String(20), nullable=False),  # folder | api | cli | backfill
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("arrival_seq", BigInteger, nullable=False),  # order of arrival, breaks receipt-time ties
+    Column("sha256", String(64), nullable=False),
+    Column("file_name", String(255)),
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("outcome", String(20), nullable=False),  # accepted | rejected | duplicate
+    Column("quarantined", Boolean, nullable=False, default=False),  # failed R16: file not archived
+    Column("duplicate_of", BigInteger, ForeignKey("submission.submission_id")),
+    Column("spec_version", String(20), nullable=False),
+    Column("data_rows", Integer, nullable=False, default=0),
+    Column("errors", JSON, nullable=False),  # [{"rule","row","column","message"}]; never an R16 value
+    Column("warnings", JSON, nullable=False),
+    Column("archive_path", Text),  # relative to the archive root; null when quarantined
+    Column("processed_at", UtcDateTime, nullable=False),
+    Index("ix_submission_locality_received", "sub_icb_code", "received_at"),
+    Index("ix_submission_sha", "sub_icb_code", "sha256"),
+)
+
+_COUNT_COLUMNS = (
+    "sessions_planned",
+    "sessions_delivered",
+    "appts_offered",
+    "appts_booked",
+    "appts_attended",
+    "appts_dna",
+    "attended_f2f",
+    "attended_remote",
+    "src_practice",
+    "src_nhs111",
+    "src_ed_streaming",
+    "src_other",
+    "onward_ed",
+    "patients_turned_away",
+)
+
+# Every accepted row is a version of its hub-day; all versions are kept, one is current.
+hub_day_version = Table(
+    "hub_day_version",
+    metadata,
+    Column("version_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("submission_id", BigInteger, ForeignKey("submission.submission_id"), nullable=False),
+    Column("activity_date", Date, nullable=False),
+    Column("hub_code", String(20), ForeignKey("hub.hub_code"), nullable=False),
+    Column("sub_icb_code", String(3), ForeignKey("locality.sub_icb_code"), nullable=False),
+    Column("version", Integer, nullable=False),  # 1, 2, ... per hub-day, assigned on receipt
+    Column("is_current", Boolean, nullable=False),
+    Column("received_at", UtcDateTime, nullable=False),
+    Column("arrival_seq", BigInteger, nullable=False),
+    Column("row_number", Integer, nullable=False),  # row in its file (spec §3 numbering)
+    Column("hub_status", String(20), nullable=False),
+    *(Column(name, Integer, nullable=False) for name in _COUNT_COLUMNS),
+    Column("gp_hours", Numeric(7, 2), nullable=False),
+    Column("other_clinician_hours", Numeric(7, 2), nullable=False),
+    Column("comments", Text),
+    Column("signed_off_by", String(100), nullable=False),
+    Column("warnings", JSON, nullable=False),  # the W-rules that fired on this row
+    UniqueConstraint("hub_code", "activity_date", "version", name="uq_hub_day_version_key"),
+    Index("ix_hub_day_version_day", "activity_date", "hub_code", "received_at"),
+)
+
+# RAG per locality-day (scope LOCALITY) and for Greater Manchester (scope GM), as of a time.
+rag_result = Table(
+    "rag_result",
+    metadata,
+    Column("rag_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("activity_date", Date, nullable=False),
+    Column("scope", String(10), nullable=False),  # LOCALITY | GM
+    Column("sub_icb_code", String(3), nullable=False),  # 'GM' for the roll-up
+    Column("as_of", UtcDateTime, nullable=False),
+    Column("status", String(12), nullable=False),
+    Column("level", Integer),
+    Column("points", Integer),
+    Column("escalated", Boolean, nullable=False, default=False),
+    Column("assurance", String(12)),
+    Column("reasons", JSON, nullable=False),
+    Column("figures", JSON, nullable=False),  # sums and ratios behind the status
+    Column("ruleset_version", String(40), nullable=False),
+    Column("computed_at", UtcDateTime, nullable=False),
+    UniqueConstraint("activity_date", "sub_icb_code", "as_of", name="uq_rag_result_key"),
+)
+
+# Every email the system sends, keyed so that a retry or re-run never sends the same message twice.
+email_log = Table(
+    "email_log",
+    metadata,
+    Column("email_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("kind", String(30), nullable=False),  # board | daily | receipt | reminder | chaser | alert
+    Column("period_key", String(100), nullable=False),  # e.g. board:2026-11-26, receipt:<submission_id>
+    Column("recipient", String(320), nullable=False),
+    Column("message_id", String(320), nullable=False, unique=True),
+    Column("subject", Text, nullable=False),
+    Column("status", String(10), nullable=False),  # sent | failed
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("last_error", Text),
+    Column("sent_at", UtcDateTime),
+    Column("created_at", UtcDateTime, nullable=False),
+    UniqueConstraint("kind", "period_key", "recipient", name="uq_email_log_key"),
+)
