@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from sqlalchemy import (
     JSON,
     BigInteger,
@@ -19,6 +22,8 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
+from sqlalchemy.engine import Dialect
+from sqlalchemy.types import TypeDecorator
 
 metadata = MetaData(
     naming_convention={
@@ -30,8 +35,38 @@ metadata = MetaData(
     }
 )
 
-# Times are stored as UTC instants (timezone-aware columns).
-UtcDateTime = DateTime(timezone=True)
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """An aware instant stored as UTC: timestamptz on PostgreSQL, naive-UTC text on SQLite.
+
+    Binding a naive datetime is refused (surgehub only handles aware instants); values read back are
+    always aware UTC, whichever the backend, so comparisons in Python and in SQL agree.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError(f"naive datetime {value!r}: store aware instants only")
+        value = value.astimezone(UTC)
+        # SQLite keeps text; a fixed naive-UTC form keeps text order equal to time order.
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if isinstance(value, str):
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
+
+
+#: Surrogate keys: BIGINT on PostgreSQL, INTEGER on SQLite (where only INTEGER PRIMARY KEY autoincrements).
+Id = BigInteger().with_variant(Integer, "sqlite")
 
 locality = Table(
     "locality",
@@ -56,10 +91,10 @@ hub = Table(
 submission = Table(
     "submission",
     metadata,
-    Column("submission_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("submission_id", Id, primary_key=True, autoincrement=True),
     Column("sub_icb_code", String(3), ForeignKey("locality.sub_icb_code"), nullable=False),
     Column("channel", String(20), nullable=False),  # folder | api | cli | backfill
-    Column("received_at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
     Column("arrival_seq", BigInteger, nullable=False),  # order of arrival, breaks receipt-time ties
     Column("sha256", String(64), nullable=False),
     Column("file_name", String(255)),
@@ -72,9 +107,11 @@ submission = Table(
     Column("errors", JSON, nullable=False),  # [{"rule","row","column","message"}]; never an R16 value
     Column("warnings", JSON, nullable=False),
     Column("archive_path", Text),  # relative to the archive root; null when quarantined
-    Column("processed_at", UtcDateTime, nullable=False),
+    Column("processed_at", UtcDateTime(), nullable=False),
     Index("ix_submission_locality_received", "sub_icb_code", "received_at"),
-    Index("ix_submission_sha", "sub_icb_code", "sha256"),
+    # One receipt of one file: replaying it (backfill) finds it instead of recording it twice.
+    # Its leading columns also serve the duplicate check (same bytes, same locality).
+    UniqueConstraint("sub_icb_code", "sha256", "received_at", name="uq_submission_receipt"),
 )
 
 _COUNT_COLUMNS = (
@@ -98,14 +135,14 @@ _COUNT_COLUMNS = (
 hub_day_version = Table(
     "hub_day_version",
     metadata,
-    Column("version_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("version_id", Id, primary_key=True, autoincrement=True),
     Column("submission_id", BigInteger, ForeignKey("submission.submission_id"), nullable=False),
     Column("activity_date", Date, nullable=False),
     Column("hub_code", String(20), ForeignKey("hub.hub_code"), nullable=False),
     Column("sub_icb_code", String(3), ForeignKey("locality.sub_icb_code"), nullable=False),
     Column("version", Integer, nullable=False),  # 1, 2, ... per hub-day, assigned on receipt
     Column("is_current", Boolean, nullable=False),
-    Column("received_at", UtcDateTime, nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
     Column("arrival_seq", BigInteger, nullable=False),
     Column("row_number", Integer, nullable=False),  # row in its file (spec §3 numbering)
     Column("hub_status", String(20), nullable=False),
@@ -117,17 +154,18 @@ hub_day_version = Table(
     Column("warnings", JSON, nullable=False),  # the W-rules that fired on this row
     UniqueConstraint("hub_code", "activity_date", "version", name="uq_hub_day_version_key"),
     Index("ix_hub_day_version_day", "activity_date", "hub_code", "received_at"),
+    Index("ix_hub_day_version_submission", "submission_id"),
 )
 
 # RAG per locality-day (scope LOCALITY) and for Greater Manchester (scope GM), as of a time.
 rag_result = Table(
     "rag_result",
     metadata,
-    Column("rag_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("rag_id", Id, primary_key=True, autoincrement=True),
     Column("activity_date", Date, nullable=False),
     Column("scope", String(10), nullable=False),  # LOCALITY | GM
     Column("sub_icb_code", String(3), nullable=False),  # 'GM' for the roll-up
-    Column("as_of", UtcDateTime, nullable=False),
+    Column("as_of", UtcDateTime(), nullable=False),
     Column("status", String(12), nullable=False),
     Column("level", Integer),
     Column("points", Integer),
@@ -136,7 +174,7 @@ rag_result = Table(
     Column("reasons", JSON, nullable=False),
     Column("figures", JSON, nullable=False),  # sums and ratios behind the status
     Column("ruleset_version", String(40), nullable=False),
-    Column("computed_at", UtcDateTime, nullable=False),
+    Column("computed_at", UtcDateTime(), nullable=False),
     UniqueConstraint("activity_date", "sub_icb_code", "as_of", name="uq_rag_result_key"),
 )
 
@@ -144,7 +182,7 @@ rag_result = Table(
 email_log = Table(
     "email_log",
     metadata,
-    Column("email_id", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True),
+    Column("email_id", Id, primary_key=True, autoincrement=True),
     Column("kind", String(30), nullable=False),  # board | daily | receipt | reminder | chaser | alert
     Column("period_key", String(100), nullable=False),  # e.g. board:2026-11-26, receipt:<submission_id>
     Column("recipient", String(320), nullable=False),
@@ -153,7 +191,7 @@ email_log = Table(
     Column("status", String(10), nullable=False),  # sent | failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
-    Column("sent_at", UtcDateTime),
-    Column("created_at", UtcDateTime, nullable=False),
+    Column("sent_at", UtcDateTime()),
+    Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("kind", "period_key", "recipient", name="uq_email_log_key"),
 )

@@ -1,0 +1,1 @@
+"""Alembic migrations of the warehouse, packaged so that `surgehub db upgrade` works from any folder."""

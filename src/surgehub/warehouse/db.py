@@ -1,0 +1,218 @@
+"""Warehouse connections: one engine per URL, Alembic upgrades to head, and the reference-data seed.
+
+SQLite (the embedded default) is opened in WAL mode with a busy timeout and foreign keys on, and its
+transactions are begun by us (``BEGIN``, or ``BEGIN IMMEDIATE`` for writers) so that DDL, savepoints
+and rollbacks behave as on PostgreSQL. PostgreSQL goes through psycopg 3 (``postgresql+psycopg://``).
+"""
+
+from __future__ import annotations
+
+import threading
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
+from sqlalchemy.engine import URL
+
+from surgehub import reference
+from surgehub.warehouse import tables
+
+#: Execution option that marks a transaction as a writer (SQLite: BEGIN IMMEDIATE, waits on the lock).
+WRITE = {"surgehub_write": True}
+
+SQLITE_BUSY_TIMEOUT_MS = 30_000
+
+_engines: dict[str, Engine] = {}
+_engines_lock = threading.Lock()
+_ready: set[str] = set()
+
+
+def normalise_url(url: str | URL) -> URL:
+    """The URL with the driver we use: ``postgresql://`` and ``postgres://`` become psycopg 3."""
+    parsed = make_url(url) if isinstance(url, str) else url
+    if parsed.drivername in {"postgresql", "postgres", "postgresql+psycopg2"}:
+        parsed = parsed.set(drivername="postgresql+psycopg")
+    return parsed
+
+
+def _configure_sqlite(engine: Engine) -> None:
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # Hand transaction control to SQLAlchemy (pysqlite's own BEGIN handling skips DDL).
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("pragma journal_mode=wal")
+        cursor.execute(f"pragma busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+        cursor.execute("pragma foreign_keys=on")
+        cursor.execute("pragma synchronous=normal")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(connection: Connection) -> None:
+        # A writer takes the lock up front, so it waits (busy_timeout) instead of failing mid-way.
+        write = connection.get_execution_options().get("surgehub_write", False)
+        connection.exec_driver_sql("begin immediate" if write else "begin")
+
+
+def get_engine(url: str | URL | None = None) -> Engine:
+    """The engine for a warehouse URL (default: settings), created once per URL per process."""
+    if url is None:
+        from surgehub.config import load_settings
+
+        url = load_settings().warehouse_url
+    parsed = normalise_url(url)
+    key = parsed.render_as_string(hide_password=False)
+    with _engines_lock:
+        engine = _engines.get(key)
+        if engine is not None:
+            return engine
+        if parsed.get_backend_name() == "sqlite":
+            database = parsed.database
+            if database and database != ":memory:" and not database.startswith("file:"):
+                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
+            _configure_sqlite(engine)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+        _engines[key] = engine
+        return engine
+
+
+def dispose_engines() -> None:
+    """Close every cached engine (tests, forked workers)."""
+    with _engines_lock:
+        for engine in _engines.values():
+            engine.dispose()
+        _engines.clear()
+        _ready.clear()
+
+
+def writer(engine: Engine) -> Engine:
+    """The same engine whose transactions are writers (SQLite ``BEGIN IMMEDIATE``)."""
+    return engine.execution_options(**WRITE)
+
+
+# -- migrations ----------------------------------------------------------------------------------
+
+
+def alembic_config(url: str | URL | None = None) -> Any:
+    """An Alembic Config for the packaged migrations, usable from any working directory."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", "surgehub:migrations")
+    if url is not None:
+        cfg.set_main_option(
+            "sqlalchemy.url", normalise_url(url).render_as_string(hide_password=False).replace("%", "%%")
+        )
+    return cfg
+
+
+def _as_engine(engine_or_url: Engine | str | URL | None) -> Engine:
+    if isinstance(engine_or_url, Engine):
+        return engine_or_url
+    return get_engine(engine_or_url)
+
+
+def upgrade(engine_or_url: Engine | str | URL | None = None, revision: str = "head") -> Engine:
+    """Run the Alembic migrations up to ``revision`` and refresh the reference data; returns the engine."""
+    from alembic import command
+
+    engine = _as_engine(engine_or_url)
+    cfg = alembic_config()
+    with writer(engine).begin() as connection:
+        cfg.attributes["connection"] = connection
+        command.upgrade(cfg, revision)
+    if revision == "head":
+        refresh_reference(engine)
+    return engine
+
+
+def head_revisions() -> set[str]:
+    from alembic.script import ScriptDirectory
+
+    return set(ScriptDirectory.from_config(alembic_config()).get_heads())
+
+
+def current_revisions(engine: Engine) -> set[str]:
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as connection:
+        return set(MigrationContext.configure(connection).get_current_heads())
+
+
+def migrations_current(engine: Engine) -> bool:
+    """True when the warehouse is at the head revision of the packaged migrations."""
+    return current_revisions(engine) == head_revisions()
+
+
+# -- reference data ------------------------------------------------------------------------------
+
+
+@cache
+def sql_file(name: str) -> str:
+    """The text of ``sql/<area>/<verb>_<object>.sql`` from the project's ``sql/`` folder."""
+    from surgehub.config import PROJECT_ROOT
+
+    return (PROJECT_ROOT / "sql" / name).read_text(encoding="utf-8")
+
+
+def refresh_reference(engine: Engine) -> None:
+    """Upsert the localities and hubs of the reference data (idempotent; changed rows are updated)."""
+    locality_rows = [
+        {"sub_icb_code": loc.sub_icb_code, "locality_name": loc.name, "slug": loc.slug, "sort_order": i}
+        for i, loc in enumerate(reference.localities(), start=1)
+    ]
+    hub_rows = [
+        {
+            "hub_code": h.hub_code,
+            "sub_icb_code": h.sub_icb_code,
+            "hub_name": h.name,
+            "active_from": h.active_from,
+            "active_to": h.active_to,
+        }
+        for h in reference.hubs()
+    ]
+    with writer(engine).begin() as connection:
+        # Slugs are unique: clear any that moved to another code before the upsert sets them.
+        current = connection.execute(select(tables.locality.c.sub_icb_code, tables.locality.c.slug))
+        existing = {code: slug for code, slug in current}
+        wanted = {r["sub_icb_code"]: r["slug"] for r in locality_rows}
+        for code, slug in existing.items():
+            if code in wanted and wanted[code] != slug:
+                connection.execute(
+                    tables.locality.update()
+                    .where(tables.locality.c.sub_icb_code == code)
+                    .values(slug=f"~{code}")
+                )
+        connection.execute(text(sql_file("reference/upsert_locality.sql")), locality_rows)
+        connection.execute(
+            text(sql_file("reference/upsert_hub.sql")).bindparams(
+                *(_date_param(name) for name in ("active_from", "active_to"))
+            ),
+            hub_rows,
+        )
+    _ready.add(_engine_key(engine))
+
+
+def _date_param(name: str) -> Any:
+    from sqlalchemy import Date, bindparam
+
+    return bindparam(name, type_=Date())
+
+
+def _engine_key(engine: Engine) -> str:
+    return engine.url.render_as_string(hide_password=False)
+
+
+def ensure_warehouse(engine: Engine) -> Engine:
+    """Make the warehouse usable: migrate to head when behind, and seed the reference data once."""
+    key = _engine_key(engine)
+    if key in _ready:
+        return engine
+    if not migrations_current(engine):
+        upgrade(engine)
+    else:
+        refresh_reference(engine)
+    return engine
