@@ -1,0 +1,71 @@
+"""
+### surgehub_ingest — take each locality return the moment it lands
+
+**Purpose.** Each file that appears in a locality's landing folder (`landing/<sub_icb_code>/`) is an
+asset event from the landing-zone watcher (`plugins/landing_trigger.py`). This DAG validates every
+file against the common specification (Great Expectations plus the spec's own rules), loads accepted
+returns into the warehouse as new hub-day versions in one transaction each, archives every file,
+moves it to `processed/` or `rejected/`, and emails the locality its receipt: accepted, or every
+error with its rule, row, column and fix. One run may carry several files; each is handled on its
+own, so one bad file never holds up the others. Updates the `surgehub_hub_days` asset, which
+triggers `surgehub_rag`.
+
+A manual run with `{"files": [{"path", "locality", "received_at"}]}` as conf ingests those files;
+with no conf it takes every ready file in the landing zone.
+
+**Owner.** GM primary care data team (`gm-primary-care-data`).
+
+**When it fails.** Tasks retry with backoff, then the operations list gets an email. A failed
+`ingest_returns` leaves nothing half-loaded (one transaction per return) and files stay in landing:
+fix the cause (warehouse reachable? `surgehub health`) and clear the task. A failed `send_receipts`
+means the SMTP relay refused: receipts already logged as sent are not sent again on retry.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, Asset, AssetWatcher, task
+from landing_trigger import LandingZoneTrigger
+
+from surgehub.orchestration.dag_support import (
+    HUB_DAYS,
+    LANDING_NAME,
+    LANDING_URI,
+    Tag,
+    default_args,
+    landing_dir,
+)
+
+landing = Asset(
+    name=LANDING_NAME,
+    uri=LANDING_URI,
+    watchers=[AssetWatcher(name="surgehub_landing_watcher", trigger=LandingZoneTrigger(landing_dir()))],
+)
+
+with DAG(
+    dag_id="surgehub_ingest",
+    schedule=[landing],
+    catchup=False,
+    max_active_runs=4,
+    default_args=default_args(),
+    tags=[Tag.INTAKE, Tag.WAREHOUSE, Tag.EMAIL],
+    doc_md=__doc__,
+):
+
+    @task(outlets=[HUB_DAYS], pool="surgehub_warehouse")
+    def ingest_returns(**context):
+        from airflow.sdk import Metadata
+
+        from surgehub.orchestration import tasks
+
+        result = tasks.ingest_files(tasks.files_from_context(context))
+        yield Metadata(HUB_DAYS, extra={"days": result["days"]})
+        return result
+
+    @task
+    def send_receipts(result: dict) -> int:
+        from surgehub.orchestration import tasks
+
+        ids = [s["submission_id"] for s in result["submissions"] if s["submission_id"] is not None]
+        return tasks.send_receipts(ids)
+
+    send_receipts(ingest_returns())

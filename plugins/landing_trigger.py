@@ -1,0 +1,95 @@
+"""Event trigger for the landing zone: each completely written return file becomes one asset event.
+
+Runs in the Airflow triggerer (plugins/ is on its path) behind an ``AssetWatcher`` on the
+``surgehub_landing`` asset. It polls the locality folders, waits until a file's size and mtime have
+held still across one poll (so a file still being written is never read half-way), and emits an event
+whose payload carries the file, its locality (from the folder, never from the file) and the time the
+system first saw it (the receipt time, spec §4).
+
+What it has already announced is kept in the asset's state store, not in memory, so a triggerer
+restart never replays old files; entries for files that have left the landing folder are dropped.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+from airflow.triggers.base import BaseEventTrigger, TriggerEvent
+
+
+class LandingZoneTrigger(BaseEventTrigger):
+    def __init__(self, landing_dir: str, poll_interval: float = 2.0) -> None:
+        super().__init__()
+        self.landing_dir = landing_dir
+        self.poll_interval = poll_interval
+
+    def serialize(self) -> tuple[str, dict[str, Any]]:
+        return (
+            "landing_trigger.LandingZoneTrigger",
+            {"landing_dir": self.landing_dir, "poll_interval": self.poll_interval},
+        )
+
+    async def _seen(self, key: str) -> bool:
+        store = getattr(self, "asset_state_store", None)
+        if store is None:
+            return key in self._memory
+        return await store.aget(key) is not None
+
+    async def _remember(self, key: str, value: str) -> None:
+        store = getattr(self, "asset_state_store", None)
+        if store is None:
+            self._memory.add(key)
+        else:
+            await store.aset(key, value)
+
+    async def _forget(self, key: str) -> None:
+        store = getattr(self, "asset_state_store", None)
+        if store is None:
+            self._memory.discard(key)
+        else:
+            await store.adelete(key)
+
+    async def run(self) -> AsyncIterator[TriggerEvent]:
+        # Imported here so the DAG processor never loads more than this module's own imports.
+        from surgehub import clock
+        from surgehub.landing import scan
+
+        self._memory: set[str] = set()
+        previous: dict[str, tuple[int, int]] = {}
+        first_seen_at: dict[str, str] = {}  # path -> when this poll loop first saw it
+        announced: dict[str, str] = {}  # state key -> file path, for clean-up
+        landing = Path(self.landing_dir)
+        while True:
+            current = {str(f.path): f for f in scan(landing)}
+            for path, landed in current.items():
+                first_seen_at.setdefault(path, clock.now().isoformat())
+                key = "seen:" + hashlib.sha256(landed.key.encode()).hexdigest()[:32]
+                if previous.get(path) != (landed.size, landed.mtime_ns):
+                    continue  # new or still changing: look again next poll
+                if key in announced or await self._seen(key):
+                    announced[key] = path
+                    continue
+                first_seen = first_seen_at[path]
+                await self._remember(key, first_seen)
+                announced[key] = path
+                yield TriggerEvent(
+                    {
+                        "path": path,
+                        "locality": landed.locality,
+                        "size": landed.size,
+                        "first_seen": first_seen,
+                    }
+                )
+            for key, path in list(announced.items()):
+                if path not in current:
+                    await self._forget(key)
+                    del announced[key]
+            for path in list(first_seen_at):
+                if path not in current:
+                    del first_seen_at[path]
+            previous = {path: (f.size, f.mtime_ns) for path, f in current.items()}
+            await asyncio.sleep(self.poll_interval)

@@ -1,0 +1,233 @@
+"""`make demo`: the whole pipeline, end to end, on embedded defaults and a fixed timeline.
+
+Writes sample returns for the ten localities into the landing zone wave by wave, as they would
+arrive, and runs the real Airflow DAGs over them (``dag.test()``): ingest (Great Expectations
+validation, SQLite warehouse, receipts), RAG, and the Thursday board digest, delivered through a real
+SMTP server on loopback that keeps every message as an ``.eml`` file. Ends with the RAG table.
+
+The timeline (Europe/London) — the week of Monday 23 November 2026:
+  Mon 23 09:10  weekend returns (Fri 20, Sat 21, Sun 22) from every locality
+  Tue 24 09:20  Monday's returns; Wigan sends nothing
+  Wed 25 09:05  Tuesday's returns; Oldham's is rejected (R09, R13), Wigan again sends nothing
+  Wed 25 10:40  Oldham's corrected return (on time)
+  Wed 25 12:10  Trafford's return, after the 11:00 deadline (late)
+  Thu 26 07:30  board digest
+
+Running it again changes nothing in the warehouse: the same files are recognised as duplicates and
+the digest is not sent twice (the email log holds it). Oldham's rejected file is validated again, as
+the specification requires for a rejected file sent again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import random
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from pathlib import Path
+
+from surgehub import clock, sample
+from surgehub.config import PROJECT_ROOT, load_settings
+
+SEED = 20261124
+DIGEST_AT = datetime(2026, 11, 26, 7, 30, tzinfo=clock.LONDON)
+REPORT_DAY = date(2026, 11, 24)
+
+# Tuesday 24 November: how each locality's hubs look (drives a spread of RAG outcomes).
+TUESDAY_PROFILES = {
+    "00T": sample.GREEN,
+    "00V": sample.AMBER,
+    "01D": sample.RED,
+    "14L": sample.GREEN,
+    "00Y": sample.GREEN,
+    "01G": sample.CLOSED_UNPLANNED,
+    "01W": sample.GREEN,
+    "01Y": sample.AMBER,
+    "02A": sample.GREEN,
+}
+
+
+@dataclass
+class Wave:
+    at: datetime
+    label: str
+    files: dict[str, bytes] = field(default_factory=dict)  # "<code>/<name>" -> bytes
+
+
+def timeline() -> list[Wave]:
+    """The demo's returns, deterministic from SEED."""
+    rng = random.Random(SEED)
+    codes = [code for code in TUESDAY_PROFILES] + ["02H"]
+    weekend = [date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)]
+    monday = [date(2026, 11, 23)]
+    tuesday = [REPORT_DAY]
+
+    w1 = Wave(datetime(2026, 11, 23, 9, 10, tzinfo=clock.LONDON), "weekend returns (Fri–Sun)")
+    for code in codes:
+        w1.files[f"{code}/{code}_2026-11-20_to_22.csv"] = sample.to_csv(
+            sample.locality_rows(code, weekend, rng)
+        )
+    w2 = Wave(datetime(2026, 11, 24, 9, 20, tzinfo=clock.LONDON), "Monday's returns (Wigan sends none)")
+    for code in codes:
+        if code != "02H":
+            w2.files[f"{code}/{code}_2026-11-23.csv"] = sample.to_csv(sample.locality_rows(code, monday, rng))
+    w3 = Wave(datetime(2026, 11, 25, 9, 5, tzinfo=clock.LONDON), "Tuesday's returns (Oldham's is wrong)")
+    late = Wave(datetime(2026, 11, 25, 12, 10, tzinfo=clock.LONDON), "Trafford's return, after 11:00")
+    fixed = Wave(datetime(2026, 11, 25, 10, 40, tzinfo=clock.LONDON), "Oldham's corrected return")
+    for code, profile in TUESDAY_PROFILES.items():
+        rows = sample.locality_rows(code, tuesday, rng, profile)
+        name = f"{code}/{code}_2026-11-24.csv"
+        if code == "02A":
+            late.files[name] = sample.to_csv(rows)
+        elif code == "00Y":
+            broken = [dict(r) for r in rows]
+            booked = (
+                int(broken[0]["appts_offered"]) + 12
+            )  # booked more than offered: R09, and sources ≠ booked: R13
+            broken[0]["appts_booked"] = str(booked)
+            w3.files[f"{code}/{code}_2026-11-24_v1.csv"] = sample.to_csv(broken)
+            fixed.files[f"{code}/{code}_2026-11-24_v2.csv"] = sample.to_csv(rows)
+        else:
+            w3.files[name] = sample.to_csv(rows)
+    return [w1, w2, w3, fixed, late]
+
+
+def _say(message: str) -> None:
+    print(message, flush=True)
+
+
+def run(home: Path, quiet: bool = False) -> dict[str, object]:
+    """Run the demo under ``home`` and return where its outputs are (used by the integration test)."""
+    started = time.monotonic()
+    say = (lambda _m: None) if quiet else _say
+    os.environ["SURGEHUB_HOME"] = str(home)
+    os.environ.pop("SURGEHUB_WAREHOUSE_URL", None)
+    os.environ[clock.CLOCK_ENV] = timeline()[0].at.isoformat()
+    home.mkdir(parents=True, exist_ok=True)
+    settings = load_settings()
+
+    from surgehub.landing import ensure_landing
+    from surgehub.mail.server import LoopbackSmtpServer
+    from surgehub.orchestration.airflow_env import airflow_environment, apply_environment
+
+    server = LoopbackSmtpServer(settings.outbox_dir).start()
+    try:
+        apply_environment(
+            airflow_environment(
+                settings, smtp_connection_json=server.connection_json(_sender_address(settings))
+            )
+        )
+        sys.path.insert(0, os.environ["AIRFLOW__CORE__PLUGINS_FOLDER"])
+        say(f"surgehub demo — data folder {home}")
+        say("· preparing Airflow (SQLite metadata) and the warehouse (Alembic migrations)")
+        _quiet_logging()
+        from surgehub.orchestration.local_runs import dag_bag, prepare_airflow, run_dag
+        from surgehub.warehouse.db import get_engine, upgrade
+
+        prepare_airflow()
+        upgrade(settings.warehouse_url)
+        ensure_landing(settings.landing_dir)
+        bag = dag_bag()
+
+        for wave in timeline():
+            os.environ[clock.CLOCK_ENV] = wave.at.isoformat()
+            files = []
+            for relative, content in wave.files.items():
+                target = settings.landing_dir / relative
+                tmp = target.with_suffix(".part")
+                tmp.write_bytes(content)
+                tmp.rename(target)  # write then rename: the watcher never sees half a file
+                files.append(
+                    {
+                        "path": str(target),
+                        "locality": relative.split("/")[0],
+                        "received_at": wave.at.isoformat(),
+                    }
+                )
+            say(f"· {wave.at:%a %d %b %H:%M}  {wave.label}: {len(files)} file(s) → surgehub_ingest")
+            run_dag(bag, "surgehub_ingest", run_conf={"files": files})
+
+        os.environ[clock.CLOCK_ENV] = DIGEST_AT.isoformat()
+        days = [(REPORT_DAY - timedelta(days=n)).isoformat() for n in range(4, -1, -1)]
+        say(f"· {DIGEST_AT:%a %d %b %H:%M}  surgehub_rag for {days[0]} … {days[-1]}")
+        run_dag(bag, "surgehub_rag", run_conf={"days": days})
+        say(f"· {DIGEST_AT:%a %d %b %H:%M}  surgehub_board_digest")
+        run_dag(bag, "surgehub_board_digest", logical_date=DIGEST_AT)
+
+        engine = get_engine(settings.warehouse_url)
+        from surgehub.rag import compute_rag
+
+        day_rag = compute_rag(engine, REPORT_DAY, clock.now(), settings)
+        eml_files = sorted(settings.outbox_dir.glob("*.eml"))
+        board = [p for p in eml_files if "-board-" in p.name]
+        if not quiet:
+            _print_rag_table(day_rag, DIGEST_AT)
+            say("")
+            say(f"Warehouse:      {settings.warehouse_url}")
+            say(f"Board digest:   {board[-1] if board else '(not sent)'}")
+            say(f"All mail:       {settings.outbox_dir}  ({len(eml_files)} message(s): receipts and digest)")
+            say(f"Airflow logs:   {Path(os.environ['AIRFLOW__LOGGING__BASE_LOG_FOLDER'])}")
+            say(f"Landing zone:   {settings.landing_dir}  (processed/ and rejected/ per locality)")
+            say(f"Archive:        {settings.archive_dir}")
+            say(f"Done in {time.monotonic() - started:.0f} s.")
+        return {
+            "warehouse_url": settings.warehouse_url,
+            "outbox": settings.outbox_dir,
+            "board_eml": board,
+            "rag": day_rag.to_json_dict(),
+        }
+    finally:
+        server.stop()
+
+
+def _sender_address(settings) -> str:  # type: ignore[no-untyped-def]
+    from email.utils import parseaddr
+
+    return parseaddr(settings.email["from"])[1]
+
+
+def _quiet_logging() -> None:
+    import logging
+
+    for name in ("great_expectations", "mail.log", "alembic", "airflow", "sqlalchemy"):
+        logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _print_rag_table(day_rag, as_of: datetime) -> None:  # type: ignore[no-untyped-def]
+    from surgehub import reference
+
+    data = day_rag.to_json_dict()
+    names = {loc.sub_icb_code: loc.name for loc in reference.localities()}
+    print()
+    print(f"RAG for activity date {data['date']}, as of {as_of:%a %d %b %Y %H:%M} Europe/London")
+    header = f"{'code':<5} {'locality':<32} {'status':<10} {'lvl':>3} {'pts':>3} {'assurance':<10} {'esc':<3}  reasons"
+    print(header)
+    print("-" * len(header))
+    for row in data["localities"]:
+        level = "" if row["level"] is None else str(row["level"])
+        points = "" if row["points"] is None else str(row["points"])
+        print(
+            f"{row['sub_icb_code']:<5} {names.get(row['sub_icb_code'], ''):<32} {row['status']:<10} "
+            f"{level:>3} {points:>3} {row['assurance'] or '':<10} {'yes' if row['escalated'] else '':<3}  "
+            f"{'; '.join(row['reasons'])}"
+        )
+    counts = ", ".join(f"{k} {v}" for k, v in data["gm"].items() if isinstance(v, int))
+    print(f"Greater Manchester: {counts}")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m surgehub.demo", description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--home", type=Path, default=Path(os.environ.get("SURGEHUB_DEMO_HOME", PROJECT_ROOT / "var" / "demo"))
+    )
+    parser.add_argument("--quiet", action="store_true")
+    args = parser.parse_args(argv)
+    run(args.home.resolve(), quiet=args.quiet)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

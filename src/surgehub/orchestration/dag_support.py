@@ -1,0 +1,90 @@
+"""What every surgehub DAG shares: assets, default_args, tags and the failure alert. Light to import.
+
+DAG files import this at parse time, so it must not import pandas, Great Expectations, SQLAlchemy
+engines or anything that touches the network or the database.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from airflow.sdk import Asset
+
+from surgehub.config import load_settings
+
+OWNER = "gm-primary-care-data"
+
+#: The warehouse's hub-day versions changed (new accepted rows). extra: {"days": [...], "submissions": [...]}
+HUB_DAYS = Asset(name="surgehub_hub_days", uri="surgehub://warehouse/hub_day_version")
+#: RAG results recomputed. extra: {"days": [...], "as_of": ...}
+RAG_RESULTS = Asset(name="surgehub_rag_results", uri="surgehub://warehouse/rag_result")
+#: The landing zone (files arriving from localities); its watcher lives in the ingest DAG file.
+LANDING_NAME = "surgehub_landing"
+LANDING_URI = "surgehub://landing"
+
+
+class Tag(StrEnum):
+    INTAKE = "intake"
+    WAREHOUSE = "warehouse"
+    RAG = "rag"
+    EMAIL = "email"
+    BOARD = "board"
+    OPERATIONS = "operations"
+
+
+def default_args() -> dict[str, Any]:
+    """Owner, retries with exponential backoff, and an email to the operations list on failure."""
+    return {
+        "owner": OWNER,
+        "retries": 3,
+        "retry_delay": timedelta(seconds=20),
+        "retry_exponential_backoff": 2.0,
+        "max_retry_delay": timedelta(minutes=10),
+        "on_failure_callback": failure_alert(),
+    }
+
+
+def failure_alert() -> Any:
+    """An SmtpNotifier that tells the operations list a task failed for good (after its retries)."""
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    settings = load_settings()
+    recipients = list(settings.email.get("operations") or []) or ["root@localhost"]
+    return SmtpNotifier(
+        to=recipients,
+        from_email=settings.email.get("from"),
+        smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"),
+        subject="[surgehub] task failed: {{ ti.dag_id }}.{{ ti.task_id }}",
+        html_content=(
+            "<p>Task <b>{{ ti.task_id }}</b> of DAG <b>{{ ti.dag_id }}</b> failed after its retries "
+            "(run {{ run_id }}). See the DAG's documentation for what to do, and the task log.</p>"
+        ),
+    )
+
+
+def landing_dir() -> str:
+    return str(load_settings().landing_dir)
+
+
+_DAYS = {"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"}
+
+
+def _cron_at(hhmm: str, days: str) -> str:
+    hour, minute = (int(part) for part in str(hhmm).split(":"))
+    return f"{minute} {hour} * * {days}"
+
+
+def close_cron() -> str:
+    """Each working-day close (Mon–Fri; bank holidays are skipped inside the task)."""
+    return _cron_at(load_settings().raw["timeliness"]["close"], "MON-FRI")
+
+
+def board_digest_cron() -> str:
+    schedule = load_settings().schedule
+    days = [str(d).upper()[:3] for d in schedule["board_digest_days"]]
+    unknown = set(days) - _DAYS
+    if unknown:
+        raise ValueError(f"schedule.board_digest_days has unknown day(s): {sorted(unknown)}")
+    return _cron_at(schedule["board_digest_time"], ",".join(days))

@@ -1,0 +1,183 @@
+"""The bodies of the DAGs' tasks: plain functions over plain values, importing heavy modules lazily.
+
+Each DAG task is a two-line call into here, so everything below can be tested without a scheduler.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+from surgehub import clock
+from surgehub.config import Settings, load_settings
+
+log = logging.getLogger(__name__)
+
+
+# -- ingest ------------------------------------------------------------------------------------
+
+
+def files_from_context(context: Any) -> list[dict[str, Any]]:
+    """The files a run should ingest: from the landing watcher's events, else ``conf["files"]``.
+
+    A run with neither (a manual trigger) takes every ready file in the landing zone, received now.
+    Each item is ``{"path", "locality", "received_at"}``.
+    """
+    files: list[dict[str, Any]] = []
+    events = context.get("triggering_asset_events") or {}
+    for _asset, asset_events in dict(events).items():
+        for event in asset_events:
+            payload = (event.extra or {}).get("payload") or {}
+            if "path" in payload:
+                files.append(
+                    {
+                        "path": payload["path"],
+                        "locality": payload["locality"],
+                        "received_at": payload.get("first_seen") or clock.now().isoformat(),
+                    }
+                )
+    dag_run = context.get("dag_run")
+    conf = (getattr(dag_run, "conf", None) or {}) if dag_run is not None else {}
+    files.extend(conf.get("files") or [])
+    if not files and not events:
+        from surgehub.landing import scan
+
+        received = clock.now().isoformat()
+        files = [
+            {"path": str(f.path), "locality": f.locality, "received_at": received}
+            for f in scan(load_settings().landing_dir)
+        ]
+    return files
+
+
+def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) -> dict[str, Any]:
+    """Ingest each file on its own, move it to processed/ or rejected/, and say what changed."""
+    from surgehub.ingest import IncomingReturn, ingest_returns
+    from surgehub.landing import move_done
+
+    settings = settings or load_settings()
+    items = []
+    for f in files:
+        path = Path(f["path"])
+        if not path.exists():
+            log.warning("%s is no longer in the landing zone (already handled?): skipped", path)
+            continue
+        items.append(
+            IncomingReturn(
+                path=path,
+                locality=str(f["locality"]).upper(),
+                channel=str(f.get("channel", "folder")),
+                received_at=clock.parse_instant(str(f["received_at"])),
+                file_name=path.name,
+            )
+        )
+    outcomes = ingest_returns(items, settings=settings)
+    results: list[dict[str, Any]] = []
+    days: set[str] = set()
+    for item, outcome in zip(items, outcomes, strict=True):
+        accepted = outcome.status == "accepted"
+        moved = (
+            move_done(item.path, accepted) if item.path.parent.parent == settings.landing_dir else item.path
+        )
+        frame = outcome.validation.frame
+        if accepted and not outcome.duplicate and frame is not None:
+            days.update(str(d) for d in frame["activity_date"].unique())
+        results.append(
+            {
+                "submission_id": outcome.submission_id,
+                "locality": outcome.locality,
+                "status": outcome.status,
+                "duplicate": outcome.duplicate,
+                "errors": len(outcome.validation.errors),
+                "warnings": len(outcome.validation.warnings),
+                "file": item.path.name,
+                "moved_to": str(moved),
+            }
+        )
+        log.info(
+            "%s from %s: %s%s, %d error(s), %d warning(s)",
+            item.path.name,
+            outcome.locality,
+            outcome.status,
+            " (duplicate)" if outcome.duplicate else "",
+            len(outcome.validation.errors),
+            len(outcome.validation.warnings),
+        )
+    return {"submissions": results, "days": sorted(days)}
+
+
+def send_receipts(submission_ids: list[int], settings: Settings | None = None) -> int:
+    """Email each submission's receipt to its locality's contacts, once."""
+    from surgehub.mail.receipts import receipt_mails
+    from surgehub.mail.send import send_all
+    from surgehub.warehouse.db import get_engine
+
+    settings = settings or load_settings()
+    engine = get_engine(settings.warehouse_url)
+    mails = receipt_mails(engine, submission_ids, settings)
+    send_all(engine, mails, smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"))
+    return len(mails)
+
+
+# -- RAG ---------------------------------------------------------------------------------------
+
+
+def days_to_recompute(context: Any, as_of: datetime, settings: Settings) -> list[date]:
+    """Days named by the triggering events or conf; otherwise the revision window up to yesterday."""
+    days: set[date] = set()
+    for _asset, asset_events in dict(context.get("triggering_asset_events") or {}).items():
+        for event in asset_events:
+            days.update(date.fromisoformat(d) for d in (event.extra or {}).get("days", []))
+    dag_run = context.get("dag_run")
+    conf = (getattr(dag_run, "conf", None) or {}) if dag_run is not None else {}
+    days.update(date.fromisoformat(d) for d in conf.get("days") or [])
+    if not days:
+        today = clock.london_day(as_of)
+        days = {today - timedelta(days=n) for n in range(1, settings.revision_window_days + 2)}
+    return sorted(d for d in days if settings.season_start <= d <= settings.season_end)
+
+
+def recompute_rag(days: list[date], as_of: datetime, settings: Settings | None = None) -> list[str]:
+    """Compute and store RAG for each day as of ``as_of``; the day after a day also moves (escalation)."""
+    from surgehub.rag import compute_rag, store_rag
+    from surgehub.warehouse.db import get_engine
+
+    settings = settings or load_settings()
+    engine = get_engine(settings.warehouse_url)
+    affected = sorted(set(days) | {d + timedelta(days=1) for d in days if d < clock.london_day(as_of)})
+    for day in affected:
+        store_rag(engine, compute_rag(engine, day, as_of, settings))
+    return [d.isoformat() for d in affected]
+
+
+# -- digests -----------------------------------------------------------------------------------
+
+
+def send_digest(kind: str, as_of: datetime, settings: Settings | None = None) -> dict[str, Any]:
+    """Build the board or daily digest as of a time and send it to its list, once per recipient."""
+    from surgehub.digest.build import build_digest, digest_mails
+    from surgehub.mail.send import send_all
+    from surgehub.warehouse.db import get_engine
+
+    settings = settings or load_settings()
+    engine = get_engine(settings.warehouse_url)
+    digest = build_digest(engine, kind, as_of, settings)
+    mails = digest_mails(digest, settings)
+    deliveries = send_all(engine, mails, smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"))
+    return {
+        "period": digest.period_key,
+        "sent": sum(d.result == "sent" for d in deliveries),
+        "already_sent": sum(d.result == "already_sent" for d in deliveries),
+    }
+
+
+def run_time(context: Any) -> datetime:
+    """The instant a scheduled run stands for (its slot), else the injected clock's now."""
+    dag_run = context.get("dag_run")
+    for attribute in ("logical_date", "run_after"):
+        value = getattr(dag_run, attribute, None) if dag_run is not None else None
+        if value is not None:
+            return value.astimezone(UTC)
+    return clock.now()
