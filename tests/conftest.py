@@ -11,6 +11,21 @@ from pathlib import Path
 import pytest
 
 from surgehub.clock import LONDON
+from surgehub.config import PROJECT_ROOT
+
+# Airflow reads its configuration when first imported: point it at a throwaway home for the whole
+# session before any test imports it (SQLite metadata, this repo's dags/ and plugins/).
+_AIRFLOW_HOME = Path(os.environ.get("SURGEHUB_TEST_AIRFLOW_HOME", "/tmp")) / f"surgehub-test-airflow-{os.getpid()}"
+os.environ.update(
+    {
+        "AIRFLOW_HOME": str(_AIRFLOW_HOME),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{_AIRFLOW_HOME / 'airflow.db'}",
+        "AIRFLOW__LOGGING__BASE_LOG_FOLDER": str(_AIRFLOW_HOME / "logs"),
+    }
+)
 
 #: The fixed "now" of the test timeline: inside the configured season, never today's date.
 TIMELINE_NOW = datetime(2026, 11, 25, 9, 0, tzinfo=LONDON)

@@ -1,0 +1,94 @@
+"""DAG conventions as tests: they import cleanly, are the DAGs we expect, and follow the house rules."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from surgehub.config import PROJECT_ROOT
+from surgehub.orchestration.dag_support import OWNER, Tag
+
+DAGS = PROJECT_ROOT / "dags"
+
+EXPECTED = {
+    "surgehub_ingest": {"ingest_returns", "send_receipts"},
+    "surgehub_rag": {"compute_rag"},
+    "surgehub_board_digest": {"send_board_digest"},
+}
+
+HEAVY = ("pandas", "great_expectations", "matplotlib", "openpyxl", "psycopg", "pyarrow")
+
+
+@pytest.fixture(scope="module")
+def dag_bag():
+    from airflow.dag_processing.dagbag import DagBag
+
+    return DagBag(dag_folder=str(DAGS))
+
+
+def test_every_dag_file_imports_without_errors(dag_bag) -> None:
+    assert dag_bag.import_errors == {}
+
+
+def test_the_expected_dags_and_tasks_exist(dag_bag) -> None:
+    found = {dag_id: {t.task_id for t in dag.tasks} for dag_id, dag in dag_bag.dags.items()}
+    for dag_id, tasks in EXPECTED.items():
+        assert dag_id in found, f"{dag_id} missing"
+        assert tasks <= found[dag_id], f"{dag_id} lacks {tasks - found[dag_id]}"
+
+
+def test_dag_id_is_the_file_name(dag_bag) -> None:
+    for dag_id, dag in dag_bag.dags.items():
+        assert Path(dag.fileloc).stem == dag_id
+
+
+@pytest.mark.parametrize("dag_id", sorted(EXPECTED))
+def test_dag_follows_house_rules(dag_bag, dag_id: str) -> None:
+    dag = dag_bag.dags[dag_id]
+    assert dag.doc_md and "**Owner.**" in dag.doc_md and "**When it fails.**" in dag.doc_md
+    assert dag.tags and set(dag.tags) <= {t.value for t in Tag}
+    assert dag.catchup is False
+    for task in dag.tasks:
+        assert task.owner == OWNER
+        assert task.retries >= 2
+        assert task.retry_exponential_backoff
+        assert task.on_failure_callback, f"{dag_id}.{task.task_id} has no failure alert"
+
+
+def test_ingest_dag_is_triggered_by_the_landing_watcher(dag_bag) -> None:
+    dag = dag_bag.dags["surgehub_ingest"]
+    (landing,) = dag.timetable.asset_condition.objects
+    assert landing.name == "surgehub_landing"
+    assert [w.trigger.__class__.__name__ for w in landing.watchers] == ["LandingZoneTrigger"]
+
+
+_PROBE = """
+import json, sys, time, importlib.util
+import airflow.sdk  # the DAG processor has Airflow loaded already
+sys.path.insert(0, {plugins!r})
+before = set(sys.modules)
+timings = {{}}
+for path in {files!r}:
+    spec = importlib.util.spec_from_file_location("dagfile_" + str(len(timings)), path)
+    module = importlib.util.module_from_spec(spec)
+    start = time.perf_counter()
+    spec.loader.exec_module(module)
+    timings[path] = time.perf_counter() - start
+heavy = sorted({{m.split('.')[0] for m in set(sys.modules) - before}} & set({heavy!r}))
+print(json.dumps({{"timings": timings, "heavy": heavy}}))
+"""
+
+
+def test_dag_files_import_nothing_heavy_at_parse_time() -> None:
+    files = [str(p) for p in sorted(DAGS.glob("*.py"))]
+    code = _PROBE.format(plugins=str(PROJECT_ROOT / "plugins"), files=files, heavy=list(HEAVY))
+    result = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=os.environ.copy(), check=True
+    )
+    report = json.loads(result.stdout.strip().splitlines()[-1])
+    assert report["heavy"] == [], f"heavy modules imported while parsing DAGs: {report['heavy']}"
