@@ -1,0 +1,88 @@
+"""Running the committed GX suite on a typed frame: one ephemeral context per process, GX imported lazily.
+
+Speed: the whole suite is first run with BOOLEAN_ONLY results; only the expectations that failed
+are run again with COMPLETE results and ``unexpected_index_column_names=["row_number"]``, so the
+costly per-row bookkeeping is paid only where a rule actually failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from dataclasses import dataclass
+from functools import cache
+from typing import TYPE_CHECKING, Any
+
+from surgehub.returns.suite import SUITE_PATH, load_suite_dict
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+_LOCK = threading.Lock()
+
+
+@dataclass(frozen=True)
+class Failure:
+    """One failed expectation: its meta (rule_id, column, fix, key) and the row numbers that failed it."""
+
+    meta: dict[str, Any]
+    row_numbers: list[int]
+
+
+def _quiet() -> None:
+    logging.getLogger("great_expectations").setLevel(logging.WARNING)
+    logging.getLogger("great_expectations.data_context.types.base").setLevel(logging.WARNING)
+
+
+@cache
+def _runtime() -> tuple[Any, list[Any], Any]:
+    """(batch definition, expectations, suite) on an ephemeral context built once per process."""
+    _quiet()
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    _quiet()
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    batch_definition = (
+        context.data_sources.add_pandas("surgehub_returns")
+        .add_dataframe_asset("return")
+        .add_batch_definition_whole_dataframe("whole_return")
+    )
+    suite = gx.ExpectationSuite(**load_suite_dict(SUITE_PATH))
+    return batch_definition, list(suite.expectations), suite
+
+
+def run_suite(frame: pd.DataFrame) -> list[Failure]:
+    """Validate ``frame`` (which has a ``row_number`` column) and return each failed expectation's rows."""
+    batch_definition, expectations, suite = _runtime()
+    by_key = {e.meta["key"]: e for e in expectations}
+    failures: list[Failure] = []
+    with _LOCK:
+        batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
+        first = batch.validate(suite, result_format="BOOLEAN_ONLY")
+        for result in first.results:
+            if result.success:
+                continue
+            _raise_if_broken(result)
+            expectation = by_key[result.expectation_config.meta["key"]]
+            detail = batch.validate(
+                expectation,
+                result_format={
+                    "result_format": "COMPLETE",
+                    "unexpected_index_column_names": ["row_number"],
+                    "return_unexpected_index_query": False,
+                },
+            )
+            _raise_if_broken(detail)
+            rows = sorted(
+                {int(item["row_number"]) for item in detail.result.get("unexpected_index_list", [])}
+            )
+            failures.append(Failure(dict(expectation.meta), rows))
+    return failures
+
+
+def _raise_if_broken(result: Any) -> None:
+    info = getattr(result, "exception_info", None) or {}
+    if info.get("raised_exception"):
+        raise RuntimeError(f"the validation suite could not run: {info.get('exception_message')}")

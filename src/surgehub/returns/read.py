@@ -1,0 +1,310 @@
+"""Reading a return's bytes into a table of trimmed strings, enforcing file rules F01–F06 (spec §1, §3).
+
+The format is told from the content, never from the file name: a ZIP holding ``xl/workbook.xml`` is
+an XLSX workbook, anything else must be comma-separated text in UTF-8 (with or without a BOM) or,
+failing that, Windows-1252 as Excel saves it.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+from datetime import date, datetime, time
+from typing import TYPE_CHECKING, Any, Literal
+
+from surgehub import spec
+from surgehub.returns.findings import Finding, shown
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+Format = Literal["csv", "xlsx"]
+
+#: Leading bytes of files people send by mistake, with what to call them in a message.
+_MAGIC: tuple[tuple[bytes, str], ...] = (
+    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
+    (b"\xff\xd8\xff", "a JPEG image"),
+    (b"GIF87a", "a GIF image"),
+    (b"GIF89a", "a GIF image"),
+    (b"%PDF", "a PDF document"),
+    (b"\x1f\x8b", "a gzip-compressed file"),
+    (b"Rar!", "a RAR archive"),
+    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
+    (b"{\\rtf", "a Rich Text (RTF) document"),
+    (b"II*\x00", "a TIFF image"),
+    (b"MM\x00*", "a TIFF image"),
+    (b"BM", "a BMP image"),
+)
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
+_HOW_TO_SAVE = "save the return from Excel as 'Excel Workbook (.xlsx)' or 'CSV UTF-8' and send that file"
+
+
+@dataclass
+class RawReturn:
+    """A return as read: one row per non-empty data row, every spec column as trimmed text.
+
+    ``table`` has the spec's columns (in spec order, values ``str``, blanks ``""``) plus
+    ``row_number`` (spec §3: the N-th row under the header, empty rows counted). It is None when a
+    file rule failed; ``errors`` then holds every file-rule failure.
+    """
+
+    format: Format | None
+    rows: int
+    errors: list[Finding] = field(default_factory=list)
+    table: pd.DataFrame | None = None
+
+
+class _Unreadable(Exception):
+    """F01: the bytes are not a return we can read; the message says what they look like."""
+
+
+def _file_error(rule: str, message: str, column: str | None = None) -> Finding:
+    return Finding(rule, None, column, message)
+
+
+def _cell_text(value: Any) -> str:
+    """An XLSX cell's value as the text a CSV would have held (spec §1: cells read as the values held)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, float):
+        if value != value or value in (float("inf"), float("-inf")):
+            return str(value)
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        # Excel keeps 15 significant digits; 7.1000000000000005 from a formula is the 7.1 it shows.
+        return format(value, ".15g")
+    if isinstance(value, datetime):
+        if value.time() == time(0, 0):
+            return value.date().isoformat()
+        # A time of day in a date cell is R01; keep it visible so the message can say so.
+        return value.isoformat(sep=" ")
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, time):
+        return value.isoformat()
+    return str(value).strip()
+
+
+def _sniff(data: bytes) -> Format:
+    """Decide the format from the bytes, or raise _Unreadable saying what the file looks like."""
+    for magic, what in _MAGIC:
+        if data.startswith(magic):
+            raise _Unreadable(f"this looks like {what}, not a CSV or XLSX file; {_HOW_TO_SAVE}")
+    if data.startswith(_OLE2):
+        raise _Unreadable(
+            "this looks like an older Excel 97–2003 (.xls) file or a password-protected workbook; "
+            f"remove any password and {_HOW_TO_SAVE}"
+        )
+    if data.startswith(_ZIP):
+        return "xlsx"
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        raise _Unreadable(
+            f"this text is saved as UTF-16 ('Unicode Text'), which is not accepted; {_HOW_TO_SAVE}"
+        )
+    if b"\x00" in data:
+        raise _Unreadable(
+            "this file contains NUL bytes, so it is not CSV text (it may be a binary file or UTF-16 "
+            f"text); {_HOW_TO_SAVE}"
+        )
+    return "csv"
+
+
+def _csv_rows(data: bytes) -> list[list[str]]:
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        try:
+            text = data.decode("cp1252")
+        except UnicodeDecodeError as exc:
+            bad = data[exc.start]
+            raise _Unreadable(
+                f"this file is neither UTF-8 nor Windows-1252 text (byte 0x{bad:02X} at position "
+                f"{exc.start + 1} has no meaning in either); {_HOW_TO_SAVE}"
+            ) from None
+    try:
+        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise _Unreadable(f"this CSV text cannot be read ({exc}); {_HOW_TO_SAVE}") from None
+
+
+def _xlsx_rows(data: bytes, row_cap: int) -> list[list[str]]:
+    """Rows of the sheet named Return (else the first), stopping once ``row_cap`` non-empty rows are read."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            names = set(archive.namelist())
+    except zipfile.BadZipFile:
+        raise _Unreadable(f"this looks like a damaged ZIP or Excel file; {_HOW_TO_SAVE}") from None
+    if "xl/workbook.xml" not in names:
+        if "word/document.xml" in names:
+            what = "a Word document"
+        elif "ppt/presentation.xml" in names:
+            what = "a PowerPoint presentation"
+        elif "content.xml" in names:
+            what = "an OpenDocument (LibreOffice) file"
+        else:
+            what = "a ZIP archive that is not an Excel workbook"
+        raise _Unreadable(f"this looks like {what}, not a CSV or XLSX file; {_HOW_TO_SAVE}")
+    import openpyxl
+
+    try:
+        workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception:  # openpyxl raises many kinds for a broken workbook; all mean "cannot read"
+        raise _Unreadable(
+            f"this Excel workbook cannot be opened (it may be damaged); {_HOW_TO_SAVE}"
+        ) from None
+    try:
+        sheet = next(
+            (ws for ws in workbook.worksheets if ws.title.strip().lower() == "return"),
+            workbook.worksheets[0] if workbook.worksheets else None,
+        )
+        if sheet is None:
+            raise _Unreadable(f"this Excel workbook has no worksheet; {_HOW_TO_SAVE}")
+        rows: list[list[str]] = []
+        non_empty = 0
+        for values in sheet.iter_rows(values_only=True):
+            row = [_cell_text(v) for v in values]
+            rows.append(row)
+            if any(row):
+                non_empty += 1
+                if non_empty > row_cap:
+                    break
+        return rows
+    except _Unreadable:
+        raise
+    except Exception:
+        raise _Unreadable(f"this Excel workbook cannot be read (it may be damaged); {_HOW_TO_SAVE}") from None
+    finally:
+        workbook.close()
+
+
+def _column_letter(index: int) -> str:
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(65 + rest) + letters
+    return letters
+
+
+def read_return(
+    data: bytes,
+    *,
+    max_file_bytes: int = spec.MAX_FILE_BYTES,
+    max_data_rows: int = spec.MAX_DATA_ROWS,
+) -> RawReturn:
+    """Read a return's bytes, checking F01–F06; every file-rule failure is listed, not just the first."""
+    if len(data) > max_file_bytes:
+        return RawReturn(
+            None,
+            0,
+            [
+                _file_error(
+                    "F01",
+                    f"the file is {len(data):,} bytes, more than the limit of {max_file_bytes:,} bytes "
+                    f"({max_file_bytes / 1048576:g} MiB); send fewer days in each file",
+                )
+            ],
+        )
+    if not data.strip(b" \t\r\n"):
+        return RawReturn(None, 0, [_file_error("F05", "the file is empty; fill in one row per hub per day")])
+    try:
+        fmt = _sniff(data)
+        rows = _csv_rows(data) if fmt == "csv" else _xlsx_rows(data, max_data_rows + 1)
+    except _Unreadable as exc:
+        return RawReturn(None, 0, [_file_error("F01", str(exc))])
+    return _shape(fmt, rows, max_data_rows)
+
+
+def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:
+    """Find the header, check F02–F06 and build the table of spec columns."""
+    import pandas as pd
+
+    header_at = next((i for i, row in enumerate(rows) if any(row)), None)
+    if header_at is None:
+        return RawReturn(fmt, 0, [_file_error("F05", "the file is empty; fill in one row per hub per day")])
+    header = rows[header_at]
+    body = rows[header_at + 1 :]
+    width = max([len(header), *(len(r) for r in body)])
+    header = header + [""] * (width - len(header))
+
+    errors: list[Finding] = []
+    positions: dict[str, int] = {}
+    seen: dict[str, int] = {}
+    for index, name in enumerate(header):
+        key = name.lower()
+        if not key:
+            if any(index < len(r) and r[index] for r in body):
+                errors.append(
+                    _file_error(
+                        "F03",
+                        f"column {_column_letter(index)} has values but no header name; give it its "
+                        "name from the specification, or delete the column",
+                    )
+                )
+            continue
+        seen[key] = seen.get(key, 0) + 1
+        if seen[key] == 2:
+            errors.append(
+                _file_error(
+                    "F04",
+                    f"the column {name} appears more than once; keep one and delete the others",
+                    column=key if key in spec.COLUMN_BY_NAME else name,
+                )
+            )
+        if key in spec.COLUMN_BY_NAME:
+            positions.setdefault(key, index)
+        elif seen[key] == 1:
+            hint = ""
+            if ";" in name or "\t" in name:
+                hint = (
+                    " (the file seems to be separated by semicolons or tabs; save it as"
+                    " 'CSV UTF-8 (comma delimited)')"
+                )
+            errors.append(
+                _file_error(
+                    "F03",
+                    f"the column {shown(name, 60)} is not in the specification{hint}; delete it or use "
+                    "the column name from the template",
+                    column=name,
+                )
+            )
+    for name in spec.COLUMN_NAMES:
+        if name not in positions:
+            errors.append(
+                _file_error(
+                    "F02",
+                    f"the column {name} is missing; add it to the header row "
+                    + ("(it may be left empty)" if name == "comments" else "and fill it in for every row"),
+                    column=name,
+                )
+            )
+
+    numbered = [(n, r) for n, r in enumerate(body, start=1) if any(r)]
+    count = len(numbered)
+    if count == 0:
+        errors.append(
+            _file_error("F05", "the file has a header row but no data rows; add one row per hub per day")
+        )
+    elif count > max_data_rows:
+        more = "more than " if fmt == "xlsx" and count == max_data_rows + 1 else ""
+        errors.append(
+            _file_error(
+                "F06",
+                f"the file has {more}{count} data rows; the limit is {max_data_rows}. "
+                "Split it into several returns",
+            )
+        )
+    if errors:
+        return RawReturn(fmt, count, errors)
+
+    columns = {name: [r[pos] if pos < len(r) else "" for _, r in numbered] for name, pos in positions.items()}
+    table = pd.DataFrame({name: columns[name] for name in spec.COLUMN_NAMES}, dtype=object)
+    table.insert(0, "row_number", [n for n, _ in numbered])
+    return RawReturn(fmt, count, [], table)
