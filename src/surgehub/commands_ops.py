@@ -1,0 +1,70 @@
+"""Operations commands: the loopback mail server and the health check."""
+
+from __future__ import annotations
+
+import json
+import signal
+import sys
+import threading
+from pathlib import Path
+
+import click
+
+from surgehub.config import ConfigError, load_settings
+
+
+@click.command()
+@click.option("--port", type=int, default=8025, show_default=True, help="Port on 127.0.0.1.")
+@click.option(
+    "--outbox",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=None,
+    help="Folder for the .eml files (default: the data folder's mail/).",
+)
+def mailserver(port: int, outbox: Path | None) -> None:
+    """Run a real SMTP server on 127.0.0.1 that keeps every message as an .eml file (until Ctrl-C)."""
+    from surgehub.mail.server import LoopbackSmtpServer
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    server = LoopbackSmtpServer(outbox or settings.outbox_dir, port=port)
+    try:
+        server.start()
+    except OSError as exc:
+        click.echo(f"error: cannot listen on 127.0.0.1:{port}: {exc}", err=True)
+        sys.exit(2)
+    click.echo(f"SMTP server on 127.0.0.1:{server.port}, keeping messages in {server.outbox}", err=True)
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda *_: stop.set())
+    try:
+        stop.wait()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
+
+
+@click.command()
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+def health(as_json: bool) -> None:
+    """Check the warehouse is reachable and migrated, the landing zone writable; show last ingest and digest.
+
+    Exits 0 when every check passes, 1 when any fails.
+    """
+    from surgehub.health import check_health
+
+    try:
+        settings = load_settings()
+    except ConfigError as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2)
+    result = check_health(settings)
+    if as_json:
+        click.echo(json.dumps(result.to_json_dict(), indent=2))
+    else:
+        for name, check in result.checks.items():
+            click.echo(f"{'ok  ' if check['ok'] else 'FAIL'}  {name:<10} {check['detail']}")
+    sys.exit(0 if result.ok else 1)
