@@ -1,0 +1,528 @@
+"""RAG status (spec §5) for every locality and Greater Manchester on one activity date, as of a time T.
+
+Only versions received by T count, and the current version of a hub-day is the newest as of T, so
+every status is reproducible. Ratios are exact fractions of integer sums, compared with the
+thresholds of ``settings.rag`` read as exact decimals (0.10 is 1/10, never a binary float).
+
+Readings taken where the spec leaves room (also in docs/warehouse.md):
+
+- "The day before" for escalation is the previous calendar day (hubs report every day, weekends
+  included), judged as of the same T. A locality with no active hub on that day cannot have "no
+  return" there, so it is not escalated.
+- A locality with no hub active on the day is CLOSED (nothing to report) with that reason.
+- Points are null for PENDING, NO_RETURN and CLOSED, even when some hubs have sent rows.
+- The GM roll-up counts localities per status; its figures are the same parameters on GM-wide sums
+  (CLOSED_PLANNED rows left out), with points and a band (GREEN/AMBER/RED, capacity override) of
+  those sums, which are not a locality status and not counted anywhere.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+from fractions import Fraction
+from typing import Any
+
+from sqlalchemy import Engine
+
+from surgehub import reference
+from surgehub.clock import to_london
+from surgehub.config import Settings, load_settings
+from surgehub.timeliness import Timeliness, close_for, close_passed, hub_day_status, worst
+
+STATUSES: tuple[str, ...] = ("GREEN", "AMBER", "RED", "CLOSED", "NO_RETURN", "PENDING")
+RATINGS_POINTS = {"GREEN": 0, "AMBER": 1, "RED": 2}
+
+#: Integer columns summed for a locality (CLOSED_PLANNED rows left out).
+SUM_COLUMNS: tuple[str, ...] = (
+    "sessions_planned",
+    "sessions_delivered",
+    "appts_offered",
+    "appts_booked",
+    "appts_attended",
+    "appts_dna",
+    "attended_f2f",
+    "attended_remote",
+    "src_practice",
+    "src_nhs111",
+    "src_ed_streaming",
+    "src_other",
+    "onward_ed",
+    "patients_turned_away",
+)
+HOURS_COLUMNS: tuple[str, ...] = ("gp_hours", "other_clinician_hours")
+
+
+# -- parameters ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ParameterScore:
+    """One RAG parameter: its exact ratio (None when the denominator is 0), rating and points."""
+
+    name: str
+    label: str
+    numerator: int
+    denominator: int
+    ratio: Fraction | None
+    rating: str | None  # GREEN | AMBER | RED | None (not scored)
+    points: int
+    reason: str | None
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "numerator": self.numerator,
+            "denominator": self.denominator,
+            "ratio": None if self.ratio is None else float(self.ratio),
+            "rating": self.rating,
+            "points": self.points,
+        }
+
+
+def exact(value: Any) -> Fraction:
+    """A threshold from configuration as the exact decimal it was written as."""
+    return Fraction(str(value))
+
+
+def _threshold_text(value: Any) -> str:
+    text = str(value)
+    if "." in text and len(text.split(".")[1]) < 2:
+        return f"{float(value):.2f}"
+    return text
+
+
+def show_ratio(ratio: Fraction, thresholds: Iterable[Any]) -> str:
+    """The ratio with two decimals, or more when two would make it look equal to a threshold it is not."""
+    limits = [exact(t) for t in thresholds]
+    for places in (2, 3, 4, 6, 9):
+        shown = f"{float(ratio):.{places}f}"
+        if all(Fraction(shown) != limit or ratio == limit for limit in limits):
+            return shown
+    return str(ratio)
+
+
+def _score(name: str, label: str, num: int, den: int, rating: str | None, weight: int, reason: str | None):
+    ratio = Fraction(num, den) if den else None
+    points = RATINGS_POINTS[rating] * weight if rating else 0
+    return ParameterScore(name, label, num, den, ratio, rating, points, reason)
+
+
+def score_capacity(delivered: int, planned: int, rules: Mapping[str, Any]) -> ParameterScore:
+    """Capacity delivered: Σ delivered / Σ planned; Red < red_below, Green ≥ green_from."""
+    label = "capacity delivered"
+    if planned == 0:
+        return _score(
+            "capacity_delivered",
+            label,
+            delivered,
+            planned,
+            None,
+            0,
+            f"{label} not scored: no sessions planned",
+        )
+    ratio = Fraction(delivered, planned)
+    red, green = rules["red_below"], rules["green_from"]
+    shown = show_ratio(ratio, (red, green, rules.get("override_red_below", red)))
+    if ratio < exact(red):
+        rating, reason = "RED", f"{label} {shown} < {_threshold_text(red)}"
+    elif ratio < exact(green):
+        rating, reason = "AMBER", f"{label} {shown} < {_threshold_text(green)}"
+    else:
+        rating, reason = "GREEN", None
+    return _score("capacity_delivered", label, delivered, planned, rating, int(rules["weight"]), reason)
+
+
+def score_utilisation(
+    booked: int, offered: int, turned_away: int, rules: Mapping[str, Any]
+) -> ParameterScore:
+    """Utilisation: Σ booked / Σ offered; Red ≥ red_from or anyone turned away, Amber ≥ amber_from."""
+    label = "utilisation"
+    weight = int(rules["weight"])
+    red, amber = rules["red_from"], rules["amber_from"]
+    ratio = Fraction(booked, offered) if offered else None
+    reasons: list[str] = []
+    if turned_away > 0:
+        reasons.append(f"{turned_away} patient{'s' if turned_away != 1 else ''} turned away")
+    if ratio is None:
+        if turned_away > 0:
+            return _score("utilisation", label, booked, offered, "RED", weight, reasons[0])
+        return _score(
+            "utilisation", label, booked, offered, None, 0, f"{label} not scored: no appointments offered"
+        )
+    shown = show_ratio(ratio, (red, amber))
+    if ratio >= exact(red):
+        reasons.insert(0, f"{label} {shown} ≥ {_threshold_text(red)}")
+        rating = "RED"
+    elif turned_away > 0:
+        rating = "RED"
+    elif ratio >= exact(amber):
+        rating = "AMBER"
+        reasons.append(f"{label} {shown} ≥ {_threshold_text(amber)}")
+    else:
+        rating = "GREEN"
+    return _score("utilisation", label, booked, offered, rating, weight, "; ".join(reasons) or None)
+
+
+def _score_rate(name: str, label: str, num: int, den: int, rules: Mapping[str, Any], none_text: str):
+    if den == 0:
+        return _score(name, label, num, den, None, 0, f"{label} not scored: {none_text}")
+    ratio = Fraction(num, den)
+    red, amber = rules["red_above"], rules["amber_from"]
+    shown = show_ratio(ratio, (red, amber))
+    if ratio > exact(red):
+        rating, reason = "RED", f"{label} {shown} > {_threshold_text(red)}"
+    elif ratio >= exact(amber):
+        rating, reason = "AMBER", f"{label} {shown} ≥ {_threshold_text(amber)}"
+    else:
+        rating, reason = "GREEN", None
+    return _score(name, label, num, den, rating, int(rules["weight"]), reason)
+
+
+def score_onward(onward: int, attended: int, rules: Mapping[str, Any]) -> ParameterScore:
+    """Onward to ED: Σ onward_ed / Σ attended; Red > red_above, Amber ≥ amber_from."""
+    return _score_rate("onward_ed", "onward to ED", onward, attended, rules, "no appointments attended")
+
+
+def score_dna(dna: int, booked: int, rules: Mapping[str, Any]) -> ParameterScore:
+    """DNA rate: Σ appts_dna / Σ booked; Red > red_above, Amber ≥ amber_from."""
+    return _score_rate("dna_rate", "DNA rate", dna, booked, rules, "no appointments booked")
+
+
+def score_parameters(sums: Mapping[str, int], rag_rules: Mapping[str, Any]) -> list[ParameterScore]:
+    """The four parameters of spec §5 on one set of sums."""
+    return [
+        score_capacity(sums["sessions_delivered"], sums["sessions_planned"], rag_rules["capacity_delivered"]),
+        score_utilisation(
+            sums["appts_booked"],
+            sums["appts_offered"],
+            sums["patients_turned_away"],
+            rag_rules["utilisation"],
+        ),
+        score_onward(sums["onward_ed"], sums["appts_attended"], rag_rules["onward_ed"]),
+        score_dna(sums["appts_dna"], sums["appts_booked"], rag_rules["dna_rate"]),
+    ]
+
+
+def band(points: int, rag_rules: Mapping[str, Any]) -> tuple[str, int]:
+    """Status and level from total points: 0–green_max GREEN 1, to amber_max AMBER 2, else RED 3."""
+    bands = rag_rules["bands"]
+    if points <= int(bands["green_max"]):
+        return "GREEN", 1
+    if points <= int(bands["amber_max"]):
+        return "AMBER", 2
+    return "RED", 3
+
+
+def capacity_override(capacity: ParameterScore, rag_rules: Mapping[str, Any]) -> str | None:
+    """The reason for the capacity override (Red level 4), or None."""
+    limit = rag_rules["capacity_delivered"].get("override_red_below")
+    if limit is None or capacity.ratio is None or capacity.ratio >= exact(limit):
+        return None
+    shown = show_ratio(capacity.ratio, (limit,))
+    return f"{capacity.label} {shown} < {_threshold_text(limit)}: Red level 4"
+
+
+# -- hub-days and locality-days ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HubDay:
+    """One active hub on the day: its current row as of T (None: no return yet) and its timeliness."""
+
+    hub_code: str
+    sub_icb_code: str
+    timeliness: Timeliness
+    row: Mapping[str, Any] | None
+
+    @property
+    def hub_status(self) -> str | None:
+        return None if self.row is None else self.row["hub_status"]
+
+
+def sums_of(hub_days: Iterable[HubDay]) -> dict[str, Any]:
+    """Sums over the current rows that count (CLOSED_PLANNED rows and missing rows left out)."""
+    totals: dict[str, Any] = {name: 0 for name in SUM_COLUMNS}
+    hours = {name: Decimal(0) for name in HOURS_COLUMNS}
+    for hub_day in hub_days:
+        if hub_day.row is None or hub_day.hub_status == "CLOSED_PLANNED":
+            continue
+        for name in SUM_COLUMNS:
+            totals[name] += int(hub_day.row[name])
+        for name in HOURS_COLUMNS:
+            hours[name] += Decimal(str(hub_day.row[name]))
+    totals.update({name: float(value) for name, value in hours.items()})
+    return totals
+
+
+@dataclass
+class LocalityRag:
+    sub_icb_code: str
+    locality_name: str
+    status: str
+    level: int | None
+    points: int | None
+    escalated: bool
+    assurance: str | None
+    reasons: list[str]
+    figures: dict[str, Any]
+    hubs: list[HubDay] = field(repr=False, default_factory=list)
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return {
+            "sub_icb_code": self.sub_icb_code,
+            "locality_name": self.locality_name,
+            "status": self.status,
+            "level": self.level,
+            "points": self.points,
+            "escalated": self.escalated,
+            "assurance": self.assurance,
+            "reasons": list(self.reasons),
+            "figures": self.figures,
+        }
+
+
+@dataclass
+class GmRag:
+    counts: dict[str, int]
+    figures: dict[str, Any]
+
+
+@dataclass
+class DayRag:
+    activity_date: date
+    as_of: datetime
+    ruleset_version: str
+    localities: list[LocalityRag]
+    gm: GmRag
+
+    def locality(self, sub_icb_code: str) -> LocalityRag:
+        return next(loc for loc in self.localities if loc.sub_icb_code == sub_icb_code.upper())
+
+    def to_json_dict(self) -> dict[str, Any]:
+        """The ``surgehub rag --json`` shape of interfaces.md (plus as_of, figures and gm_figures)."""
+        return {
+            "date": self.activity_date.isoformat(),
+            "as_of": self.as_of.astimezone(UTC).isoformat().replace("+00:00", "Z"),
+            "ruleset_version": self.ruleset_version,
+            "localities": [loc.to_json_dict() for loc in self.localities],
+            "gm": dict(self.gm.counts),
+            "gm_figures": self.gm.figures,
+        }
+
+
+def _figures(sums: Mapping[str, Any], scores: Sequence[ParameterScore], points: int | None) -> dict[str, Any]:
+    return {
+        "sums": dict(sums),
+        "ratios": {s.name: None if s.ratio is None else float(s.ratio) for s in scores},
+        "parameters": {s.name: s.to_json_dict() for s in scores},
+        "points": points,
+    }
+
+
+def _hub_detail(hub_day: HubDay) -> dict[str, Any]:
+    row = hub_day.row or {}
+    return {
+        "hub_code": hub_day.hub_code,
+        "timeliness": hub_day.timeliness.value,
+        "hub_status": hub_day.hub_status,
+        "version": row.get("version"),
+        "versions_known": row.get("versions_known"),
+        "comments": row.get("comments"),
+    }
+
+
+def judge_locality(
+    sub_icb_code: str,
+    activity_date: date,
+    hub_days: Sequence[HubDay],
+    as_of: datetime,
+    settings: Settings,
+    *,
+    escalated: bool = False,
+) -> LocalityRag:
+    """The status of one locality-day from its active hubs' current rows as of T (spec §5 order)."""
+    rules = settings.rag
+    found = reference.locality_by_code(sub_icb_code)
+    name = found.name if found else sub_icb_code
+    sums = sums_of(hub_days)
+    scores = score_parameters(sums, rules)
+    assurance = worst([h.timeliness for h in hub_days])
+    late = [f"hub {h.hub_code} return was late" for h in hub_days if h.timeliness is Timeliness.LATE]
+    missing = [h for h in hub_days if h.row is None]
+
+    def result(status: str, level: int | None, points: int | None, reasons: list[str]) -> LocalityRag:
+        figures = _figures(sums, scores, points)
+        figures["hubs"] = [_hub_detail(h) for h in hub_days]
+        return LocalityRag(
+            sub_icb_code,
+            name,
+            status,
+            level,
+            points,
+            escalated and status == "NO_RETURN",
+            None if assurance is None else assurance.value,
+            reasons,
+            figures,
+            list(hub_days),
+        )
+
+    if not hub_days:
+        return result("CLOSED", None, None, ["no hub active on this day"])
+    if missing and not close_passed(activity_date, as_of, settings):
+        close = to_london(close_for(activity_date, settings)).strftime("%H:%M on %a %d %b")
+        return result(
+            "PENDING",
+            None,
+            None,
+            [f"hub {h.hub_code} has not sent a return yet (close {close})" for h in missing],
+        )
+    if missing:
+        reasons = [f"hub {h.hub_code} sent no return" for h in missing]
+        if escalated:
+            reasons.append("no return on this day and the day before: escalated")
+        return result("NO_RETURN", None, None, reasons)
+    if all(h.hub_status == "CLOSED_PLANNED" for h in hub_days):
+        return result("CLOSED", None, None, ["every hub closed as planned", *late])
+
+    points = sum(s.points for s in scores)
+    parameter_reasons = [s.reason for s in scores if s.reason and s.rating in {"AMBER", "RED"}]
+    unscored = [s.reason for s in scores if s.rating is None and s.reason]
+    overrides = [
+        f"hub {h.hub_code} closed unplanned: Red level 4"
+        for h in hub_days
+        if h.hub_status == "CLOSED_UNPLANNED"
+    ]
+    capacity = capacity_override(scores[0], rules)
+    if capacity:
+        overrides.append(capacity)
+    if overrides:
+        return result("RED", 4, points, [*overrides, *parameter_reasons, *unscored, *late])
+    status, level = band(points, rules)
+    if not parameter_reasons:
+        parameter_reasons = ["every scored parameter green"]
+    return result(status, level, points, [*parameter_reasons, *unscored, *late])
+
+
+def gm_rollup(localities: Sequence[LocalityRag], settings: Settings) -> GmRag:
+    """Counts of localities per status, and the parameters on GM-wide sums."""
+    counts = {status: 0 for status in STATUSES}
+    for loc in localities:
+        counts[loc.status] += 1
+    hub_days = [h for loc in localities for h in loc.hubs]
+    sums = sums_of(hub_days)
+    scores = score_parameters(sums, settings.rag)
+    points = sum(s.points for s in scores)
+    status, level = band(points, settings.rag)
+    override = capacity_override(scores[0], settings.rag)
+    if override:
+        status, level = "RED", 4
+    figures = _figures(sums, scores, points)
+    figures.update(
+        status_of_sums=status,
+        level_of_sums=level,
+        reasons=[r for r in [override, *(s.reason for s in scores)] if r],
+        counts=dict(counts),
+    )
+    return GmRag(counts, figures)
+
+
+# -- from the warehouse --------------------------------------------------------------------------
+
+
+def hub_days(engine: Engine, day: date, as_of: datetime, settings: Settings) -> dict[str, list[HubDay]]:
+    """Active hubs on ``day`` grouped by locality, each with its current row and timeliness as of T."""
+    from surgehub.warehouse.queries import statement
+
+    query = statement("rag/select_hub_days.sql", "first_received_at", "received_at", "versions_known")
+    grouped: dict[str, list[HubDay]] = {loc.sub_icb_code: [] for loc in reference.localities()}
+    with engine.connect() as connection:
+        rows = connection.execute(query, {"activity_date": day, "as_of": as_of}).mappings().all()
+    for row in rows:
+        data = dict(row) if row["version"] is not None else None
+        status = hub_day_status(day, row["first_received_at"], as_of, settings)
+        grouped.setdefault(row["sub_icb_code"], []).append(
+            HubDay(row["hub_code"], row["sub_icb_code"], status, data)
+        )
+    return grouped
+
+
+def _no_return(hub_list: Sequence[HubDay], day: date, as_of: datetime, settings: Settings) -> bool:
+    return bool(hub_list) and any(h.row is None for h in hub_list) and close_passed(day, as_of, settings)
+
+
+def compute_rag(engine: Engine, day: date, as_of: datetime, settings: Settings | None = None) -> DayRag:
+    """RAG of every locality (localities.csv order) and GM for one activity date, as of ``as_of``."""
+    settings = settings if settings is not None else load_settings()
+    if as_of.tzinfo is None:
+        raise ValueError("naive as_of: surgehub only handles aware instants")
+    as_of = as_of.astimezone(UTC)
+    today = hub_days(engine, day, as_of, settings)
+    before = hub_days(engine, day - timedelta(days=1), as_of, settings)
+    localities: list[LocalityRag] = []
+    for loc in reference.localities():
+        escalated = _no_return(before.get(loc.sub_icb_code, []), day - timedelta(days=1), as_of, settings)
+        localities.append(
+            judge_locality(
+                loc.sub_icb_code, day, today.get(loc.sub_icb_code, []), as_of, settings, escalated=escalated
+            )
+        )
+    return DayRag(
+        day, as_of, str(settings.rag.get("ruleset_version", "")), localities, gm_rollup(localities, settings)
+    )
+
+
+def rag_for_days(
+    engine: Engine, days: Iterable[date], as_of: datetime, settings: Settings | None = None
+) -> list[DayRag]:
+    """``compute_rag`` for several days at one as-of time (digests)."""
+    settings = settings if settings is not None else load_settings()
+    return [compute_rag(engine, day, as_of, settings) for day in days]
+
+
+def store_rag(engine: Engine, day_rag: DayRag, computed_at: datetime | None = None) -> None:
+    """Upsert the results of one day as of its T into rag_result (re-running replaces them)."""
+    from surgehub import clock
+    from surgehub.warehouse.db import writer
+    from surgehub.warehouse.queries import statement
+
+    computed_at = computed_at or clock.now()
+    common = {
+        "activity_date": day_rag.activity_date,
+        "as_of": day_rag.as_of,
+        "ruleset_version": day_rag.ruleset_version,
+        "computed_at": computed_at,
+    }
+    rows = [
+        {
+            **common,
+            "scope": "LOCALITY",
+            "sub_icb_code": loc.sub_icb_code,
+            "status": loc.status,
+            "level": loc.level,
+            "points": loc.points,
+            "escalated": loc.escalated,
+            "assurance": loc.assurance,
+            "reasons": loc.reasons,
+            "figures": loc.figures,
+        }
+        for loc in day_rag.localities
+    ]
+    gm = day_rag.gm.figures
+    rows.append(
+        {
+            **common,
+            "scope": "GM",
+            "sub_icb_code": "GM",
+            "status": gm["status_of_sums"],
+            "level": gm["level_of_sums"],
+            "points": gm["points"],
+            "escalated": False,
+            "assurance": None,
+            "reasons": gm["reasons"],
+            "figures": gm,
+        }
+    )
+    with writer(engine).begin() as connection:
+        connection.execute(statement("rag/upsert_rag_result.sql"), rows)

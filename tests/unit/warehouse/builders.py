@@ -1,0 +1,99 @@
+"""Test builders: hub rows and submissions loaded straight into a warehouse (no file, no validator).
+
+Shared by the SQLite unit tests and the PostgreSQL integration tests so both run the same cases.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import date, datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import Engine
+
+from surgehub import reference
+from surgehub.clock import LONDON
+from surgehub.warehouse import load
+from surgehub.warehouse.db import writer
+
+
+def london(*args: int) -> datetime:
+    return datetime(*args, tzinfo=LONDON)
+
+
+def hub_row(hub_code: str, day: date, **values: Any) -> dict[str, Any]:
+    """A consistent OPEN row (green on every parameter) for one hub-day; override any figure."""
+    hub = next(h for h in reference.hubs() if h.hub_code == hub_code)
+    row: dict[str, Any] = {
+        "row_number": 1,
+        "activity_date": day,
+        "hub_code": hub_code,
+        "sub_icb_code": hub.sub_icb_code,
+        "hub_status": "OPEN",
+        "sessions_planned": 10,
+        "sessions_delivered": 10,
+        "appts_offered": 100,
+        "appts_booked": 80,
+        "appts_attended": 78,
+        "appts_dna": 2,
+        "attended_f2f": 60,
+        "attended_remote": 18,
+        "src_practice": 50,
+        "src_nhs111": 20,
+        "src_ed_streaming": 5,
+        "src_other": 5,
+        "onward_ed": 2,
+        "patients_turned_away": 0,
+        "gp_hours": Decimal("20.00"),
+        "other_clinician_hours": Decimal("10.50"),
+        "comments": None,
+        "signed_off_by": "Locality urgent care lead",
+        "warnings": [],
+    }
+    row.update(values)
+    return row
+
+
+def submit(engine: Engine, received_at: datetime, rows: list[dict[str, Any]], channel: str = "cli") -> int:
+    """Record an accepted submission holding ``rows`` and load them as versions; returns its id."""
+    locality = rows[0]["sub_icb_code"]
+    for number, row in enumerate(rows, start=1):
+        row["row_number"] = number
+    digest = hashlib.sha256(repr((received_at, rows)).encode()).hexdigest()
+    with writer(engine).begin() as connection:
+        submission_id = load.insert_submission(
+            connection,
+            sub_icb_code=locality,
+            channel=channel,
+            received_at=received_at,
+            sha256=digest,
+            file_name="test.csv",
+            size_bytes=1,
+            outcome="accepted",
+            quarantined=False,
+            spec_version="2026.1",
+            data_rows=len(rows),
+            errors=[],
+            warnings=[],
+            archive_path=None,
+            processed_at=received_at,
+        )
+        load.load_versions(
+            connection,
+            submission_id=submission_id,
+            received_at=received_at,
+            arrival_seq=submission_id,
+            rows=rows,
+        )
+    return submission_id
+
+
+def submit_all_green(engine: Engine, day: date, received_at: datetime, skip: tuple[str, ...] = ()) -> None:
+    """Every locality sends a green return for all its active hubs (except the localities in ``skip``)."""
+    for loc in reference.localities():
+        if loc.sub_icb_code in skip:
+            continue
+        hubs = reference.active_hubs(loc.sub_icb_code, day)
+        if hubs:
+            submit(engine, received_at, [hub_row(h.hub_code, day) for h in hubs])

@@ -1,0 +1,203 @@
+"""Warehouse cases run on every backend: versions, as-of RAG, escalation, store_rag, W05 history.
+
+Not collected by itself: test_warehouse_sqlite.py and the PostgreSQL integration module import these
+functions, each with its own ``warehouse`` fixture (a migrated, empty warehouse engine).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, date, timedelta
+
+import pytest
+from sqlalchemy import Engine, func, select, text
+
+from surgehub import rag
+from surgehub.config import load_settings
+from surgehub.warehouse import load, tables
+from surgehub.warehouse.db import writer
+from tests.unit.warehouse.builders import hub_row, london, submit, submit_all_green
+
+DAY = date(2026, 11, 24)  # a Tuesday: deadline Wed 25th 11:00, close 13:30 (GMT)
+ON_TIME = london(2026, 11, 25, 9, 0)
+AFTER_CLOSE = london(2026, 11, 25, 14, 0)
+
+
+def _versions(engine: Engine, hub_code: str, day: date) -> list[dict]:
+    with engine.connect() as connection:
+        return load.versions_of(connection, hub_code, day)
+
+
+def test_revisions_become_new_versions_and_the_newest_receipt_is_current(warehouse: Engine) -> None:
+    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY, appts_booked=70)])
+    submit(warehouse, london(2026, 11, 25, 16, 0), [hub_row("00V-H1", DAY, appts_booked=75)])
+    versions = _versions(warehouse, "00V-H1", DAY)
+    assert [(v["version"], v["is_current"], v["appts_booked"]) for v in versions] == [
+        (1, False, 70),
+        (2, True, 75),
+    ]
+    assert versions[0]["received_at"] == ON_TIME.astimezone(UTC)
+    assert versions[0]["received_at"].tzinfo is not None
+
+
+def test_an_older_receipt_loaded_later_gets_the_next_version_but_does_not_become_current(
+    warehouse: Engine,
+) -> None:
+    submit(warehouse, london(2026, 11, 26, 10, 0), [hub_row("00V-H1", DAY, appts_booked=75)])
+    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY, appts_booked=70)], channel="backfill")
+    versions = _versions(warehouse, "00V-H1", DAY)
+    assert [(v["version"], v["is_current"], v["appts_booked"]) for v in versions] == [
+        (1, True, 75),
+        (2, False, 70),
+    ]
+
+
+def test_same_receipt_time_is_broken_by_order_of_arrival(warehouse: Engine) -> None:
+    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY, appts_booked=70)])
+    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY, appts_booked=71)])
+    current = [v for v in _versions(warehouse, "00V-H1", DAY) if v["is_current"]]
+    assert [c["appts_booked"] for c in current] == [71]
+
+
+def test_rag_all_green_on_time(warehouse: Engine) -> None:
+    submit_all_green(warehouse, DAY, ON_TIME)
+    day_rag = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, load_settings())
+    assert [loc.status for loc in day_rag.localities] == ["GREEN"] * 10
+    assert {loc.assurance for loc in day_rag.localities} == {"ON_TIME"}
+    assert day_rag.gm.counts == {"GREEN": 10, "AMBER": 0, "RED": 0, "CLOSED": 0, "NO_RETURN": 0, "PENDING": 0}
+    body = day_rag.to_json_dict()
+    assert body["date"] == "2026-11-24"
+    assert [loc["sub_icb_code"] for loc in body["localities"]][:3] == ["00T", "00V", "01D"]
+    assert set(body["localities"][0]) >= {
+        "sub_icb_code", "status", "level", "points", "escalated", "assurance", "reasons",
+    }  # fmt: skip
+
+
+def test_rag_is_judged_as_of_t(warehouse: Engine) -> None:
+    submit_all_green(warehouse, DAY, ON_TIME, skip=("14L",))
+    # 14L sends late, after the close, and revises the next day with a turned-away patient.
+    submit(warehouse, london(2026, 11, 25, 15, 0), [hub_row(h, DAY) for h in ("14L-H1", "14L-H2", "14L-H3")])
+    submit(warehouse, london(2026, 11, 26, 9, 0), [hub_row("14L-H1", DAY, patients_turned_away=2)])
+    settings = load_settings()
+
+    before_close = rag.compute_rag(warehouse, DAY, london(2026, 11, 25, 12, 0), settings).locality("14L")
+    assert (before_close.status, before_close.assurance) == ("PENDING", "PENDING")
+    after_close = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, settings).locality("14L")
+    assert (after_close.status, after_close.assurance) == ("NO_RETURN", "NO_RETURN")
+    assert after_close.reasons[:3] == [f"hub 14L-H{n} sent no return" for n in (1, 2, 3)]
+    assert after_close.escalated  # nothing at all was loaded for the 23rd
+    late = rag.compute_rag(warehouse, DAY, london(2026, 11, 25, 18, 0), settings).locality("14L")
+    assert (late.status, late.assurance) == ("GREEN", "LATE")
+    revised = rag.compute_rag(warehouse, DAY, london(2026, 11, 26, 12, 0), settings).locality("14L")
+    assert (revised.status, revised.points, revised.assurance) == ("AMBER", 4, "LATE")
+    assert "2 patients turned away" in revised.reasons
+
+
+def test_partial_return_is_no_return_naming_the_missing_hub(warehouse: Engine) -> None:
+    submit(warehouse, ON_TIME, [hub_row("01Y-H1", DAY)])
+    result = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, load_settings()).locality("01Y")
+    assert (result.status, result.points) == ("NO_RETURN", None)
+    # Nothing was loaded for the day before either, so the locality is escalated too.
+    assert result.reasons == [
+        "hub 01Y-H2 sent no return",
+        "no return on this day and the day before: escalated",
+    ]
+
+
+def test_inactive_hubs_are_not_expected(warehouse: Engine) -> None:
+    # 01Y-H2 (Glossop) opens on 15 Nov: on the 14th only 01Y-H1 is due.
+    day = date(2026, 11, 14)
+    submit(warehouse, london(2026, 11, 16, 9, 0), [hub_row("01Y-H1", day)])
+    result = rag.compute_rag(warehouse, day, london(2026, 11, 16, 14, 0), load_settings()).locality("01Y")
+    assert result.status == "GREEN"
+    assert [h["hub_code"] for h in result.figures["hubs"]] == ["01Y-H1"]
+
+
+def test_escalated_after_no_return_on_the_day_and_the_day_before(warehouse: Engine) -> None:
+    settings = load_settings()
+    monday = date(2026, 11, 23)
+    submit_all_green(warehouse, monday - timedelta(days=1), london(2026, 11, 23, 9, 0), skip=())
+    submit_all_green(warehouse, monday, london(2026, 11, 24, 9, 0), skip=("02A",))
+    submit_all_green(warehouse, DAY, ON_TIME, skip=("02A", "02H"))
+    result = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, settings)
+    assert result.locality("02A").escalated is True  # Monday and Tuesday missing
+    assert result.locality("02H").escalated is False  # only Tuesday missing
+    assert result.locality("02H").status == "NO_RETURN"
+    monday_rag = rag.compute_rag(warehouse, monday, AFTER_CLOSE, settings)
+    assert monday_rag.locality("02A").escalated is False  # Sunday was returned
+
+
+def test_store_rag_is_an_idempotent_upsert(warehouse: Engine) -> None:
+    submit_all_green(warehouse, DAY, ON_TIME, skip=("00T",))
+    settings = load_settings()
+    day_rag = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, settings)
+    rag.store_rag(warehouse, day_rag)
+    rag.store_rag(warehouse, day_rag)
+    with warehouse.connect() as connection:
+        rows = connection.execute(
+            select(tables.rag_result.c.sub_icb_code, tables.rag_result.c.status, tables.rag_result.c.reasons)
+            .where(tables.rag_result.c.activity_date == DAY)
+            .order_by(tables.rag_result.c.sub_icb_code)
+        ).all()
+        assert len(rows) == 11
+        by_code = {r.sub_icb_code: r for r in rows}
+        assert by_code["00T"].status == "NO_RETURN"
+        assert by_code["00T"].reasons[0] == "hub 00T-H1 sent no return"
+        assert by_code["GM"].status == "GREEN"
+        as_of = connection.execute(select(func.max(tables.rag_result.c.as_of))).scalar_one()
+        assert as_of == AFTER_CLOSE.astimezone(UTC)
+
+
+def test_history_lookup_reads_current_open_rows_as_of_receipt(warehouse: Engine) -> None:
+    for offset in range(1, 4):
+        day = DAY - timedelta(days=offset)
+        submit(
+            warehouse, london(2026, 11, 24, 8, offset), [hub_row("02H-H1", day, appts_offered=90 + offset)]
+        )
+    closed_day = DAY - timedelta(days=2)
+    submit(
+        warehouse,
+        london(2026, 11, 24, 12, 0),
+        [hub_row("02H-H1", closed_day, hub_status="CLOSED_UNPLANNED", comments="flood")],
+    )
+    earlier = load.history_lookup(warehouse, london(2026, 11, 24, 11, 0))(
+        ["02H-H1"], DAY - timedelta(28), DAY
+    )
+    assert sorted(earlier["appts_offered"]) == [91, 92, 93]
+    later = load.history_lookup(warehouse, london(2026, 11, 24, 13, 0))(["02h-h1"], DAY - timedelta(28), DAY)
+    assert sorted(later["appts_offered"]) == [91, 93]
+    assert list(later.columns) == ["hub_code", "activity_date", "appts_offered"]
+    assert isinstance(later["activity_date"].iloc[0], date)
+
+
+def test_a_failure_inside_the_load_leaves_nothing(warehouse: Engine) -> None:
+    with pytest.raises(RuntimeError), writer(warehouse).begin() as connection:
+        submission_id = load.insert_submission(
+            connection,
+            sub_icb_code="00V",
+            channel="cli",
+            received_at=ON_TIME,
+            sha256="0" * 64,
+            file_name="x.csv",
+            size_bytes=1,
+            outcome="accepted",
+            quarantined=False,
+            spec_version="2026.1",
+            data_rows=1,
+            errors=[],
+            warnings=[],
+            archive_path=None,
+            processed_at=ON_TIME,
+        )
+        load.load_versions(
+            connection,
+            submission_id=submission_id,
+            received_at=ON_TIME,
+            arrival_seq=submission_id,
+            rows=[hub_row("00V-H1", DAY)],
+        )
+        raise RuntimeError("boom after the rows were written")
+    with warehouse.connect() as connection:
+        assert connection.execute(text("select count(*) from submission")).scalar() == 0
+        assert connection.execute(text("select count(*) from hub_day_version")).scalar() == 0
+    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY)])  # and the staging table is gone with it
+    assert len(_versions(warehouse, "00V-H1", DAY)) == 1
