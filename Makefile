@@ -37,3 +37,9 @@ format: venv ## Apply ruff's formatting and safe fixes
 
 clean: ## Remove the local data folder (warehouse, Airflow home, mail, logs)
 	rm -rf var
+
+up: venv ## Start the live system: Airflow standalone + loopback SMTP (embedded defaults)
+	$(PY) -m surgehub.orchestration.live up
+
+down: ## Stop what `make up` started
+	$(PY) -m surgehub.orchestration.live down

@@ -1,0 +1,236 @@
+"""`make up` / `make down`: the live system on embedded defaults, as background processes.
+
+`airflow standalone` (scheduler, triggerer, DAG processor and API server; SQLite metadata;
+LocalExecutor) plus the loopback SMTP server. Process ids go to ``<home>/run/``; logs to
+``<home>/logs/``. The same code starts the live system for the end-to-end tests, on free ports and a
+throwaway data folder.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from surgehub.config import PROJECT_ROOT, Settings, load_settings
+from surgehub.orchestration.airflow_env import airflow_environment, airflow_home
+
+VENV_BIN = Path(sys.executable).parent
+
+
+@dataclass(frozen=True)
+class LiveSystem:
+    home: Path
+    api_url: str
+    smtp_port: int
+    username: str
+    password: str | None
+    env: dict[str, str]
+
+    @property
+    def landing_dir(self) -> Path:
+        return Path(self.env.get("SURGEHUB_LANDING_DIR", self.home / "landing"))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def live_environment(
+    settings: Settings,
+    api_port: int,
+    smtp_port: int,
+    executor: str = "LocalExecutor",
+    log_ports: tuple[int, int] | None = None,
+) -> dict[str, str]:
+    """The whole environment for the live processes (Airflow reads its configuration from it)."""
+    from email.utils import parseaddr
+
+    from surgehub.mail.server import smtp_connection_json
+
+    sender = parseaddr(settings.email["from"])[1] or "surgehub@localhost"
+    env = dict(os.environ)
+    env.update(
+        airflow_environment(
+            settings, smtp_connection_json=smtp_connection_json("127.0.0.1", smtp_port, sender)
+        )
+    )
+    env.update(
+        {
+            "PATH": f"{VENV_BIN}{os.pathsep}{env.get('PATH', '')}",  # standalone starts `airflow` subprocesses
+            "AIRFLOW__CORE__EXECUTOR": executor,
+            "AIRFLOW__CORE__PARALLELISM": "4",
+            "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "False",
+            "AIRFLOW__API__PORT": str(api_port),
+            "AIRFLOW__API__HOST": "127.0.0.1",
+            "AIRFLOW__API__BASE_URL": f"http://localhost:{api_port}",
+            "AIRFLOW__CORE__EXECUTION_API_SERVER_URL": f"http://localhost:{api_port}/execution/",
+            "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": "admin:admin",
+            "AIRFLOW__SCHEDULER__SCHEDULER_HEARTBEAT_SEC": "2",
+            "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
+            "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        }
+    )
+    if log_ports is not None:  # the log servers of the worker and triggerer (8793/8794 by default)
+        env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(log_ports[0])
+        env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"] = str(log_ports[1])
+    return env
+
+
+def _run_dir(home: Path) -> Path:
+    path = home / "run"
+    path.mkdir(parents=True, exist_ok=True)
+    return path
+
+
+def _spawn(name: str, argv: list[str], env: dict[str, str], home: Path) -> int:
+    logs = home / "logs"
+    logs.mkdir(parents=True, exist_ok=True)
+    with open(logs / f"{name}.log", "ab") as log:
+        process = subprocess.Popen(
+            argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=PROJECT_ROOT
+        )
+    (_run_dir(home) / f"{name}.pid").write_text(str(process.pid))
+    return process.pid
+
+
+def _health(api_url: str) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"{api_url}/api/v2/monitor/health", timeout=2) as response:
+            return json.loads(response.read())
+    except Exception:
+        return None
+
+
+def _healthy(report: dict | None) -> bool:
+    if not report:
+        return False
+    parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
+    return all((report.get(p) or {}).get("status") == "healthy" for p in parts if p in report)
+
+
+def start(
+    settings: Settings | None = None,
+    *,
+    api_port: int = 8080,
+    smtp_port: int = 8025,
+    executor: str = "LocalExecutor",
+    components: tuple[str, ...] = ("standalone",),
+    log_ports: tuple[int, int] | None = None,
+    timeout: float = 180,
+) -> LiveSystem:
+    """Migrate, then start the mail server and Airflow; wait until the API reports every part healthy."""
+    settings = settings or load_settings()
+    home = settings.home
+    from surgehub.landing import ensure_landing
+    from surgehub.warehouse.db import upgrade
+
+    upgrade(settings.warehouse_url)
+    ensure_landing(settings.landing_dir)
+    env = live_environment(settings, api_port, smtp_port, executor, log_ports)
+    airflow = str(VENV_BIN / "airflow")
+    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
+    subprocess.run(
+        [airflow, "pools", "set", "surgehub_warehouse", "1", "Warehouse writers: one at a time on SQLite"],
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    _spawn("mailserver", [str(VENV_BIN / "surgehub"), "mailserver", "--port", str(smtp_port)], env, home)
+    for component in components:
+        argv = [airflow, *component.split()]
+        _spawn("airflow_" + component.replace(" ", "_").replace("-", "_"), argv, env, home)
+    api_url = f"http://localhost:{api_port}"
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if _healthy(_health(api_url)):
+            break
+        time.sleep(1)
+    else:
+        raise TimeoutError(f"Airflow did not report healthy within {timeout:.0f} s; see {home / 'logs'}")
+    return LiveSystem(home, api_url, smtp_port, "admin", _password(settings), env)
+
+
+def _password(settings: Settings) -> str | None:
+    generated = airflow_home(settings) / "simple_auth_manager_passwords.json.generated"
+    for _ in range(20):
+        if generated.exists():
+            return json.loads(generated.read_text()).get("admin")
+        time.sleep(0.5)
+    return None
+
+
+def stop(settings: Settings | None = None) -> list[str]:
+    """Stop every process that `start` recorded (the whole process group of each)."""
+    settings = settings or load_settings()
+    stopped = []
+    for pid_file in sorted(_run_dir(settings.home).glob("*.pid")):
+        pid = int(pid_file.read_text())
+        try:
+            os.killpg(pid, signal.SIGTERM)
+            stopped.append(pid_file.stem)
+        except ProcessLookupError:
+            pass
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            try:
+                os.killpg(pid, 0)
+            except ProcessLookupError:
+                break
+            time.sleep(0.3)
+        else:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(pid, signal.SIGKILL)
+        pid_file.unlink()
+    return stopped
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m surgehub.orchestration.live", description="Start or stop the live system."
+    )
+    parser.add_argument("action", choices=["up", "down"])
+    parser.add_argument("--api-port", type=int, default=int(os.environ.get("SURGEHUB_API_PORT", "8080")))
+    parser.add_argument("--smtp-port", type=int, default=int(os.environ.get("SURGEHUB_SMTP_PORT", "8025")))
+    args = parser.parse_args(argv)
+    settings = load_settings()
+    if args.action == "down":
+        stopped = stop(settings)
+        print("stopped: " + (", ".join(stopped) if stopped else "nothing was running"))
+        return 0
+    if any(_run_dir(settings.home).glob("*.pid")):
+        print("already running (pid files in var/run/): `make down` first", file=sys.stderr)
+        return 2
+    print("starting Airflow standalone and the mail server (about 30 s)…", flush=True)
+    try:
+        live = start(settings, api_port=args.api_port, smtp_port=args.smtp_port)
+    except Exception as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        stop(settings)
+        return 1
+    print(
+        f"Airflow UI:     {live.api_url}   login {live.username} / {live.password or '(see simple_auth_manager_passwords.json.generated)'}"
+    )
+    print(f"SMTP (loopback): 127.0.0.1:{live.smtp_port}; messages kept in {settings.outbox_dir}")
+    print(f"Landing zone:   drop a return into {settings.landing_dir}/<sub_icb_code>/ — e.g.")
+    for folder in sorted(p for p in settings.landing_dir.iterdir() if p.is_dir())[:3]:
+        print(f"                  {folder}/")
+    print(f"Warehouse:      {settings.warehouse_url}")
+    print(f"Logs:           {settings.home / 'logs'}   Stop with: make down")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
