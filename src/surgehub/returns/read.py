@@ -230,6 +230,17 @@ def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:
     if header_at is None:
         return RawReturn(fmt, 0, [_file_error("F05", "the file is empty; fill in one row per hub per day")])
     header = rows[header_at]
+    named = [cell for cell in header if cell]
+    if fmt == "csv" and len(named) == 1:
+        for separator, what in ((";", "semicolons"), ("\t", "tabs")):
+            parts = {part.strip().lower() for part in named[0].split(separator)}
+            if len(parts & set(spec.COLUMN_NAMES)) >= 2:
+                # Not comma-separated text at all: one clear message beats 22 "missing column" lines.
+                message = (
+                    f"the file is separated by {what}, not commas; save it from Excel as "
+                    "'CSV UTF-8 (Comma delimited)' or as 'Excel Workbook (.xlsx)'"
+                )
+                return RawReturn(fmt, 0, [_file_error("F01", message)])
     body = rows[header_at + 1 :]
     width = max([len(header), *(len(r) for r in body)])
     header = header + [""] * (width - len(header))
@@ -261,16 +272,10 @@ def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:
         if key in spec.COLUMN_BY_NAME:
             positions.setdefault(key, index)
         elif seen[key] == 1:
-            hint = ""
-            if ";" in name or "\t" in name:
-                hint = (
-                    " (the file seems to be separated by semicolons or tabs; save it as"
-                    " 'CSV UTF-8 (comma delimited)')"
-                )
             errors.append(
                 _file_error(
                     "F03",
-                    f"the column {shown(name, 60)} is not in the specification{hint}; delete it or use "
+                    f"the column {shown(name, 60)} is not in the specification; delete it or use "
                     "the column name from the template",
                     column=name,
                 )
