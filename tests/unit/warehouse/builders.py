@@ -97,3 +97,18 @@ def submit_all_green(engine: Engine, day: date, received_at: datetime, skip: tup
         hubs = reference.active_hubs(loc.sub_icb_code, day)
         if hubs:
             submit(engine, received_at, [hub_row(h.hub_code, day) for h in hubs])
+
+
+def return_csv(rows: list[dict[str, Any]]) -> bytes:
+    """A return file (CSV, spec column order) holding ``rows`` as built by hub_row."""
+    from surgehub import spec
+
+    lines = [",".join(spec.COLUMN_NAMES)]
+    for row in rows:
+        cells = []
+        for name in spec.COLUMN_NAMES:
+            value = row.get(name)
+            text = "" if value is None else (value.isoformat() if isinstance(value, date) else str(value))
+            cells.append(f'"{text}"' if "," in text else text)
+        lines.append(",".join(cells))
+    return ("\n".join(lines) + "\n").encode("utf-8")

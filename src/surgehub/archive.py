@@ -1,0 +1,146 @@
+"""The archive of received returns: every file kept byte for byte, beside a JSON receipt record.
+
+Layout (under ``settings.archive_dir``, and the same under ``settings.quarantine_dir`` for R16 files)::
+
+    <sub_icb_code>/<yyyy-mm-dd London day of receipt>/<yyyymmddThhmmss.ffffffZ>_<sha8>_<name>
+    <same>.receipt.json   {"locality", "channel", "received_at" (UTC), "sha256", "file_name", ...}
+
+The path is a function of the receipt, so writing the same receipt twice is a no-op, and backfill
+can replay the archive with the receipt times recorded when the files first arrived. Files are
+written to a temporary name and renamed into place, so a reader never sees half a file.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Iterator
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from surgehub.clock import london_day
+
+RECEIPT_SUFFIX = ".receipt.json"
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class ArchiveError(OSError):
+    """A file or its receipt record could not be written (the return must not be acknowledged)."""
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """Who sent which bytes, when, and on which channel: what a faithful replay needs."""
+
+    locality: str
+    channel: str
+    received_at: datetime  # aware, UTC
+    sha256: str
+    file_name: str
+    size_bytes: int
+    outcome: str | None = None  # accepted | rejected (by validation), for people reading the archive
+
+    def to_json_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["received_at"] = self.received_at.astimezone(UTC).isoformat().replace("+00:00", "Z")
+        return data
+
+    @classmethod
+    def from_json_dict(cls, data: dict[str, Any]) -> Receipt:
+        received = datetime.fromisoformat(str(data["received_at"]).replace("Z", "+00:00"))
+        if received.tzinfo is None:
+            raise ValueError("receipt record without a UTC offset")
+        return cls(
+            locality=str(data["locality"]).upper(),
+            channel=str(data["channel"]),
+            received_at=received.astimezone(UTC),
+            sha256=str(data["sha256"]),
+            file_name=str(data["file_name"]),
+            size_bytes=int(data["size_bytes"]),
+            outcome=data.get("outcome"),
+        )
+
+
+def safe_name(name: str, limit: int = 100) -> str:
+    """A file name safe on any filesystem: letters, digits, dot, dash, underscore."""
+    cleaned = _UNSAFE.sub("_", Path(name).name).strip("._") or "return"
+    return cleaned[-limit:]
+
+
+def relative_path(receipt: Receipt) -> Path:
+    """Where a receipt's file lives, relative to the archive (or quarantine) root."""
+    stamp = receipt.received_at.astimezone(UTC).strftime("%Y%m%dT%H%M%S.%fZ")
+    day = london_day(receipt.received_at).isoformat()
+    return Path(receipt.locality) / day / f"{stamp}_{receipt.sha256[:8]}_{safe_name(receipt.file_name)}"
+
+
+def receipt_path(file_path: Path) -> Path:
+    return file_path.with_name(file_path.name + RECEIPT_SUFFIX)
+
+
+def _write_atomically(path: Path, data: bytes) -> None:
+    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    finally:
+        if temporary.exists():
+            temporary.unlink()
+
+
+@dataclass(frozen=True)
+class Stored:
+    """A file kept in the archive: its path relative to the root, and whether this call wrote it."""
+
+    relative: Path
+    root: Path
+    created: bool
+
+    @property
+    def path(self) -> Path:
+        return self.root / self.relative
+
+
+def store(root: Path, receipt: Receipt, data: bytes) -> Stored:
+    """Keep ``data`` and its receipt record under ``root``; an identical copy already there is reused."""
+    relative = relative_path(receipt)
+    target = root / relative
+    try:
+        if target.is_file() and receipt_path(target).is_file() and target.read_bytes() == data:
+            return Stored(relative, root, created=False)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        _write_atomically(target, data)
+        record = json.dumps(receipt.to_json_dict(), indent=2, sort_keys=True).encode("utf-8")
+        _write_atomically(receipt_path(target), record)
+    except OSError as exc:
+        raise ArchiveError(f"could not keep {receipt.file_name!r} under {root}: {exc}") from exc
+    return Stored(relative, root, created=True)
+
+
+def discard(stored: Stored) -> None:
+    """Remove a file this run wrote (its load failed), so nothing is left behind; never pre-existing ones."""
+    if not stored.created:
+        return
+    for path in (stored.path, receipt_path(stored.path)):
+        path.unlink(missing_ok=True)
+
+
+def entries(root: Path) -> Iterator[tuple[Receipt, Path]]:
+    """Every archived file with its receipt, in order of receipt (then path, for equal times)."""
+    found: list[tuple[Receipt, Path]] = []
+    if not root.exists():
+        return iter(())
+    for record_path in root.rglob(f"*{RECEIPT_SUFFIX}"):
+        file_path = record_path.with_name(record_path.name[: -len(RECEIPT_SUFFIX)])
+        if not file_path.is_file():
+            continue
+        receipt = Receipt.from_json_dict(json.loads(record_path.read_text(encoding="utf-8")))
+        found.append((receipt, file_path))
+    found.sort(key=lambda item: (item[0].received_at, str(item[1])))
+    return iter(found)

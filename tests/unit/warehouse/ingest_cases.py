@@ -1,0 +1,240 @@
+"""Ingest cases run on every backend: duplicates, archive and quarantine, failures leave nothing, backfill.
+
+Not collected by itself: imported by test_ingest_sqlite.py and the PostgreSQL integration module,
+each providing ``warehouse`` (a migrated, empty engine) and ``breaker`` (breaks a connection).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from datetime import UTC, date
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Connection, Engine, event, text
+
+from surgehub import archive
+from surgehub.config import Settings, load_settings
+from surgehub.ingest import IncomingReturn, ingest_returns
+from surgehub.warehouse import load
+from tests.unit.warehouse.builders import hub_row, london, return_csv
+
+DAY = date(2026, 11, 24)
+RECEIVED = london(2026, 11, 25, 9, 0)
+NHS_NUMBER = "943 476 5919"  # passes the modulus-11 check
+
+
+def _file(tmp_path: Path, name: str, data: bytes) -> Path:
+    path = tmp_path / "incoming" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return path
+
+
+def _manchester(**values: object) -> bytes:
+    return return_csv([hub_row(h, DAY, **values) for h in ("14L-H1", "14L-H2", "14L-H3")])
+
+
+def _count(engine: Engine, table: str) -> int:
+    with engine.connect() as connection:
+        return int(connection.execute(text(f"select count(*) from {table}")).scalar_one())
+
+
+def _ingest(engine: Engine, path: Path, received=RECEIVED, locality="14L", channel="cli"):
+    [outcome] = ingest_returns(
+        [IncomingReturn(path, locality, channel, received)], settings=load_settings(), engine=engine
+    )
+    return outcome
+
+
+def _archived_files(settings: Settings) -> list[Path]:
+    root = settings.archive_dir
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_accepted_return_is_archived_unchanged_and_loaded(surgehub_home: Path, warehouse: Engine) -> None:
+    data = _manchester()
+    outcome = _ingest(warehouse, _file(surgehub_home, "manchester return.csv", data))
+    assert outcome.status == "accepted", outcome.to_json_dict()
+    assert (outcome.duplicate, outcome.quarantined) == (False, False)
+    assert outcome.archive_path is not None and outcome.archive_path.read_bytes() == data
+    receipt = json.loads(archive.receipt_path(outcome.archive_path).read_text())
+    assert receipt["locality"] == "14L" and receipt["channel"] == "cli"
+    assert receipt["received_at"] == "2026-11-25T09:00:00Z"
+    assert receipt["file_name"] == "manchester return.csv"
+    assert outcome.archive_path.parent.name == "2026-11-25"
+    body = outcome.to_json_dict()
+    assert (body["status"], body["rows"], body["duplicate"]) == ("accepted", 3, False)
+    assert body["submission_id"] == outcome.submission_id
+    with warehouse.connect() as connection:
+        [version] = load.versions_of(connection, "14L-H2", DAY)
+    assert (version["version"], version["is_current"], version["submission_id"]) == (
+        1,
+        True,
+        outcome.submission_id,
+    )
+    assert version["received_at"] == RECEIVED.astimezone(UTC)
+
+
+def test_same_bytes_again_are_a_duplicate_and_do_not_undo_a_revision(
+    surgehub_home: Path, warehouse: Engine
+) -> None:
+    first = _file(surgehub_home, "a.csv", _manchester())
+    revision = _file(surgehub_home, "b.csv", _manchester(appts_booked=81, src_other=6))
+    original = _ingest(warehouse, first)
+    _ingest(warehouse, revision, received=london(2026, 11, 25, 10, 0))
+    files_before = _archived_files(load_settings())
+    again = _ingest(warehouse, first, received=london(2026, 11, 25, 11, 0))
+    assert (again.status, again.duplicate, again.submission_id) == ("accepted", True, original.submission_id)
+    assert again.to_json_dict()["duplicate"] is True
+    assert _count(warehouse, "submission") == 2
+    assert _archived_files(load_settings()) == files_before
+    with warehouse.connect() as connection:
+        current = [v for v in load.versions_of(connection, "14L-H1", DAY) if v["is_current"]]
+    assert [c["appts_booked"] for c in current] == [81]
+
+
+def test_same_bytes_from_another_locality_are_not_a_duplicate(surgehub_home: Path, warehouse: Engine) -> None:
+    path = _file(surgehub_home, "a.csv", _manchester())
+    _ingest(warehouse, path)
+    other = _ingest(warehouse, path, locality="00T")
+    assert (other.status, other.duplicate) == ("rejected", False)  # R05: not 00T's rows
+
+
+def test_rejected_return_is_archived_recorded_and_validated_again_when_resent(
+    surgehub_home: Path, warehouse: Engine
+) -> None:
+    bad = _file(surgehub_home, "bad.csv", _manchester(appts_booked=120))  # R09 and R13
+    first = _ingest(warehouse, bad)
+    assert first.status == "rejected"
+    assert {f.rule for f in first.validation.errors} >= {"R09"}
+    assert first.archive_path is not None and first.archive_path.exists()
+    second = _ingest(warehouse, bad, received=london(2026, 11, 25, 9, 30))
+    assert second.status == "rejected" and second.submission_id != first.submission_id
+    assert (_count(warehouse, "submission"), _count(warehouse, "hub_day_version")) == (2, 0)
+
+
+def test_r16_return_goes_to_quarantine_and_the_number_is_kept_nowhere_else(
+    surgehub_home: Path, warehouse: Engine
+) -> None:
+    data = return_csv(
+        [
+            hub_row("14L-H1", DAY, comments=f"patient {NHS_NUMBER} rebooked"),
+            hub_row("14L-H2", DAY),
+            hub_row("14L-H3", DAY),
+        ]
+    )
+    outcome = _ingest(warehouse, _file(surgehub_home, "r16.csv", data))
+    settings = load_settings()
+    assert (outcome.status, outcome.quarantined, outcome.archive_path) == ("rejected", True, None)
+    assert _archived_files(settings) == []
+    kept = [p for p in settings.quarantine_dir.rglob("*.csv")]
+    assert len(kept) == 1 and kept[0].read_bytes() == data
+    with warehouse.connect() as connection:
+        row = connection.execute(text("select quarantined, archive_path, errors from submission")).one()
+    assert bool(row.quarantined) is True and row.archive_path is None
+    stored = json.dumps(row.errors if not isinstance(row.errors, str) else json.loads(row.errors))
+    assert "R16" in stored
+    assert "9434765919" not in stored.replace(" ", "").replace("-", "")
+    assert "9434765919" not in json.dumps(outcome.to_json_dict()).replace(" ", "")
+
+
+def test_archive_failure_is_not_acknowledged_and_loads_nothing(
+    surgehub_home: Path, warehouse: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    blocker = surgehub_home / "not-a-folder"
+    blocker.write_text("a file where the archive folder should be")
+    monkeypatch.setenv("SURGEHUB_ARCHIVE_DIR", str(blocker))
+    outcome = _ingest(warehouse, _file(surgehub_home, "a.csv", _manchester()))
+    assert outcome.status == "error" and outcome.submission_id is None
+    assert "could not keep" in (outcome.error or "")
+    assert (_count(warehouse, "submission"), _count(warehouse, "hub_day_version")) == (0, 0)
+
+
+def test_connection_broken_mid_load_leaves_nothing_and_the_return_can_be_ingested_again(
+    surgehub_home: Path, warehouse: Engine, breaker: Callable[[Connection], None]
+) -> None:
+    path = _file(surgehub_home, "a.csv", _manchester())
+
+    def break_before_current_flip(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().lower().startswith("-- make the newest version"):
+            breaker(conn)
+
+    event.listen(warehouse, "before_cursor_execute", break_before_current_flip)
+    try:
+        broken = _ingest(warehouse, path)
+    finally:
+        event.remove(warehouse, "before_cursor_execute", break_before_current_flip)
+    assert broken.status == "error", broken.to_json_dict()
+    assert (_count(warehouse, "submission"), _count(warehouse, "hub_day_version")) == (0, 0)
+    assert _archived_files(load_settings()) == []
+
+    again = _ingest(warehouse, path)
+    assert (again.status, again.duplicate) == ("accepted", False)
+    assert _count(warehouse, "hub_day_version") == 3
+
+
+def test_one_bad_item_never_stops_the_others(surgehub_home: Path, warehouse: Engine) -> None:
+    good = _file(surgehub_home, "good.csv", return_csv([hub_row("00V-H1", DAY)]))
+    items = [
+        IncomingReturn(surgehub_home / "missing.csv", "00V", "folder", RECEIVED),
+        IncomingReturn(good, "XXX", "folder", RECEIVED),
+        IncomingReturn(good, "00V", "folder", RECEIVED),
+    ]
+    outcomes = ingest_returns(items, settings=load_settings(), engine=warehouse)
+    assert [o.status for o in outcomes] == ["error", "error", "accepted"]
+    assert "unknown locality" in (outcomes[1].error or "")
+
+
+def test_backfill_replays_the_archive_in_receipt_order_and_twice_changes_nothing(
+    surgehub_home: Path, warehouse: Engine
+) -> None:
+    settings = load_settings()
+    revised = _file(surgehub_home, "late-revision.csv", _manchester(appts_booked=81, src_other=6))
+    original = _file(surgehub_home, "original.csv", _manchester())
+    rejected = _file(surgehub_home, "bad.csv", _manchester(appts_booked=150))
+    # Arrival order differs from receipt order: the revision (received later) is loaded first.
+    _ingest(warehouse, revised, received=london(2026, 11, 25, 12, 0), channel="api")
+    _ingest(warehouse, original, received=RECEIVED, channel="folder")
+    _ingest(warehouse, rejected, received=london(2026, 11, 25, 8, 0))
+
+    def snapshot() -> list[tuple]:
+        with warehouse.connect() as connection:
+            return connection.execute(
+                text(
+                    "select hub_code, activity_date, appts_booked, is_current, received_at "
+                    "from hub_day_version order by hub_code, received_at"
+                )
+            ).all()
+
+    live = snapshot()
+    entries = list(archive.entries(settings.archive_dir))
+    assert [e[0].received_at for e in entries] == sorted(e[0].received_at for e in entries)
+
+    # Wipe the warehouse, replay the archive: the same current rows come back.
+    with warehouse.begin() as connection:
+        connection.execute(text("delete from hub_day_version"))
+        connection.execute(text("delete from submission"))
+    for receipt, path in entries:
+        [outcome] = ingest_returns(
+            [IncomingReturn(path, receipt.locality, "backfill", receipt.received_at, receipt.file_name)],
+            settings=settings,
+            engine=warehouse,
+        )
+        assert outcome.status in {"accepted", "rejected"}
+    replayed = snapshot()
+    assert [(r[0], r[2], bool(r[3])) for r in replayed] == [(r[0], r[2], bool(r[3])) for r in live]
+    submissions = _count(warehouse, "submission")
+    files = _archived_files(settings)
+
+    for receipt, path in entries:  # twice: every receipt is recognised, nothing is written
+        [outcome] = ingest_returns(
+            [IncomingReturn(path, receipt.locality, "backfill", receipt.received_at, receipt.file_name)],
+            settings=settings,
+            engine=warehouse,
+        )
+        assert outcome.replayed
+    assert snapshot() == replayed
+    assert _count(warehouse, "submission") == submissions
+    assert _archived_files(settings) == files
