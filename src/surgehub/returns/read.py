@@ -173,7 +173,7 @@ def _xlsx_rows(data: bytes, row_cap: int) -> list[list[str]]:
             rows.append(row)
             if any(row):
                 non_empty += 1
-                if non_empty > row_cap:
+                if non_empty >= row_cap:
                     break
         return rows
     except _Unreadable:
@@ -216,7 +216,9 @@ def read_return(
         return RawReturn(None, 0, [_file_error("F05", "the file is empty; fill in one row per hub per day")])
     try:
         fmt = _sniff(data)
-        rows = _csv_rows(data) if fmt == "csv" else _xlsx_rows(data, max_data_rows + 1)
+        rows = (
+            _csv_rows(data) if fmt == "csv" else _xlsx_rows(data, max_data_rows + 2)
+        )  # header + one past the limit
     except _Unreadable as exc:
         return RawReturn(None, 0, [_file_error("F01", str(exc))])
     return _shape(fmt, rows, max_data_rows)
@@ -298,12 +300,12 @@ def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:
             _file_error("F05", "the file has a header row but no data rows; add one row per hub per day")
         )
     elif count > max_data_rows:
-        more = "more than " if fmt == "xlsx" and count == max_data_rows + 1 else ""
+        # An XLSX is read only up to one row past the limit (a small file can hold a huge sheet).
+        counted = f"more than {max_data_rows}" if fmt == "xlsx" else str(count)
         errors.append(
             _file_error(
                 "F06",
-                f"the file has {more}{count} data rows; the limit is {max_data_rows}. "
-                "Split it into several returns",
+                f"the file has {counted} data rows; the limit is {max_data_rows}. Split it into several returns",
             )
         )
     if errors:

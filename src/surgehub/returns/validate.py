@@ -162,7 +162,7 @@ def _type_cells(table: pd.DataFrame) -> _Typed:
             out[col.name] = parsed.to_numpy(dtype="datetime64[ns]")
         else:
             text = s.str.upper() if col.kind in ("code", "hub", "status") else s
-            out[col.name] = text.where(~blank, None).to_numpy(dtype=object)
+            out[col.name] = np.where(blank, None, text.to_numpy(dtype=object))
     frame = pd.DataFrame(out)
     # pandas 3 infers its string dtype from object arrays; text stays object so a blank is None.
     for col in spec.COLUMNS:

@@ -1,0 +1,102 @@
+"""Receipts: subject, text and accessible HTML for accepted, warned, rejected and duplicate returns."""
+
+from __future__ import annotations
+
+from html.parser import HTMLParser
+
+from markupsafe import escape
+from return_builders import RECEIVED_AT, corpus_file, csv_bytes, row
+
+from surgehub.returns.receipt import render_receipt
+from surgehub.returns.validate import ValidationResult, validate_return
+
+
+def receipt(result: ValidationResult, **kwargs: object) -> tuple[str, str, str]:
+    return render_receipt(
+        result,
+        locality_code="14L",
+        locality_name="Manchester",
+        received_at=RECEIVED_AT,
+        submission_id=7,
+        **kwargs,  # type: ignore[arg-type]
+    )
+
+
+def validated(data: bytes) -> ValidationResult:
+    return validate_return(data, locality="14L", received_at=RECEIVED_AT)
+
+
+class _Tags(HTMLParser):
+    def __init__(self) -> None:
+        super().__init__()
+        self.tags: list[tuple[str, dict[str, str | None]]] = []
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        self.tags.append((tag, dict(attrs)))
+
+
+def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
+    parser = _Tags()
+    parser.feed(html)
+    return parser.tags
+
+
+def test_accepted_receipt() -> None:
+    subject, text, html = receipt(validated(csv_bytes([row()])))
+    assert subject == "Surge hub return accepted: Manchester (14L)"
+    assert "Outcome: ACCEPTED." in text and "2026-11-24" in text
+    assert "Outcome: Accepted" in html
+    assert "Errors to fix" not in html
+
+
+def test_accepted_with_warnings_lists_each_warning() -> None:
+    subject, text, html = receipt(validated(corpus_file("example-return.csv")))
+    assert "accepted with 1 warning" in subject
+    assert "W01, row 3, column sessions_delivered" in text
+    assert "sessions_delivered 3 is fewer than sessions_planned 4" in html
+
+
+def test_rejected_receipt_lists_every_error_with_rule_row_column_and_fix() -> None:
+    data = csv_bytes(
+        [row(appts_offered="80"), row(hub_code="14L-H2", hub_status="Shut"), row(hub_code="14L-H9")]
+    )
+    result = validated(data)
+    subject, text, html = receipt(result)
+    assert "REJECTED" in subject and "3 errors" in subject
+    for finding in result.errors:
+        assert f"{finding.rule}, row {finding.row}, column {finding.column}:" in text
+        assert str(escape(finding.message)) in html
+    assert "correct one of them" in text
+
+
+def test_duplicate_receipt_says_nothing_was_loaded() -> None:
+    subject, text, html = receipt(validated(csv_bytes([row()])), duplicate=True)
+    assert "already received" in subject
+    assert "nothing was loaded again" in text and "Already received" in html
+
+
+def test_file_rule_errors_say_whole_file() -> None:
+    _, text, _ = receipt(validated(corpus_file("png-image.csv")))
+    assert "F01, row whole file, column —:" in text
+    assert "PNG image" in text
+
+
+def test_receipt_never_echoes_an_nhs_number() -> None:
+    result = validated(csv_bytes([row(comments="Pt 943 476 5919 <script>")]))
+    subject, text, html = receipt(result)
+    for out in (subject, text, html):
+        assert "943 476 5919" not in out and "9434765919" not in out
+    assert "NHS number" in text and "patient identifier" in html
+
+
+def test_html_is_escaped_and_accessible() -> None:
+    result = validated(csv_bytes([row(hub_status="<b>x</b>")]))
+    _, _, html = receipt(result)
+    assert "<b>x</b>" not in html.lower() and "&lt;b&gt;x&lt;/b&gt;" in html.lower()
+    found = tags(html)
+    names = [t for t, _ in found]
+    assert ("html", {"lang": "en-GB"}) in found
+    assert "caption" in names and "thead" in names
+    assert all(attrs.get("scope") == "col" for t, attrs in found if t == "th")
+    assert "Outcome: Rejected" in html  # the outcome in words, not colour alone
+    assert "<style" not in html  # inline CSS only, for email clients

@@ -1,0 +1,197 @@
+"""validate_return beyond the corpus: the typed frame, W05 history, R16 secrecy, JSON shape, messages."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import date, timedelta
+
+import pandas as pd
+import pytest
+from return_builders import RECEIVED_AT, corpus_file, csv_bytes, row, three_hubs
+
+from surgehub import spec
+from surgehub.returns.validate import UnknownLocality, validate_return
+
+NHS_NUMBER = "943 476 5919"
+
+
+def validate(data: bytes, **kwargs: object) -> object:
+    return validate_return(data, locality="14L", received_at=RECEIVED_AT, **kwargs)  # type: ignore[arg-type]
+
+
+def test_accepted_frame_is_typed_and_normalised() -> None:
+    data = csv_bytes(
+        [
+            row(
+                sub_icb_code="14l",
+                hub_code="14l-h1",
+                hub_status="open",
+                gp_hours="18.25",
+                appts_offered="1,200",
+            ),
+            [""] * 22,
+            row(hub_code="14L-H2", activity_date="23/11/2026", sessions_delivered="5", comments="Sickness"),
+        ]
+    )
+    result = validate(data)
+    assert result.status == "accepted"
+    frame = result.frame
+    assert list(frame.columns) == ["row_number", *spec.COLUMN_NAMES, "warnings"]
+    assert frame["row_number"].tolist() == [1, 3]
+    assert frame["sub_icb_code"].tolist() == ["14L", "14L"]
+    assert frame["hub_code"].tolist() == ["14L-H1", "14L-H2"]
+    assert frame["hub_status"].tolist() == ["OPEN", "OPEN"]
+    assert [pd.Timestamp(d).date() for d in frame["activity_date"]] == [
+        date(2026, 11, 24),
+        date(2026, 11, 23),
+    ]
+    assert frame["appts_offered"].tolist() == [1200, 120]
+    assert str(frame["appts_offered"].dtype) == "int64"
+    assert frame["gp_hours"].tolist() == [18.25, 18.0]
+    assert frame["comments"].tolist() == [None, "Sickness"]
+    assert frame["warnings"].tolist() == [[], ["W01"]]
+
+
+def test_json_shape_is_the_interface() -> None:
+    result = validate(csv_bytes([row(appts_offered="80")]))
+    payload = result.to_json_dict()
+    assert list(payload) == ["status", "spec_version", "rows", "errors", "warnings"]
+    assert payload["status"] == "rejected" and payload["spec_version"] == spec.SPEC_VERSION
+    assert payload["rows"] == 1
+    assert payload["errors"] == [
+        {
+            "rule": "R09",
+            "row": 1,
+            "column": "appts_booked",
+            "message": "appts_booked 96 is more than appts_offered 80: booked appointments cannot exceed "
+            "those offered; correct one of them",
+        }
+    ]
+    json.dumps(payload)
+
+
+def test_file_rule_findings_name_no_row() -> None:
+    payload = validate(corpus_file("png-image.csv")).to_json_dict()
+    assert payload["rows"] == 0
+    assert payload["errors"][0]["row"] is None
+
+
+def test_nhs_number_never_appears_in_anything_returned() -> None:
+    data = csv_bytes([row(comments=f"Patient {NHS_NUMBER} sent to ED", hub_code=NHS_NUMBER.replace(" ", ""))])
+    result = validate(data)
+    assert result.status == "rejected" and result.r16_failed
+    assert result.frame is None
+    dumped = json.dumps(result.to_json_dict()) + repr(result)
+    for form in (NHS_NUMBER, NHS_NUMBER.replace(" ", "")):
+        assert form not in dumped
+    assert {f.rule for f in result.errors} == {"R06", "R16"}
+
+
+def test_r16_is_reported_once_per_row_with_several_numbers() -> None:
+    result = validate(csv_bytes([row(comments=f"{NHS_NUMBER} and 401 023 2137")]))
+    assert [(f.rule, f.row) for f in result.errors] == [("R16", 1)]
+
+
+def test_unknown_submitting_locality_is_a_configuration_error() -> None:
+    with pytest.raises(UnknownLocality):
+        validate_return(csv_bytes([row()]), locality="XYZ", received_at=RECEIVED_AT)
+
+
+def test_naive_received_at_is_london_time() -> None:
+    naive = RECEIVED_AT.replace(tzinfo=None)
+    assert validate_return(csv_bytes([row()]), locality="14l", received_at=naive).status == "accepted"
+
+
+def test_warnings_are_listed_on_rejected_returns_too() -> None:
+    result = validate(csv_bytes([row(appts_offered="80", sessions_delivered="5", comments="Sickness")]))
+    assert [f.rule for f in result.errors] == ["R09"]
+    assert [f.rule for f in result.warnings] == ["W01"]
+
+
+def test_several_faults_on_several_rows_are_all_listed_in_row_order() -> None:
+    rows = three_hubs()
+    rows[0]["appts_offered"] = "80"
+    rows[1]["hub_status"] = "CLOSED"
+    rows[2]["activity_date"] = "2026-11-31"
+    result = validate(csv_bytes(rows))
+    assert [(f.rule, f.row, f.column) for f in result.errors] == [
+        ("R09", 1, "appts_booked"),
+        ("R04", 2, "hub_status"),
+        ("R01", 3, "activity_date"),
+    ]
+
+
+# -- W05: history ----------------------------------------------------------------------------------
+
+
+class History:
+    """A stand-in for the warehouse's current OPEN rows, recording what it was asked."""
+
+    def __init__(
+        self, offered: Sequence[int], hub: str = "14L-H1", last_day: date = date(2026, 11, 23)
+    ) -> None:
+        days = [last_day - timedelta(days=i) for i in range(len(offered))]
+        self.frame = pd.DataFrame({"hub_code": hub, "activity_date": days, "appts_offered": list(offered)})
+        self.calls: list[tuple[list[str], date, date]] = []
+
+    def __call__(self, hubs: Sequence[str], first: date, last: date) -> pd.DataFrame:
+        self.calls.append((list(hubs), first, last))
+        return self.frame
+
+
+def spike(offered: int) -> bytes:
+    return csv_bytes([row(appts_offered=str(offered))])
+
+
+def test_w05_fires_above_three_times_the_median_of_seven_rows() -> None:
+    history = History([40] * 7)
+    result = validate(spike(121), history=history)
+    assert [(f.rule, f.row, f.column) for f in result.warnings] == [("W05", 1, "appts_offered")]
+    assert result.status == "accepted"
+    assert history.calls == [(["14L-H1"], date(2026, 10, 27), date(2026, 11, 23))]
+
+
+def test_w05_does_not_fire_at_exactly_three_times_the_median() -> None:
+    assert validate(spike(120), history=History([40] * 7)).warnings == []
+
+
+def test_w05_needs_seven_rows_in_the_window() -> None:
+    assert validate(spike(500), history=History([40] * 6)).warnings == []
+
+
+def test_w05_ignores_rows_outside_d_minus_28_to_d_minus_1() -> None:
+    old = History([40] * 7, last_day=date(2026, 10, 26))  # D-29 and earlier
+    assert validate(spike(500), history=old).warnings == []
+
+
+def test_w05_is_not_evaluated_without_history() -> None:
+    assert validate(spike(500)).warnings == []
+
+
+def test_w05_counts_the_files_own_earlier_days() -> None:
+    week = [
+        row(activity_date=f"2026-11-{d}", appts_offered="40", appts_booked="40", **_forty())
+        for d in range(17, 24)
+    ]
+    data = csv_bytes([*week, row(appts_offered="500")])
+    result = validate(data, history=History([]))
+    assert [(f.rule, f.row) for f in result.warnings] == [("W05", 8)]
+
+
+def test_w05_does_not_trigger_r15() -> None:
+    result = validate(spike(500), history=History([40] * 7))
+    assert result.errors == [] and [f.rule for f in result.warnings] == ["W05"]
+
+
+def _forty() -> dict[str, str]:
+    return {
+        "appts_attended": "36",
+        "appts_dna": "2",
+        "attended_f2f": "30",
+        "attended_remote": "6",
+        "src_practice": "20",
+        "src_nhs111": "10",
+        "src_ed_streaming": "5",
+        "src_other": "5",
+    }
