@@ -106,6 +106,7 @@ def run(home: Path, quiet: bool = False) -> dict[str, object]:
     os.environ["SURGEHUB_HOME"] = str(home)
     os.environ.pop("SURGEHUB_WAREHOUSE_URL", None)
     os.environ[clock.CLOCK_ENV] = timeline()[0].at.isoformat()
+    os.environ["SURGEHUB_TASK_RETRIES"] = "0"  # a one-shot demo shows a failure at once
     home.mkdir(parents=True, exist_ok=True)
     settings = load_settings()
 
@@ -225,7 +226,14 @@ def main(argv: list[str] | None = None) -> int:
     )
     parser.add_argument("--quiet", action="store_true")
     args = parser.parse_args(argv)
-    run(args.home.resolve(), quiet=args.quiet)
+    try:
+        run(args.home.resolve(), quiet=args.quiet)
+    except Exception as exc:
+        print(
+            f"\ndemo failed: {exc}\nAirflow's task log is above; task logs are also under {args.home.resolve() / 'airflow' / 'logs'}.",
+            flush=True,
+        )
+        return 1
     return 0
 
 
