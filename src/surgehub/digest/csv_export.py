@@ -1,0 +1,157 @@
+"""The digest's figures as a CSV attachment that is safe to open in Excel.
+
+One row per locality and judged day, then one Greater Manchester row per day: status, level, points,
+escalation, assurance, the sums behind them, the ratios, the reasons and the hubs' comments. Text
+cells that a spreadsheet would take for a formula (starting with ``=``, ``+``, ``-``, ``@``, a tab
+or a carriage return, after any leading spaces) are neutralised with a leading apostrophe (OWASP's
+advice for CSV injection); numbers are written as numbers. UTF-8 with a byte-order mark, so Excel
+shows non-ASCII text correctly; CRLF line ends.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Sequence
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from surgehub.digest.build import Digest
+    from surgehub.rag import DayRag
+
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
+
+COLUMNS: tuple[str, ...] = (
+    "period_key",
+    "activity_date",
+    "sub_icb_code",
+    "locality_name",
+    "status",
+    "level",
+    "points",
+    "escalated",
+    "assurance",
+    "sessions_planned",
+    "sessions_delivered",
+    "capacity_delivered",
+    "appts_offered",
+    "appts_booked",
+    "appts_attended",
+    "appts_dna",
+    "utilisation",
+    "dna_rate",
+    "src_practice",
+    "src_nhs111",
+    "src_ed_streaming",
+    "src_other",
+    "onward_ed",
+    "onward_ed_rate",
+    "patients_turned_away",
+    "reasons",
+    "comments",
+)
+
+_SUMS = (
+    "sessions_planned",
+    "sessions_delivered",
+    "appts_offered",
+    "appts_booked",
+    "appts_attended",
+    "appts_dna",
+    "src_practice",
+    "src_nhs111",
+    "src_ed_streaming",
+    "src_other",
+    "onward_ed",
+    "patients_turned_away",
+)
+
+
+def neutralise(value: Any) -> Any:
+    """A text cell that could run as a formula gets a leading apostrophe; other values pass unchanged."""
+    if not isinstance(value, str):
+        return value
+    if value.lstrip(" ").startswith(FORMULA_PREFIXES) or value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def _ratio(value: Any) -> str:
+    if value is None:
+        return ""
+    return f"{float(Fraction(value) if isinstance(value, Fraction) else value):.4f}"
+
+
+def _row(
+    period_key: str, day: str, code: str, name: str, status: Any, figures: dict[str, Any]
+) -> dict[str, Any]:
+    sums = figures.get("sums") or {}
+    ratios = figures.get("ratios") or {}
+    attended = int(sums.get("appts_attended") or 0)
+    row: dict[str, Any] = {
+        "period_key": period_key,
+        "activity_date": day,
+        "sub_icb_code": code,
+        "locality_name": name,
+        **status,
+        **{name_: int(sums.get(name_) or 0) for name_ in _SUMS},
+        "capacity_delivered": _ratio(ratios.get("capacity_delivered")),
+        "utilisation": _ratio(ratios.get("utilisation")),
+        "dna_rate": _ratio(ratios.get("dna_rate")),
+        "onward_ed_rate": _ratio(Fraction(int(sums.get("onward_ed") or 0), attended) if attended else None),
+    }
+    return row
+
+
+def digest_rows(digest: Digest, rags: Sequence[DayRag]) -> list[dict[str, Any]]:
+    """The rows of the CSV (before neutralising), localities in localities.csv order, then GM."""
+    rows: list[dict[str, Any]] = []
+    for day_rag in rags:
+        day = day_rag.activity_date.isoformat()
+        for loc in day_rag.localities:
+            comments = " | ".join(
+                f"{h.hub_code}: {' '.join(str(h.row['comments']).split())}"
+                for h in loc.hubs
+                if h.row is not None and h.row.get("comments") and str(h.row["comments"]).strip()
+            )
+            status = {
+                "status": loc.status,
+                "level": "" if loc.level is None else loc.level,
+                "points": "" if loc.points is None else loc.points,
+                "escalated": "yes" if loc.escalated else "no",
+                "assurance": loc.assurance or "",
+                "reasons": "; ".join(loc.reasons),
+                "comments": comments,
+            }
+            rows.append(
+                _row(digest.period_key, day, loc.sub_icb_code, loc.locality_name, status, loc.figures)
+            )
+        gm = day_rag.gm.figures
+        counts = ", ".join(f"{k} {v}" for k, v in day_rag.gm.counts.items() if v)
+        status = {
+            "status": gm.get("status_of_sums", ""),
+            "level": gm.get("level_of_sums", ""),
+            "points": gm.get("points", ""),
+            "escalated": "",
+            "assurance": "",
+            "reasons": "; ".join([f"localities: {counts}", *(gm.get("reasons") or [])]),
+            "comments": "",
+        }
+        rows.append(_row(digest.period_key, day, "GM", "Greater Manchester", status, gm))
+    return rows
+
+
+def to_csv(rows: Sequence[dict[str, Any]]) -> bytes:
+    """CSV bytes (UTF-8 with BOM, CRLF), every text cell neutralised."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\r\n", extrasaction="ignore")
+    writer.writeheader()
+    for row in rows:
+        writer.writerow({key: neutralise(value) for key, value in row.items()})
+    return ("\ufeff" + buffer.getvalue()).encode("utf-8")
+
+
+def digest_csv(digest: Digest, rags: Sequence[DayRag]) -> bytes:
+    """The CSV attachment of a digest."""
+    return to_csv(digest_rows(digest, rags))

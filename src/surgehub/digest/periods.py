@@ -1,0 +1,176 @@
+"""Digest periods: which activity days a board digest or daily summary covers, and its cut-off.
+
+Readings taken (also in docs/digest.md):
+
+- A digest belongs to a scheduled slot. The board digest built "as of T" is the one for the latest
+  scheduled slot (``schedule.board_digest_days`` at ``schedule.board_digest_time``, Europe/London) at
+  or before T; its cut-off is that slot. The daily summary built as of T is the one for the latest
+  close (13:30 on a working day) whose ``close + daily_summary_after_close_minutes`` is at or before
+  T; its cut-off is that instant. So a digest is reproducible for any past T, a run a few minutes
+  late is the same digest (same period key, never sent twice), and the previous cut-off comes from
+  the schedule, never from the email log.
+- Judged days: activity days whose close fell after the previous cut-off and at or before this
+  cut-off. Pending days: later days up to the day before the cut-off's London date, whose close has
+  not yet passed; they are listed, not judged. Days outside the configured season are left out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Literal
+
+from surgehub.clock import london_instant, to_london
+from surgehub.config import ConfigError, Settings
+from surgehub.timeliness import close_for, is_working_day
+
+Kind = Literal["board", "daily"]
+KINDS: tuple[str, ...] = ("board", "daily")
+
+_WEEKDAYS = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
+
+#: How far back to look for a previous slot or close (covers Christmas and long gaps in a schedule).
+_LOOKBACK_DAYS = 40
+
+
+@dataclass(frozen=True)
+class Period:
+    """What one digest covers: its cut-off, the previous digest's cut-off, judged and pending days."""
+
+    kind: str
+    cutoff: datetime  # aware UTC
+    previous_cutoff: datetime  # aware UTC
+    days: tuple[date, ...]  # judged: close in (previous_cutoff, cutoff]
+    pending_days: tuple[date, ...]  # close after cutoff, up to the day before the cut-off's date
+
+    @property
+    def period_key(self) -> str:
+        """``board:2026-11-26T07:30`` or ``daily:2026-11-25T13:45`` (cut-off, Europe/London wall time)."""
+        return f"{self.kind}:{to_london(self.cutoff):%Y-%m-%dT%H:%M}"
+
+    @property
+    def label(self) -> str:
+        """Human label used in subjects: ``Thu 26 Nov 2026 07:30``."""
+        return to_london(self.cutoff).strftime("%a %d %b %Y %H:%M")
+
+    @property
+    def last_day(self) -> date | None:
+        return self.days[-1] if self.days else None
+
+
+def board_slot_days(settings: Settings) -> set[int]:
+    """Weekday numbers (Mon = 0) of the board digest, from ``schedule.board_digest_days``."""
+    names = [str(d).strip().upper()[:3] for d in settings.schedule.get("board_digest_days") or []]
+    unknown = sorted(set(names) - set(_WEEKDAYS))
+    if unknown or not names:
+        raise ConfigError(f"schedule.board_digest_days must list days MON..SUN, got {names or 'nothing'}")
+    return {_WEEKDAYS[n] for n in names}
+
+
+def _board_time(settings: Settings) -> time:
+    try:
+        return time.fromisoformat(str(settings.schedule["board_digest_time"]))
+    except (KeyError, ValueError) as exc:
+        raise ConfigError(f"schedule.board_digest_time must be HH:MM: {exc}") from exc
+
+
+def board_slots_before(instant: datetime, settings: Settings, *, inclusive: bool) -> list[datetime]:
+    """Scheduled board-digest instants (UTC) at or before (``inclusive``) or before ``instant``, newest first."""
+    weekdays = board_slot_days(settings)
+    at = _board_time(settings)
+    instant = instant.astimezone(UTC)
+    start = to_london(instant).date()
+    slots: list[datetime] = []
+    for back in range(_LOOKBACK_DAYS):
+        day = start - timedelta(days=back)
+        if day.weekday() not in weekdays:
+            continue
+        slot = london_instant(day, at)
+        if slot < instant or (inclusive and slot == instant):
+            slots.append(slot)
+    return slots
+
+
+def _summary_delay(settings: Settings) -> timedelta:
+    return timedelta(minutes=int(settings.schedule.get("daily_summary_after_close_minutes", 0) or 0))
+
+
+def closes_before(instant: datetime, settings: Settings, *, inclusive: bool) -> list[datetime]:
+    """Close instants (UTC, 13:30 on working days) at or before / before ``instant``, newest first."""
+    instant = instant.astimezone(UTC)
+    start = to_london(instant).date()
+    closes: list[datetime] = []
+    for back in range(_LOOKBACK_DAYS):
+        day = start - timedelta(days=back)
+        if not is_working_day(day, settings):
+            continue
+        close = london_instant(day, settings.close_time)
+        if close < instant or (inclusive and close == instant):
+            closes.append(close)
+    return closes
+
+
+def days_closing_between(after: datetime, until: datetime, settings: Settings) -> list[date]:
+    """Activity days whose close is in (after, until], in the season, oldest first."""
+    first = max(to_london(after).date() - timedelta(days=_LOOKBACK_DAYS), settings.season_start)
+    last = min(to_london(until).date(), settings.season_end)
+    days: list[date] = []
+    day = first
+    while day <= last:
+        if after < close_for(day, settings) <= until:
+            days.append(day)
+        day += timedelta(days=1)
+    return days
+
+
+def pending_days(after_day: date | None, cutoff: datetime, settings: Settings) -> list[date]:
+    """Days after ``after_day`` up to the day before the cut-off's London date whose close has not passed."""
+    yesterday = min(to_london(cutoff).date() - timedelta(days=1), settings.season_end)
+    day = max(settings.season_start, yesterday - timedelta(days=_LOOKBACK_DAYS))
+    found: list[date] = []
+    while day <= yesterday:
+        if (after_day is None or day > after_day) and close_for(day, settings) > cutoff:
+            found.append(day)
+        day += timedelta(days=1)
+    return found
+
+
+def board_period(as_of: datetime, settings: Settings) -> Period:
+    """The board digest that went (or goes) out at the latest scheduled slot at or before ``as_of``."""
+    slots = board_slots_before(as_of, settings, inclusive=True)
+    if len(slots) < 2:
+        raise ConfigError("schedule.board_digest_days gives no two slots within 40 days")
+    cutoff, previous = slots[0], slots[1]
+    return _period("board", cutoff, previous, settings)
+
+
+def daily_period(as_of: datetime, settings: Settings) -> Period:
+    """The daily summary for the latest close whose summary time (close + delay) is at or before ``as_of``."""
+    delay = _summary_delay(settings)
+    closes = closes_before(as_of.astimezone(UTC) - delay, settings, inclusive=True)
+    if len(closes) < 2:
+        raise ConfigError("no two working days within 40 days: check timeliness.extra_holidays")
+    cutoff, previous = closes[0] + delay, closes[1] + delay
+    return _period("daily", cutoff, previous, settings)
+
+
+def _period(kind: str, cutoff: datetime, previous: datetime, settings: Settings) -> Period:
+    judged = days_closing_between(previous, cutoff, settings)
+    last = judged[-1] if judged else None
+    return Period(kind, cutoff, previous, tuple(judged), tuple(pending_days(last, cutoff, settings)))
+
+
+def period_for(kind: str, as_of: datetime, settings: Settings) -> Period:
+    """The period of a ``board`` or ``daily`` digest as of an instant."""
+    if as_of.tzinfo is None:
+        raise ValueError("naive as_of: surgehub only handles aware instants")
+    if kind == "board":
+        return board_period(as_of, settings)
+    if kind == "daily":
+        return daily_period(as_of, settings)
+    raise ValueError(f"unknown digest kind {kind!r}: expected one of {', '.join(KINDS)}")
+
+
+def previous_period(period: Period, settings: Settings) -> Period:
+    """The digest of the same kind before this one (its cut-off is this one's previous cut-off)."""
+    return period_for(period.kind, period.previous_cutoff, settings)
