@@ -1,11 +1,13 @@
 """Loading returns: the submission record and its rows as new hub-day versions, inside the caller's transaction.
 
-Rows go first into a temporary staging table (PostgreSQL: ``COPY`` through psycopg 3; SQLite: one
-executemany), then one ``INSERT … SELECT`` assigns each row version max(version)+1 of its hub-day,
-and one ``UPDATE`` makes the newest version by receipt time (then arrival) current, so a file with an
-older receipt time that arrives late (backfill) never displaces a newer revision. On PostgreSQL a
-transaction-scoped advisory lock serialises version assignment between concurrent loaders; SQLite
-writers are already serialised (``BEGIN IMMEDIATE``).
+Versions are decided before the rows are written: one query reads, for the hub-days a load touches,
+the highest version number so far and the newest version (by receipt time, then arrival). Each new
+row is numbered max(version)+1 and is current only when its receipt is newer than that newest one,
+so a file with an older receipt time that arrives late (backfill) never displaces a newer revision.
+The rows then go straight into ``hub_day_version`` — PostgreSQL: one ``COPY`` through psycopg 3;
+SQLite: one executemany — and one ``UPDATE`` clears ``is_current`` on the versions displaced.
+On PostgreSQL a transaction-scoped advisory lock serialises loaders while they number versions;
+SQLite writers are serialised already (``BEGIN IMMEDIATE``).
 """
 
 from __future__ import annotations
@@ -13,27 +15,12 @@ from __future__ import annotations
 import json
 import math
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import (
-    JSON,
-    Column,
-    Connection,
-    Date,
-    Engine,
-    Integer,
-    MetaData,
-    Numeric,
-    String,
-    Table,
-    Text,
-    bindparam,
-    insert,
-    text,
-    update,
-)
+from sqlalchemy import Connection, Engine, bindparam, insert, text, update
 
 from surgehub import spec
 from surgehub.warehouse import tables
@@ -42,17 +29,22 @@ from surgehub.warehouse.queries import statement
 if TYPE_CHECKING:
     import pandas as pd
 
-#: Arbitrary constant key of the PostgreSQL advisory lock taken while assigning versions.
+#: Arbitrary constant key of the PostgreSQL advisory lock taken while numbering versions.
 VERSION_LOCK_KEY = 4_104_202_611
 
-#: Columns of a row as staged, in COPY order.
-STAGE_COLUMNS: tuple[str, ...] = (
+#: Ids per ``in (...)`` list: well under SQLite's and PostgreSQL's limits on bound parameters.
+ID_CHUNK = 5000
+
+COUNT_COLUMNS: tuple[str, ...] = tables.COUNT_COLUMNS
+
+#: A row's own columns, as read from a validated return.
+ROW_COLUMNS: tuple[str, ...] = (
     "row_number",
     "activity_date",
     "hub_code",
     "sub_icb_code",
     "hub_status",
-    *tables._COUNT_COLUMNS,
+    *COUNT_COLUMNS,
     "gp_hours",
     "other_clinician_hours",
     "comments",
@@ -60,23 +52,14 @@ STAGE_COLUMNS: tuple[str, ...] = (
     "warnings",
 )
 
-_stage_metadata = MetaData()
-stage_hub_day = Table(
-    "stage_hub_day",
-    _stage_metadata,
-    Column("row_number", Integer, nullable=False),
-    Column("activity_date", Date, nullable=False),
-    Column("hub_code", String(20), nullable=False),
-    Column("sub_icb_code", String(3), nullable=False),
-    Column("hub_status", String(20), nullable=False),
-    *(Column(name, Integer, nullable=False) for name in tables._COUNT_COLUMNS),
-    Column("gp_hours", Numeric(7, 2), nullable=False),
-    Column("other_clinician_hours", Numeric(7, 2), nullable=False),
-    Column("comments", Text),
-    Column("signed_off_by", String(100), nullable=False),
-    Column("warnings", JSON, nullable=False),
-    prefixes=["TEMPORARY"],
-    postgresql_on_commit="DROP",
+#: Columns written to hub_day_version, in COPY order.
+VERSION_COLUMNS: tuple[str, ...] = (
+    "submission_id",
+    "version",
+    "is_current",
+    "received_at",
+    "arrival_seq",
+    *ROW_COLUMNS,
 )
 
 
@@ -98,41 +81,76 @@ def _blank(value: Any) -> bool:
         return True
     if isinstance(value, float) and math.isnan(value):
         return True
+    if isinstance(value, str):
+        return not value.strip()
     try:
         import pandas as pd
 
-        if value is pd.NA or value is pd.NaT:
-            return True
-    except ImportError:  # pragma: no cover - pandas is a dependency
-        pass
-    return isinstance(value, str) and not value.strip()
+        return bool(pd.isna(value)) if not isinstance(value, list | tuple) else False
+    except (ImportError, TypeError, ValueError):
+        return False
 
 
 def _hours(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
-def rows_from_frame(frame: pd.DataFrame) -> list[dict[str, Any]]:
-    """Plain Python rows (date, int, Decimal, str, list) from validate_return's accepted frame."""
-    records = frame.to_dict(orient="records")
-    rows: list[dict[str, Any]] = []
-    for record in records:
-        warnings = record.get("warnings")
-        rows.append(
-            {
-                "row_number": int(record["row_number"]),
-                "activity_date": _day(record["activity_date"]),
-                "hub_code": str(record["hub_code"]).strip().upper(),
-                "sub_icb_code": str(record["sub_icb_code"]).strip().upper(),
-                "hub_status": str(record["hub_status"]).strip().upper(),
-                **{name: int(record[name]) for name in tables._COUNT_COLUMNS},
-                **{name: _hours(record[name]) for name in spec.DECIMAL_COLUMNS},
-                "comments": None if _blank(record.get("comments")) else str(record["comments"]),
-                "signed_off_by": str(record["signed_off_by"]),
-                "warnings": [] if warnings is None or _blank(warnings) else [str(w) for w in warnings],
-            }
-        )
-    return rows
+@dataclass
+class Rows:
+    """Rows to load, column by column (ROW_COLUMNS): cheap to build from a frame, to copy, to scan."""
+
+    columns: dict[str, list[Any]]
+
+    def __len__(self) -> int:
+        return len(self.columns["hub_code"])
+
+    def as_dicts(self) -> list[dict[str, Any]]:
+        names = list(self.columns)
+        return [dict(zip(names, values, strict=True)) for values in zip(*self.columns.values(), strict=True)]
+
+
+def rows_from_dicts(rows: Sequence[dict[str, Any]]) -> Rows:
+    """Rows from dictionaries (tests, other loaders), normalised like a validated frame."""
+    return Rows(
+        {
+            "row_number": [int(r["row_number"]) for r in rows],
+            "activity_date": [_day(r["activity_date"]) for r in rows],
+            "hub_code": [str(r["hub_code"]).strip().upper() for r in rows],
+            "sub_icb_code": [str(r["sub_icb_code"]).strip().upper() for r in rows],
+            "hub_status": [str(r["hub_status"]).strip().upper() for r in rows],
+            **{name: [int(r[name]) for r in rows] for name in COUNT_COLUMNS},
+            **{name: [_hours(r[name]) for r in rows] for name in spec.DECIMAL_COLUMNS},
+            "comments": [None if _blank(r.get("comments")) else str(r["comments"]) for r in rows],
+            "signed_off_by": [str(r["signed_off_by"]) for r in rows],
+            "warnings": [list(r.get("warnings") or []) for r in rows],
+        }
+    )
+
+
+def rows_from_frame(frame: pd.DataFrame) -> Rows:
+    """Rows from validate_return's accepted frame, converted a column at a time (no per-row dicts)."""
+    import pandas as pd
+
+    def text_column(name: str) -> list[str]:
+        return frame[name].astype(str).str.strip().str.upper().tolist()
+
+    comments = frame["comments"].astype(object)
+    blank = comments.isna() | comments.astype(str).str.strip().eq("")
+    warnings = frame["warnings"] if "warnings" in frame else pd.Series([[]] * len(frame))
+    return Rows(
+        {
+            "row_number": frame["row_number"].astype("int64").tolist(),
+            "activity_date": [d.date() for d in pd.to_datetime(frame["activity_date"])],
+            "hub_code": text_column("hub_code"),
+            "sub_icb_code": text_column("sub_icb_code"),
+            "hub_status": text_column("hub_status"),
+            **{name: frame[name].astype("int64").tolist() for name in COUNT_COLUMNS},
+            **{name: [_hours(v) for v in frame[name].tolist()] for name in spec.DECIMAL_COLUMNS},
+            "comments": comments.where(~blank, None).tolist(),
+            "signed_off_by": frame["signed_off_by"].astype(str).tolist(),
+            "warnings": [list(w) if isinstance(w, list | tuple) else [] for w in warnings.tolist()],
+        }
+    )
 
 
 # -- submissions ---------------------------------------------------------------------------------
@@ -156,15 +174,41 @@ def insert_submission(connection: Connection, **values: Any) -> int:
 # -- versions ------------------------------------------------------------------------------------
 
 
-def _stage_rows_postgresql(connection: Connection, rows: Sequence[dict[str, Any]]) -> None:
+@dataclass(frozen=True)
+class _Newest:
+    version_id: int
+    received_at: datetime
+    arrival_seq: int
+    max_version: int
+
+
+def _newest_versions(connection: Connection, rows: Rows) -> dict[tuple[str, date], _Newest]:
+    query = statement("load/select_newest_versions.sql", "received_at").bindparams(
+        bindparam("hub_codes", expanding=True)
+    )
+    days = rows.columns["activity_date"]
+    result = connection.execute(
+        query,
+        {"hub_codes": sorted(set(rows.columns["hub_code"])), "first_day": min(days), "last_day": max(days)},
+    )
+    return {
+        (r.hub_code, _day(r.activity_date)): _Newest(
+            int(r.version_id), r.received_at, int(r.arrival_seq), int(r.max_version)
+        )
+        for r in result
+    }
+
+
+def _copy_versions(connection: Connection, columns: dict[str, list[Any]]) -> None:
     driver_connection = connection.connection.driver_connection
-    columns = ", ".join(STAGE_COLUMNS)
+    names = ", ".join(VERSION_COLUMNS)
+    values = [columns[name] for name in VERSION_COLUMNS]
     with (
         driver_connection.cursor() as cursor,  # type: ignore[union-attr]
-        cursor.copy(f"copy stage_hub_day ({columns}) from stdin") as copy,
+        cursor.copy(f"copy hub_day_version ({names}) from stdin") as copy,
     ):
-        for row in rows:
-            copy.write_row(tuple(json.dumps(row[c]) if c == "warnings" else row[c] for c in STAGE_COLUMNS))
+        for row in zip(*values, strict=True):
+            copy.write_row(row)
 
 
 def load_versions(
@@ -173,26 +217,58 @@ def load_versions(
     submission_id: int,
     received_at: datetime,
     arrival_seq: int,
-    rows: Sequence[dict[str, Any]],
+    rows: Rows | Sequence[dict[str, Any]],
 ) -> int:
-    """Insert ``rows`` as new versions of their hub-days and flip ``is_current``; returns rows loaded."""
-    if not rows:
+    """Add ``rows`` as new versions of their hub-days, current where newest; returns rows loaded."""
+    batch = rows if isinstance(rows, Rows) else rows_from_dicts(rows)
+    count = len(batch)
+    if count == 0:
         return 0
     postgresql = connection.dialect.name == "postgresql"
     if postgresql:
         connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": VERSION_LOCK_KEY})
-    # Temporary and inside the transaction: a failure rolls the staging table back with the rest.
-    stage_hub_day.create(connection)
+    newest = _newest_versions(connection, batch)
+
+    keys = list(zip(batch.columns["hub_code"], batch.columns["activity_date"], strict=True))
+    last_position = {key: position for position, key in enumerate(keys)}  # a file has each key once (R08)
+    next_version = {key: found.max_version for key, found in newest.items()}
+    versions: list[int] = []
+    current: list[bool] = []
+    displaced: list[int] = []
+    for position, key in enumerate(keys):
+        next_version[key] = next_version.get(key, 0) + 1
+        versions.append(next_version[key])
+        found = newest.get(key)
+        is_newest = found is None or (received_at, arrival_seq) > (found.received_at, found.arrival_seq)
+        wins = last_position[key] == position and is_newest
+        current.append(wins)
+        if wins and found is not None:
+            displaced.append(found.version_id)
+
+    columns = {
+        "submission_id": [submission_id] * count,
+        "version": versions,
+        "is_current": current,
+        "received_at": [received_at] * count,
+        "arrival_seq": [arrival_seq] * count,
+        **batch.columns,
+    }
     if postgresql:
-        _stage_rows_postgresql(connection, rows)
+        columns["warnings"] = [json.dumps(w) for w in columns["warnings"]]
+        _copy_versions(connection, columns)
     else:
-        connection.execute(insert(stage_hub_day), list(rows))
-    params = {"submission_id": submission_id, "received_at": received_at, "arrival_seq": arrival_seq}
-    loaded = connection.execute(statement("load/insert_hub_day_versions.sql"), params).rowcount
-    connection.execute(statement("load/update_current_versions.sql"))
-    if not postgresql:  # PostgreSQL drops it at commit
-        stage_hub_day.drop(connection)
-    return int(loaded)
+        names = list(columns)
+        connection.execute(
+            insert(tables.hub_day_version),
+            [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)],
+        )
+    if displaced:
+        query = statement("load/update_displaced_versions.sql").bindparams(
+            bindparam("version_ids", expanding=True)
+        )
+        for start in range(0, len(displaced), ID_CHUNK):
+            connection.execute(query, {"version_ids": displaced[start : start + ID_CHUNK]})
+    return count
 
 
 def current_open_rows(

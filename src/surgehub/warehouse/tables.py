@@ -131,6 +131,9 @@ _COUNT_COLUMNS = (
     "patients_turned_away",
 )
 
+#: The integer count columns of a return row, in spec order (public name).
+COUNT_COLUMNS = _COUNT_COLUMNS
+
 # Every accepted row is a version of its hub-day; all versions are kept, one is current.
 hub_day_version = Table(
     "hub_day_version",

@@ -155,24 +155,35 @@ def test_archive_failure_is_not_acknowledged_and_loads_nothing(
 def test_connection_broken_mid_load_leaves_nothing_and_the_return_can_be_ingested_again(
     surgehub_home: Path, warehouse: Engine, breaker: Callable[[Connection], None]
 ) -> None:
-    path = _file(surgehub_home, "a.csv", _manchester())
+    assert _ingest(warehouse, _file(surgehub_home, "a.csv", _manchester())).status == "accepted"
+    files_before = _archived_files(load_settings())
+    revision = _file(surgehub_home, "b.csv", _manchester(appts_booked=81, src_other=6))
 
-    def break_before_current_flip(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
-        if statement.lstrip().lower().startswith("-- make the newest version"):
+    # The revision's submission row and new versions are written; then the connection dies just
+    # before the old versions are marked not current.
+    def break_before_displacing(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
+        if statement.lstrip().lower().startswith("-- the versions that a newer receipt"):
             breaker(conn)
 
-    event.listen(warehouse, "before_cursor_execute", break_before_current_flip)
+    event.listen(warehouse, "before_cursor_execute", break_before_displacing)
     try:
-        broken = _ingest(warehouse, path)
+        broken = _ingest(warehouse, revision, received=london(2026, 11, 25, 10, 0))
     finally:
-        event.remove(warehouse, "before_cursor_execute", break_before_current_flip)
+        event.remove(warehouse, "before_cursor_execute", break_before_displacing)
     assert broken.status == "error", broken.to_json_dict()
-    assert (_count(warehouse, "submission"), _count(warehouse, "hub_day_version")) == (0, 0)
-    assert _archived_files(load_settings()) == []
+    assert (_count(warehouse, "submission"), _count(warehouse, "hub_day_version")) == (1, 3)
+    assert _archived_files(load_settings()) == files_before
+    with warehouse.connect() as connection:
+        assert [v["appts_booked"] for v in load.versions_of(connection, "14L-H1", DAY)] == [80]
 
-    again = _ingest(warehouse, path)
+    again = _ingest(warehouse, revision, received=london(2026, 11, 25, 10, 0))
     assert (again.status, again.duplicate) == ("accepted", False)
-    assert _count(warehouse, "hub_day_version") == 3
+    with warehouse.connect() as connection:
+        versions = load.versions_of(connection, "14L-H1", DAY)
+    assert [(v["version"], v["is_current"], v["appts_booked"]) for v in versions] == [
+        (1, False, 80),
+        (2, True, 81),
+    ]
 
 
 def test_one_bad_item_never_stops_the_others(surgehub_home: Path, warehouse: Engine) -> None:
