@@ -8,14 +8,14 @@ from typing import Any
 
 #: A run of exactly ten digits, possibly split by single spaces or dashes, with no digit touching it.
 #: The lookahead makes overlapping candidates visible ("12345 67890 12345" has two).
-NHS_NUMBER_CANDIDATE = re.compile(r"(?<!\d)(?=(\d(?:[ -]?\d){9})(?!\d))")
+NHS_NUMBER_CANDIDATE = re.compile(r"(?<![0-9])(?=([0-9](?:[ -]?[0-9]){9})(?![0-9]))")
 
 _WEIGHTS = (10, 9, 8, 7, 6, 5, 4, 3, 2)
 
 
 def is_nhs_number(digits: str) -> bool:
     """True when ten digits pass the NHS number modulus-11 check."""
-    if len(digits) != 10 or not digits.isdigit():
+    if len(digits) != 10 or not (digits.isascii() and digits.isdigit()):
         return False
     total = sum(int(d) * w for d, w in zip(digits, _WEIGHTS, strict=False))
     check = 11 - total % 11

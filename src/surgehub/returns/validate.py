@@ -41,11 +41,12 @@ W05_WINDOW_DAYS = 28
 W05_MIN_ROWS = 7
 W05_FACTOR = 3
 
-_INTEGER = r"-?(?:\d{1,3}(?:,\d{3})+|\d+)"
-_DECIMAL = r"-?(?:(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d{0,2})?|\.\d{1,2})"
-_ISO_DATE = r"\d{4}-\d{2}-\d{2}"
-_UK_DATE = r"^(\d{1,2})/(\d{1,2})/(\d{4})$"
-_DATE_WITH_TIME = r"\d{4}-\d{2}-\d{2}[ T]\d{1,2}:\d{2}.*"
+# ASCII digits only: Python's \d would also take other scripts' digits (e.g. fullwidth ９).
+_INTEGER = r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)"
+_DECIMAL = r"-?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{0,2})?|\.[0-9]{1,2})"
+_ISO_DATE = r"[0-9]{4}-[0-9]{2}-[0-9]{2}"
+_UK_DATE = r"^([0-9]{1,2})/([0-9]{1,2})/([0-9]{4})$"
+_DATE_WITH_TIME = r"[0-9]{4}-[0-9]{2}-[0-9]{2}[ T][0-9]{1,2}:[0-9]{2}.*"
 
 
 class UnknownLocality(ValueError):
@@ -560,7 +561,7 @@ def _nhs_number_rows(comments: pd.Series) -> np.ndarray:
 
     text = pd.Series(comments.to_numpy(dtype=object))  # index = position
     text = text[text.notna()]
-    text = text[text.str.contains(r"\d{3}", regex=True)]
+    text = text[text.str.contains(r"[0-9]{3}", regex=True)]
     if text.empty:
         return np.array([], dtype=int)
     candidates = text.str.extractall(NHS_NUMBER_CANDIDATE.pattern)
