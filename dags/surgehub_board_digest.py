@@ -6,7 +6,9 @@ Europe/London, from `config/surgehub.yaml`) builds the board digest (spec §6): 
 timeliness per day, the RAG grid of the ten localities, activity, flow, exceptions and revisions,
 with the management-information caveat; HTML and plain text. Sends it to the board list through the
 `smtp_default` Airflow connection, once per recipient and period (the email log stops a re-run from
-sending it again). The digest is judged as of the run's scheduled time.
+sending it again). The digest is judged as of the run's scheduled time. On a bank holiday there
+is no meeting and the run is skipped. A run not finished 20 minutes after it was queued emails the
+operations list (Airflow deadline alert).
 
 **Owner.** GM primary care data team (`gm-primary-care-data`).
 
@@ -19,7 +21,7 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, CronTriggerTimetable, task
 
-from surgehub.orchestration.dag_support import Tag, board_digest_cron, default_args
+from surgehub.orchestration.dag_support import Tag, board_digest_cron, default_args, late_run_deadline
 
 with DAG(
     dag_id="surgehub_board_digest",
@@ -27,6 +29,7 @@ with DAG(
     catchup=False,
     max_active_runs=1,
     default_args=default_args(),
+    deadline=late_run_deadline("surgehub_board_digest", minutes=20),
     tags=[Tag.BOARD, Tag.EMAIL],
     doc_md=__doc__,
 ):
@@ -35,6 +38,8 @@ with DAG(
     def send_board_digest(**context) -> dict:
         from surgehub.orchestration import tasks
 
-        return tasks.send_digest("board", tasks.run_time(context))
+        run_at = tasks.run_time(context)
+        tasks.skip_unless_working_day(run_at)
+        return tasks.send_digest("board", run_at)
 
     send_board_digest()

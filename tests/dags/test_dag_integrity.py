@@ -19,6 +19,8 @@ EXPECTED = {
     "surgehub_ingest": {"ingest_returns", "send_receipts"},
     "surgehub_rag": {"compute_rag"},
     "surgehub_board_digest": {"send_board_digest"},
+    "surgehub_chase": {"chase_localities"},
+    "surgehub_daily_summary": {"send_daily_summary"},
 }
 
 HEAVY = ("pandas", "great_expectations", "matplotlib", "openpyxl", "psycopg", "pyarrow")

@@ -90,3 +90,30 @@ def board_digest_cron() -> str:
     if unknown:
         raise ValueError(f"schedule.board_digest_days has unknown day(s): {sorted(unknown)}")
     return _cron_at(schedule["board_digest_time"], ",".join(days))
+
+
+def chase_crons() -> list[str]:
+    """The reminder time and the deadline, on Monday to Friday (bank holidays skipped in the task)."""
+    settings = load_settings()
+    return [
+        _cron_at(settings.schedule["reminder"], "MON-FRI"),
+        _cron_at(settings.raw["timeliness"]["deadline"], "MON-FRI"),
+    ]
+
+
+def daily_summary_cron() -> str:
+    settings = load_settings()
+    close_hour, close_minute = (int(p) for p in str(settings.raw["timeliness"]["close"]).split(":"))
+    total = close_hour * 60 + close_minute + int(settings.schedule["daily_summary_after_close_minutes"])
+    return _cron_at(f"{total // 60 % 24}:{total % 60:02d}", "MON-FRI")
+
+
+def late_run_deadline(dag_id: str, minutes: int) -> Any:
+    """An Airflow deadline alert: tell the operations list when a run has not finished in time."""
+    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+
+    return DeadlineAlert(
+        reference=DeadlineReference.DAGRUN_QUEUED_AT,
+        interval=timedelta(minutes=minutes),
+        callback=AsyncCallback("surgehub.orchestration.alerts.late_run_alert", kwargs={"dag_id": dag_id}),
+    )

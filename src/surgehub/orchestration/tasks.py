@@ -181,3 +181,35 @@ def run_time(context: Any) -> datetime:
         if value is not None:
             return value.astimezone(UTC)
     return clock.now()
+
+
+# -- chasing and summaries -----------------------------------------------------------------------
+
+
+def chase_localities(run_at: datetime, settings: Settings | None = None) -> dict[str, Any]:
+    """Send the reminder or chaser to each locality that still owes hub-days due today."""
+    from surgehub.chase import chase_mails
+    from surgehub.mail.send import send_all
+    from surgehub.warehouse.db import get_engine
+
+    settings = settings or load_settings()
+    engine = get_engine(settings.warehouse_url)
+    kind, mails = chase_mails(engine, run_at, settings)
+    send_all(engine, mails, smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"))
+    return {
+        "kind": kind,
+        "emails": len(mails),
+        "localities": sorted({m.period_key.split(":")[-1] for m in mails}),
+    }
+
+
+def skip_unless_working_day(run_at: datetime, settings: Settings | None = None) -> None:
+    """Raise Airflow's skip for a run that falls on a weekend or bank holiday (spec §4 working days)."""
+    from surgehub.timeliness import is_working_day
+
+    settings = settings or load_settings()
+    day = clock.london_day(run_at)
+    if not is_working_day(day, settings):
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException(f"{day} is not a working day: nothing is due")

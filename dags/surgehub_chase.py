@@ -1,0 +1,42 @@
+"""
+### surgehub_chase — remind and chase localities whose returns are still outstanding
+
+**Purpose.** On each working day (spec §4: Monday to Friday except England's bank holidays) at the
+reminder time (default 09:30 Europe/London) and again at the deadline (default 11:00), finds the
+hub-days due that day (on a Monday: Friday, Saturday and Sunday) with no accepted return yet, and
+sends one email to each such locality's contacts listing every hub and day it owes. Times and
+contacts come from `config/surgehub.yaml`. Each email is sent once (email log keyed on kind, day and
+locality).
+
+**Owner.** GM primary care data team (`gm-primary-care-data`).
+
+**When it fails.** Retries with backoff, then emails the operations list. Clearing the task is safe:
+localities already emailed for that run are not emailed again. A late chaser is still worth sending
+before the close (13:30).
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, MultipleCronTriggerTimetable, task
+
+from surgehub.orchestration.dag_support import Tag, chase_crons, default_args
+
+with DAG(
+    dag_id="surgehub_chase",
+    schedule=MultipleCronTriggerTimetable(*chase_crons(), timezone="Europe/London"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    tags=[Tag.INTAKE, Tag.EMAIL],
+    doc_md=__doc__,
+):
+
+    @task
+    def chase_localities(**context) -> dict:
+        from surgehub.orchestration import tasks
+
+        run_at = tasks.run_time(context)
+        tasks.skip_unless_working_day(run_at)
+        return tasks.chase_localities(run_at)
+
+    chase_localities()

@@ -1,0 +1,40 @@
+"""
+### surgehub_daily_summary — the operations summary after each close
+
+**Purpose.** Shortly after each close (default 13:30 + 15 minutes, Europe/London, working days
+only) builds the daily operational summary for the activity days whose close has just passed: who
+returned on time, late or not at all, the RAG of every locality with its reasons, activity, flow,
+exceptions and revisions. Sends it to the operations list once (email log), HTML and plain text.
+
+**Owner.** GM primary care data team (`gm-primary-care-data`).
+
+**When it fails.** Retries with backoff, then emails the operations list. Rebuild by hand with
+`surgehub digest --kind daily --as-of <time> --out DIR`; clearing the task never sends twice.
+"""
+
+from __future__ import annotations
+
+from airflow.sdk import DAG, CronTriggerTimetable, task
+
+from surgehub.orchestration.dag_support import Tag, daily_summary_cron, default_args, late_run_deadline
+
+with DAG(
+    dag_id="surgehub_daily_summary",
+    schedule=CronTriggerTimetable(daily_summary_cron(), timezone="Europe/London"),
+    catchup=False,
+    max_active_runs=1,
+    default_args=default_args(),
+    deadline=late_run_deadline("surgehub_daily_summary", minutes=30),
+    tags=[Tag.OPERATIONS, Tag.EMAIL],
+    doc_md=__doc__,
+):
+
+    @task
+    def send_daily_summary(**context) -> dict:
+        from surgehub.orchestration import tasks
+
+        run_at = tasks.run_time(context)
+        tasks.skip_unless_working_day(run_at)
+        return tasks.send_digest("daily", run_at)
+
+    send_daily_summary()
