@@ -17,7 +17,7 @@ import os
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -107,17 +107,26 @@ class Stored:
         return self.root / self.relative
 
 
-def store(root: Path, receipt: Receipt, data: bytes) -> Stored:
-    """Keep ``data`` and its receipt record under ``root``; an identical copy already there is reused."""
+def store(root: Path, receipt: Receipt, data: bytes, *, private: bool = False) -> Stored:
+    """Keep ``data`` and its receipt record under ``root``; an identical copy already there is reused.
+
+    ``private`` (the quarantine): folders 0700 and files 0600, readable by the operators' account only.
+    """
     relative = relative_path(receipt)
     target = root / relative
     try:
         if target.is_file() and receipt_path(target).is_file() and target.read_bytes() == data:
             return Stored(relative, root, created=False)
-        target.parent.mkdir(parents=True, exist_ok=True)
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
+        if private:
+            for folder in (root, *target.relative_to(root).parents):
+                (root / folder).chmod(0o700)
         _write_atomically(target, data)
         record = json.dumps(receipt.to_json_dict(), indent=2, sort_keys=True).encode("utf-8")
         _write_atomically(receipt_path(target), record)
+        if private:
+            target.chmod(0o600)
+            receipt_path(target).chmod(0o600)
     except OSError as exc:
         raise ArchiveError(f"could not keep {receipt.file_name!r} under {root}: {exc}") from exc
     return Stored(relative, root, created=True)
@@ -129,6 +138,22 @@ def discard(stored: Stored) -> None:
         return
     for path in (stored.path, receipt_path(stored.path)):
         path.unlink(missing_ok=True)
+
+
+def purge(root: Path, older_than_days: int, now: datetime) -> list[Path]:
+    """Delete kept files (and receipts) received more than ``older_than_days`` before ``now``.
+
+    For the quarantine (spec §4: R16 files are deleted after the retention period, default 30 days).
+    Returns the files deleted.
+    """
+    cutoff = now.astimezone(UTC) - timedelta(days=older_than_days)
+    deleted: list[Path] = []
+    for receipt, path in list(entries(root)):
+        if receipt.received_at < cutoff:
+            path.unlink(missing_ok=True)
+            receipt_path(path).unlink(missing_ok=True)
+            deleted.append(path)
+    return deleted
 
 
 def entries(root: Path) -> Iterator[tuple[Receipt, Path]]:

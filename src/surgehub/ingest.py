@@ -33,6 +33,7 @@ from surgehub import archive, clock
 from surgehub.config import Settings, load_settings
 from surgehub.returns.findings import Finding
 from surgehub.returns.validate import ValidationResult, validate_return
+from surgehub.spec import SPEC_VERSION
 from surgehub.warehouse import load, tables
 from surgehub.warehouse.db import ensure_warehouse, get_engine, writer
 
@@ -54,13 +55,18 @@ class IncomingReturn:
 
 @dataclass
 class IngestOutcome:
-    """What happened to one return. ``error`` set means it was NOT acknowledged (nothing loaded)."""
+    """What happened to one return. ``error`` set means it was NOT acknowledged (nothing loaded).
+
+    ``validation`` is always present; for an error outcome it is an empty stand-in ("rejected", no
+    findings) so callers can read it safely, but ``status`` says "error": leave the file where it is
+    and try again, it was neither accepted nor rejected.
+    """
 
     submission_id: int | None
     locality: str
     received_at: datetime
     duplicate: bool
-    validation: ValidationResult | None
+    validation: ValidationResult
     archive_path: Path | None
     quarantined: bool
     error: str | None = None
@@ -68,16 +74,15 @@ class IngestOutcome:
 
     @property
     def status(self) -> Literal["accepted", "rejected", "error"]:
-        if self.error is not None or self.validation is None:
+        if self.error is not None:
             return "error"
         return self.validation.status
 
     def to_json_dict(self) -> dict[str, Any]:
         """The ``validate`` JSON plus ``submission_id`` and ``duplicate`` (interfaces.md), and context."""
-        if self.validation is not None and self.error is None:
-            body = self.validation.to_json_dict()
-        else:
-            body = {"status": "error", "spec_version": None, "rows": 0, "errors": [], "warnings": []}
+        body = self.validation.to_json_dict()
+        if self.error is not None:
+            body["status"] = "error"
         body.update(
             submission_id=self.submission_id,
             duplicate=self.duplicate,
@@ -113,7 +118,8 @@ def ingest_returns(
 
 def _failed(item: IncomingReturn, message: str) -> IngestOutcome:
     received = item.received_at.astimezone(UTC) if item.received_at.tzinfo else item.received_at
-    return IngestOutcome(None, item.locality.strip().upper(), received, False, None, None, False, message)
+    stand_in = ValidationResult("rejected", SPEC_VERSION, 0, [], [], None)
+    return IngestOutcome(None, item.locality.strip().upper(), received, False, stand_in, None, False, message)
 
 
 def _stored_findings(items: Any) -> list[Finding]:
@@ -166,7 +172,9 @@ def _ingest_one(item: IncomingReturn, settings: Settings, engine: Engine) -> Ing
         locality, item.channel, received_at, sha256, file_name, len(data), validation.status
     )
     root = settings.quarantine_dir if quarantined else settings.archive_dir
-    stored = archive.store(root, receipt, data)  # ArchiveError: not acknowledged, nothing loaded
+    stored = archive.store(
+        root, receipt, data, private=quarantined
+    )  # ArchiveError: not acknowledged, nothing loaded
     try:
         submission_id = _record(engine, item, receipt, validation, stored, quarantined)
     except BaseException:

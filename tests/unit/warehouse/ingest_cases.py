@@ -129,8 +129,9 @@ def test_r16_return_goes_to_quarantine_and_the_number_is_kept_nowhere_else(
     settings = load_settings()
     assert (outcome.status, outcome.quarantined, outcome.archive_path) == ("rejected", True, None)
     assert _archived_files(settings) == []
-    kept = [p for p in settings.quarantine_dir.rglob("*.csv")]
+    kept = list(settings.quarantine_dir.rglob("*.csv"))
     assert len(kept) == 1 and kept[0].read_bytes() == data
+    assert kept[0].stat().st_mode & 0o077 == 0  # operators only
     with warehouse.connect() as connection:
         row = connection.execute(text("select quarantined, archive_path, errors from submission")).one()
     assert bool(row.quarantined) is True and row.archive_path is None
@@ -196,6 +197,7 @@ def test_one_bad_item_never_stops_the_others(surgehub_home: Path, warehouse: Eng
     outcomes = ingest_returns(items, settings=load_settings(), engine=warehouse)
     assert [o.status for o in outcomes] == ["error", "error", "accepted"]
     assert "unknown locality" in (outcomes[1].error or "")
+    assert outcomes[0].validation.errors == [] and outcomes[0].to_json_dict()["status"] == "error"
 
 
 def test_backfill_replays_the_archive_in_receipt_order_and_twice_changes_nothing(
