@@ -32,9 +32,6 @@ if TYPE_CHECKING:
 #: Arbitrary constant key of the PostgreSQL advisory lock taken while numbering versions.
 VERSION_LOCK_KEY = 4_104_202_611
 
-#: Ids per ``in (...)`` list: well under SQLite's and PostgreSQL's limits on bound parameters.
-ID_CHUNK = 5000
-
 COUNT_COLUMNS: tuple[str, ...] = tables.COUNT_COLUMNS
 
 #: A row's own columns, as read from a validated return.
@@ -263,11 +260,7 @@ def load_versions(
             [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)],
         )
     if displaced:
-        query = statement("load/update_displaced_versions.sql").bindparams(
-            bindparam("version_ids", expanding=True)
-        )
-        for start in range(0, len(displaced), ID_CHUNK):
-            connection.execute(query, {"version_ids": displaced[start : start + ID_CHUNK]})
+        connection.execute(statement("load/update_displaced_versions.sql"), {"submission_id": submission_id})
     return count
 
 
