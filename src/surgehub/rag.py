@@ -71,6 +71,11 @@ class ParameterScore:
     points: int
     reason: str | None
 
+    @property
+    def reason_lines(self) -> list[str]:
+        """The reason as separate lines (utilisation can have two: its ratio and turned-away patients)."""
+        return self.reason.split("; ") if self.reason else []
+
     def to_json_dict(self) -> dict[str, Any]:
         return {
             "numerator": self.numerator,
@@ -103,7 +108,9 @@ def show_ratio(ratio: Fraction, thresholds: Iterable[Any]) -> str:
     return str(ratio)
 
 
-def _score(name: str, label: str, num: int, den: int, rating: str | None, weight: int, reason: str | None):
+def _score(
+    name: str, label: str, num: int, den: int, rating: str | None, weight: int, reason: str | None
+) -> ParameterScore:
     ratio = Fraction(num, den) if den else None
     points = RATINGS_POINTS[rating] * weight if rating else 0
     return ParameterScore(name, label, num, den, ratio, rating, points, reason)
@@ -165,7 +172,9 @@ def score_utilisation(
     return _score("utilisation", label, booked, offered, rating, weight, "; ".join(reasons) or None)
 
 
-def _score_rate(name: str, label: str, num: int, den: int, rules: Mapping[str, Any], none_text: str):
+def _score_rate(
+    name: str, label: str, num: int, den: int, rules: Mapping[str, Any], none_text: str
+) -> ParameterScore:
     if den == 0:
         return _score(name, label, num, den, None, 0, f"{label} not scored: {none_text}")
     ratio = Fraction(num, den)
@@ -387,8 +396,8 @@ def judge_locality(
         return result("CLOSED", None, None, ["every hub closed as planned", *late])
 
     points = sum(s.points for s in scores)
-    parameter_reasons = [s.reason for s in scores if s.reason and s.rating in {"AMBER", "RED"}]
-    unscored = [s.reason for s in scores if s.rating is None and s.reason]
+    parameter_reasons = [line for s in scores if s.rating in {"AMBER", "RED"} for line in s.reason_lines]
+    unscored = [line for s in scores if s.rating is None for line in s.reason_lines]
     overrides = [
         f"hub {h.hub_code} closed unplanned: Red level 4"
         for h in hub_days
@@ -422,7 +431,7 @@ def gm_rollup(localities: Sequence[LocalityRag], settings: Settings) -> GmRag:
     figures.update(
         status_of_sums=status,
         level_of_sums=level,
-        reasons=[r for r in [override, *(s.reason for s in scores)] if r],
+        reasons=[r for r in [override, *(line for s in scores for line in s.reason_lines)] if r],
         counts=dict(counts),
     )
     return GmRag(counts, figures)

@@ -191,6 +191,11 @@ def test_turned_away_forces_utilisation_red(settings: Settings) -> None:
     assert result.reasons == ["1 patient turned away"]
 
 
+def test_utilisation_red_by_ratio_and_turned_away_gives_both_reasons(settings: Settings) -> None:
+    result = judge(settings, hub("14L-H1", appts_booked=99, patients_turned_away=3))
+    assert result.reasons == ["utilisation 0.99 ≥ 0.98", "3 patients turned away"]
+
+
 def test_closed_unplanned_overrides_to_red_level_4_with_points(settings: Settings) -> None:
     nothing = dict.fromkeys(
         ("sessions_planned", "sessions_delivered", "appts_offered", "appts_booked", "appts_attended"), 0
