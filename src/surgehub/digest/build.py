@@ -638,13 +638,14 @@ def digest_mails(digest: Digest, settings: Settings | None = None) -> list[Mail]
     """One message per recipient of the digest's list; identical bodies, a Message-ID each."""
     settings = settings if settings is not None else digest.settings
     attachment = Attachment(digest.csv_filename, digest.csv, "text", "csv")
+    subject = subject_for(digest.kind, digest.period, settings)
     return [
         Mail(
             kind=digest.kind,
             period_key=digest.period_key,
             recipient=recipient,
             sender=str(settings.email["from"]),
-            subject=digest.subject,
+            subject=subject,
             text=digest.text,
             html=digest.html,
             images=digest.images,

@@ -1,8 +1,9 @@
-"""A fixed digest timeline, 18–25 Nov 2026, loaded through the one ingest entry point with sample returns.
+"""A fixed digest timeline, 19–24 Nov 2026, loaded through the one ingest entry point with sample returns.
 
 What it holds (the digest tests rely on each of these):
 
-- Every locality sends each day's return at 09:00 the next calendar day (on time), except below.
+- Every locality sends its returns on time at 09:00 (Thu 19 on Fri 20; Fri 20 to Sun 22 in one
+  Monday return; Mon 23 on Tue 24; Tue 24 on Wed 25), except below. Wed 25 has no return yet.
 - Bolton (00T) is Red level 3 on Tue 24 Nov (figures), Green before: "worse" since the Mon 23 digest.
 - Bury (00V) closed unplanned on Mon 23 Nov: Red level 4.
 - Manchester (14L) is Amber every day.
@@ -17,7 +18,7 @@ What it holds (the digest tests rely on each of these):
 from __future__ import annotations
 
 import random
-from datetime import date, datetime, timedelta
+from datetime import date, datetime
 from pathlib import Path
 
 from surgehub import reference, sample
@@ -26,8 +27,6 @@ from surgehub.config import Settings
 from surgehub.ingest import IncomingReturn, ingest_returns
 from surgehub.warehouse.db import get_engine, upgrade
 
-FIRST_DAY = date(2026, 11, 18)
-LAST_DAY = date(2026, 11, 25)
 BOARD_AT = datetime(2026, 11, 26, 7, 30, tzinfo=LONDON)
 PREVIOUS_BOARD_AT = datetime(2026, 11, 23, 7, 30, tzinfo=LONDON)
 
@@ -37,10 +36,6 @@ HOSTILE_COMMENT = (
     + "Zoë’s team — café in Wythenshawe shut; 患者 waited ✓ "
     + "Demand exceeded capacity by mid-morning. " * 30
 )[:990]
-
-
-def _days(first: date, last: date) -> list[date]:
-    return [first + timedelta(days=n) for n in range((last - first).days + 1)]
 
 
 def london(*args: int) -> datetime:
@@ -65,48 +60,93 @@ def _skip(code: str, day: date) -> bool:
     return code == "02A" and day == date(2026, 11, 19)
 
 
-def _received(code: str, day: date) -> datetime:
-    if code == "01G" and day == date(2026, 11, 24):
-        return london(2026, 11, 25, 12, 0)
-    following = day + timedelta(days=1)
-    return london(following.year, following.month, following.day, 9, 0)
+#: The returns each locality sends: (activity days, receipt time). The weekend comes in one Monday return.
+BATCHES: tuple[tuple[tuple[date, ...], datetime], ...] = (
+    ((date(2026, 11, 19),), datetime(2026, 11, 20, 9, 0, tzinfo=LONDON)),
+    (
+        (date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)),
+        datetime(2026, 11, 23, 9, 0, tzinfo=LONDON),
+    ),
+    ((date(2026, 11, 23),), datetime(2026, 11, 24, 9, 0, tzinfo=LONDON)),
+    ((date(2026, 11, 24),), datetime(2026, 11, 25, 9, 0, tzinfo=LONDON)),
+)
+SALFORD_LATE = datetime(2026, 11, 25, 12, 0, tzinfo=LONDON)
+REVISED_AT = datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)
 
 
-def load_timeline(settings: Settings, folder: Path, *, last_day: date = LAST_DAY) -> None:
+def load_timeline(settings: Settings, folder: Path) -> None:
     """Migrate the warehouse and ingest every return of the timeline (raises if any is not accepted)."""
     upgrade(settings.warehouse_url)
     folder.mkdir(parents=True, exist_ok=True)
     rng = random.Random(20261126)
     items: list[IncomingReturn] = []
-    for day in _days(FIRST_DAY, last_day):
+
+    def add(code: str, rows: list[dict[str, str]], received_at: datetime, name: str) -> None:
+        path = folder / f"{code}_{name}.csv"
+        path.write_bytes(sample.to_csv(rows))
+        items.append(IncomingReturn(path, code, "cli", received_at))
+
+    for days, received_at in BATCHES:
         for loc in reference.localities():
             code = loc.sub_icb_code
-            if _skip(code, day):
+            rows = [
+                row
+                for day in days
+                if not _skip(code, day)
+                for row in sample.locality_rows(code, [day], rng, _profile(code, day))
+            ]
+            if not rows:
                 continue
-            rows = sample.locality_rows(code, [day], rng, _profile(code, day))
-            if code == "02H" and day == date(2026, 11, 24):
-                for row in rows:
+            for row in rows:
+                if code == "02H" and row["activity_date"] == "2026-11-24":
                     row["comments"] = HOSTILE_COMMENT
-            path = folder / f"{code}_{day}.csv"
-            path.write_bytes(sample.to_csv(rows))
-            items.append(IncomingReturn(path, code, "cli", _received(code, day)))
+            late = code == "01G" and days == (date(2026, 11, 24),)
+            add(code, rows, SALFORD_LATE if late else received_at, days[0].isoformat())
     # Revisions after the Mon 23 digest: Stockport revises Thu 19, Trafford fills its Thu 19 gap.
-    late = london(2026, 11, 24, 10, 0)
     revised = sample.locality_rows("01W", [date(2026, 11, 19)], rng, sample.AMBER)
     revised[0]["comments"] = "Revised: earlier return double-counted sessions"
-    path = folder / "01W_2026-11-19_v2.csv"
-    path.write_bytes(sample.to_csv(revised))
-    items.append(IncomingReturn(path, "01W", "cli", late))
-    filled = sample.locality_rows("02A", [date(2026, 11, 19)], rng, sample.GREEN)
-    path = folder / "02A_2026-11-19.csv"
-    path.write_bytes(sample.to_csv(filled))
-    items.append(IncomingReturn(path, "02A", "cli", late))
+    add("01W", revised, REVISED_AT, "2026-11-19_v2")
+    add(
+        "02A",
+        sample.locality_rows("02A", [date(2026, 11, 19)], rng, sample.GREEN),
+        REVISED_AT,
+        "2026-11-19_late",
+    )
     items.sort(key=lambda item: item.received_at)
     outcomes = ingest_returns(items, settings=settings, engine=get_engine(settings.warehouse_url))
     problems = [
-        f"{item.path.name}: {outcome.error or [e.to_dict() for e in outcome.validation.errors]}"
+        f"{item.path.name}: {outcome.error or [e.to_dict() for e in outcome.validation.errors]}"[:300]
         for item, outcome in zip(items, outcomes, strict=True)
         if outcome.error or outcome.validation is None or outcome.validation.status != "accepted"
     ]
     if problems:
         raise AssertionError("timeline returns not accepted: " + "; ".join(problems))
+
+
+_LOADED: dict[Path, Settings] = {}
+
+
+def timeline_settings(root: Path) -> Settings:
+    """Settings whose warehouse (under ``root``) holds the timeline; loaded once per root and process."""
+    import pytest
+
+    from surgehub.config import load_settings
+
+    root = root.resolve()
+    if root not in _LOADED:
+        settings = load_settings({"SURGEHUB_HOME": str(root / "var")})
+        with pytest.MonkeyPatch.context() as patch:
+            patch.setenv("SURGEHUB_NOW", "2026-11-25T09:00")
+            load_timeline(settings, root / "returns")
+        _LOADED[root] = settings
+    return _LOADED[root]
+
+
+def with_raw(settings: Settings, **sections: dict) -> Settings:
+    """A copy of ``settings`` with some configuration sections merged over (e.g. email, schedule)."""
+    from dataclasses import replace
+
+    raw = dict(settings.raw)
+    for key, value in sections.items():
+        raw[key] = {**raw.get(key, {}), **value}
+    return replace(settings, raw=raw)
