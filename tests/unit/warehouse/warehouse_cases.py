@@ -201,3 +201,49 @@ def test_a_failure_inside_the_load_leaves_nothing(warehouse: Engine) -> None:
         assert connection.execute(text("select count(*) from hub_day_version")).scalar() == 0
     submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY)])  # and the staging table is gone with it
     assert len(_versions(warehouse, "00V-H1", DAY)) == 1
+
+
+_ZERO = dict.fromkeys(
+    (
+        "sessions_planned",
+        "sessions_delivered",
+        "appts_offered",
+        "appts_booked",
+        "appts_attended",
+        "appts_dna",
+    ),
+    0,
+) | {"onward_ed": 0}
+_WIDE = {"appts_offered": 200, "appts_booked": 100, "appts_attended": 100, "appts_dna": 2, "onward_ed": 2}
+
+
+@pytest.mark.parametrize(
+    ("figures", "expected"),
+    [
+        ({"sessions_planned": 20, "sessions_delivered": 19}, ("GREEN", 1, 0)),  # capacity 0.95: Green
+        ({"sessions_planned": 20, "sessions_delivered": 16}, ("GREEN", 1, 2)),  # 0.80: Amber, 2 points
+        ({"sessions_planned": 20, "sessions_delivered": 14}, ("AMBER", 2, 4)),  # 0.70: Red, no override
+        ({"sessions_planned": 20, "sessions_delivered": 13}, ("RED", 4, 4)),  # 0.65: override
+        ({"appts_booked": 98}, ("AMBER", 2, 4)),  # utilisation 0.98: Red
+        ({"appts_booked": 85}, ("GREEN", 1, 2)),  # utilisation 0.85: Amber
+        ({"patients_turned_away": 1}, ("AMBER", 2, 4)),  # turned away: utilisation Red
+        (_WIDE | {"onward_ed": 10}, ("GREEN", 1, 1)),  # onward 0.10: Amber
+        (_WIDE | {"onward_ed": 11}, ("GREEN", 1, 2)),  # onward 0.11: Red
+        (_WIDE | {"appts_dna": 5}, ("GREEN", 1, 1)),  # DNA 0.05: Amber
+        (_ZERO, ("GREEN", 1, 0)),  # every denominator 0: nothing scored
+        (_ZERO | {"patients_turned_away": 2}, ("AMBER", 2, 4)),  # ... but turned away still Red
+        (_ZERO | {"hub_status": "CLOSED_PLANNED", "comments": "planned"}, ("CLOSED", None, None)),
+        (_ZERO | {"hub_status": "CLOSED_UNPLANNED", "comments": "flood"}, ("RED", 4, 0)),
+        (
+            {"sessions_planned": 20, "sessions_delivered": 18, "appts_booked": 90, "onward_ed": 9},
+            ("RED", 3, 6),
+        ),
+    ],
+)
+def test_rag_threshold_cases_from_the_warehouse(
+    warehouse: Engine, figures: dict[str, object], expected: tuple[str, int | None, int | None]
+) -> None:
+    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY, **figures)])
+    bury = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, load_settings()).locality("00V")
+    assert (bury.status, bury.level, bury.points) == expected
+    assert bury.assurance == "ON_TIME"
