@@ -23,6 +23,9 @@ WRITE = {"surgehub_write": True}
 
 SQLITE_BUSY_TIMEOUT_MS = 30_000
 
+#: Arbitrary constant key of the PostgreSQL advisory lock held while migrating.
+MIGRATION_LOCK_KEY = 4_104_202_610
+
 _engines: dict[str, Engine] = {}
 _engines_lock = threading.Lock()
 _ready: set[str] = set()
@@ -122,6 +125,9 @@ def upgrade(engine_or_url: Engine | str | URL | None = None, revision: str = "he
     engine = _as_engine(engine_or_url)
     cfg = alembic_config()
     with writer(engine).begin() as connection:
+        if connection.dialect.name == "postgresql":
+            # Two processes starting together (scheduler, API) must not both create the tables.
+            connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": MIGRATION_LOCK_KEY})
         cfg.attributes["connection"] = connection
         command.upgrade(cfg, revision)
     if revision == "head":
