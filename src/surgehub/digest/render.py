@@ -2,8 +2,9 @@
 
 Jinja2 with autoescape on for the HTML template, so everything a locality wrote (comments, which
 may hold ``<script>`` or anything else) is shown as text, never as markup. The HTML stays under
-Gmail's clipping size: comments are cut to a length (the full text is in the CSV attachment), and
-when a digest is still too big the warning list is summarised per locality.
+Gmail's clipping size: comments are cut to a length (the full text is in the CSV attachment); when a
+digest is still too big the warnings are summarised per locality and the exceptions listed tersely,
+and as a last step the exceptions are listed without the comments (which the CSV holds in full).
 """
 
 from __future__ import annotations
@@ -92,7 +93,8 @@ def environment() -> Environment:
     return env
 
 
-def _context(digest: Digest, compact: bool) -> dict[str, Any]:
+def _context(digest: Digest, detail: int) -> dict[str, Any]:
+    """Template variables; ``detail`` 2 is everything, 1 compact, 0 compact without exception comments."""
     from surgehub.digest.build import SOURCES, WARNING_WORDS
 
     latest = digest.days[-1] if digest.days else None
@@ -108,21 +110,23 @@ def _context(digest: Digest, compact: bool) -> dict[str, Any]:
         "sources": SOURCES,
         "warning_words": WARNING_WORDS,
         "warning_counts": warning_counts,
-        "compact": compact,
-        "comment_chars": COMPACT_COMMENT_CHARS if compact else COMMENT_CHARS,
+        "compact": detail < 2,
+        "show_comments": detail > 0,
+        "comment_chars": COMMENT_CHARS if detail == 2 else COMPACT_COMMENT_CHARS,
         "pending_closes": [(day, digest.close_of(day)) for day in digest.period.pending_days],
     }
 
 
 def render_html(digest: Digest) -> str:
-    """The HTML body; re-rendered compact if the full one would be clipped by Gmail."""
+    """The HTML body, with less detail (each step says where the rest is) until Gmail would not clip it."""
     template = environment().get_template("digest.html.j2")
-    html = template.render(**_context(digest, compact=False))
-    if len(html.encode("utf-8")) > HTML_BUDGET_BYTES:
-        html = template.render(**_context(digest, compact=True))
-    return html
+    for detail in (2, 1, 0):
+        html = template.render(**_context(digest, detail))
+        if len(html.encode("utf-8")) <= HTML_BUDGET_BYTES:
+            return html
+    return html  # still too big: sent as is; Gmail shows a "view entire message" link
 
 
 def render_text(digest: Digest) -> str:
     """The plain-text alternative: the same sections, written to be read on its own."""
-    return environment().get_template("digest.txt.j2").render(**_context(digest, compact=False))
+    return environment().get_template("digest.txt.j2").render(**_context(digest, 2))
