@@ -1,8 +1,10 @@
 """Running the committed GX suite on a typed frame: one ephemeral context per process, GX imported lazily.
 
 Speed: the whole suite is first run with BOOLEAN_ONLY results; only the expectations that failed
-are run again with COMPLETE results and ``unexpected_index_column_names=["row_number"]``, so the
-costly per-row bookkeeping is paid only where a rule actually failed.
+are run again with COMPLETE results. The frame's index is the row number, so COMPLETE's
+``unexpected_index_list`` is the failing rows' numbers; asking for
+``unexpected_index_column_names=["row_number"]`` instead gives the same answer but makes GX look each
+failing row up one by one (13 s rather than 0.05 s for 100,000 failing rows).
 """
 
 from __future__ import annotations
@@ -55,6 +57,8 @@ def _runtime() -> tuple[Any, list[Any], Any]:
 
 def run_suite(frame: pd.DataFrame) -> list[Failure]:
     """Validate ``frame`` (which has a ``row_number`` column) and return each failed expectation's rows."""
+    frame = frame.copy(deep=False)
+    frame.index = frame["row_number"].to_numpy()  # unnamed: GX then lists index values, cheaply
     batch_definition, expectations, suite = _runtime()
     by_key = {e.meta["key"]: e for e in expectations}
     failures: list[Failure] = []
@@ -68,21 +72,21 @@ def run_suite(frame: pd.DataFrame) -> list[Failure]:
             expectation = by_key[result.expectation_config.meta["key"]]
             detail = batch.validate(
                 expectation,
-                result_format={
-                    "result_format": "COMPLETE",
-                    "unexpected_index_column_names": ["row_number"],
-                    "return_unexpected_index_query": False,
-                },
+                result_format={"result_format": "COMPLETE", "return_unexpected_index_query": False},
             )
             _raise_if_broken(detail)
-            rows = sorted(
-                {int(item["row_number"]) for item in detail.result.get("unexpected_index_list", [])}
-            )
+            rows = sorted({int(n) for n in detail.result.get("unexpected_index_list", [])})
             failures.append(Failure(dict(expectation.meta), rows))
     return failures
 
 
 def _raise_if_broken(result: Any) -> None:
+    """A GX metric that raised is a bug here, not a finding about the return: never let it pass silently.
+
+    GX reports it as ``exception_info``, either flat or keyed by metric.
+    """
     info = getattr(result, "exception_info", None) or {}
-    if info.get("raised_exception"):
-        raise RuntimeError(f"the validation suite could not run: {info.get('exception_message')}")
+    entries = [info] if "raised_exception" in info else [v for v in info.values() if isinstance(v, dict)]
+    for entry in entries:
+        if entry.get("raised_exception"):
+            raise RuntimeError(f"the validation suite could not run: {entry.get('exception_message')}")

@@ -195,3 +195,17 @@ def _forty() -> dict[str, str]:
         "src_ed_streaming": "5",
         "src_other": "5",
     }
+
+
+def test_a_gx_metric_that_raises_is_an_error_not_a_pass() -> None:
+    from surgehub.returns.gx_runtime import run_suite
+
+    frame = pd.DataFrame({"row_number": [1, 2], "appts_offered": [1.0, 2.0]})  # derived columns missing
+    with pytest.raises(RuntimeError, match="could not run"):
+        run_suite(frame)
+
+
+def test_gx_reports_every_failing_row_number() -> None:
+    rows = [row(hub_code=h, appts_offered="10") for h in ("14L-H1", "14L-H2", "14L-H3")]
+    result = validate(csv_bytes([rows[0], [""] * 22, rows[1], rows[2]]))
+    assert [(f.rule, f.row) for f in result.errors] == [("R09", 1), ("R09", 3), ("R09", 4)]
