@@ -1,0 +1,142 @@
+"""The board digest HTML in headless Chromium at phone and desktop widths: visible, unclipped, accessible.
+
+Screenshots are kept in test-artifacts/digest/ (git-ignored) for people to look at.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from surgehub.config import PROJECT_ROOT
+from surgehub.digest.build import Digest, build_digest
+from surgehub.warehouse.db import get_engine
+from tests.conftest import require
+from tests.unit.digest.digest_timeline import BOARD_AT, timeline_settings
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "digest"
+NAMES = [
+    "Bolton",
+    "Bury",
+    "Heywood, Middleton and Rochdale",
+    "Manchester",
+    "Oldham",
+    "Salford",
+    "Stockport",
+    "Tameside and Glossop",
+    "Trafford",
+    "Wigan Borough",
+]
+WIDTHS = {"phone": 375, "desktop": 1280}
+GRID_NAME = re.compile(r"^Status and escalation level")
+
+
+@pytest.fixture(scope="module")
+def board(tmp_path_factory: pytest.TempPathFactory) -> Digest:
+    settings = timeline_settings(tmp_path_factory.getbasetemp() / "digest-timeline")
+    return build_digest(get_engine(settings.warehouse_url), "board", BOARD_AT, settings)
+
+
+def as_opened(digest: Digest) -> str:
+    """The HTML as a mail client shows it: each cid: image resolved to its MIME part (here a data URI)."""
+    html = digest.html
+    for image in digest.images:
+        data = base64.b64encode(image.png).decode("ascii")
+        html = html.replace(f'src="cid:{image.cid}"', f'src="data:image/png;base64,{data}"')
+    return html
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    require(CHROMIUM.exists(), f"Debian's chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(params=sorted(WIDTHS))
+def page(request: pytest.FixtureRequest, browser, board) -> Iterator[object]:
+    width = WIDTHS[request.param]
+    context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=True)
+    opened = context.new_page()
+    dialogs: list[str] = []
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    opened.set_content(as_opened(board), wait_until="load")
+    opened.dialogs = dialogs  # type: ignore[attr-defined]
+    opened.label = request.param  # type: ignore[attr-defined]
+    yield opened
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    opened.screenshot(path=str(ARTIFACTS / f"board-{request.param}-{width}px.png"), full_page=True)
+    context.close()
+
+
+def test_grid_and_all_ten_locality_names_are_visible_without_sideways_scrolling(page) -> None:
+    grid = page.get_by_role("table", name=GRID_NAME)
+    assert grid.is_visible()
+    width = page.viewport_size["width"]
+    box = grid.bounding_box()
+    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    row_headers = grid.locator("th[scope=row]")
+    assert row_headers.all_inner_texts() == NAMES
+    for index in range(row_headers.count()):
+        header = row_headers.nth(index)
+        assert header.is_visible()
+        cell_box = header.bounding_box()
+        assert cell_box["x"] >= 0 and cell_box["x"] + cell_box["width"] <= width
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+
+
+def test_every_grid_cell_shows_its_label_in_readable_text(page) -> None:
+    grid = page.get_by_role("table", name=GRID_NAME)
+    cells = grid.locator("td[style*='background-color']")
+    assert cells.count() == 50
+    texts = cells.all_inner_texts()
+    assert all(
+        text.split("\n")[0] in {"Green", "Amber", "Red", "No return", "Closed", "Pending"} for text in texts
+    )
+    sizes = cells.evaluate_all("cells => cells.map(c => parseFloat(getComputedStyle(c).fontSize))")
+    assert min(sizes) >= 12
+
+
+def test_charts_load_and_fit_the_screen(page) -> None:
+    images = page.locator("img")
+    assert images.count() == 2
+    width = page.viewport_size["width"]
+    for index in range(images.count()):
+        image = images.nth(index)
+        assert image.evaluate("i => i.complete && i.naturalWidth > 0")
+        assert image.bounding_box()["width"] <= width
+        assert image.get_attribute("alt")
+
+
+def test_hostile_comment_does_not_run(page) -> None:
+    assert page.dialogs == []
+    assert page.locator("script").count() == 0
+    assert page.get_by_text('<script>alert("x")</script>', exact=False).first.is_visible()
+
+
+def test_no_wcag_aa_violations(page) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+    results = Axe().run(page, options=options)
+    violations = [(v["id"], v["help"], len(v["nodes"])) for v in results.response["violations"]]
+    assert violations == []
