@@ -126,15 +126,18 @@ def load_timeline(settings: Settings, folder: Path) -> None:
 _LOADED: dict[Path, Settings] = {}
 
 
-def timeline_settings(root: Path) -> Settings:
-    """Settings whose warehouse (under ``root``) holds the timeline; loaded once per root and process."""
+def timeline_settings(root: Path, warehouse_url: str | None = None) -> Settings:
+    """Settings whose warehouse (SQLite under ``root``, or ``warehouse_url``) holds the timeline; loaded once."""
     import pytest
 
     from surgehub.config import load_settings
 
     root = root.resolve()
     if root not in _LOADED:
-        settings = load_settings({"SURGEHUB_HOME": str(root / "var")})
+        env = {"SURGEHUB_HOME": str(root / "var")}
+        if warehouse_url:
+            env["SURGEHUB_WAREHOUSE_URL"] = warehouse_url
+        settings = load_settings(env)
         with pytest.MonkeyPatch.context() as patch:
             patch.setenv("SURGEHUB_NOW", "2026-11-25T09:00")
             load_timeline(settings, root / "returns")
