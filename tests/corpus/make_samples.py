@@ -7,6 +7,7 @@ the same from run to run; most other corpus returns are built at test time by re
 from __future__ import annotations
 
 import io
+import re
 import sys
 import zipfile
 from datetime import datetime
@@ -21,6 +22,19 @@ PNG_1X1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
     "1f15c4890000000d49444154789c6360000002000154a24f5d0000000049454e44ae426082"
 )
+
+
+def _with_dimension(workbook: bytes, ref: str) -> bytes:
+    """The workbook with its sheet's <dimension> overwritten, as some exporting tools get it wrong."""
+    source = zipfile.ZipFile(io.BytesIO(workbook))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as target:
+        for item in source.infolist():
+            data = source.read(item.filename)
+            if item.filename.startswith("xl/worksheets/sheet"):
+                data = re.sub(rb'<dimension ref="[^"]*" ?/>', f'<dimension ref="{ref}"/>'.encode(), data)
+            target.writestr(item, data)
+    return out.getvalue()
 
 
 def samples() -> dict[str, bytes]:
@@ -68,6 +82,7 @@ def samples() -> dict[str, bytes]:
     for byte in (0x81, 0x8D, 0x8F, 0x90, 0x9D):
         text = csv_bytes([row(comments="Locum cover X")], encoding="cp1252")
         out[f"cp1252-undefined-{byte:02x}.csv"] = text.replace(b"X", bytes([byte]))
+    out["xlsx-wrong-dimension.xlsx"] = _with_dimension(out["xlsx-leading-blank-rows.xlsx"], "A1")
     archive = io.BytesIO()
     with zipfile.ZipFile(archive, "w") as z:
         z.writestr("return.csv", csv_bytes([row()]))

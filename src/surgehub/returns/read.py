@@ -166,6 +166,8 @@ def _xlsx_rows(data: bytes, row_cap: int) -> list[list[str]]:
         )
         if sheet is None:
             raise _Unreadable(f"this Excel workbook has no worksheet; {_HOW_TO_SAVE}")
+        # Some tools write a wrong <dimension> (e.g. "A1"); read-only openpyxl trusts it unless reset.
+        sheet.reset_dimensions()
         rows: list[list[str]] = []
         non_empty = 0
         for values in sheet.iter_rows(values_only=True):

@@ -136,6 +136,11 @@ CASES: list[Case] = [
         corpus_file("xlsx-leading-blank-rows.xlsx"),
         errors=[("R09", 3, "appts_booked"), ("R13", 3, "appts_booked")],
     ),
+    Case(
+        "xlsx-wrong-dimension-tag-still-read",
+        corpus_file("xlsx-wrong-dimension.xlsx"),
+        errors=[("R09", 3, "appts_booked"), ("R13", 3, "appts_booked")],
+    ),
     # -- R01 types ---------------------------------------------------------------------------------
     Case("R01-integer-with-point", one(appts_offered="120.0"), errors=[("R01", 1, "appts_offered")]),
     Case("R01-integer-bad-grouping", one(appts_offered="1,20"), errors=[("R01", 1, "appts_offered")]),
