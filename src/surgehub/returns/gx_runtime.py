@@ -59,10 +59,10 @@ def run_suite(frame: pd.DataFrame) -> list[Failure]:
     """Validate ``frame`` (which has a ``row_number`` column) and return each failed expectation's rows."""
     frame = frame.copy(deep=False)
     frame.index = frame["row_number"].to_numpy()  # unnamed: GX then lists index values, cheaply
-    batch_definition, expectations, suite = _runtime()
-    by_key = {e.meta["key"]: e for e in expectations}
     failures: list[Failure] = []
-    with _LOCK:
+    with _LOCK:  # one context per process, shared by threads (API server): build and use it in turn
+        batch_definition, expectations, suite = _runtime()
+        by_key = {e.meta["key"]: e for e in expectations}
         batch = batch_definition.get_batch(batch_parameters={"dataframe": frame})
         first = batch.validate(suite, result_format="BOOLEAN_ONLY")
         for result in first.results:

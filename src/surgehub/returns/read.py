@@ -128,10 +128,28 @@ def _csv_rows(data: bytes) -> list[list[str]]:
                 f"this file is neither UTF-8 nor Windows-1252 text (byte 0x{bad:02X} at position "
                 f"{exc.start + 1} has no meaning in either); {_HOW_TO_SAVE}"
             ) from None
+    rows: list[list[str]] = []
+    reader = csv.reader(io.StringIO(text, newline=""))
+    last_start = 1  # the line the last record started on: where an unclosed quote opened
     try:
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+        while True:
+            start = reader.line_num + 1
+            try:
+                record = next(reader)
+            except StopIteration:
+                break
+            last_start = start
+            rows.append([cell.strip() for cell in record])
     except csv.Error as exc:
         raise _Unreadable(f"this CSV text cannot be read ({exc}); {_HOW_TO_SAVE}") from None
+    if text.count('"') % 2:
+        # Properly quoted text always holds quote marks in pairs; an odd one swallows the rest of the
+        # file into a single cell, and the errors that would follow would only mislead.
+        raise _Unreadable(
+            f'a quote mark (") on line {last_start} of the file is opened but never closed, so the rest of '
+            "the file cannot be read; remove the stray quote mark or close it"
+        )
+    return rows
 
 
 def _xlsx_rows(data: bytes, row_cap: int) -> list[list[str]]:

@@ -263,9 +263,9 @@ def _gx_message(rule: str, column: str, row: Any, fix: str) -> str:
             col = spec.COLUMN_BY_NAME[column]
             return f"{column} {_n(row[column])} is outside {col.minimum:g}–{col.maximum:g}: {fix}"
         length = len(row[column])
-        what = "characters long" if column != "sub_icb_code" else "characters"
-        value = "" if column == "comments" else f" {shown(row[column])}"
-        return f"{column}{value} is {length} {what}: {fix}"
+        if column == "comments":  # never quoted back: it may hold anything
+            return f"comments are {length:,} characters long: {fix}"
+        return f"{column} {shown(row[column])} is {length:,} characters long: {fix}"
     if rule == "R04":
         return f"hub_status {shown(row['hub_status'])} is not an allowed value: {fix}"
     if rule == "R09":

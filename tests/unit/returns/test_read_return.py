@@ -157,3 +157,15 @@ def test_table_has_spec_columns_in_order_and_row_numbers() -> None:
     assert raw.table is not None
     assert list(raw.table.columns) == ["row_number", *spec.COLUMN_NAMES]
     assert raw.table["row_number"].tolist() == [1, 2, 3]
+
+
+def test_unclosed_quote_is_f01_naming_its_line() -> None:
+    text = csv_bytes([row(), row(hub_code="14L-H2", comments="x"), row(hub_code="14L-H3")])
+    broken = text.replace(b",x,", b',"x,', 1)
+    raw = read_return(broken)
+    assert [f.rule for f in raw.errors] == ["F01"]
+    assert "line 3" in raw.errors[0].message
+
+
+def test_quotes_in_pairs_are_fine() -> None:
+    assert read_return(csv_bytes([row(comments='said "no" twice')])).errors == []
