@@ -607,6 +607,8 @@ def _history_findings(t: pd.DataFrame, history: HistoryLookup) -> list[Finding]:
     last = (candidates["activity_date"].max() - pd.Timedelta(days=1)).date()
     hubs = sorted(candidates["hub_code"].unique())
     past = history(hubs, first, last)
+    if past is None or len(past) == 0:
+        past = pd.DataFrame({"hub_code": [], "activity_date": [], "appts_offered": []})
     past = pd.DataFrame(
         {
             "hub_code": past["hub_code"].astype(str).str.upper().to_numpy(),
@@ -614,15 +616,16 @@ def _history_findings(t: pd.DataFrame, history: HistoryLookup) -> list[Finding]:
             "offered": pd.to_numeric(past["appts_offered"]).astype("float64").to_numpy(),
         }
     )
-    # The file's own OPEN rows become current once it is loaded, so they stand in for the warehouse's.
-    own = candidates[candidates["hub_status"] == "OPEN"].drop_duplicates(
-        ["hub_code", "activity_date"], keep="last"
-    )
+    # Once the file is loaded its rows are the current ones for their hub-days: each replaces the
+    # warehouse's row (whatever its status), and its OPEN rows join the history.
+    mine = candidates.drop_duplicates(["hub_code", "activity_date"], keep="last")
+    keys = pd.DataFrame({"hub_code": mine["hub_code"], "day": mine["activity_date"]})
+    past = past.merge(keys, on=["hub_code", "day"], how="left", indicator=True)
+    past = past[past["_merge"] == "left_only"].drop(columns="_merge")
+    own = mine[mine["hub_status"] == "OPEN"]
     own = pd.DataFrame(
         {"hub_code": own["hub_code"], "day": own["activity_date"], "offered": own["appts_offered"]}
     )
-    past = past.merge(own[["hub_code", "day"]], on=["hub_code", "day"], how="left", indicator=True)
-    past = past[past["_merge"] == "left_only"].drop(columns="_merge")
     pool = pd.concat([past, own], ignore_index=True)
 
     joined = candidates.reset_index(drop=True).reset_index(names="pos").merge(pool, on="hub_code")

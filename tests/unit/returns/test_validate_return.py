@@ -209,3 +209,21 @@ def test_gx_reports_every_failing_row_number() -> None:
     rows = [row(hub_code=h, appts_offered="10") for h in ("14L-H1", "14L-H2", "14L-H3")]
     result = validate(csv_bytes([rows[0], [""] * 22, rows[1], rows[2]]))
     assert [(f.rule, f.row) for f in result.errors] == [("R09", 1), ("R09", 3), ("R09", 4)]
+
+
+def test_w05_a_revised_day_in_the_file_replaces_the_warehouse_row() -> None:
+    # Seven warehouse days of 40; the file revises one of them to CLOSED_PLANNED, leaving six.
+    closed = row(
+        activity_date="2026-11-23",
+        hub_status="CLOSED_PLANNED",
+        comments="Planned closure",
+        **{name: "0" for name in spec.INTEGER_COLUMNS},
+    )
+    data = csv_bytes([closed, row(appts_offered="500")])
+    assert validate(data, history=History([40] * 7)).warnings == []
+    assert [f.rule for f in validate(spike(500), history=History([40] * 7)).warnings] == ["W05"]
+
+
+def test_w05_with_an_empty_history_frame() -> None:
+    empty = pd.DataFrame()
+    assert validate(spike(500), history=lambda hubs, first, last: empty).warnings == []
