@@ -189,3 +189,13 @@ def test_csv_attachment_has_a_row_per_locality_day_and_gm_with_hostile_text_neut
     assert '=HYPERLINK("http://evil.example/","click")' in wigan["comments"]
     assert all(not r[k].startswith(("=", "+", "-", "@")) for r in rows for k in r)
     assert {r["sub_icb_code"] for r in rows if r["locality_name"] == "Greater Manchester"} == {"GM"}
+
+
+def test_first_digest_of_the_season_judges_nothing_and_says_so(engine, settings) -> None:
+    first = build_digest(engine, "board", london(2026, 11, 2, 7, 30), settings)
+    assert first.days == () and first.period.pending_days == (date(2026, 11, 1),)
+    assert all(loc.cells == () and loc.change.direction == "new" for loc in first.localities)
+    assert "No activity day closed in this period" in first.text
+    assert "No day to judge in this period." in first.text
+    assert "No day to judge in this period." in first.html
+    assert [image.cid for image in first.images] == ["utilisation-trend"]
