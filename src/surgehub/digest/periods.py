@@ -18,13 +18,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Literal
 
 from surgehub.clock import london_instant, to_london
 from surgehub.config import ConfigError, Settings
 from surgehub.timeliness import close_for, is_working_day
 
-Kind = Literal["board", "daily"]
 KINDS: tuple[str, ...] = ("board", "daily")
 
 _WEEKDAYS = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
