@@ -211,7 +211,7 @@ class Change:
 
 
 def change_between(previous: Cell | None, latest: Cell | None) -> Change:
-    """Worse / better / same by severity (Green 1 … Red 4, then no return); Closed or Pending: changed."""
+    """Worse / better / same by severity (Green 1 … Red 4, no return, escalated); Closed or Pending: changed."""
     if previous is None or latest is None:
         return Change("new", previous)
     if (previous.status, previous.level, previous.escalated) == (
@@ -220,6 +220,8 @@ def change_between(previous: Cell | None, latest: Cell | None) -> Change:
         latest.escalated,
     ):
         return Change("same", previous)
+    if previous.status == latest.status == "NO_RETURN":  # only the escalation changed
+        return Change("worse" if latest.escalated else "better", previous)
     before, now = previous.rank, latest.rank
     if before is None or now is None:
         return Change("changed", previous)

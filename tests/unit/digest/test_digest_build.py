@@ -150,6 +150,8 @@ def test_daily_summary_goes_to_operations_and_covers_the_day_that_just_closed(en
     assert daily.period_key == "daily:2026-11-25T13:45"
     assert daily.days == (date(2026, 11, 24),)
     assert daily.title == "Daily operations summary"
+    oldham = line(daily, "00Y").change
+    assert (oldham.direction, oldham.previous.short) == ("worse", "No return")  # now escalated
     mails = digest_mails(daily, settings)
     assert [m.recipient for m in mails] == recipients_for("daily", settings) == settings.email["operations"]
     assert mails[0].kind == "daily" and "daily operations summary" in mails[0].subject
