@@ -31,7 +31,7 @@ SOURCE_STYLE: tuple[tuple[str, str, str], ...] = (
     ("#005eb8", "", "#ffffff"),  # GP practice: NHS blue, white text
     ("#41b6e6", "//", "#212b32"),  # NHS 111: light blue, dark text
     ("#ffb81c", "xx", "#212b32"),  # ED/UTC streaming: warm yellow
-    ("#768692", "..", "#ffffff"),  # other: mid grey
+    ("#425563", "..", "#ffffff"),  # other: dark grey (white text 7.6:1)
 )
 
 #: Drawn for a phone: 3.6 in at 200 dpi is 720 px, shown at 360–480 px wide, so 7 pt text stays legible.

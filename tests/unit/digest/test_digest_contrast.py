@@ -1,10 +1,11 @@
-"""Every RAG cell colour pair meets WCAG 2.2 AA contrast for normal text, and every status has a label."""
+"""RAG cell and chart label colours meet WCAG 2.2 AA contrast for normal text; every status has a label."""
 
 from __future__ import annotations
 
 import pytest
 
 from surgehub.digest.build import STATUS_LABELS
+from surgehub.digest.charts import SOURCE_STYLE
 from surgehub.digest.render import STATUS_STYLES, clip, percent
 
 
@@ -44,3 +45,9 @@ def test_clip_collapses_whitespace_and_marks_the_cut() -> None:
 def test_percent_shows_a_dash_without_a_denominator() -> None:
     assert percent(None) == "–"
     assert percent(0.8825) == "88.2%"
+
+
+@pytest.mark.parametrize("style", SOURCE_STYLE)
+def test_labels_inside_chart_bars_meet_aa_contrast(style: tuple[str, str, str]) -> None:
+    fill, _hatch, text = style
+    assert contrast(fill, text) >= 4.5
