@@ -1,4 +1,4 @@
-"""The board digest HTML in headless Chromium at phone and desktop widths: visible, unclipped, accessible.
+"""Board digest and daily summary HTML in headless Chromium at phone and desktop widths: visible, accessible.
 
 Screenshots are kept in test-artifacts/digest/ (git-ignored) for people to look at.
 """
@@ -16,7 +16,7 @@ from surgehub.config import PROJECT_ROOT
 from surgehub.digest.build import Digest, build_digest
 from surgehub.warehouse.db import get_engine
 from tests.conftest import require
-from tests.unit.digest.digest_timeline import BOARD_AT, timeline_settings
+from tests.unit.digest.digest_timeline import BOARD_AT, london, timeline_settings
 
 pytestmark = pytest.mark.browser
 
@@ -47,9 +47,13 @@ GRID_NAME = re.compile(r"^Status and escalation level")
 
 
 @pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory) -> Digest:
+def digests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Digest]:
     settings = timeline_settings(tmp_path_factory.getbasetemp() / "digest-timeline")
-    return build_digest(get_engine(settings.warehouse_url), "board", BOARD_AT, settings)
+    engine = get_engine(settings.warehouse_url)
+    return {
+        "board": build_digest(engine, "board", BOARD_AT, settings),
+        "daily": build_digest(engine, "daily", london(2026, 11, 25, 13, 45), settings),
+    }
 
 
 def as_opened(digest: Digest) -> str:
@@ -72,19 +76,20 @@ def browser() -> Iterator[object]:
         launched.close()
 
 
-@pytest.fixture(params=sorted(WIDTHS))
-def page(request: pytest.FixtureRequest, browser, board) -> Iterator[object]:
-    width = WIDTHS[request.param]
+@pytest.fixture(params=[(kind, screen) for kind in ("board", "daily") for screen in sorted(WIDTHS)], ids=str)
+def page(request: pytest.FixtureRequest, browser, digests) -> Iterator[object]:
+    kind, screen = request.param
+    width = WIDTHS[screen]
     context = browser.new_context(viewport={"width": width, "height": 900}, java_script_enabled=True)
     opened = context.new_page()
     dialogs: list[str] = []
     opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
-    opened.set_content(as_opened(board), wait_until="load")
+    opened.set_content(as_opened(digests[kind]), wait_until="load")
     opened.dialogs = dialogs  # type: ignore[attr-defined]
-    opened.label = request.param  # type: ignore[attr-defined]
+    opened.digest = digests[kind]  # type: ignore[attr-defined]
     yield opened
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    opened.screenshot(path=str(ARTIFACTS / f"board-{request.param}-{width}px.png"), full_page=True)
+    opened.screenshot(path=str(ARTIFACTS / f"{kind}-{screen}-{width}px.png"), full_page=True)
     context.close()
 
 
@@ -107,7 +112,7 @@ def test_grid_and_all_ten_locality_names_are_visible_without_sideways_scrolling(
 def test_every_grid_cell_shows_its_label_in_readable_text(page) -> None:
     grid = page.get_by_role("table", name=GRID_NAME)
     cells = grid.locator("td[style*='background-color']")
-    assert cells.count() == 50
+    assert cells.count() == 10 * len(page.digest.days)
     texts = cells.all_inner_texts()
     assert all(
         text.split("\n")[0] in {"Green", "Amber", "Red", "No return", "Closed", "Pending"} for text in texts
@@ -118,7 +123,7 @@ def test_every_grid_cell_shows_its_label_in_readable_text(page) -> None:
 
 def test_charts_load_and_fit_the_screen(page) -> None:
     images = page.locator("img")
-    assert images.count() == 2
+    assert images.count() == len(page.digest.images) == 2
     width = page.viewport_size["width"]
     for index in range(images.count()):
         image = images.nth(index)
