@@ -51,21 +51,29 @@ with DAG(
     doc_md=__doc__,
 ):
 
-    @task(outlets=[HUB_DAYS], pool="surgehub_warehouse")
+    @task(inlets=[landing], outlets=[HUB_DAYS], pool="surgehub_warehouse")
     def ingest_returns(**context):
         from airflow.sdk import Metadata
 
         from surgehub.orchestration import tasks
 
-        result = tasks.ingest_files(tasks.files_from_context(context))
+        files = tasks.files_from_context(context, context["asset_state_store"][landing])
+        result = tasks.ingest_files(files)
         yield Metadata(HUB_DAYS, extra={"days": result["days"]})
         return result
 
-    @task
-    def send_receipts(result: dict) -> int:
+    @task(trigger_rule="all_done")
+    def send_receipts(result: dict | None) -> int:
         from surgehub.orchestration import tasks
 
-        ids = [s["submission_id"] for s in result["submissions"] if s["submission_id"] is not None]
-        return tasks.send_receipts(ids)
+        return tasks.send_receipts(result)
 
-    send_receipts(ingest_returns())
+    @task
+    def check_every_file_acknowledged(result: dict) -> None:
+        from surgehub.orchestration import tasks
+
+        tasks.raise_for_unacknowledged(result)
+
+    ingested = ingest_returns()
+    send_receipts(ingested)
+    check_every_file_acknowledged(ingested)

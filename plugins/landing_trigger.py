@@ -13,7 +13,6 @@ restart never replays old files; entries for files that have left the landing fo
 from __future__ import annotations
 
 import asyncio
-import hashlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -67,7 +66,7 @@ class LandingZoneTrigger(BaseEventTrigger):
             current = {str(f.path): f for f in scan(landing)}
             for path, landed in current.items():
                 first_seen_at.setdefault(path, clock.now().isoformat())
-                key = "seen:" + hashlib.sha256(landed.key.encode()).hexdigest()[:32]
+                key = landed.state_key
                 if previous.get(path) != (landed.size, landed.mtime_ns):
                     continue  # new or still changing: look again next poll
                 if key in announced or await self._seen(key):

@@ -8,6 +8,7 @@ those who do not.
 
 from __future__ import annotations
 
+import hashlib
 import shutil
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,6 +31,11 @@ class LandedFile:
     def key(self) -> str:
         """Identifies this version of the file: a rewritten file with the same name is a new arrival."""
         return f"{self.path}|{self.size}|{self.mtime_ns}"
+
+    @property
+    def state_key(self) -> str:
+        """The key under which the watcher records, in the landing asset's state store, when it first saw this file."""
+        return "seen:" + hashlib.sha256(self.key.encode()).hexdigest()[:32]
 
 
 def ensure_landing(landing_dir: Path) -> list[Path]:

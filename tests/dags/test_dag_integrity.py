@@ -16,7 +16,7 @@ from surgehub.orchestration.dag_support import OWNER, Tag
 DAGS = PROJECT_ROOT / "dags"
 
 EXPECTED = {
-    "surgehub_ingest": {"ingest_returns", "send_receipts"},
+    "surgehub_ingest": {"ingest_returns", "send_receipts", "check_every_file_acknowledged"},
     "surgehub_rag": {"compute_rag"},
     "surgehub_board_digest": {"send_board_digest"},
     "surgehub_chase": {"chase_localities"},

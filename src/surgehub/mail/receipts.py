@@ -3,29 +3,68 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import String, cast, literal, select
 from sqlalchemy.engine import Engine
 
-from surgehub import reference
+from surgehub import clock, reference
 from surgehub.config import Settings
 from surgehub.mail.compose import Mail
-from surgehub.warehouse.tables import submission
+from surgehub.warehouse.tables import email_log, submission
 
 
-def receipt_mails(engine: Engine, submission_ids: Sequence[int], settings: Settings) -> list[Mail]:
-    """The receipt messages for these submissions (their outcome, errors and warnings as stored)."""
+def pending_receipt_ids(engine: Engine, since: datetime) -> list[int]:
+    """Submissions processed since ``since`` whose receipt is not logged as sent (an outbox sweep)."""
+    sent = (
+        select(email_log.c.period_key)
+        .where(email_log.c.kind == "receipt", email_log.c.status == "sent")
+        .scalar_subquery()
+    )
+    key = literal("submission:") + cast(submission.c.submission_id, String)
+    with engine.connect() as conn:
+        return list(
+            conn.execute(
+                select(submission.c.submission_id)
+                .where(submission.c.processed_at >= since, key.not_in(sent))
+                .order_by(submission.c.submission_id)
+            ).scalars()
+        )
+
+
+def receipt_mails(
+    engine: Engine,
+    submission_ids: Sequence[int],
+    settings: Settings,
+    duplicates: Sequence[dict[str, Any]] = (),
+) -> list[Mail]:
+    """The receipt messages for these submissions (their outcome, errors and warnings as stored).
+
+    ``duplicates`` are re-sent files recognised as identical to an accepted one (spec §4): each gets
+    its own receipt, keyed on its receipt time, saying nothing was loaded.
+    """
     from surgehub.returns.receipt import render_receipt
     from surgehub.returns.validate import Finding, ValidationResult
 
-    if not submission_ids:
+    wanted = set(submission_ids) | {int(d["submission_id"]) for d in duplicates}
+    if not wanted:
         return []
     with engine.connect() as conn:
-        rows = conn.execute(
-            select(submission).where(submission.c.submission_id.in_(list(submission_ids)))
-        ).all()
+        rows = conn.execute(select(submission).where(submission.c.submission_id.in_(sorted(wanted)))).all()
+    by_id = {row.submission_id: row for row in rows}
+    jobs: list[tuple[Any, bool, datetime, str]] = [
+        (by_id[i], False, by_id[i].received_at, f"submission:{i}")
+        for i in sorted(submission_ids)
+        if i in by_id
+    ]
+    for dup in duplicates:
+        row = by_id.get(int(dup["submission_id"]))
+        if row is not None:
+            received = clock.parse_instant(str(dup["received_at"]))
+            jobs.append((row, True, received, f"duplicate:{row.submission_id}:{received.isoformat()}"))
     mails: list[Mail] = []
-    for row in sorted(rows, key=lambda r: r.submission_id):
+    for row, duplicate, received_at, period_key in jobs:
         result = ValidationResult(
             status="rejected" if row.outcome == "rejected" else "accepted",
             spec_version=row.spec_version,
@@ -40,15 +79,15 @@ def receipt_mails(engine: Engine, submission_ids: Sequence[int], settings: Setti
             result,
             locality_code=row.sub_icb_code,
             locality_name=locality.name if locality else row.sub_icb_code,
-            received_at=row.received_at,
+            received_at=received_at,
             submission_id=row.submission_id,
-            duplicate=row.outcome == "duplicate",
+            duplicate=duplicate,
         )
         for recipient in settings.locality_contacts(row.sub_icb_code):
             mails.append(
                 Mail(
                     kind="receipt",
-                    period_key=f"submission:{row.submission_id}",
+                    period_key=period_key,
                     recipient=recipient,
                     sender=settings.email["from"],
                     subject=subject,

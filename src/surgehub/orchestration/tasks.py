@@ -19,12 +19,17 @@ log = logging.getLogger(__name__)
 # -- ingest ------------------------------------------------------------------------------------
 
 
-def files_from_context(context: Any) -> list[dict[str, Any]]:
+def files_from_context(context: Any, landing_state: Any = None) -> list[dict[str, Any]]:
     """The files a run should ingest: from the landing watcher's events, else ``conf["files"]``.
 
-    A run with neither (a manual trigger) takes every ready file in the landing zone, received now.
-    Each item is ``{"path", "locality", "received_at"}``.
+    Each item is ``{"path", "locality", "received_at"}``. With ``landing_state`` (the landing asset's
+    state store), every other ready file that the watcher has already announced is taken too, with
+    the first-seen time it recorded: asset events that land within the same instant can be folded
+    into one run's queue entry, and a file must never wait for the next arrival to be processed.
+    A run with no events and no conf (a manual trigger) takes every ready file, received now.
     """
+    from surgehub.landing import scan
+
     files: list[dict[str, Any]] = []
     events = context.get("triggering_asset_events") or {}
     for _asset, asset_events in dict(events).items():
@@ -41,14 +46,23 @@ def files_from_context(context: Any) -> list[dict[str, Any]]:
     dag_run = context.get("dag_run")
     conf = (getattr(dag_run, "conf", None) or {}) if dag_run is not None else {}
     files.extend(conf.get("files") or [])
+    if conf.get("files"):
+        return files
+    ready = scan(load_settings().landing_dir)
     if not files and not events:
-        from surgehub.landing import scan
-
         received = clock.now().isoformat()
-        files = [
-            {"path": str(f.path), "locality": f.locality, "received_at": received}
-            for f in scan(load_settings().landing_dir)
-        ]
+        return [{"path": str(f.path), "locality": f.locality, "received_at": received} for f in ready]
+    if landing_state is not None:
+        named = {str(Path(f["path"])) for f in files}
+        for landed in ready:
+            if str(landed.path) in named:
+                continue
+            first_seen = landing_state.get(landed.state_key)
+            if first_seen:
+                log.info("%s was announced but not in this run's events: taken too", landed.path)
+                files.append(
+                    {"path": str(landed.path), "locality": landed.locality, "received_at": first_seen}
+                )
     return files
 
 
@@ -75,6 +89,7 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
         )
     outcomes = ingest_returns(items, settings=settings)
     results: list[dict[str, Any]] = []
+    failures: list[str] = []
     days: set[str] = set()
     for item, outcome in zip(items, outcomes, strict=True):
         accepted = outcome.status == "accepted"
@@ -83,7 +98,7 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
         )
         frame = outcome.validation.frame
         if accepted and not outcome.duplicate and frame is not None:
-            days.update(str(d) for d in frame["activity_date"].unique())
+            days.update(str(d)[:10] for d in frame["activity_date"].unique())  # date or Timestamp
         results.append(
             {
                 "submission_id": outcome.submission_id,
@@ -93,6 +108,7 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
                 "errors": len(outcome.validation.errors),
                 "warnings": len(outcome.validation.warnings),
                 "file": item.path.name,
+                "received_at": item.received_at.isoformat(),
                 "moved_to": str(moved),
             }
         )
@@ -105,20 +121,40 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
             len(outcome.validation.errors),
             len(outcome.validation.warnings),
         )
-    return {"submissions": results, "days": sorted(days)}
+    return {"submissions": results, "days": sorted(days), "failures": failures}
 
 
-def send_receipts(submission_ids: list[int], settings: Settings | None = None) -> int:
-    """Email each submission's receipt to its locality's contacts, once."""
-    from surgehub.mail.receipts import receipt_mails
+def send_receipts(result: dict[str, Any] | None, settings: Settings | None = None) -> int:
+    """Email the receipt of every submission in ``result`` and of any recent one whose receipt is not yet logged.
+
+    Runs even when the ingest task failed (``result`` is then None): receipts for what was handled
+    before the failure still go out, and a receipt that failed to send earlier is sent now.
+    """
+    from datetime import timedelta as _timedelta
+
+    from surgehub.mail.receipts import pending_receipt_ids, receipt_mails
     from surgehub.mail.send import send_all
     from surgehub.warehouse.db import get_engine
 
     settings = settings or load_settings()
     engine = get_engine(settings.warehouse_url)
-    mails = receipt_mails(engine, submission_ids, settings)
+    entries = (result or {}).get("submissions", [])
+    ids = {e["submission_id"] for e in entries if e.get("submission_id") and not e.get("duplicate")}
+    ids |= set(pending_receipt_ids(engine, since=clock.now() - _timedelta(days=2)))
+    duplicates = [e for e in entries if e.get("duplicate") and e.get("submission_id")]
+    mails = receipt_mails(engine, sorted(ids), settings, duplicates=duplicates)
     send_all(engine, mails, smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"))
     return len(mails)
+
+
+def raise_for_unacknowledged(result: dict[str, Any]) -> None:
+    """Fail (so the operations list is told) when a file could not be archived or loaded."""
+    failures = result.get("failures") or []
+    if failures:
+        raise RuntimeError(
+            f"{len(failures)} file(s) were not acknowledged and stay in landing for a retry: "
+            + "; ".join(failures)
+        )
 
 
 # -- RAG ---------------------------------------------------------------------------------------
