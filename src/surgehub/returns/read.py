@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any, Literal
@@ -116,7 +117,8 @@ def _sniff(data: bytes) -> Format:
     return "csv"
 
 
-def _csv_rows(data: bytes) -> list[list[str]]:
+def _decode(data: bytes) -> str:
+    """CSV bytes as text: UTF-8 (a BOM dropped), else Windows-1252, else F01; a lone quote mark is F01."""
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
@@ -128,28 +130,70 @@ def _csv_rows(data: bytes) -> list[list[str]]:
                 f"this file is neither UTF-8 nor Windows-1252 text (byte 0x{bad:02X} at position "
                 f"{exc.start + 1} has no meaning in either); {_HOW_TO_SAVE}"
             ) from None
-    rows: list[list[str]] = []
-    reader = csv.reader(io.StringIO(text, newline=""))
-    last_start = 1  # the line the last record started on: where an unclosed quote opened
-    try:
-        while True:
-            start = reader.line_num + 1
-            try:
-                record = next(reader)
-            except StopIteration:
-                break
-            last_start = start
-            rows.append([cell.strip() for cell in record])
-    except csv.Error as exc:
-        raise _Unreadable(f"this CSV text cannot be read ({exc}); {_HOW_TO_SAVE}") from None
     if text.count('"') % 2:
         # Properly quoted text always holds quote marks in pairs; an odd one swallows the rest of the
         # file into a single cell, and the errors that would follow would only mislead.
+        line = _record_start_of_last(text)
         raise _Unreadable(
-            f'a quote mark (") on line {last_start} of the file is opened but never closed, so the rest of '
+            f'a quote mark (") on line {line} of the file is opened but never closed, so the rest of '
             "the file cannot be read; remove the stray quote mark or close it"
         )
-    return rows
+    return text
+
+
+def _record_start_of_last(text: str) -> int:
+    """The line on which the file's last CSV record starts (where an unclosed quote opened)."""
+    reader = csv.reader(io.StringIO(text, newline=""))
+    last_start = 1
+    try:
+        while True:
+            start = reader.line_num + 1
+            next(reader)
+            last_start = start
+    except (StopIteration, csv.Error):
+        return last_start
+
+
+def _csv_rows(text: str) -> list[list[str]]:
+    """Rows of trimmed cells, with Python's csv module: the careful path for ragged or unusual text."""
+    try:
+        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+    except csv.Error as exc:
+        raise _Unreadable(f"this CSV text cannot be read ({exc}); {_HOW_TO_SAVE}") from None
+
+
+def _csv_arrow_columns(text: str) -> list[Any] | None:
+    """The CSV's columns (all text) read by pyarrow, ~30× faster than csv; None when it cannot be used.
+
+    Only for rectangular text whose first record has the width of every other: anything else
+    (ragged rows, a leading empty line) goes to the csv module, which reads it the same way.
+    """
+    try:
+        first = next(csv.reader(io.StringIO(text[:65536], newline="")), [])
+    except csv.Error:
+        return None
+    width = len(first)
+    if width < 2:
+        return None
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(text.encode("utf-8")),
+            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
+            convert_options=pacsv.ConvertOptions(
+                column_types={f"f{i}": pa.large_string() for i in range(width)},  # pandas "str" storage
+                strings_can_be_null=False,
+                quoted_strings_can_be_null=False,
+            ),
+        )
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return None
+    if table.num_columns != width:
+        return None
+    return list(table.columns)
 
 
 def _xlsx_rows(data: bytes, row_cap: int) -> list[list[str]]:
@@ -236,44 +280,44 @@ def read_return(
         return RawReturn(None, 0, [_file_error("F05", "the file is empty; fill in one row per hub per day")])
     try:
         fmt = _sniff(data)
-        rows = (
-            _csv_rows(data) if fmt == "csv" else _xlsx_rows(data, max_data_rows + 2)
-        )  # header + one past the limit
+        if fmt == "xlsx":
+            return _shape(fmt, _xlsx_rows(data, max_data_rows + 2), max_data_rows)  # header + one past
+        text = _decode(data)
+        columns = _csv_arrow_columns(text)
+        if columns is not None:
+            return _shape_arrow(columns, max_data_rows)
+        return _shape(fmt, _csv_rows(text), max_data_rows)
     except _Unreadable as exc:
         return RawReturn(None, 0, [_file_error("F01", str(exc))])
-    return _shape(fmt, rows, max_data_rows)
 
 
-def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:
-    """Find the header, check F02–F06 and build the table of spec columns."""
-    import pandas as pd
-
-    header_at = next((i for i, row in enumerate(rows) if any(row)), None)
-    if header_at is None:
-        return RawReturn(fmt, 0, [_file_error("F05", "the file is empty; fill in one row per hub per day")])
-    header = rows[header_at]
+def _separator_problem(header: list[str]) -> Finding | None:
+    """F01 for semicolon- or tab-separated text: one clear message beats 22 "missing column" lines."""
     named = [cell for cell in header if cell]
-    if fmt == "csv" and len(named) == 1:
-        for separator, what in ((";", "semicolons"), ("\t", "tabs")):
-            parts = {part.strip().lower() for part in named[0].split(separator)}
-            if len(parts & set(spec.COLUMN_NAMES)) >= 2:
-                # Not comma-separated text at all: one clear message beats 22 "missing column" lines.
-                message = (
-                    f"the file is separated by {what}, not commas; save it from Excel as "
-                    "'CSV UTF-8 (Comma delimited)' or as 'Excel Workbook (.xlsx)'"
-                )
-                return RawReturn(fmt, 0, [_file_error("F01", message)])
-    body = rows[header_at + 1 :]
-    width = max([len(header), *(len(r) for r in body)])
-    header = header + [""] * (width - len(header))
+    if len(named) != 1:
+        return None
+    for separator, what in ((";", "semicolons"), ("\t", "tabs")):
+        parts = {part.strip().lower() for part in named[0].split(separator)}
+        if len(parts & set(spec.COLUMN_NAMES)) >= 2:
+            return _file_error(
+                "F01",
+                f"the file is separated by {what}, not commas; save it from Excel as "
+                "'CSV UTF-8 (Comma delimited)' or as 'Excel Workbook (.xlsx)'",
+            )
+    return None
 
+
+def _judge(
+    fmt: Format, header: list[str], has_values: Callable[[int], bool], count: int, max_data_rows: int
+) -> tuple[list[Finding], dict[str, int]]:
+    """F02–F06 from the header and the data-row count; also where each spec column sits."""
     errors: list[Finding] = []
     positions: dict[str, int] = {}
     seen: dict[str, int] = {}
     for index, name in enumerate(header):
         key = name.lower()
         if not key:
-            if any(index < len(r) and r[index] for r in body):
+            if has_values(index):
                 errors.append(
                     _file_error(
                         "F03",
@@ -312,9 +356,6 @@ def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:
                     column=name,
                 )
             )
-
-    numbered = [(n, r) for n, r in enumerate(body, start=1) if any(r)]
-    count = len(numbered)
     if count == 0:
         errors.append(
             _file_error("F05", "the file has a header row but no data rows; add one row per hub per day")
@@ -328,10 +369,71 @@ def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:
                 f"the file has {counted} data rows; the limit is {max_data_rows}. Split it into several returns",
             )
         )
-    if errors:
-        return RawReturn(fmt, count, errors)
+    return errors, positions
 
+
+_EMPTY_FILE = "the file is empty; fill in one row per hub per day"
+
+
+def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:
+    """Find the header in rows of cells, check F02–F06 and build the table of spec columns."""
+    import pandas as pd
+
+    header_at = next((i for i, row in enumerate(rows) if any(row)), None)
+    if header_at is None:
+        return RawReturn(fmt, 0, [_file_error("F05", _EMPTY_FILE)])
+    header = rows[header_at]
+    if fmt == "csv" and (problem := _separator_problem(header)) is not None:
+        return RawReturn(fmt, 0, [problem])
+    body = rows[header_at + 1 :]
+    width = max([len(header), *(len(r) for r in body)])
+    header = header + [""] * (width - len(header))
+    numbered = [(n, r) for n, r in enumerate(body, start=1) if any(r)]
+
+    def has_values(index: int) -> bool:
+        return any(index < len(r) and r[index] for r in body)
+
+    errors, positions = _judge(fmt, header, has_values, len(numbered), max_data_rows)
+    if errors:
+        return RawReturn(fmt, len(numbered), errors)
     columns = {name: [r[pos] if pos < len(r) else "" for _, r in numbered] for name, pos in positions.items()}
     table = pd.DataFrame({name: columns[name] for name in spec.COLUMN_NAMES}, dtype=object)
     table.insert(0, "row_number", [n for n, _ in numbered])
-    return RawReturn(fmt, count, [], table)
+    return RawReturn(fmt, len(numbered), [], table)
+
+
+def _shape_arrow(columns: list[Any], max_data_rows: int) -> RawReturn:
+    """As _shape, on the Arrow columns of a CSV read by pyarrow: no Python work per row."""
+    import numpy as np
+    import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    cells = [pc.utf8_trim_whitespace(c).combine_chunks() for c in columns]
+    filled = pc.not_equal(cells[0], "")
+    for c in cells[1:]:
+        filled = pc.or_(filled, pc.not_equal(c, ""))
+    non_empty = filled.to_numpy(zero_copy_only=False)
+    found = np.flatnonzero(non_empty)
+    if not len(found):
+        return RawReturn("csv", 0, [_file_error("F05", _EMPTY_FILE)])
+    header_at = int(found[0])
+    header = [c[header_at].as_py() for c in cells]
+    if (problem := _separator_problem(header)) is not None:
+        return RawReturn("csv", 0, [problem])
+    body = [c.slice(header_at + 1) for c in cells]
+    keep = non_empty[header_at + 1 :]
+    numbers = np.flatnonzero(keep) + 1
+
+    def has_values(index: int) -> bool:
+        return bool(pc.any(pc.not_equal(body[index], "")).as_py())
+
+    errors, positions = _judge("csv", header, has_values, len(numbers), max_data_rows)
+    if errors:
+        return RawReturn("csv", len(numbers), errors)
+    mask = pa.array(keep)
+    table = pd.DataFrame(
+        {name: pd.array(body[positions[name]].filter(mask), dtype="str") for name in spec.COLUMN_NAMES}
+    )
+    table.insert(0, "row_number", numbers)
+    return RawReturn("csv", len(numbers), [], table)

@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, time
 
 import pytest
-from return_builders import corpus_file, csv_bytes, row, three_hubs, typed_cells, xlsx_bytes
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from return_builders import CORPUS, corpus_file, csv_bytes, row, three_hubs, typed_cells, xlsx_bytes
 
 from surgehub import spec
 from surgehub.returns.read import _cell_text, read_return
@@ -169,3 +171,58 @@ def test_unclosed_quote_is_f01_naming_its_line() -> None:
 
 def test_quotes_in_pairs_are_fine() -> None:
     assert read_return(csv_bytes([row(comments='said "no" twice')])).errors == []
+
+
+# -- the fast (pyarrow) and careful (csv module) CSV paths agree ----------------------------------
+
+
+def _both_paths(data: bytes) -> tuple[object, object] | None:
+    from surgehub.returns.read import _csv_arrow_columns, _csv_rows, _decode, _shape, _shape_arrow
+
+    text = _decode(data)
+    columns = _csv_arrow_columns(text)
+    if columns is None:
+        return None
+    fast = _shape_arrow(columns, spec.MAX_DATA_ROWS)
+    careful = _shape("csv", _csv_rows(text), spec.MAX_DATA_ROWS)
+
+    def comparable(raw: object) -> tuple[object, ...]:
+        table = raw.table  # type: ignore[attr-defined]
+        cells = None if table is None else {c: [str(v) for v in table[c].tolist()] for c in table.columns}
+        return (raw.rows, raw.errors, cells)  # type: ignore[attr-defined]
+
+    return comparable(fast), comparable(careful)
+
+
+@pytest.mark.parametrize(
+    "name",
+    sorted(
+        p.name for p in CORPUS.glob("*.csv") if not p.name.startswith(("png", "nul", "utf16", "cp1252-undef"))
+    ),
+)
+def test_fast_and_careful_csv_paths_agree_on_corpus_files(name: str) -> None:
+    paths = _both_paths(corpus_file(name))
+    if paths is not None:
+        assert paths[0] == paths[1]
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.lists(
+        st.lists(
+            st.sampled_from(["", " ", "x", "1,234", '"q"', "a b", "\u00a0y", "\n"]), min_size=22, max_size=22
+        ),
+        max_size=6,
+    ),
+    st.sampled_from(["\n", "\r\n"]),
+)
+def test_fast_and_careful_csv_paths_agree_on_random_cells(cells: list[list[str]], newline: str) -> None:
+    paths = _both_paths(csv_bytes(cells, newline=newline))
+    if paths is not None:
+        assert paths[0] == paths[1]
+
+
+def test_large_csv_takes_the_fast_path() -> None:
+    from surgehub.returns.read import _csv_arrow_columns, _decode
+
+    assert _csv_arrow_columns(_decode(csv_bytes([row()] * 50))) is not None
