@@ -156,6 +156,8 @@ def _record_start_of_last(text: str) -> int:
 
 def _csv_rows(text: str) -> list[list[str]]:
     """Rows of trimmed cells, with Python's csv module: the careful path for ragged or unusual text."""
+    # A cell may be as long as the file (all but blanks once trimmed); the module's default is 128 KiB.
+    csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
     try:
         return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
@@ -181,7 +183,10 @@ def _csv_arrow_columns(text: str) -> list[Any] | None:
     try:
         table = pacsv.read_csv(
             io.BytesIO(text.encode("utf-8")),
-            read_options=pacsv.ReadOptions(autogenerate_column_names=True),
+            # Blocks bigger than any one record: a record may not straddle two blocks.
+            read_options=pacsv.ReadOptions(
+                autogenerate_column_names=True, block_size=max(1 << 24, len(text) // 4)
+            ),
             parse_options=pacsv.ParseOptions(newlines_in_values=True, ignore_empty_lines=False),
             convert_options=pacsv.ConvertOptions(
                 column_types={f"f{i}": pa.large_string() for i in range(width)},  # pandas "str" storage

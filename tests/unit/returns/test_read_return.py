@@ -20,11 +20,12 @@ def rules(data: bytes, **limits: int) -> list[str]:
 
 
 def test_file_of_exactly_five_mib_is_read_and_one_byte_more_fails_f01() -> None:
-    body = csv_bytes([row()])
-    padded = body + b"\n" * (5 * MIB - len(body))
+    body = csv_bytes([row(comments="X")])
+    padded = body.replace(b",X,", b"," + b" " * (5 * MIB - len(body) + 1) + b",")  # trimmed to blank
     assert len(padded) == 5 * MIB
     raw = read_return(padded)
     assert raw.errors == [] and raw.rows == 1
+    assert raw.table is not None and raw.table["comments"].iloc[0] == ""
     over = read_return(padded + b"\n")
     assert [f.rule for f in over.errors] == ["F01"]
     assert "5 MiB" in over.errors[0].message
@@ -226,3 +227,10 @@ def test_large_csv_takes_the_fast_path() -> None:
     from surgehub.returns.read import _csv_arrow_columns, _decode
 
     assert _csv_arrow_columns(_decode(csv_bytes([row()] * 50))) is not None
+
+
+def test_careful_path_reads_cells_longer_than_the_csv_modules_default_limit() -> None:
+    ragged = csv_bytes([row(comments=" " * 200_000 + "x"), [*row().values(), ""]])  # forces the csv module
+    raw = read_return(ragged)
+    assert raw.errors == [] and raw.table is not None
+    assert raw.table["comments"].iloc[0] == "x"
