@@ -5,7 +5,10 @@ arrive, and runs the real Airflow DAGs over them (``dag.test()``): ingest (Great
 validation, SQLite warehouse, receipts), RAG, and the Thursday board digest, delivered through a real
 SMTP server on loopback that keeps every message as an ``.eml`` file. Ends with the RAG table.
 
-The timeline (Europe/London) — the week of Monday 23 November 2026:
+The timeline (Europe/London) — the week of Monday 23 November 2026, after the days the previous
+digest (Monday 07:30) covered:
+  Thu 19 09:30  Wednesday 18's returns from every locality
+  Fri 20 09:30  Thursday 19's returns from every locality
   Mon 23 09:10  weekend returns (Fri 20, Sat 21, Sun 22) from every locality
   Tue 24 09:20  Monday's returns; Wigan sends nothing
   Wed 25 09:05  Tuesday's returns; Oldham's is rejected (R09, R13), Wigan again sends nothing
@@ -65,6 +68,13 @@ def timeline() -> list[Wave]:
     monday = [date(2026, 11, 23)]
     tuesday = [REPORT_DAY]
 
+    w_wed = Wave(datetime(2026, 11, 19, 9, 30, tzinfo=clock.LONDON), "Wednesday 18's returns")
+    w_thu = Wave(datetime(2026, 11, 20, 9, 30, tzinfo=clock.LONDON), "Thursday 19's returns")
+    for wave, day in ((w_wed, date(2026, 11, 18)), (w_thu, date(2026, 11, 19))):
+        for code in codes:
+            wave.files[f"{code}/{code}_{day.isoformat()}.csv"] = sample.to_csv(
+                sample.locality_rows(code, [day], rng)
+            )
     w1 = Wave(datetime(2026, 11, 23, 9, 10, tzinfo=clock.LONDON), "weekend returns (Fri–Sun)")
     for code in codes:
         w1.files[f"{code}/{code}_2026-11-20_to_22.csv"] = sample.to_csv(
@@ -92,7 +102,7 @@ def timeline() -> list[Wave]:
             fixed.files[f"{code}/{code}_2026-11-24_v2.csv"] = sample.to_csv(rows)
         else:
             w3.files[name] = sample.to_csv(rows)
-    return [w1, w2, w3, fixed, late]
+    return [w_wed, w_thu, w1, w2, w3, fixed, late]
 
 
 def _say(message: str) -> None:
@@ -107,6 +117,9 @@ def run(home: Path, quiet: bool = False) -> dict[str, object]:
     os.environ.pop("SURGEHUB_WAREHOUSE_URL", None)
     os.environ[clock.CLOCK_ENV] = timeline()[0].at.isoformat()
     os.environ["SURGEHUB_TASK_RETRIES"] = "0"  # a one-shot demo shows a failure at once
+    os.environ["SURGEHUB_DEADLINE_ALERTS"] = (
+        "off"  # dag.test() skips them (see dag_support.late_run_deadline)
+    )
     home.mkdir(parents=True, exist_ok=True)
     settings = load_settings()
 
@@ -152,7 +165,7 @@ def run(home: Path, quiet: bool = False) -> dict[str, object]:
             run_dag(bag, "surgehub_ingest", run_conf={"files": files})
 
         os.environ[clock.CLOCK_ENV] = DIGEST_AT.isoformat()
-        days = [(REPORT_DAY - timedelta(days=n)).isoformat() for n in range(4, -1, -1)]
+        days = [(REPORT_DAY - timedelta(days=n)).isoformat() for n in range(6, -1, -1)]
         say(f"· {DIGEST_AT:%a %d %b %H:%M}  surgehub_rag for {days[0]} … {days[-1]}")
         run_dag(bag, "surgehub_rag", run_conf={"days": days})
         say(f"· {DIGEST_AT:%a %d %b %H:%M}  surgehub_board_digest")
