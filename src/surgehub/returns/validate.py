@@ -117,7 +117,7 @@ def _check_locality(locality: str) -> str:
 
 @dataclass
 class _Typed:
-    """Typed columns (null where unusable) and the row positions of each R01/R02 failure."""
+    """Typed columns (null where a value is unusable) and the R01/R02 findings."""
 
     frame: pd.DataFrame
     findings: list[Finding]
@@ -252,8 +252,12 @@ def _derive(typed: pd.DataFrame) -> pd.DataFrame:
 
 
 def _n(value: float) -> str:
-    """A typed number as the submitter wrote it (12, not 12.0)."""
-    return f"{value:g}" if value == value else "?"
+    """A typed number as the submitter would write it: 12 (not 12.0), 1234567 (not 1.23e+06), 7.25."""
+    if value != value:
+        return "?"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0")
 
 
 def _gx_message(rule: str, column: str, row: Any, fix: str) -> str:
@@ -303,6 +307,19 @@ def _gx_message(rule: str, column: str, row: Any, fix: str) -> str:
     return fix
 
 
+#: The columns each rule's message quotes (R03 quotes its own column).
+_MESSAGE_COLUMNS: dict[str, tuple[str, ...]] = {
+    "R04": ("hub_status",),
+    "R09": ("appts_booked", "appts_offered"),
+    "R10": ("appts_attended", "appts_booked"),
+    "R11": ("appts_attended", "appts_dna", "appts_booked"),
+    "R12": ("attended_f2f", "attended_remote", "appts_attended"),
+    "R13": ("src_practice", "src_nhs111", "src_ed_streaming", "src_other", "appts_booked"),
+    "R14": ("onward_ed", "appts_attended"),
+    "R17": ("appts_offered",),
+}
+
+
 def _gx_findings(frame: pd.DataFrame) -> list[Finding]:
     import numpy as np
 
@@ -316,8 +333,9 @@ def _gx_findings(frame: pd.DataFrame) -> list[Finding]:
         if rule == "R08":
             findings.extend(_r08_findings(frame, positions, fix))
             continue
-        for pos in positions:
-            row = frame.iloc[int(pos)]
+        needed = [c for c in _MESSAGE_COLUMNS.get(rule, ()) or (column,) if c in frame.columns]
+        rows = frame.iloc[positions][needed].to_dict("records")  # only the failing rows, few columns
+        for pos, row in zip(positions, rows, strict=True):
             findings.append(Finding(rule, int(rn[pos]), column, _gx_message(rule, column, row, fix)))
     return findings
 

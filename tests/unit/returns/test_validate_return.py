@@ -227,3 +227,10 @@ def test_w05_a_revised_day_in_the_file_replaces_the_warehouse_row() -> None:
 def test_w05_with_an_empty_history_frame() -> None:
     empty = pd.DataFrame()
     assert validate(spike(500), history=lambda hubs, first, last: empty).warnings == []
+
+
+def test_out_of_range_numbers_are_quoted_as_written() -> None:
+    result = validate(csv_bytes([row(appts_offered="1,234,567", gp_hours="300.5")]))
+    messages = {f.column: f.message for f in result.errors}
+    assert messages["appts_offered"].startswith("appts_offered 1234567 is outside 0–2000")
+    assert messages["gp_hours"].startswith("gp_hours 300.5 is outside 0–300")
