@@ -109,7 +109,7 @@ def suite_dict() -> dict[str, Any]:
             "expect_compound_columns_to_be_unique",
             "R08",
             "hub_code",
-            "each hub has one row per day: delete the repeated row or merge it into the first",
+            "each hub has one row per day, so delete the repeated row or merge it into the first",
             column_list=["activity_date", "hub_code"],
             ignore_row_if="any_value_is_missing",
         ),
@@ -142,7 +142,7 @@ def suite_dict() -> dict[str, Any]:
             between,
             "R12",
             "appts_attended",
-            "every attended appointment is either face to face or remote: make attended_f2f + "
+            "every attended appointment is either face to face or remote, so make attended_f2f + "
             "attended_remote equal appts_attended",
             column=R12_GAP,
             min_value=0,
@@ -152,7 +152,7 @@ def suite_dict() -> dict[str, Any]:
             between,
             "R13",
             "appts_booked",
-            "every booked appointment has one source: make src_practice + src_nhs111 + "
+            "every booked appointment has one source, so make src_practice + src_nhs111 + "
             "src_ed_streaming + src_other equal appts_booked",
             column=R13_GAP,
             min_value=0,
@@ -170,7 +170,7 @@ def suite_dict() -> dict[str, Any]:
             between,
             "R17",
             "appts_offered",
-            "a hub closed as planned offers no appointments: set appts_offered to 0, or use "
+            "a hub closed as planned offers no appointments, so set appts_offered to 0, or use "
             "CLOSED_UNPLANNED or OPEN if it did run",
             column=R17_OFFERED,
             min_value=0,

@@ -345,16 +345,20 @@ def _r08_findings(frame: pd.DataFrame, positions: Any, fix: str) -> list[Finding
     keyed = frame.iloc[positions][["row_number", "activity_date", "hub_code"]]
     first = keyed.groupby(["activity_date", "hub_code"], sort=False)["row_number"].transform("min")
     later = keyed[keyed["row_number"] != first]
-    first_later = first[later.index]
+    # Vectorised wording: a file may repeat one key many times over.
+    hub_text = later["hub_code"].map({h: shown(h) for h in later["hub_code"].unique()})
+    day_text = later["activity_date"].map({d: d.date().isoformat() for d in later["activity_date"].unique()})
+    messages = (
+        "hub_code "
+        + hub_text
+        + " on "
+        + day_text
+        + " already appears in row "
+        + first[later.index].astype(str)
+    ) + f": {fix}"
     return [
-        Finding(
-            "R08",
-            int(r.row_number),
-            "hub_code",
-            f"hub_code {shown(r.hub_code)} on {r.activity_date.date().isoformat()} already appears in row "
-            f"{int(f)}: {fix}",
-        )
-        for r, f in zip(later.itertuples(), first_later, strict=True)
+        Finding("R08", n, "hub_code", m)
+        for n, m in zip(later["row_number"].astype(int).tolist(), messages.tolist(), strict=True)
     ]
 
 
