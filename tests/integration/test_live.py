@@ -129,3 +129,14 @@ def test_a_bad_and_a_good_return_landing_together_are_each_handled(live: dict) -
             select(func.count()).select_from(hub_day_version).where(hub_day_version.c.sub_icb_code == "00V")
         ).scalar_one()
     assert bury_rows == 0  # nothing of a rejected return is loaded
+
+
+def test_health_is_served_over_http_by_the_airflow_api_server(live: dict) -> None:
+    import json
+    import urllib.request
+
+    with urllib.request.urlopen(f"{live['system'].api_url}/surgehub/health", timeout=10) as response:
+        report = json.loads(response.read())
+        assert response.status == 200
+    assert report["ok"] is True
+    assert set(report["checks"]) >= {"warehouse", "migrations", "activity", "landing"}
