@@ -1,0 +1,80 @@
+"""Receipts in headless Chromium at phone and desktop widths: no WCAG AA violations, nothing off-screen."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from return_builders import RECEIVED_AT, corpus_file, csv_bytes, row
+
+from surgehub.returns.receipt import render_receipt
+from surgehub.returns.validate import validate_return
+from tests.conftest import require
+
+pytestmark = pytest.mark.browser
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
+WIDTHS = {"phone": 375, "desktop": 1280}
+
+
+def _receipts() -> dict[str, str]:
+    rejected = csv_bytes(
+        [
+            row(appts_offered="80", comments="Pt 943 476 5919 <script>alert(1)</script>"),
+            row(hub_code="14L-H2", hub_status="Shut", sessions_delivered="5"),
+            row(hub_code="14L-H9", signed_off_by="L" * 101),
+        ]
+    )
+    out = {}
+    for name, data in (("rejected", rejected), ("warned", corpus_file("example-return.csv"))):
+        result = validate_return(data, locality="14L", received_at=RECEIVED_AT)
+        out[name] = render_receipt(
+            result, locality_code="14L", locality_name="Manchester", received_at=RECEIVED_AT, submission_id=3
+        )[2]
+    return out
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[object]:
+    require(CHROMIUM.exists(), f"Debian's chromium at {CHROMIUM}")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
+        yield launched
+        launched.close()
+
+
+@pytest.fixture(scope="module")
+def receipts() -> dict[str, str]:
+    return _receipts()
+
+
+@pytest.fixture(params=[(k, w) for k in ("rejected", "warned") for w in sorted(WIDTHS)], ids=str)
+def page(request: pytest.FixtureRequest, browser, receipts) -> Iterator[object]:
+    kind, screen = request.param
+    context = browser.new_context(viewport={"width": WIDTHS[screen], "height": 900})
+    opened = context.new_page()
+    dialogs: list[str] = []
+    opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
+    opened.set_content(receipts[kind], wait_until="load")
+    opened.dialogs = dialogs  # type: ignore[attr-defined]
+    yield opened
+    context.close()
+
+
+def test_receipt_has_no_wcag_aa_violations(page) -> None:
+    from axe_playwright_python.sync_playwright import Axe
+
+    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
+    violations = [(v["id"], v["help"]) for v in Axe().run(page, options=options).response["violations"]]
+    assert violations == []
+
+
+def test_receipt_fits_the_screen_and_runs_no_script(page) -> None:
+    width = page.viewport_size["width"]
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert page.dialogs == [] and page.locator("script").count() == 0
+    assert page.get_by_text("Outcome:").first.is_visible()
