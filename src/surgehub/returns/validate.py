@@ -503,52 +503,52 @@ def _warning_masks(t: pd.DataFrame) -> dict[str, Any]:
 
 
 def _warning_findings(t: pd.DataFrame, masks: dict[str, Any]) -> list[Finding]:
+    """W01–W04 findings; values are taken as arrays for the flagged rows only (no per-row pandas access)."""
     import numpy as np
 
     rn = t["row_number"].to_numpy()
+    note = "a warning, not an error; say why in comments"
+
+    def picked(rule: str, *columns: str) -> tuple[list[int], list[list[float]]]:
+        positions = np.flatnonzero(masks[rule])
+        return rn[positions].astype(int).tolist(), [t[c].to_numpy()[positions].tolist() for c in columns]
+
     out: list[Finding] = []
-    for pos in np.flatnonzero(masks["W01"]):
-        out.append(
-            Finding(
-                "W01",
-                int(rn[pos]),
-                "sessions_delivered",
-                f"sessions_delivered {_n(t['sessions_delivered'].iat[pos])} is fewer than sessions_planned "
-                f"{_n(t['sessions_planned'].iat[pos])}: a warning, not an error; say why in comments",
-            )
+    rows, (delivered, planned) = picked("W01", "sessions_delivered", "sessions_planned")
+    out += [
+        Finding(
+            "W01",
+            n,
+            "sessions_delivered",
+            f"sessions_delivered {_n(d)} is fewer than sessions_planned {_n(p)}: {note}",
         )
-    for pos in np.flatnonzero(masks["W02"]):
-        dna, booked = t["appts_dna"].iat[pos], t["appts_booked"].iat[pos]
-        out.append(
-            Finding(
-                "W02",
-                int(rn[pos]),
-                "appts_dna",
-                f"appts_dna {_n(dna)} is {dna / booked:.1%} of appts_booked {_n(booked)}, above 10%: "
-                "a warning, not an error; say why in comments",
-            )
+        for n, d, p in zip(rows, delivered, planned, strict=True)
+    ]
+    rows, (dna, booked) = picked("W02", "appts_dna", "appts_booked")
+    out += [
+        Finding(
+            "W02",
+            n,
+            "appts_dna",
+            f"appts_dna {_n(d)} is {d / b:.1%} of appts_booked {_n(b)}, above 10%: {note}",
         )
-    for pos in np.flatnonzero(masks["W03"]):
-        onward, attended = t["onward_ed"].iat[pos], t["appts_attended"].iat[pos]
-        out.append(
-            Finding(
-                "W03",
-                int(rn[pos]),
-                "onward_ed",
-                f"onward_ed {_n(onward)} is {onward / attended:.1%} of appts_attended {_n(attended)}, above "
-                "10%: a warning, not an error; say why in comments",
-            )
+        for n, d, b in zip(rows, dna, booked, strict=True)
+    ]
+    rows, (onward, attended) = picked("W03", "onward_ed", "appts_attended")
+    out += [
+        Finding(
+            "W03",
+            n,
+            "onward_ed",
+            f"onward_ed {_n(o)} is {o / a:.1%} of appts_attended {_n(a)}, above 10%: {note}",
         )
-    for pos in np.flatnonzero(masks["W04"]):
-        out.append(
-            Finding(
-                "W04",
-                int(rn[pos]),
-                "patients_turned_away",
-                f"{_n(t['patients_turned_away'].iat[pos])} patients were turned away: a warning, not an "
-                "error; say why in comments",
-            )
-        )
+        for n, o, a in zip(rows, onward, attended, strict=True)
+    ]
+    rows, (turned,) = picked("W04", "patients_turned_away")
+    out += [
+        Finding("W04", n, "patients_turned_away", f"{_n(x)} patients were turned away: {note}")
+        for n, x in zip(rows, turned, strict=True)
+    ]
     return out
 
 
@@ -569,8 +569,9 @@ def _comment_findings(t: pd.DataFrame, masks: dict[str, Any]) -> tuple[list[Find
         "W03": "onward-to-ED is above 10% of attended (W03)",
         "W04": "patients were turned away (W04)",
     }
+    statuses = status.to_numpy()
     for pos in np.flatnonzero(blank & needs):
-        reasons = [f"the hub is {status.iat[pos]}"] if closed[pos] else []
+        reasons = [f"the hub is {statuses[pos]}"] if closed[pos] else []
         reasons += [text for rule, text in reasons_by_rule.items() if masks[rule][pos]]
         findings.append(
             Finding(
