@@ -198,3 +198,39 @@ email_log = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("kind", "period_key", "recipient", name="uq_email_log_key"),
 )
+
+# Submission API (issue 7): each locality's secret tokens, kept only as sha256 hashes.
+submission_token = Table(
+    "submission_token",
+    metadata,
+    Column("token_id", Id, primary_key=True, autoincrement=True),
+    Column("prefix", String(16), nullable=False, unique=True),  # public part of the token, for listing
+    Column("token_hash", String(64), nullable=False),  # sha256 hex of the whole token; never the token
+    Column("sub_icb_code", String(3), ForeignKey("locality.sub_icb_code"), nullable=False),
+    Column("label", String(200)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime()),
+    Column("revoked_at", UtcDateTime()),
+)
+
+# Submission API: every return received over HTTP, with the receipt time of the request's arrival.
+# An accepted return is handed to the landing zone under ``landing_name`` and loaded by the ingest
+# DAG; ``warehouse_submission_id`` links it to the submission row once that exists.
+api_submission = Table(
+    "api_submission",
+    metadata,
+    Column("api_submission_id", String(24), primary_key=True),  # "api-" + 16 hex digits
+    Column("sub_icb_code", String(3), ForeignKey("locality.sub_icb_code"), nullable=False),
+    Column("token_id", BigInteger, ForeignKey("submission_token.token_id"), nullable=False),
+    Column("received_at", UtcDateTime(), nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("file_name", String(255), nullable=False),  # as the submitter named it (shown only)
+    Column("landing_name", String(64)),  # the system's name in landing/<code>/; null unless handed over
+    Column("size_bytes", BigInteger, nullable=False),
+    Column("outcome", String(20), nullable=False),  # accepted | rejected | error
+    Column("duplicate", Boolean, nullable=False, default=False),
+    Column("validation", JSON, nullable=False),  # the `validate` JSON given in the answer
+    Column("warehouse_submission_id", BigInteger, ForeignKey("submission.submission_id")),
+    Index("ix_api_submission_locality_received", "sub_icb_code", "received_at"),
+    Index("ix_api_submission_locality_sha256", "sub_icb_code", "sha256"),
+)

@@ -1,0 +1,51 @@
+"""Request limits for the Submission API: a per-token sliding-window rate limit and a bounded body read.
+
+The rate limiter lives in the process's memory: right for one ``surgehub serve`` process (the
+deployment this issue asks for); several processes would each count on their own (see docs/api.md).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Callable
+
+
+class RateLimiter:
+    """At most ``limit`` events per key in any ``window`` seconds (sliding window of event times)."""
+
+    def __init__(self, limit: int, window: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.limit = limit
+        self.window = window
+        self._monotonic = monotonic
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str) -> tuple[bool, float]:
+        """Count one event for ``key``; (allowed, seconds until the next one would be allowed)."""
+        now = self._monotonic()
+        with self._lock:
+            events = self._events.setdefault(key, deque())
+            while events and events[0] <= now - self.window:
+                events.popleft()
+            if len(events) >= self.limit:
+                return False, max(0.0, events[0] + self.window - now)
+            events.append(now)
+            return True, 0.0
+
+
+class BodyTooLarge(Exception):
+    """The request body is over the limit (answered 413)."""
+
+
+async def read_body(chunks: AsyncIterator[bytes], limit: int) -> bytes:
+    """The whole body, stopping as soon as it passes ``limit`` bytes (never buffering more)."""
+    parts: list[bytes] = []
+    size = 0
+    async for chunk in chunks:
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(size)
+        parts.append(chunk)
+    return b"".join(parts)
