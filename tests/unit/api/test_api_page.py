@@ -1,0 +1,101 @@
+"""The upload page's HTML (server-rendered, no script): labels, errors, outcome table, escaping."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+
+from surgehub.api.app import Limits, create_app
+from tests.unit.api.api_fixtures import rejected_return, settings_for, token_for, valid_return
+
+
+@pytest.fixture
+def page(surgehub_home: Path) -> Iterator[tuple[TestClient, str]]:
+    settings, engine = settings_for(surgehub_home)
+    token = token_for(engine, "01W")
+    with TestClient(create_app(settings, Limits())) as client:
+        yield client, token
+
+
+def test_page_has_labelled_fields_hints_and_template_links(page: tuple[TestClient, str]) -> None:
+    client, _ = page
+    response = client.get("/")
+    html = response.text
+    assert response.status_code == 200 and '<html lang="en-GB">' in html
+    assert "<script" not in html
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    for field in ("token", "file", "status-token"):
+        assert f'<label for="{field}">' in html and f'id="{field}"' in html
+        assert f'aria-describedby="{field}-hint"' in html
+    assert 'type="password" id="token"' in html and 'autocomplete="current-password"' in html
+    assert 'href="/api/v1/template.csv"' in html and 'href="/api/v1/template.xlsx"' in html
+    assert 'href="#main-content"' in html
+
+
+def test_missing_token_and_file_are_listed_in_an_error_summary_linked_to_the_fields(
+    page: tuple[TestClient, str],
+) -> None:
+    client, _ = page
+    response = client.post("/", files={"token": (None, "")}, data={})
+    html = response.text
+    assert response.status_code == 400
+    assert re.search(r'class="error-summary" role="alert"[^>]*tabindex="-1" autofocus', html)
+    assert '<a href="#token">Enter your locality' in html and '<a href="#file">Choose the return file' in html
+    assert 'aria-describedby="token-hint token-error" aria-invalid="true"' in html
+    assert "<title>Error: " in html
+
+
+def test_wrong_token_is_an_error_on_the_token_field(page: tuple[TestClient, str]) -> None:
+    client, _ = page
+    response = client.post("/", data={"token": "sh_nope"}, files={"file": ("r.csv", valid_return("01W"))})
+    assert response.status_code == 401
+    assert '<a href="#token">The submission token was not recognised' in response.text
+
+
+def test_rejected_return_shows_each_error_with_rule_row_column_and_fix(page: tuple[TestClient, str]) -> None:
+    client, token = page
+    response = client.post(
+        "/", data={"token": token}, files={"file": ("stockport.csv", rejected_return("01W"))}
+    )
+    html = response.text
+    assert response.status_code == 422
+    assert 'role="alert"' in html and "Return rejected" in html
+    assert "<caption>Errors (2)</caption>" in html
+    assert '<th scope="col">Rule</th><th scope="col">Row</th><th scope="col">Column</th>' in html
+    assert re.search(
+        r"<td>R09</td><td class=\"num\">1</td><td>appts_booked</td><td>appts_booked \d+ is more", html
+    )
+    assert "Hub-days Stockport still owes" in html  # the locality's own view follows the outcome
+
+
+def test_accepted_return_is_announced_as_a_status(page: tuple[TestClient, str]) -> None:
+    client, token = page
+    response = client.post("/", data={"token": token}, files={"file": ("ok.csv", valid_return("01W"))})
+    html = response.text
+    assert response.status_code == 200
+    assert re.search(r'class="panel panel--accepted"\s+role="status"', html)
+    assert "Return accepted" in html and "<dd>queued</dd>" in html
+
+
+def test_file_names_are_escaped_not_rendered(page: tuple[TestClient, str]) -> None:
+    client, token = page
+    name = '<img src=x onerror="alert(1)">.csv'
+    html = client.post("/", data={"token": token}, files={"file": (name, valid_return("01W"))}).text
+    assert "<img src=x" not in html
+    assert re.search(
+        r"<dd>&lt;img src=x onerror=\S+alert\(1\)\S+&gt;\.csv</dd>", html
+    )  # httpx sends " as %22
+
+
+def test_my_returns_lists_submissions_and_owed_hub_days(page: tuple[TestClient, str]) -> None:
+    client, token = page
+    client.post("/", data={"token": token}, files={"file": ("ok.csv", valid_return("01W"))})
+    html = client.post("/my-returns", data={"token": token}).text
+    assert "Returns Stockport has sent" in html and "ok.csv" in html
+    assert "01W-H1" in html
+    refused = client.post("/my-returns", data={"token": ""})
+    assert refused.status_code == 400 and '<a href="#status-token">' in refused.text

@@ -1,0 +1,344 @@
+"""The Submission API in-process (FastAPI TestClient): contract, states, limits and security.
+
+Each test gets its own warehouse and landing zone (``surgehub_home``); the clock is frozen at
+2026-11-25 09:00 London and returns are for 2026-11-24.
+"""
+
+from __future__ import annotations
+
+import io
+import random
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import Engine, func, select
+
+from surgehub import sample, spec
+from surgehub.api.app import Limits, create_app
+from surgehub.api.submissions import api_receipt_for
+from surgehub.config import Settings
+from surgehub.orchestration import tasks
+from surgehub.warehouse import tables
+from tests.unit.api.api_fixtures import DAY, rejected_return, settings_for, token_for, valid_return
+
+MIB = 1024 * 1024
+
+
+@dataclass
+class Api:
+    client: TestClient
+    settings: Settings
+    engine: Engine
+    tokens: dict[str, str]
+
+    def auth(self, code: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[code]}"}
+
+    def send(self, code: str, data: bytes, name: str = "return.csv") -> object:
+        return self.client.post(
+            "/api/v1/returns", headers=self.auth(code), files={"file": (name, data, "text/csv")}
+        )
+
+    def landed(self, code: str) -> list[Path]:
+        folder = self.settings.landing_dir / code
+        return sorted(p for p in folder.iterdir() if p.is_file()) if folder.exists() else []
+
+    def ingest(self) -> dict[str, object]:
+        return tasks.ingest_files(tasks.files_from_context({}), self.settings)
+
+
+@pytest.fixture
+def api(surgehub_home: Path) -> Iterator[Api]:
+    settings, engine = settings_for(surgehub_home)
+    tokens = {code: token_for(engine, code) for code in ("14L", "00T")}
+    with TestClient(create_app(settings, Limits(uploads_per_window=100))) as client:
+        yield Api(client, settings, engine, tokens)
+
+
+def count(engine: Engine, table: object) -> int:
+    with engine.connect() as connection:
+        return connection.execute(select(func.count()).select_from(table)).scalar_one()  # type: ignore[arg-type]
+
+
+# -- the contract ---------------------------------------------------------------------------------
+
+
+def test_accepted_return_is_201_queued_and_lands_under_a_system_name(api: Api) -> None:
+    response = api.send("14L", valid_return("14L"), "Manchester 24 Nov.csv")
+    assert response.status_code == 201
+    body = response.json()
+    assert {"status", "spec_version", "rows", "errors", "warnings"} <= body.keys()  # the validate JSON
+    assert body["status"] == "accepted" and body["state"] == "queued" and body["rows"] == 3
+    assert body["locality"] == "14L" and body["received_at"] == "2026-11-25T09:00:00Z"
+    assert body["file_name"] == "Manchester 24 Nov.csv"
+    [landed] = api.landed("14L")
+    assert landed.name == f"{body['submission_id']}.csv"
+    assert landed.read_bytes() == valid_return("14L")
+    assert count(api.engine, tables.hub_day_version) == 0  # the ingest DAG loads it, not the API
+
+
+def test_accepted_return_becomes_loaded_once_the_ingest_has_run(api: Api) -> None:
+    body = api.send("14L", valid_return("14L")).json()
+    result = api.ingest()
+    assert [s["status"] for s in result["submissions"]] == ["accepted"]
+    after = api.client.get(f"/api/v1/returns/{body['submission_id']}", headers=api.auth("14L")).json()
+    assert after["state"] == "loaded"
+    assert after["warehouse_submission_id"] == result["submissions"][0]["submission_id"]
+    assert count(api.engine, tables.hub_day_version) == 3
+    assert api.ingest()["submissions"] == []  # nothing left to load twice
+
+
+def test_rejected_return_is_422_recorded_and_archived_not_landed(api: Api) -> None:
+    response = api.send("14L", rejected_return("14L"), "bad.csv")
+    assert response.status_code == 422
+    body = response.json()
+    assert body["status"] == "rejected" and body["state"] == "rejected"
+    assert {(e["rule"], e["row"], e["column"]) for e in body["errors"]} >= {("R09", 1, "appts_booked")}
+    assert api.landed("14L") == []
+    with api.engine.connect() as connection:
+        row = connection.execute(select(tables.submission)).one()
+    assert (row.channel, row.outcome, row.file_name) == ("api", "rejected", "bad.csv")
+    assert body["warehouse_submission_id"] == row.submission_id
+    assert (api.settings.archive_dir / row.archive_path).read_bytes() == rejected_return("14L")
+
+
+def test_locality_is_the_tokens_never_the_files(api: Api) -> None:
+    response = api.send("00T", valid_return("14L"))  # Bolton's token, Manchester's rows
+    assert response.status_code == 422
+    assert {e["rule"] for e in response.json()["errors"]} >= {"R05"}
+    assert api.landed("14L") == [] and api.landed("00T") == []
+
+
+def test_same_bytes_again_is_a_duplicate_and_lands_nothing_new(api: Api) -> None:
+    first = api.send("14L", valid_return("14L")).json()
+    again = api.send("14L", valid_return("14L"))
+    assert again.status_code == 201
+    assert again.json()["duplicate"] is True and again.json()["status"] == "accepted"
+    assert len(api.landed("14L")) == 1
+    api.ingest()
+    third = api.send("14L", valid_return("14L")).json()  # now loaded: a duplicate of the warehouse's
+    assert third["duplicate"] is True and third["state"] == "loaded"
+    assert (
+        third["warehouse_submission_id"]
+        == api.client.get(f"/api/v1/returns/{first['submission_id']}", headers=api.auth("14L")).json()[
+            "warehouse_submission_id"
+        ]
+    )
+    assert count(api.engine, tables.submission) == 1
+
+
+def test_list_shows_own_submissions_newest_first_and_hub_days_owed(api: Api) -> None:
+    api.send("14L", rejected_return("14L"))
+    accepted = api.send("14L", valid_return("14L")).json()
+    api.send("00T", valid_return("00T"))
+    listing = api.client.get("/api/v1/returns", headers=api.auth("14L")).json()
+    assert listing["locality"] == "14L"
+    assert [s["locality"] for s in listing["submissions"]] == ["14L", "14L"]
+    assert listing["submissions"][0]["state"] in {"queued", "rejected"}
+    owed_before = {(o["activity_date"], o["hub_code"]) for o in listing["outstanding"]}
+    assert (DAY.isoformat(), "14L-H1") in owed_before
+    assert ("2026-11-11", "14L-H1") in owed_before and (
+        "2026-11-10",
+        "14L-H1",
+    ) not in owed_before  # R07 window
+    api.ingest()
+    listing = api.client.get("/api/v1/returns", headers=api.auth("14L")).json()
+    owed_after = {(o["activity_date"], o["hub_code"]) for o in listing["outstanding"]}
+    assert owed_before - owed_after == {(DAY.isoformat(), h) for h in ("14L-H1", "14L-H2", "14L-H3")}
+    states = {s["submission_id"]: s["state"] for s in listing["submissions"]}
+    assert states[accepted["submission_id"]] == "loaded"
+    assert (
+        len(listing["submissions"]) == 2
+    )  # the loaded API return is listed once, not again as a folder file
+
+
+def test_templates_are_empty_returns_with_the_header_row(api: Api) -> None:
+    from openpyxl import load_workbook
+
+    csv = api.client.get("/api/v1/template.csv")
+    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.content.decode("utf-8").strip().split(",") == list(spec.COLUMN_NAMES)
+    xlsx = api.client.get("/api/v1/template.xlsx")
+    assert xlsx.status_code == 200 and "attachment" in xlsx.headers["content-disposition"]
+    sheet = load_workbook(io.BytesIO(xlsx.content))["Return"]
+    assert [c.value for c in next(sheet.iter_rows(max_row=1))] == list(spec.COLUMN_NAMES)
+    # A template is a return with no rows: read as one, it fails F05 alone.
+    for data in (csv.content, xlsx.content):
+        body = api.send("14L", data).json()
+        assert [e["rule"] for e in body["errors"]] == ["F05"]
+
+
+# -- security -------------------------------------------------------------------------------------
+
+
+def test_no_token_or_wrong_token_is_401_and_nothing_is_kept(api: Api) -> None:
+    data = valid_return("14L")
+    none = api.client.post("/api/v1/returns", files={"file": ("r.csv", data)})
+    wrong = api.client.post(
+        "/api/v1/returns",
+        headers={"Authorization": "Bearer sh_00000000_" + "x" * 43},
+        files={"file": ("r.csv", data)},
+    )
+    basic = api.client.post(
+        "/api/v1/returns",
+        headers={"Authorization": f"Basic {api.tokens['14L']}"},
+        files={"file": ("r.csv", data)},
+    )
+    for response in (none, wrong, basic):
+        assert response.status_code == 401
+        assert response.headers["www-authenticate"].startswith("Bearer")
+    assert api.client.get("/api/v1/returns").status_code == 401
+    assert api.landed("14L") == [] and count(api.engine, tables.submission) == 0
+
+
+def test_revoked_token_is_401(api: Api) -> None:
+    from surgehub.api.tokens import revoke_token
+
+    revoke_token(api.engine, api.tokens["14L"])
+    assert api.send("14L", valid_return("14L")).status_code == 401
+
+
+def test_another_localitys_submission_is_404_whatever_the_id(api: Api) -> None:
+    queued = api.send("14L", valid_return("14L")).json()["submission_id"]
+    rejected = api.send("14L", rejected_return("14L")).json()
+    own = api.client.get(f"/api/v1/returns/{queued}", headers=api.auth("14L"))
+    assert own.status_code == 200
+    for other_id in (queued, rejected["submission_id"], str(rejected["warehouse_submission_id"])):
+        response = api.client.get(f"/api/v1/returns/{other_id}", headers=api.auth("00T"))
+        assert response.status_code == 404
+        assert "14L" not in response.text
+    for nonsense in ("api-0000000000000000", "1 or 1=1", "..%2F..%2Fetc", "99999999999999999999999"):
+        assert api.client.get(f"/api/v1/returns/{nonsense}", headers=api.auth("14L")).status_code == 404
+    assert api.client.get("/api/v1/returns", headers=api.auth("00T")).json()["submissions"] == []
+
+
+def test_oversized_file_is_413(api: Api) -> None:
+    just_over = b"a" * (5 * MIB + 1)
+    response = api.send("14L", just_over)  # body within the framing allowance, file itself over
+    assert response.status_code == 413 and "5 MiB" in response.json()["error"]
+    far_over = api.send("14L", b"a" * (6 * MIB))  # refused on Content-Length, before reading
+    assert far_over.status_code == 413
+
+
+def test_oversized_body_without_content_length_is_413(api: Api) -> None:
+    boundary = "b0undary"
+    head = (f'--{boundary}\r\nContent-Disposition: form-data; name="file"; filename="r.csv"\r\n\r\n').encode()
+
+    def chunks() -> Iterator[bytes]:
+        yield head
+        for _ in range(7):
+            yield b"a" * MIB
+
+    response = api.client.post(
+        "/api/v1/returns",
+        headers={**api.auth("14L"), "Content-Type": f"multipart/form-data; boundary={boundary}"},
+        content=chunks(),
+    )
+    assert response.status_code == 413
+    assert api.landed("14L") == []
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "../../x.csv",
+        "..\\..\\x.csv",
+        "/etc/cron.d/x",
+        "....//....//x.csv",
+        "a/../../../b.xlsx",
+        ".hidden.csv",
+    ],
+)
+def test_file_names_cannot_escape_the_landing_folder(api: Api, name: str) -> None:
+    response = api.send("14L", valid_return("14L"), name)
+    assert response.status_code == 201
+    body = response.json()
+    assert "/" not in body["file_name"] and "\\" not in body["file_name"]
+    landing = api.settings.landing_dir
+    files = sorted(p for p in landing.rglob("*") if p.is_file())
+    assert files == [landing / "14L" / f"{body['submission_id']}.csv"]
+    assert not (api.settings.home / "x.csv").exists()
+
+
+def test_an_upload_that_is_not_a_return_is_rejected_with_f01(api: Api) -> None:
+    png = b"\x89PNG\r\n\x1a\n" + bytes(random.Random(1).randrange(256) for _ in range(2000))
+    response = api.send("14L", png, "chart.png")
+    assert response.status_code == 422
+    assert [e["rule"] for e in response.json()["errors"]] == ["F01"]
+    assert api.landed("14L") == []
+
+
+def test_wrong_content_type_and_multipart_abuse_are_refused_cleanly(api: Api) -> None:
+    auth = api.auth("14L")
+    data = valid_return("14L")
+    as_json = api.client.post("/api/v1/returns", headers=auth, json={"file": data.decode()})
+    assert as_json.status_code == 415
+    raw = api.client.post("/api/v1/returns", headers={**auth, "Content-Type": "text/csv"}, content=data)
+    assert raw.status_code == 415
+    no_file = api.client.post("/api/v1/returns", headers=auth, files={"other": ("r.csv", data)})
+    assert no_file.status_code == 400
+    text_field = api.client.post("/api/v1/returns", headers=auth, data={"file": "not a file"})
+    assert text_field.status_code in (400, 415)
+    two_files = api.client.post(
+        "/api/v1/returns", headers=auth, files=[("file", ("a.csv", data)), ("file", ("b.csv", data))]
+    )
+    assert two_files.status_code == 400
+    many_fields = api.client.post(
+        "/api/v1/returns",
+        headers=auth,
+        data={f"f{i}": "x" for i in range(50)},
+        files={"file": ("r.csv", data)},
+    )
+    assert many_fields.status_code == 400
+    no_boundary = api.client.post(
+        "/api/v1/returns", headers={**auth, "Content-Type": "multipart/form-data"}, content=b"garbage"
+    )
+    assert no_boundary.status_code == 400
+    truncated = api.client.post(
+        "/api/v1/returns",
+        headers={**auth, "Content-Type": "multipart/form-data; boundary=xyz"},
+        content=b'--xyz\r\nContent-Disposition: form-data; name="file"; filename="r.csv"\r\n\r\nabc',
+    )
+    assert truncated.status_code == 400
+    for response in (as_json, raw, no_file, two_files, many_fields, no_boundary, truncated):
+        assert "error" in response.json()
+    assert api.landed("14L") == [] and count(api.engine, tables.submission) == 0
+
+
+def test_uploads_are_rate_limited_per_token(surgehub_home: Path) -> None:
+    settings, engine = settings_for(surgehub_home)
+    manchester, bolton = token_for(engine, "14L"), token_for(engine, "00T")
+    with TestClient(create_app(settings, Limits(uploads_per_window=2))) as client:
+
+        def send(token: str, seed: int) -> object:
+            return client.post(
+                "/api/v1/returns",
+                headers={"Authorization": f"Bearer {token}"},
+                files={"file": ("r.csv", sample.to_csv([]) + str(seed).encode())},
+            )
+
+        assert [send(manchester, i).status_code for i in range(2)] == [422, 422]
+        limited = send(manchester, 3)
+        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        assert send(bolton, 4).status_code == 422  # another token has its own allowance
+
+
+# -- hand-off to the ingest DAG --------------------------------------------------------------------
+
+
+def test_api_receipt_is_found_only_for_the_bytes_the_api_wrote(api: Api) -> None:
+    body = api.send("14L", valid_return("14L"), "mine.csv").json()
+    [landed] = api.landed("14L")
+    receipt = api_receipt_for(landed, "14L", api.engine)
+    assert receipt is not None
+    assert (receipt.api_submission_id, receipt.file_name) == (body["submission_id"], "mine.csv")
+    assert receipt.received_at.isoformat() == "2026-11-25T09:00:00+00:00"
+    assert api_receipt_for(landed, "00T", api.engine) is None  # wrong folder
+    landed.write_bytes(valid_return("14L", seed=5))  # other bytes under the API's name
+    assert api_receipt_for(landed, "14L", api.engine) is None
+    other = landed.with_name("return.csv")
+    other.write_bytes(b"x")
+    assert api_receipt_for(other, "14L", api.engine) is None
