@@ -129,9 +129,15 @@ def start(
     executor: str = "LocalExecutor",
     components: tuple[str, ...] = ("standalone",),
     log_ports: tuple[int, int] | None = None,
+    extra_env: dict[str, str] | None = None,
     timeout: float = 180,
 ) -> LiveSystem:
-    """Migrate, then start the mail server and Airflow; wait until the API reports every part healthy."""
+    """Migrate, then start the mail server and Airflow; wait until the API reports every part healthy.
+
+    ``components`` are `airflow` subcommands, each its own process group: ``("standalone",)`` for the
+    embedded default, or e.g. ``("scheduler", "triggerer", "dag-processor", "api-server",
+    "celery worker")`` for the distributed set-up.
+    """
     settings = settings or load_settings()
     home = settings.home
     from surgehub.landing import ensure_landing
@@ -140,6 +146,7 @@ def start(
     upgrade(settings.warehouse_url)
     ensure_landing(settings.landing_dir)
     env = live_environment(settings, api_port, smtp_port, executor, log_ports)
+    env.update(extra_env or {})  # e.g. PostgreSQL metadata and the Celery broker for CeleryExecutor
     airflow = str(VENV_BIN / "airflow")
     subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
     subprocess.run(
