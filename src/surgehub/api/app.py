@@ -371,7 +371,7 @@ def _overview(receiver: Receiver, locality: str, settings: Settings) -> dict[str
         "locality": locality,
         "locality_name": found.name if found else locality,
         "as_of": now.isoformat().replace("+00:00", "Z"),
-        "submissions": receiver.list(locality),
+        "submissions": receiver.submissions_of(locality),
         "outstanding": outstanding_hub_days(receiver.engine, locality, now, settings),
     }
 

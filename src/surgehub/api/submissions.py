@@ -204,24 +204,17 @@ class Receiver:
         return Answer(201 if outcome.status == "accepted" else 422, answer)
 
     def _duplicate_of(self, locality: str, sha256: str) -> dict[str, Any] | None:
-        """The validate JSON of the same bytes already accepted from the locality (loaded or queued)."""
+        """The validate JSON of the same bytes already accepted from the locality (queued or loaded).
+
+        A queued copy counts only while its file waits in landing. The ingest commits before it moves
+        a file away, so looking at landing first and the warehouse second cannot miss a copy that is
+        between the two.
+        """
         s = tables.submission
         a = tables.api_submission
         with self.engine.connect() as connection:
-            loaded = connection.execute(
-                select(s.c.spec_version, s.c.data_rows, s.c.warnings)
-                .where(s.c.sub_icb_code == locality, s.c.sha256 == sha256, s.c.outcome == "accepted")
-                .order_by(s.c.received_at, s.c.arrival_seq)
-                .limit(1)
-            ).first()
-            if loaded is not None:
-                return {
-                    "spec_version": loaded.spec_version,
-                    "rows": loaded.data_rows,
-                    "warnings": loaded.warnings or [],
-                }
-            queued = connection.execute(
-                select(a.c.validation)
+            candidates = connection.execute(
+                select(a.c.validation, a.c.landing_name)
                 .where(
                     a.c.sub_icb_code == locality,
                     a.c.sha256 == sha256,
@@ -230,15 +223,29 @@ class Receiver:
                     a.c.landing_name.is_not(None),
                 )
                 .order_by(a.c.received_at)
+            ).all()
+        folder = self.settings.landing_dir / locality
+        queued = next((c for c in candidates if (folder / c.landing_name).exists()), None)
+        if queued is not None:
+            v = queued.validation
+            return {
+                "spec_version": v.get("spec_version"),
+                "rows": v.get("rows"),
+                "warnings": v.get("warnings", []),
+            }
+        with self.engine.connect() as connection:
+            loaded = connection.execute(
+                select(s.c.spec_version, s.c.data_rows, s.c.warnings)
+                .where(s.c.sub_icb_code == locality, s.c.sha256 == sha256, s.c.outcome == "accepted")
+                .order_by(s.c.received_at, s.c.arrival_seq)
                 .limit(1)
             ).first()
-        if queued is None:
+        if loaded is None:
             return None
-        v = queued.validation
         return {
-            "spec_version": v.get("spec_version"),
-            "rows": v.get("rows"),
-            "warnings": v.get("warnings", []),
+            "spec_version": loaded.spec_version,
+            "rows": loaded.data_rows,
+            "warnings": loaded.warnings or [],
         }
 
     def _record(
@@ -392,7 +399,7 @@ class Receiver:
             return None if row is None else describe_warehouse(row)
         return None
 
-    def list(self, locality: str, limit: int = 100) -> list[dict[str, Any]]:
+    def submissions_of(self, locality: str, limit: int = 100) -> list[dict[str, Any]]:
         """The locality's submissions on every channel, newest first (API ones with their state)."""
         a = tables.api_submission
         s = tables.submission

@@ -342,3 +342,42 @@ def test_api_receipt_is_found_only_for_the_bytes_the_api_wrote(api: Api) -> None
     other = landed.with_name("return.csv")
     other.write_bytes(b"x")
     assert api_receipt_for(other, "14L", api.engine) is None
+
+
+def test_accepted_xlsx_lands_as_xlsx_and_loads(api: Api) -> None:
+    from openpyxl import Workbook
+
+    rows = sample.locality_rows("14L", [DAY], random.Random(3))
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "Return"
+    sheet.append(list(spec.COLUMN_NAMES))
+    for row in rows:
+        sheet.append([row[name] for name in spec.COLUMN_NAMES])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    body = api.send("14L", buffer.getvalue(), "return.xlsx").json()
+    assert body["status"] == "accepted", body
+    [landed] = api.landed("14L")
+    assert landed.name == f"{body['submission_id']}.xlsx"
+    api.ingest()
+    assert count(api.engine, tables.hub_day_version) == len(rows)
+
+
+def test_state_says_rejected_when_the_ingest_judges_otherwise(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Until the ingest uses the API's receipt time, a late pickup is judged on its own time (R07 here)."""
+    body = api.send("14L", valid_return("14L")).json()
+    assert body["state"] == "queued"
+    monkeypatch.setenv("SURGEHUB_NOW", "2026-12-10T09:00:00+00:00")  # 16 days after the activity date
+    result = api.ingest()
+    assert [s["status"] for s in result["submissions"]] == ["rejected"]
+    after = api.client.get(f"/api/v1/returns/{body['submission_id']}", headers=api.auth("14L")).json()
+    assert after["state"] == "rejected" and after["status"] == "rejected"
+    assert {e["rule"] for e in after["errors"]} == {"R07"}
+    # The same bytes sent again are new (not a duplicate of a rejected copy) and are judged again.
+    monkeypatch.setenv("SURGEHUB_NOW", "2026-11-25T10:00:00+00:00")
+    again = api.send("14L", valid_return("14L")).json()
+    assert again["duplicate"] is False and again["state"] == "queued"
+    assert len(api.landed("14L")) == 1
