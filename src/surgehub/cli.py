@@ -21,6 +21,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "digest": ("surgehub.digest.commands:digest", "Build (and optionally send) the board or daily digest"),
     "mailserver": ("surgehub.commands_ops:mailserver", "Run the loopback SMTP server that keeps .eml files"),
     "health": ("surgehub.commands_ops:health", "Check the warehouse, migrations and landing zone"),
+    "backup": ("surgehub.commands_ops:backup_cmd", "Back up the warehouse and the archive into a folder"),
+    "restore": ("surgehub.commands_ops:restore_cmd", "Restore a backup into an empty warehouse and archive"),
     "serve": ("surgehub.api.commands:serve", "Serve the Submission API and the upload page"),
     "token": ("surgehub.api.commands:token", "Create, list and revoke localities' submission tokens"),
     "submit": ("surgehub.submit:submit", "Send a return to the Submission API"),

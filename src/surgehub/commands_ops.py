@@ -68,3 +68,37 @@ def health(as_json: bool) -> None:
         for name, check in result.checks.items():
             click.echo(f"{'ok  ' if check['ok'] else 'FAIL'}  {name:<10} {check['detail']}")
     sys.exit(0 if result.ok else 1)
+
+
+@click.command("backup")
+@click.option(
+    "--out",
+    "out_dir",
+    required=True,
+    type=click.Path(file_okay=False, path_type=Path),
+    help="New, empty folder.",
+)
+def backup_cmd(out_dir: Path) -> None:
+    """Back up the warehouse (pg_dump, or SQLite's backup API) and the archive into a new folder."""
+    from surgehub.backup import BackupError, backup
+
+    try:
+        manifest = backup(out_dir, load_settings())
+    except (BackupError, ConfigError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2 if isinstance(exc, ConfigError) else 1)
+    click.echo(f"backup written to {out_dir}: " + ", ".join(f"{k} {v}" for k, v in manifest.counts.items()))
+
+
+@click.command("restore")
+@click.argument("backup_dir", type=click.Path(exists=True, file_okay=False, path_type=Path))
+def restore_cmd(backup_dir: Path) -> None:
+    """Restore a backup into the configured warehouse and archive folder, which must both be empty."""
+    from surgehub.backup import BackupError, restore
+
+    try:
+        counts = restore(backup_dir, load_settings())
+    except (BackupError, ConfigError) as exc:
+        click.echo(f"error: {exc}", err=True)
+        sys.exit(2 if isinstance(exc, ConfigError) else 1)
+    click.echo("restored: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

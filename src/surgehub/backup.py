@@ -1,0 +1,184 @@
+"""Backup and restore of the warehouse and the archive of received files.
+
+A backup is a folder holding ``warehouse.dump`` (PostgreSQL: ``pg_dump`` custom format) or
+``warehouse.sqlite`` (SQLite: the online backup API, consistent while the system runs),
+``archive.tar.gz`` (every file received, with its receipt records), and ``manifest.json`` (when, the
+schema revision, row counts, and a sha256 of each part). Restore refuses to write into a non-empty
+database or archive folder, so nothing already stored is ever overwritten.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import sqlite3
+import subprocess
+import tarfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import func, inspect, select
+from sqlalchemy.engine import URL, make_url
+
+from surgehub import clock
+from surgehub.config import Settings, load_settings
+
+COUNTED = ("submission", "hub_day_version", "rag_result", "email_log")
+
+
+class BackupError(RuntimeError):
+    """A backup or restore could not be done; the message says which step and why."""
+
+
+@dataclass(frozen=True)
+class Manifest:
+    created_at: str
+    dialect: str
+    revision: list[str]
+    counts: dict[str, int]
+    files: dict[str, str]  # name -> sha256
+
+    def to_json_dict(self) -> dict[str, Any]:
+        return self.__dict__.copy()
+
+
+def _sha256(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _libpq(url: URL) -> tuple[str, dict[str, str]]:
+    """A libpq connection string for pg_dump/pg_restore, with the password in the environment only."""
+    env = dict(os.environ)
+    if url.password:
+        env["PGPASSWORD"] = str(url.password)
+    plain = url.set(drivername="postgresql", password=None)
+    return plain.render_as_string(hide_password=False), env
+
+
+def _counts(url: str) -> tuple[dict[str, int], list[str]]:
+    from surgehub.warehouse import tables
+    from surgehub.warehouse.db import current_revisions, get_engine
+
+    engine = get_engine(url)
+    with engine.connect() as conn:
+        counts = {
+            name: conn.execute(select(func.count()).select_from(tables.metadata.tables[name])).scalar_one()
+            for name in COUNTED
+        }
+    return counts, sorted(current_revisions(engine))
+
+
+def backup(out_dir: Path, settings: Settings | None = None) -> Manifest:
+    """Write a backup of the warehouse and the archive into ``out_dir`` (created; must be empty)."""
+    settings = settings or load_settings()
+    out_dir.mkdir(parents=True, exist_ok=True)
+    if any(out_dir.iterdir()):
+        raise BackupError(f"{out_dir} is not empty: a backup goes into a new folder")
+    url = make_url(settings.warehouse_url)
+    counts, revision = _counts(settings.warehouse_url)
+    files: dict[str, Path] = {}
+    if url.get_backend_name() == "postgresql":
+        target = out_dir / "warehouse.dump"
+        dsn, env = _libpq(url)
+        result = subprocess.run(
+            ["pg_dump", "--format=custom", "--no-owner", "--file", str(target), dsn],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise BackupError(f"pg_dump failed: {result.stderr.strip()}")
+        files["warehouse.dump"] = target
+    elif url.get_backend_name() == "sqlite":
+        target = out_dir / "warehouse.sqlite"
+        source = sqlite3.connect(str(url.database))
+        try:
+            with sqlite3.connect(str(target)) as copy:
+                source.backup(copy)
+        finally:
+            source.close()
+        files["warehouse.sqlite"] = target
+    else:
+        raise BackupError(f"no backup method for {url.get_backend_name()}")
+    archive_tar = out_dir / "archive.tar.gz"
+    with tarfile.open(archive_tar, "w:gz") as tar:
+        if settings.archive_dir.exists():
+            tar.add(settings.archive_dir, arcname="archive")
+    files["archive.tar.gz"] = archive_tar
+    manifest = Manifest(
+        created_at=clock.now().isoformat(),
+        dialect=url.get_backend_name(),
+        revision=revision,
+        counts=counts,
+        files={name: _sha256(path) for name, path in files.items()},
+    )
+    (out_dir / "manifest.json").write_text(json.dumps(manifest.to_json_dict(), indent=2) + "\n")
+    return manifest
+
+
+def _verify(backup_dir: Path) -> dict[str, Any]:
+    manifest_path = backup_dir / "manifest.json"
+    if not manifest_path.exists():
+        raise BackupError(f"{backup_dir} has no manifest.json: not a surgehub backup")
+    manifest = json.loads(manifest_path.read_text())
+    for name, expected in manifest["files"].items():
+        path = backup_dir / name
+        if not path.exists() or _sha256(path) != expected:
+            raise BackupError(f"{name} in {backup_dir} is missing or does not match its checksum")
+    return manifest
+
+
+def restore(backup_dir: Path, settings: Settings | None = None) -> dict[str, int]:
+    """Restore a backup into the configured (empty) warehouse and (empty) archive folder; return row counts."""
+    settings = settings or load_settings()
+    manifest = _verify(backup_dir)
+    url = make_url(settings.warehouse_url)
+    from surgehub.warehouse.db import dispose_engines, get_engine
+
+    engine = get_engine(settings.warehouse_url)
+    if inspect(engine).get_table_names():
+        raise BackupError(f"the target warehouse {url.render_as_string(hide_password=True)} is not empty")
+    archive = settings.archive_dir
+    if archive.exists() and any(archive.iterdir()):
+        raise BackupError(f"the target archive folder {archive} is not empty")
+    if manifest["dialect"] != url.get_backend_name():
+        raise BackupError(f"the backup is of {manifest['dialect']}, the target is {url.get_backend_name()}")
+    if url.get_backend_name() == "postgresql":
+        dsn, env = _libpq(url)
+        result = subprocess.run(
+            [
+                "pg_restore",
+                "--no-owner",
+                "--exit-on-error",
+                "--dbname",
+                dsn,
+                str(backup_dir / "warehouse.dump"),
+            ],
+            env=env,
+            capture_output=True,
+            text=True,
+        )
+        if result.returncode != 0:
+            raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
+    else:
+        dispose_engines()
+        Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(backup_dir / "warehouse.sqlite", str(url.database))
+    archive.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(backup_dir / "archive.tar.gz", "r:gz") as tar:
+        members = [m for m in tar.getmembers() if m.name == "archive" or m.name.startswith("archive/")]
+        for member in members:
+            member.name = member.name[len("archive") :].lstrip("/") or "."
+        tar.extractall(archive, members=members, filter="data")
+    dispose_engines()
+    counts, _ = _counts(settings.warehouse_url)
+    if counts != manifest["counts"]:
+        raise BackupError(f"restored row counts {counts} differ from the backup's {manifest['counts']}")
+    return counts
