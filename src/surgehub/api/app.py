@@ -270,7 +270,9 @@ def create_app(settings: Settings | None = None, limits: Limits | None = None, w
 
     # -- the page --------------------------------------------------------------------------------
 
-    def page(status_code: int = 200, **context: Any) -> HTMLResponse:
+    def page(request: Request, status_code: int = 200, **context: Any) -> HTMLResponse:
+        # Links and form actions carry the mount prefix (e.g. /surgehub inside the Airflow API server).
+        context["base"] = str(request.scope.get("root_path", "")).rstrip("/")
         context.setdefault("errors", [])
         context["field_errors"] = {e["field"]: e["message"] for e in context["errors"]}
         context.setdefault("max_mib", settings.max_file_bytes // (1024 * 1024))
@@ -278,8 +280,8 @@ def create_app(settings: Settings | None = None, limits: Limits | None = None, w
         return HTMLResponse(html, status_code=status_code, headers=_page_headers())
 
     @app.get("/", response_class=HTMLResponse, include_in_schema=False)
-    def upload_page() -> HTMLResponse:
-        return page()
+    def upload_page(request: Request) -> HTMLResponse:
+        return page(request)
 
     @app.post("/", response_class=HTMLResponse, include_in_schema=False)
     async def upload_from_page(request: Request) -> HTMLResponse:
@@ -287,7 +289,7 @@ def create_app(settings: Settings | None = None, limits: Limits | None = None, w
         try:
             form = await multipart_form(request)
         except Problem as problem:
-            return page(problem.status_code, errors=[_field_error(problem)])
+            return page(request, problem.status_code, errors=[_field_error(problem)])
         token_text = form.get("token")
         token_value = token_text.strip() if isinstance(token_text, str) else ""
         errors = []
@@ -297,19 +299,24 @@ def create_app(settings: Settings | None = None, limits: Limits | None = None, w
         if not files:
             errors.append({"field": "file", "message": "Choose the return file to send (CSV or Excel)"})
         if errors:
-            return page(400, errors=errors)
+            return page(request, 400, errors=errors)
         try:
             caller = await caller_from(token_value)
             limit(uploads, caller)
             data, name = await upload_from(form)
         except Problem as problem:
-            return page(problem.status_code, errors=[_field_error(problem)])
+            return page(request, problem.status_code, errors=[_field_error(problem)])
         answer = await receive(caller, data, name, received_at)
         if answer.status_code >= 500:
-            return page(answer.status_code, errors=[{"field": "file", "message": answer.body["error"]}])
+            return page(
+                request, answer.status_code, errors=[{"field": "file", "message": answer.body["error"]}]
+            )
         overview = await run_in_threadpool(_overview, receiver, caller.sub_icb_code, settings)
         return page(
-            200 if answer.status_code == 201 else answer.status_code, outcome=answer.body, overview=overview
+            request,
+            200 if answer.status_code == 201 else answer.status_code,
+            outcome=answer.body,
+            overview=overview,
         )
 
     @app.post("/my-returns", response_class=HTMLResponse, include_in_schema=False)
@@ -317,12 +324,16 @@ def create_app(settings: Settings | None = None, limits: Limits | None = None, w
         try:
             form = await request.form(max_files=0, max_fields=4, max_part_size=8 * 1024)
         except Exception:
-            return page(400, errors=[{"field": "status-token", "message": "The form could not be read"}])
+            return page(
+                request, 400, errors=[{"field": "status-token", "message": "The form could not be read"}]
+            )
         token_text = form.get("token")
         token_value = token_text.strip() if isinstance(token_text, str) else ""
         if not token_value:
             return page(
-                400, errors=[{"field": "status-token", "message": "Enter your locality's submission token"}]
+                request,
+                400,
+                errors=[{"field": "status-token", "message": "Enter your locality's submission token"}],
             )
         try:
             caller = await caller_from(token_value)
@@ -331,9 +342,9 @@ def create_app(settings: Settings | None = None, limits: Limits | None = None, w
             error = _field_error(problem)
             if error["field"] == "token":
                 error["field"] = "status-token"
-            return page(problem.status_code, errors=[error])
+            return page(request, problem.status_code, errors=[error])
         overview = await run_in_threadpool(_overview, receiver, caller.sub_icb_code, settings)
-        return page(overview=overview)
+        return page(request, overview=overview)
 
     return app
 

@@ -99,3 +99,23 @@ def test_my_returns_lists_submissions_and_owed_hub_days(page: tuple[TestClient, 
     assert "01W-H1" in html
     refused = client.post("/my-returns", data={"token": ""})
     assert refused.status_code == 400 and '<a href="#status-token">' in refused.text
+
+
+def test_mounted_under_a_prefix_the_page_links_and_posts_within_it(surgehub_home: Path) -> None:
+    """As an Airflow plugin's ``fastapi_apps`` entry would mount it (served there without auth)."""
+    from fastapi import FastAPI
+
+    settings, engine = settings_for(surgehub_home)
+    token = token_for(engine, "02H")
+    host = FastAPI()
+    host.mount("/surgehub", create_app(settings, Limits()))
+    with TestClient(host) as client:
+        html = client.get("/surgehub/").text
+        assert 'action="/surgehub/"' in html and 'href="/surgehub/api/v1/template.csv"' in html
+        assert 'action="/surgehub/my-returns"' in html
+        assert client.get("/surgehub/api/v1/template.xlsx").status_code == 200
+        assert client.get("/surgehub/api/v1/returns").status_code == 401  # its own auth, whatever the host
+        sent = client.post(
+            "/surgehub/", data={"token": token}, files={"file": ("w.csv", valid_return("02H"))}
+        )
+        assert sent.status_code == 200 and "Return accepted" in sent.text
