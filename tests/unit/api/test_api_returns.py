@@ -381,3 +381,18 @@ def test_state_says_rejected_when_the_ingest_judges_otherwise(
     again = api.send("14L", valid_return("14L")).json()
     assert again["duplicate"] is False and again["state"] == "queued"
     assert len(api.landed("14L")) == 1
+
+
+def test_nhs_number_in_comments_is_rejected_quarantined_and_never_echoed(api: Api) -> None:
+    rows = sample.locality_rows("14L", [DAY], random.Random(4))
+    rows[0]["comments"] = "patient 943 476 5919 seen twice"
+    response = api.send("14L", sample.to_csv(rows), "r16.csv")
+    assert response.status_code == 422
+    assert "R16" in {e["rule"] for e in response.json()["errors"]}
+    assert "5919" not in response.text and "9434765919" not in response.text
+    listing = api.client.get("/api/v1/returns", headers=api.auth("14L")).text
+    assert "5919" not in listing
+    assert api.landed("14L") == []
+    with api.engine.connect() as connection:
+        row = connection.execute(select(tables.submission)).one()
+    assert row.quarantined and row.archive_path is None
