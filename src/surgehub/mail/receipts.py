@@ -82,6 +82,7 @@ def receipt_mails(
             received_at=received_at,
             submission_id=row.submission_id,
             duplicate=duplicate,
+            settings=settings,
         )
         for recipient in settings.locality_contacts(row.sub_icb_code):
             mails.append(
