@@ -387,17 +387,28 @@ def _overview(receiver: Receiver, locality: str, settings: Settings) -> dict[str
     }
 
 
-def _warm_up(settings: Settings) -> None:
-    """Validate one sample return so Great Expectations is imported before the first request."""
+def _warm_up(settings: Settings) -> str | None:
+    """Validate one sample return so Great Expectations is imported before the first request.
+
+    The sample is dated on the season's first day and "received" the day after, so it reaches the
+    GX suite whatever today's date is (an out-of-season date would stop at F05 and warm nothing).
+    """
     import random
+    from datetime import time, timedelta
 
     from surgehub import sample
     from surgehub.returns.validate import validate_return
 
-    now = clock.now()
-    code = reference.localities()[0].sub_icb_code
-    data = sample.to_csv(sample.locality_rows(code, [clock.london_day(now)], random.Random(0)))
+    day = settings.season_start
+    code = next(
+        loc.sub_icb_code for loc in reference.localities() if reference.active_hubs(loc.sub_icb_code, day)
+    )
+    data = sample.to_csv(sample.locality_rows(code, [day], random.Random(0)))
+    received_at = clock.london_instant(day + timedelta(days=1), time(9, 0))
     try:
-        validate_return(data, locality=code, received_at=now, settings=settings)
+        result = validate_return(data, locality=code, received_at=received_at, settings=settings)
+        log.info("validator warm: sample return %s", result.status)
+        return result.status
     except Exception:  # warming is an optimisation; a failure here must not stop the server
         log.exception("warm-up validation failed")
+        return None

@@ -119,3 +119,13 @@ def test_mounted_under_a_prefix_the_page_links_and_posts_within_it(surgehub_home
             "/surgehub/", data={"token": token}, files={"file": ("w.csv", valid_return("02H"))}
         )
         assert sent.status_code == 200 and "Return accepted" in sent.text
+
+
+def test_warm_up_reaches_the_gx_suite_whatever_the_date(
+    surgehub_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from surgehub.api.app import _warm_up
+
+    monkeypatch.setenv("SURGEHUB_NOW", "2027-07-01T09:00")  # summer: outside the season
+    settings, _engine = settings_for(surgehub_home)
+    assert _warm_up(settings) == "accepted"  # a whole valid return, so every rule (GX included) ran
