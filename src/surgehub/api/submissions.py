@@ -121,33 +121,33 @@ class Receiver:
             if original is not None:
                 body = {**original, "status": "accepted", "errors": []}
                 row = self._record(
-                    api_id,
-                    locality,
-                    token_id,
-                    received_at,
-                    sha256,
-                    name,
-                    None,
-                    len(data),
-                    "accepted",
-                    True,
-                    body,
+                    api_id=api_id,
+                    locality=locality,
+                    token_id=token_id,
+                    received_at=received_at,
+                    sha256=sha256,
+                    name=name,
+                    landing_name=None,
+                    size=len(data),
+                    outcome="accepted",
+                    duplicate=True,
+                    validation=body,
                 )
                 return Answer(201, self.describe(row))
             extension = "xlsx" if data[:4] == ZIP_MAGIC else "csv"
             landing_name = f"{api_id}.{extension}"
             row = self._record(
-                api_id,
-                locality,
-                token_id,
-                received_at,
-                sha256,
-                name,
-                landing_name,
-                len(data),
-                "accepted",
-                False,
-                body,
+                api_id=api_id,
+                locality=locality,
+                token_id=token_id,
+                received_at=received_at,
+                sha256=sha256,
+                name=name,
+                landing_name=landing_name,
+                size=len(data),
+                outcome="accepted",
+                duplicate=False,
+                validation=body,
             )
             try:
                 self._hand_off(locality, landing_name, data)
@@ -187,18 +187,18 @@ class Receiver:
             )
         body = outcome.validation.to_json_dict()
         row = self._record(
-            api_id,
-            locality,
-            token_id,
-            received_at,
-            sha256,
-            name,
-            None,
-            len(data),
-            outcome.status,
-            outcome.duplicate,
-            body,
-            outcome.submission_id,
+            api_id=api_id,
+            locality=locality,
+            token_id=token_id,
+            received_at=received_at,
+            sha256=sha256,
+            name=name,
+            landing_name=None,
+            size=len(data),
+            outcome=outcome.status,
+            duplicate=outcome.duplicate,
+            validation=body,
+            warehouse_submission_id=outcome.submission_id,
         )
         answer = self.describe(row)
         return Answer(201 if outcome.status == "accepted" else 422, answer)
@@ -250,6 +250,7 @@ class Receiver:
 
     def _record(
         self,
+        *,
         api_id: str,
         locality: str,
         token_id: int,
