@@ -134,6 +134,13 @@ def create_app(settings: Settings | None = None, limits: Limits | None = None, w
     )
     app.state.receiver = receiver
 
+    @app.exception_handler(Exception)
+    async def unexpected(_request: Request, exc: Exception) -> JSONResponse:
+        log.error("unexpected error", exc_info=exc)
+        return JSONResponse(
+            {"error": "something went wrong on the server; please try again"}, status_code=500
+        )
+
     # -- shared steps ----------------------------------------------------------------------------
 
     async def caller_from(token: str | None) -> tokens.Caller:
@@ -202,15 +209,25 @@ def create_app(settings: Settings | None = None, limits: Limits | None = None, w
         return data, upload.filename
 
     async def receive(caller: tokens.Caller, data: bytes, name: str | None, received_at: datetime) -> Answer:
-        return await run_in_threadpool(
-            lambda: receiver.receive(
-                locality=caller.sub_icb_code,
-                token_id=caller.token_id,
-                data=data,
-                file_name=name,
-                received_at=received_at,
+        try:
+            return await run_in_threadpool(
+                lambda: receiver.receive(
+                    locality=caller.sub_icb_code,
+                    token_id=caller.token_id,
+                    data=data,
+                    file_name=name,
+                    received_at=received_at,
+                )
             )
-        )
+        except Exception:  # e.g. the warehouse is down: not received, and the sender must know it
+            log.exception("return from %s not received", caller.sub_icb_code)
+            return Answer(
+                503,
+                {
+                    "error": "the return could not be received just now; nothing was kept: "
+                    "please send it again in a few minutes"
+                },
+            )
 
     # -- the API ---------------------------------------------------------------------------------
 

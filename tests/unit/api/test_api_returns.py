@@ -420,3 +420,37 @@ def test_ingest_using_the_api_receipt_keeps_the_arrival_time_and_reads_loaded(
     after = api.client.get(f"/api/v1/returns/{body['submission_id']}", headers=api.auth("14L")).json()
     assert (after["state"], after["duplicate"]) == ("loaded", False)
     assert after["warehouse_submission_id"] == row.submission_id
+
+
+def test_a_return_that_cannot_be_recorded_is_503_and_nothing_lands(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from surgehub.api.submissions import Receiver
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise OSError("warehouse unreachable")
+
+    monkeypatch.setattr(Receiver, "_record", broken)
+    response = api.send("14L", valid_return("14L"))
+    assert response.status_code == 503 and "send it again" in response.json()["error"]
+    assert api.landed("14L") == []
+
+
+def test_a_landing_zone_that_cannot_be_written_is_503_and_the_state_says_error(
+    api: Api, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from surgehub.api.submissions import Receiver
+
+    def broken(*_args: object, **_kwargs: object) -> None:
+        raise PermissionError("read-only")
+
+    working = Receiver._hand_off
+    monkeypatch.setattr(Receiver, "_hand_off", broken)
+    response = api.send("14L", valid_return("14L"))
+    assert response.status_code == 503
+    [listed] = api.client.get("/api/v1/returns", headers=api.auth("14L")).json()["submissions"]
+    assert listed["state"] == "error"
+    monkeypatch.setattr(Receiver, "_hand_off", working)
+    monkeypatch.setenv("SURGEHUB_NOW", "2026-11-25T09:01:00+00:00")
+    again = api.send("14L", valid_return("14L")).json()  # not a duplicate of the copy that never landed
+    assert again["duplicate"] is False and again["state"] == "queued"
