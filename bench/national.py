@@ -1,0 +1,140 @@
+"""A synthetic national hub register and a million valid return rows drawn from it (seeded, vectorised).
+
+The register: 42 ICBs (codes ``N01``–``N42``), each with ``hubs_per_icb`` hubs active all season —
+42 × 160 = 6,720 hubs, about the number of GP practices in England, so one row per hub per day of the
+151-day season is ≈ 1,000,000 rows ("every GP practice daily"). The rows obey every rule of spec §3
+(sums, ranges, comments where R15 needs them), so both engines do all their work and find nothing.
+
+The validation engine reads its register from :mod:`surgehub.reference`; :func:`national_register`
+swaps that register in for the benchmark process only (see docs/benchmarks.md for the proposed
+``register=`` parameter that would make the swap unnecessary).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import TYPE_CHECKING
+
+from surgehub import reference, spec
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+ICBS = 42
+SEASON_START = date(2026, 11, 1)
+SEASON_DAYS = 151  # 1 November 2026 to 31 March 2027
+
+
+def icb_codes(count: int = ICBS) -> list[str]:
+    return [f"N{i:02d}" for i in range(1, count + 1)]
+
+
+Register = tuple[tuple[reference.Locality, ...], tuple[reference.Hub, ...]]
+
+
+def build_register(icbs: int = ICBS, hubs_per_icb: int = 160) -> Register:
+    """The synthetic national register: (localities, hubs), shaped like reference.localities()/hubs()."""
+    localities = tuple(
+        reference.Locality(code, f"Synthetic ICB {code}", code.lower()) for code in icb_codes(icbs)
+    )
+    end = SEASON_START + timedelta(days=SEASON_DAYS - 1)
+    hubs = tuple(
+        reference.Hub(f"{loc.sub_icb_code}-P{n:04d}", loc.sub_icb_code, f"Practice {n}", SEASON_START, end)
+        for loc in localities
+        for n in range(1, hubs_per_icb + 1)
+    )
+    return localities, hubs
+
+
+@contextlib.contextmanager
+def national_register(icbs: int = ICBS, hubs_per_icb: int = 160) -> Iterator[Register]:
+    """Within the block, surgehub.reference answers from the synthetic national register."""
+    localities, hubs = build_register(icbs, hubs_per_icb)
+    saved = reference.localities, reference.hubs
+    reference.localities = lambda directory=None: localities  # type: ignore[assignment]
+    reference.hubs = lambda directory=None: hubs  # type: ignore[assignment]
+    try:
+        yield localities, hubs
+    finally:
+        reference.localities, reference.hubs = saved  # type: ignore[assignment]
+
+
+def text_frame(
+    hubs: tuple[reference.Hub, ...], rows: int = 1_000_000, seed: int = 2026, sub_icb_code: str | None = None
+) -> pd.DataFrame:
+    """``rows`` valid rows as the parsed text columns read.py builds (pandas "str" dtype + row_number).
+
+    Rows run day by day over the hubs (every hub on day 1, then day 2, …). With ``sub_icb_code``, only
+    that ICB's hubs are used (one locality's return).
+    """
+    import numpy as np
+    import pandas as pd
+
+    rng = np.random.default_rng(seed)
+    chosen = [h for h in hubs if sub_icb_code is None or h.sub_icb_code == sub_icb_code]
+    hub_codes = np.array([h.hub_code for h in chosen], dtype=object)
+    hub_icbs = np.array([h.sub_icb_code for h in chosen], dtype=object)
+    if rows > len(chosen) * SEASON_DAYS:
+        raise ValueError(f"{rows} rows need more than {len(chosen)} hubs × {SEASON_DAYS} days")
+    index = np.arange(rows)
+    hub_index = index % len(chosen)
+    day_index = index // len(chosen)
+    days = np.datetime64(SEASON_START.isoformat()) + day_index.astype("timedelta64[D]")
+
+    n = rows
+    status = np.where(rng.random(n) < 0.01, "CLOSED_PLANNED", "OPEN")
+    open_ = status == "OPEN"
+    planned = rng.integers(4, 11, n)
+    delivered = np.where(open_, planned - (rng.random(n) < 0.05), 0)
+    offered = np.where(open_, delivered * rng.integers(16, 23, n), 0)
+    booked = np.floor(offered * 0.8).astype(np.int64)
+    dna = np.floor(booked * rng.uniform(0.0, 0.12, n)).astype(np.int64)
+    attended = booked - dna
+    onward = np.floor(attended * rng.uniform(0.0, 0.12, n)).astype(np.int64)
+    remote = np.floor(attended * rng.uniform(0.0, 0.33, n)).astype(np.int64)
+    f2f = attended - remote
+    nhs111 = np.floor(booked * rng.uniform(0.0, 0.3, n)).astype(np.int64)
+    streaming = np.floor((booked - nhs111) * rng.uniform(0.0, 0.2, n)).astype(np.int64)
+    other = np.floor((booked - nhs111 - streaming) * rng.uniform(0.0, 0.2, n)).astype(np.int64)
+    practice = booked - nhs111 - streaming - other
+    turned = np.where(open_ & (rng.random(n) < 0.02), rng.integers(1, 9, n), 0)
+    gp_hours = delivered * 3
+    other_hours = np.where(delivered > 0, delivered * 2 + 0.25, 0.0)
+
+    needs_comment = (
+        ~open_ | (delivered < planned) | (dna * 10 > booked) | (onward * 10 > attended) | (turned > 0)
+    )
+    comments = np.where(needs_comment, "Explained: staffing and demand as discussed at huddle", "")
+
+    def text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
+        return pd.array(values.astype(str), dtype="str")
+
+    columns = {
+        "activity_date": text(np.datetime_as_string(days, unit="D")),
+        "sub_icb_code": text(hub_icbs[hub_index]),
+        "hub_code": text(hub_codes[hub_index]),
+        "hub_status": text(status),
+        "sessions_planned": text(planned),
+        "sessions_delivered": text(delivered),
+        "gp_hours": text(gp_hours),
+        "other_clinician_hours": text(np.char.mod("%.2f", other_hours)),
+        "appts_offered": text(offered),
+        "appts_booked": text(booked),
+        "appts_attended": text(attended),
+        "appts_dna": text(dna),
+        "attended_f2f": text(f2f),
+        "attended_remote": text(remote),
+        "src_practice": text(practice),
+        "src_nhs111": text(nhs111),
+        "src_ed_streaming": text(streaming),
+        "src_other": text(other),
+        "onward_ed": text(onward),
+        "patients_turned_away": text(turned),
+        "comments": text(comments),
+        "signed_off_by": text(np.full(n, "ICB urgent care lead")),
+    }
+    frame = pd.DataFrame({name: columns[name] for name in spec.COLUMN_NAMES})
+    frame.insert(0, "row_number", np.arange(1, n + 1))
+    return frame
