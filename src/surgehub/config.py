@@ -33,7 +33,12 @@ DEFAULTS: dict[str, Any] = {
     "limits": {"max_file_bytes": 5 * 1024 * 1024, "max_data_rows": 500, "quarantine_retention_days": 30},
     "rag": {
         "ruleset_version": "2026.1-default",
-        "capacity_delivered": {"red_below": 0.80, "green_from": 0.95, "weight": 2, "override_red_below": 0.70},
+        "capacity_delivered": {
+            "red_below": 0.80,
+            "green_from": 0.95,
+            "weight": 2,
+            "override_red_below": 0.70,
+        },
         "utilisation": {"red_from": 0.98, "amber_from": 0.85, "weight": 2},
         "onward_ed": {"red_above": 0.10, "amber_from": 0.05, "weight": 1},
         "dna_rate": {"red_above": 0.10, "amber_from": 0.05, "weight": 1},

@@ -68,26 +68,32 @@ def files_from_context(context: Any, landing_state: Any = None) -> list[dict[str
 
 def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) -> dict[str, Any]:
     """Ingest each file on its own, move it to processed/ or rejected/, and say what changed."""
+    from surgehub.api.submissions import api_receipt_for
     from surgehub.ingest import IncomingReturn, ingest_returns
     from surgehub.landing import move_done
+    from surgehub.warehouse.db import ensure_warehouse, get_engine
 
     settings = settings or load_settings()
+    engine = ensure_warehouse(get_engine(settings.warehouse_url))
     items = []
     for f in files:
         path = Path(f["path"])
         if not path.exists():
             log.warning("%s is no longer in the landing zone (already handled?): skipped", path)
             continue
+        locality = str(f["locality"]).upper()
+        # A file the submission API handed over keeps the API's receipt time and the sender's name (spec §4).
+        receipt = api_receipt_for(path, locality, engine)
         items.append(
             IncomingReturn(
                 path=path,
-                locality=str(f["locality"]).upper(),
-                channel=str(f.get("channel", "folder")),
-                received_at=clock.parse_instant(str(f["received_at"])),
-                file_name=path.name,
+                locality=locality,
+                channel="api" if receipt else str(f.get("channel", "folder")),
+                received_at=receipt.received_at if receipt else clock.parse_instant(str(f["received_at"])),
+                file_name=receipt.file_name if receipt else path.name,
             )
         )
-    outcomes = ingest_returns(items, settings=settings)
+    outcomes = ingest_returns(items, settings=settings, engine=engine)
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     days: set[str] = set()
