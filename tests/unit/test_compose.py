@@ -53,7 +53,17 @@ def _env(service: str) -> dict[str, str]:
 
 
 def test_every_service_of_the_stack_is_there() -> None:
-    assert set(AIRFLOW_SERVICES) | {"postgres", "redis", "mailpit"} <= set(SERVICES)
+    assert set(AIRFLOW_SERVICES) | {"postgres", "redis", "mailpit", "surgehub-api"} <= set(SERVICES)
+
+
+def test_submission_api_shares_the_warehouse_and_landing_volume_with_the_ingest() -> None:
+    api, worker = SERVICES["surgehub-api"], SERVICES["airflow-worker"]
+    assert api["entrypoint"][:2] == ["surgehub", "serve"]
+    assert _env("surgehub-api")["SURGEHUB_WAREHOUSE_URL"] == _env("airflow-worker")["SURGEHUB_WAREHOUSE_URL"]
+    landing = _env("surgehub-api")["SURGEHUB_LANDING_DIR"]
+    assert next(v for v in api["volumes"] if v.endswith(":" + landing)) == next(
+        v for v in worker["volumes"] if v.endswith(":" + landing)
+    )
 
 
 def test_airflow_services_share_the_common_block_with_celery_and_postgres() -> None:
