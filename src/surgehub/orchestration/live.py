@@ -179,29 +179,32 @@ def _password(settings: Settings) -> str | None:
     return None
 
 
-def stop(settings: Settings | None = None) -> list[str]:
-    """Stop every process that `start` recorded (the whole process group of each)."""
+def stop(settings: Settings | None = None, grace: float = 20) -> list[str]:
+    """Stop every process that `start` recorded: SIGTERM to every process group at once, then SIGKILL
+    to any still running after ``grace`` seconds."""
     settings = settings or load_settings()
-    stopped = []
+    groups: dict[str, int] = {}
     for pid_file in sorted(_run_dir(settings.home).glob("*.pid")):
         pid = int(pid_file.read_text())
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(pid, signal.SIGTERM)
-            stopped.append(pid_file.stem)
-        except ProcessLookupError:
-            pass
-        deadline = time.monotonic() + 20
-        while time.monotonic() < deadline:
-            try:
-                os.killpg(pid, 0)
-            except ProcessLookupError:
-                break
-            time.sleep(0.3)
-        else:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(pid, signal.SIGKILL)
+            groups[pid_file.stem] = pid
         pid_file.unlink()
-    return stopped
+
+    def alive(pid: int) -> bool:
+        try:
+            os.killpg(pid, 0)
+        except ProcessLookupError:
+            return False
+        return True
+
+    deadline = time.monotonic() + grace
+    while time.monotonic() < deadline and any(alive(pid) for pid in groups.values()):
+        time.sleep(0.3)
+    for pid in groups.values():
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(pid, signal.SIGKILL)
+    return sorted(groups)
 
 
 def main(argv: list[str] | None = None) -> int:
