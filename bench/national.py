@@ -15,7 +15,7 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from surgehub import reference, spec
 
@@ -71,21 +71,21 @@ def text_frame(
     """
     import numpy as np
     import pandas as pd
+    import pyarrow as pa
+    import pyarrow.compute as pc
 
     rng = np.random.default_rng(seed)
     chosen = [h for h in hubs if sub_icb_code is None or h.sub_icb_code == sub_icb_code]
-    hub_codes = np.array([h.hub_code for h in chosen], dtype=object)
-    hub_icbs = np.array([h.sub_icb_code for h in chosen], dtype=object)
     if rows > len(chosen) * SEASON_DAYS:
         raise ValueError(f"{rows} rows need more than {len(chosen)} hubs × {SEASON_DAYS} days")
     index = np.arange(rows)
-    hub_index = index % len(chosen)
+    hub_index = pa.array(index % len(chosen))
     day_index = index // len(chosen)
     days = np.datetime64(SEASON_START.isoformat()) + day_index.astype("timedelta64[D]")
 
     n = rows
-    status = np.where(rng.random(n) < 0.01, "CLOSED_PLANNED", "OPEN")
-    open_ = status == "OPEN"
+    closed = rng.random(n) < 0.01
+    open_ = ~closed
     planned = rng.integers(4, 11, n)
     delivered = np.where(open_, planned - (rng.random(n) < 0.05), 0)
     offered = np.where(open_, delivered * rng.integers(16, 23, n), 0)
@@ -100,26 +100,33 @@ def text_frame(
     other = np.floor((booked - nhs111 - streaming) * rng.uniform(0.0, 0.2, n)).astype(np.int64)
     practice = booked - nhs111 - streaming - other
     turned = np.where(open_ & (rng.random(n) < 0.02), rng.integers(1, 9, n), 0)
-    gp_hours = delivered * 3
-    other_hours = np.where(delivered > 0, delivered * 2 + 0.25, 0.0)
-
     needs_comment = (
-        ~open_ | (delivered < planned) | (dna * 10 > booked) | (onward * 10 > attended) | (turned > 0)
+        closed | (delivered < planned) | (dna * 10 > booked) | (onward * 10 > attended) | (turned > 0)
     )
-    comments = np.where(needs_comment, "Explained: staffing and demand as discussed at huddle", "")
 
-    def text(values: np.ndarray) -> pd.api.extensions.ExtensionArray:
-        return pd.array(values.astype(str), dtype="str")
+    # Arrow all the way (casts, take, if_else): no million-element Python or NumPy string arrays, so the
+    # generator's own peak memory stays below the validator's.
+    def text(values: Any) -> Any:
+        array = values if isinstance(values, pa.Array) else pa.array(values)
+        return pd.array(array.cast(pa.string()), dtype="str")
 
+    def choose(mask: Any, yes: str, no: str) -> Any:
+        return text(pc.if_else(pa.array(mask), pa.scalar(yes), pa.scalar(no)))
+
+    hours_other = pc.if_else(
+        pa.array(delivered > 0),
+        pc.binary_join_element_wise(pa.array(delivered * 2).cast(pa.string()), pa.scalar("25"), "."),
+        pa.scalar("0"),
+    )
     columns = {
-        "activity_date": text(np.datetime_as_string(days, unit="D")),
-        "sub_icb_code": text(hub_icbs[hub_index]),
-        "hub_code": text(hub_codes[hub_index]),
-        "hub_status": text(status),
+        "activity_date": text(pa.array(days.astype("datetime64[D]"))),
+        "sub_icb_code": text(pa.array([h.sub_icb_code for h in chosen]).take(hub_index)),
+        "hub_code": text(pa.array([h.hub_code for h in chosen]).take(hub_index)),
+        "hub_status": choose(closed, "CLOSED_PLANNED", "OPEN"),
         "sessions_planned": text(planned),
         "sessions_delivered": text(delivered),
-        "gp_hours": text(gp_hours),
-        "other_clinician_hours": text(np.char.mod("%.2f", other_hours)),
+        "gp_hours": text(delivered * 3),
+        "other_clinician_hours": text(hours_other),
         "appts_offered": text(offered),
         "appts_booked": text(booked),
         "appts_attended": text(attended),
@@ -132,8 +139,8 @@ def text_frame(
         "src_other": text(other),
         "onward_ed": text(onward),
         "patients_turned_away": text(turned),
-        "comments": text(comments),
-        "signed_off_by": text(np.full(n, "ICB urgent care lead")),
+        "comments": choose(needs_comment, "Explained: staffing and demand as discussed at huddle", ""),
+        "signed_off_by": text(pa.array(["ICB urgent care lead"]).take(pa.array(np.zeros(n, dtype=np.int64)))),
     }
     frame = pd.DataFrame({name: columns[name] for name in spec.COLUMN_NAMES})
     frame.insert(0, "row_number", np.arange(1, n + 1))

@@ -169,7 +169,7 @@ def raw_copy(engine: Any, data: bytes, table: str = "hub_day_version") -> None:
     """The baseline: one ``COPY … FROM STDIN (FORMAT csv)`` of the rows into the same, empty hub_day_version.
 
     The same table (its indexes and foreign keys), all rows version 1 of submission 1; with
-    ``table="bare_version"``, an unindexed copy of it without constraints (``like hub_day_version``).
+    ``table="bare_version"``, an unindexed, constraint-free copy of it (``create table … as table … with no data``).
     """
     from surgehub.warehouse.load import VERSION_COLUMNS
 
@@ -182,7 +182,9 @@ def raw_copy(engine: Any, data: bytes, table: str = "hub_day_version") -> None:
             {"t": RECEIVED_AT},
         )
         if table != "hub_day_version":
-            connection.exec_driver_sql(f"create table if not exists {table} (like hub_day_version)")
+            connection.exec_driver_sql(
+                f"create table if not exists {table} as table hub_day_version with no data"
+            )
         cursor = connection.connection.driver_connection.cursor()
         names = ", ".join(VERSION_COLUMNS)
         with cursor.copy(f"copy {table} ({names}) from stdin (format csv)") as copy_:
