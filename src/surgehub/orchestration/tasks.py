@@ -99,9 +99,15 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
     days: set[str] = set()
     for item, outcome in zip(items, outcomes, strict=True):
         accepted = outcome.status == "accepted"
-        moved = (
-            move_done(item.path, accepted) if item.path.parent.parent == settings.landing_dir else item.path
-        )
+        moved = item.path
+        if outcome.status not in ("accepted", "rejected"):
+            # Not acknowledged (e.g. the archive could not be written): it stays in landing for a retry.
+            failures.append(f"{item.path.name} from {outcome.locality}: {getattr(outcome, 'error', None)}")
+        elif item.path.parent.parent == settings.landing_dir:
+            try:
+                moved = move_done(item.path, accepted)
+            except FileNotFoundError:  # another run moved it first
+                log.info("%s was already moved by another run", item.path)
         frame = outcome.validation.frame
         if accepted and not outcome.duplicate and frame is not None:
             days.update(str(d)[:10] for d in frame["activity_date"].unique())  # date or Timestamp

@@ -86,11 +86,6 @@ def test_ingest_does_not_acknowledge_a_return_it_could_not_keep(
     assert count(engine, "select count(*) from hub_day_version") == hub_days(CODE)
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="orchestration.tasks.ingest_files moves an unacknowledged (error) file to rejected/ and never "
-    "fills `failures`, so the run succeeds and the file is not retried (docs/benchmarks.md, Findings)",
-)
 def test_the_ingest_task_leaves_the_file_in_landing_and_fails_the_run(
     surgehub_home: Path, unwritable_archive: Path
 ) -> None:
