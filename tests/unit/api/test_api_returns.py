@@ -367,23 +367,19 @@ def test_accepted_xlsx_lands_as_xlsx_and_loads(api: Api) -> None:
     assert count(api.engine, tables.hub_day_version) == len(rows)
 
 
-def test_state_says_rejected_when_the_ingest_judges_otherwise(
-    api: Api, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    """Until the ingest uses the API's receipt time, a late pickup is judged on its own time (R07 here)."""
+def test_a_late_pickup_is_judged_on_the_api_receipt_time(api: Api, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The ingest keeps the API's receipt time (spec §4), however late the pipeline picks the file up."""
     body = api.send("14L", valid_return("14L")).json()
     assert body["state"] == "queued"
     monkeypatch.setenv("SURGEHUB_NOW", "2026-12-10T09:00:00+00:00")  # 16 days after the activity date
     result = api.ingest()
-    assert [s["status"] for s in result["submissions"]] == ["rejected"]
+    assert [s["status"] for s in result["submissions"]] == ["accepted"]  # R07 judged at the API's receipt
+    assert result["submissions"][0]["received_at"] == body["received_at"].replace("Z", "+00:00")
     after = api.client.get(f"/api/v1/returns/{body['submission_id']}", headers=api.auth("14L")).json()
-    assert after["state"] == "rejected" and after["status"] == "rejected"
-    assert {e["rule"] for e in after["errors"]} == {"R07"}
-    # The same bytes sent again are new (not a duplicate of a rejected copy) and are judged again.
-    monkeypatch.setenv("SURGEHUB_NOW", "2026-11-25T10:00:00+00:00")
-    again = api.send("14L", valid_return("14L")).json()
-    assert again["duplicate"] is False and again["state"] == "queued"
-    assert len(api.landed("14L")) == 1
+    assert after["state"] == "loaded"
+    with api.engine.connect() as conn:
+        channel, name = conn.execute(select(tables.submission.c.channel, tables.submission.c.file_name)).one()
+    assert channel == "api" and name == body["file_name"]
 
 
 def test_nhs_number_in_comments_is_rejected_quarantined_and_never_echoed(api: Api) -> None:
