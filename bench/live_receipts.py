@@ -79,7 +79,7 @@ def main() -> dict[str, float]:
                         delivered[file_name] = min(at, delivered.get(file_name, at))
                 time.sleep(0.5)
             engine.dispose()
-            breakdown = _task_breakdown(settings.home / "airflow" / "airflow.db")
+            breakdown = _task_breakdown(settings.home / "airflow" / "airflow.db", dropped)
         finally:
             stop(settings)
     if len(delivered) < len(dropped):
@@ -95,14 +95,49 @@ def main() -> dict[str, float]:
     }
 
 
-def _task_breakdown(metadata_db: Path) -> dict[str, float]:
-    """Where the time went, from Airflow's own records: medians over the run's task instances."""
+def _task_breakdown(metadata_db: Path, dropped: dict[str, float]) -> dict[str, float]:
+    """Where the time went, from Airflow's own records (medians): file dropped → asset event (the
+    watcher), event → its DAG run started (the scheduler), run started → ingest task started (task
+    start-up), each task's queue wait and run, ingest ended → receipts task started."""
     import sqlite3
+    from datetime import UTC, datetime
 
     if not metadata_db.exists():
         return {}
+
+    def epoch(text: str) -> float:
+        return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+
     out: dict[str, float] = {}
     with sqlite3.connect(metadata_db) as connection:
+        events = connection.execute(
+            "select id, timestamp, extra from asset_event where source_dag_id is null"
+        ).fetchall()
+        drop_to_event = []
+        for _, stamp, extra in events:
+            name = Path(json.loads(extra or "{}").get("payload", {}).get("path", "")).name
+            if name in dropped:
+                drop_to_event.append(epoch(stamp) - dropped[name])
+        if drop_to_event:
+            out["event_to_receipt_drop_to_event_s"] = round(statistics.median(drop_to_event), 2)
+        stages = connection.execute(
+            "select max(e.timestamp), r.start_date, i.start_date, i.end_date, s.start_date, s.end_date"
+            " from dag_run r join dagrun_asset_event d on d.dag_run_id = r.id join asset_event e on e.id = d.event_id"
+            " join task_instance i on i.run_id = r.run_id and i.dag_id = r.dag_id and i.task_id = 'ingest_returns'"
+            " join task_instance s on s.run_id = r.run_id and s.dag_id = r.dag_id and s.task_id = 'send_receipts'"
+            " where r.dag_id = 'surgehub_ingest' and s.end_date is not null group by r.id"
+        ).fetchall()
+        if stages:
+            names = (
+                "event_to_run",
+                "run_to_ingest_start",
+                "ingest",
+                "ingest_end_to_receipts_start",
+                "receipts",
+            )
+            for index, name in enumerate(names):
+                values = [epoch(row[index + 1]) - epoch(row[index]) for row in stages]
+                out[f"event_to_receipt_stage_{name}_s"] = round(statistics.median(values), 2)
         runs = connection.execute("select count(*) from dag_run where dag_id = 'surgehub_ingest'").fetchone()[
             0
         ]
