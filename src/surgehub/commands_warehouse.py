@@ -206,6 +206,10 @@ def current() -> None:
 # -- backfill ------------------------------------------------------------------------------------
 
 
+#: Returns read and GX-checked together in one pass during a backfill.
+BACKFILL_CHUNK = 100
+
+
 @click.command("backfill")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
 @click.option("--json", "as_json", is_flag=True, help="Print one JSON object (counts and failures).")
@@ -230,9 +234,20 @@ def backfill(directory: Path, as_json: bool) -> None:
         _fail("backfill", f"cannot read the archive under {directory}: {exc}")
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "replayed": 0, "error": 0}
     failures: list[dict[str, str]] = []
-    for receipt, path in tqdm(entries, desc="backfill", unit="file", file=sys.stderr):
-        item = IncomingReturn(path, receipt.locality, "backfill", receipt.received_at, receipt.file_name)
-        [outcome] = ingest_returns([item], settings=settings, engine=engine)
+    items = [
+        IncomingReturn(path, receipt.locality, "backfill", receipt.received_at, receipt.file_name)
+        for receipt, path in entries
+    ]
+    outcomes = []
+    with tqdm(total=len(items), desc="backfill", unit="file", file=sys.stderr) as progress:
+        # In order of receipt, BACKFILL_CHUNK at a time: each chunk is read and GX-checked in one pass,
+        # then every return in it is judged, archived and loaded on its own, in order.
+        for start in range(0, len(items), BACKFILL_CHUNK):
+            chunk = items[start : start + BACKFILL_CHUNK]
+            outcomes.extend(ingest_returns(chunk, settings=settings, engine=engine))
+            progress.update(len(chunk))
+    for item, outcome in zip(items, outcomes, strict=True):
+        path = item.path
         if outcome.status == "error":
             counts["error"] += 1
             failures.append({"file": str(path), "error": outcome.error or ""})

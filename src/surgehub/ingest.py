@@ -32,7 +32,7 @@ from sqlalchemy import Engine, select
 from surgehub import archive, clock
 from surgehub.config import Settings, load_settings
 from surgehub.returns.findings import Finding
-from surgehub.returns.validate import ValidationResult, validate_return
+from surgehub.returns.validate import ValidationBatch, ValidationResult, validate_return
 from surgehub.spec import SPEC_VERSION
 from surgehub.warehouse import load, tables
 from surgehub.warehouse.db import ensure_warehouse, get_engine, writer
@@ -107,13 +107,31 @@ def ingest_returns(
     except Exception as exc:  # the warehouse is unusable: no item can be acknowledged
         log.exception("warehouse not available for ingest")
         return [_failed(item, f"warehouse not available: {exc}") for item in items]
+    batch = _batch(items, settings)
     for item in items:
         try:
-            outcomes.append(_ingest_one(item, settings, engine))
+            outcomes.append(_ingest_one(item, settings, engine, batch))
         except Exception as exc:  # one bad file never stops the others
             log.exception("could not ingest %s from %s", item.path.name, item.locality)
             outcomes.append(_failed(item, f"{type(exc).__name__}: {exc}"))
     return outcomes
+
+
+def _batch(items: Sequence[IncomingReturn], settings: Settings) -> ValidationBatch | None:
+    """Read and GX-check several returns in one pass (GX's cost is mostly per call); None for one item.
+
+    Only what does not depend on order is done here; each return is still judged, archived and loaded
+    on its own, in order. If the batch cannot be built, each return is validated alone as before.
+    """
+    if len(items) < 2:
+        return None
+    try:
+        return ValidationBatch([item.path.read_bytes() for item in items], settings)
+    except Exception:  # e.g. a file vanished: fall back to one at a time, which reports it per item
+        log.warning(
+            "could not validate %d returns as a batch; validating each alone", len(items), exc_info=True
+        )
+        return None
 
 
 def _failed(item: IncomingReturn, message: str) -> IngestOutcome:
@@ -126,7 +144,9 @@ def _stored_findings(items: Any) -> list[Finding]:
     return [Finding(f["rule"], f.get("row"), f.get("column"), f["message"]) for f in items or []]
 
 
-def _ingest_one(item: IncomingReturn, settings: Settings, engine: Engine) -> IngestOutcome:
+def _ingest_one(
+    item: IncomingReturn, settings: Settings, engine: Engine, batch: ValidationBatch | None = None
+) -> IngestOutcome:
     if item.channel not in CHANNELS:
         raise ValueError(f"unknown channel {item.channel!r}; one of {', '.join(CHANNELS)}")
     if item.received_at.tzinfo is None:
@@ -166,6 +186,7 @@ def _ingest_one(item: IncomingReturn, settings: Settings, engine: Engine) -> Ing
         received_at=received_at,
         settings=settings,
         history=load.history_lookup(engine, received_at),
+        batch=batch,
     )
     quarantined = validation.r16_failed
     receipt = archive.Receipt(
