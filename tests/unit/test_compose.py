@@ -36,6 +36,7 @@ DEPLOYMENT_ENV = {
 NOT_FOR_DEPLOYMENT = {
     "SURGEHUB_NOW",  # the frozen clock: never in production
     "SURGEHUB_TASK_RETRIES",
+    "SURGEHUB_PRELOAD",  # on by default: the scheduler and workers preload the validation stack
     "SURGEHUB_DEADLINE_ALERTS",
     "SURGEHUB_DEMO_HOME",
     "SURGEHUB_OUTBOX_DIR",  # the loopback server's folder; production uses a relay
