@@ -15,7 +15,9 @@ from surgehub.config import PROJECT_ROOT
 
 # Airflow reads its configuration when first imported: point it at a throwaway home for the whole
 # session before any test imports it (SQLite metadata, this repo's dags/ and plugins/).
-_AIRFLOW_HOME = Path(os.environ.get("SURGEHUB_TEST_AIRFLOW_HOME", "/tmp")) / f"surgehub-test-airflow-{os.getpid()}"
+_AIRFLOW_HOME = (
+    Path(os.environ.get("SURGEHUB_TEST_AIRFLOW_HOME", "/tmp")) / f"surgehub-test-airflow-{os.getpid()}"
+)
 os.environ.update(
     {
         "AIRFLOW_HOME": str(_AIRFLOW_HOME),

@@ -62,7 +62,11 @@ def test_every_locality_return_reaches_the_warehouse_except_the_missing_and_reje
 
 def test_rag_table_shows_the_late_the_missing_and_the_rejected_then_fixed(demo) -> None:
     out = demo["first"].stdout
-    lines = {line.split()[0]: line for line in out.splitlines() if line[:3] in {"00T", "00V", "01D", "14L", "00Y", "01G", "01W", "01Y", "02A", "02H"}}
+    lines = {
+        line.split()[0]: line
+        for line in out.splitlines()
+        if line[:3] in {"00T", "00V", "01D", "14L", "00Y", "01G", "01W", "01Y", "02A", "02H"}
+    }
     assert len(lines) == 10
     assert "NO_RETURN" in lines["02H"] and "yes" in lines["02H"]  # two days running: escalated
     assert "LATE" in lines["02A"]
@@ -79,13 +83,26 @@ def test_board_digest_reached_the_smtp_server_with_text_and_html(demo) -> None:
     assert message["X-Surgehub-Kind"] == "board"
     assert message.get_body(preferencelist=("plain",)) is not None
     html = message.get_body(preferencelist=("html",)).get_content()
-    for name in ("Bolton", "Bury", "Rochdale", "Manchester", "Oldham", "Salford", "Stockport", "Tameside", "Trafford", "Wigan"):
+    for name in (
+        "Bolton",
+        "Bury",
+        "Rochdale",
+        "Manchester",
+        "Oldham",
+        "Salford",
+        "Stockport",
+        "Tameside",
+        "Trafford",
+        "Wigan",
+    ):
         assert name in html
 
 
 def test_receipts_went_to_each_locality_and_the_rejection_lists_its_rules(demo) -> None:
     outbox = demo["home"] / "mail"
-    receipts = [message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox.glob("*-receipt-*.eml")]
+    receipts = [
+        message_from_bytes(p.read_bytes(), policy=policy.default) for p in outbox.glob("*-receipt-*.eml")
+    ]
     oldham = [m for m in receipts if "oldham" in str(m["To"])]
     rejected = [m for m in oldham if "reject" in str(m["Subject"]).lower()]
     assert rejected, [str(m["Subject"]) for m in oldham]
@@ -102,4 +119,7 @@ def test_a_second_demo_adds_nothing_and_sends_no_digest_again(demo) -> None:
         ).scalar_one()
     assert versions == demo["snapshot"]["versions"]
     assert boards == 1
-    assert demo["first"].stdout.split("RAG for")[1].split("Warehouse:")[0] == demo["second"].stdout.split("RAG for")[1].split("Warehouse:")[0]
+    assert (
+        demo["first"].stdout.split("RAG for")[1].split("Warehouse:")[0]
+        == demo["second"].stdout.split("RAG for")[1].split("Warehouse:")[0]
+    )
