@@ -16,7 +16,10 @@ with no conf it takes every ready file in the landing zone.
 **Owner.** GM primary care data team (`gm-primary-care-data`).
 
 **When it fails.** Tasks retry with backoff, then the operations list gets an email. A failed
-`ingest_returns` leaves nothing half-loaded (one transaction per return) and files stay in landing:
+`ingest_returns` leaves nothing half-loaded (one transaction per return) and files stay in landing;
+`check_every_file_acknowledged` fails the run when a file could not be archived or loaded (it stays in
+landing, unacknowledged). `send_receipts` runs even then, for what was handled, and sends any earlier
+receipt that failed:
 fix the cause (warehouse reachable? `surgehub health`) and clear the task. A failed `send_receipts`
 means the SMTP relay refused: receipts already logged as sent are not sent again on retry.
 """

@@ -27,7 +27,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from surgehub import reference
+from surgehub import reference, spec
 from surgehub.clock import to_london
 from surgehub.config import Settings, load_settings
 from surgehub.timeliness import Timeliness, close_for, close_passed, hub_day_status, worst
@@ -36,22 +36,7 @@ STATUSES: tuple[str, ...] = ("GREEN", "AMBER", "RED", "CLOSED", "NO_RETURN", "PE
 RATINGS_POINTS = {"GREEN": 0, "AMBER": 1, "RED": 2}
 
 #: Integer columns summed for a locality (CLOSED_PLANNED rows left out).
-SUM_COLUMNS: tuple[str, ...] = (
-    "sessions_planned",
-    "sessions_delivered",
-    "appts_offered",
-    "appts_booked",
-    "appts_attended",
-    "appts_dna",
-    "attended_f2f",
-    "attended_remote",
-    "src_practice",
-    "src_nhs111",
-    "src_ed_streaming",
-    "src_other",
-    "onward_ed",
-    "patients_turned_away",
-)
+SUM_COLUMNS: tuple[str, ...] = spec.INTEGER_COLUMNS  # every count column of the return
 HOURS_COLUMNS: tuple[str, ...] = ("gp_hours", "other_clinician_hours")
 
 

@@ -142,8 +142,6 @@ def send_receipts(result: dict[str, Any] | None, settings: Settings | None = Non
     Runs even when the ingest task failed (``result`` is then None): receipts for what was handled
     before the failure still go out, and a receipt that failed to send earlier is sent now.
     """
-    from datetime import timedelta as _timedelta
-
     from surgehub.mail.receipts import pending_receipt_ids, receipt_mails
     from surgehub.mail.send import send_all
     from surgehub.warehouse.db import get_engine
@@ -152,7 +150,7 @@ def send_receipts(result: dict[str, Any] | None, settings: Settings | None = Non
     engine = get_engine(settings.warehouse_url)
     entries = (result or {}).get("submissions", [])
     ids = {e["submission_id"] for e in entries if e.get("submission_id") and not e.get("duplicate")}
-    ids |= set(pending_receipt_ids(engine, since=clock.now() - _timedelta(days=2)))
+    ids |= set(pending_receipt_ids(engine, since=clock.now() - timedelta(days=2)))
     duplicates = [e for e in entries if e.get("duplicate") and e.get("submission_id")]
     mails = receipt_mails(engine, sorted(ids), settings, duplicates=duplicates)
     send_all(engine, mails, smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"))

@@ -25,6 +25,8 @@ from sqlalchemy import (
 from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
+from surgehub import spec
+
 metadata = MetaData(
     naming_convention={
         "ix": "ix_%(column_0_label)s",
@@ -114,22 +116,7 @@ submission = Table(
     UniqueConstraint("sub_icb_code", "sha256", "received_at", name="uq_submission_receipt"),
 )
 
-_COUNT_COLUMNS = (
-    "sessions_planned",
-    "sessions_delivered",
-    "appts_offered",
-    "appts_booked",
-    "appts_attended",
-    "appts_dna",
-    "attended_f2f",
-    "attended_remote",
-    "src_practice",
-    "src_nhs111",
-    "src_ed_streaming",
-    "src_other",
-    "onward_ed",
-    "patients_turned_away",
-)
+_COUNT_COLUMNS = spec.INTEGER_COLUMNS  # the return's count columns, in spec order
 
 #: The integer count columns of a return row, in spec order (public name).
 COUNT_COLUMNS = _COUNT_COLUMNS
