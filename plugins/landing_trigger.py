@@ -1,10 +1,12 @@
 """Event trigger for the landing zone: each completely written return file becomes one asset event.
 
 Runs in the Airflow triggerer (plugins/ is on its path) behind an ``AssetWatcher`` on the
-``surgehub_landing`` asset. It polls the locality folders, waits until a file's size and mtime have
+``surgehub_landing`` asset. It polls the locality folders every ``poll_interval`` seconds (the DAG file
+passes ``SURGEHUB_LANDING_POLL_SECONDS``, 1 s by default), waits until a file's size and mtime have
 held still across one poll (so a file still being written is never read half-way), and emits an event
 whose payload carries the file, its locality (from the folder, never from the file) and the time the
-system first saw it (the receipt time, spec §4).
+system first saw it (the receipt time, spec §4). A file is therefore announced one to two polls after
+it lands.
 
 What it has already announced is kept in the asset's state store, not in memory, so a triggerer
 restart never replays old files; entries for files that have left the landing folder are dropped.
@@ -21,7 +23,7 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 
 class LandingZoneTrigger(BaseEventTrigger):
-    def __init__(self, landing_dir: str, poll_interval: float = 2.0) -> None:
+    def __init__(self, landing_dir: str, poll_interval: float = 1.0) -> None:
         super().__init__()
         self.landing_dir = landing_dir
         self.poll_interval = poll_interval

@@ -38,6 +38,7 @@ NOT_FOR_DEPLOYMENT = {
     "SURGEHUB_TASK_RETRIES",
     "SURGEHUB_PRELOAD",  # on by default: the scheduler and workers preload the validation stack
     "SURGEHUB_DEADLINE_ALERTS",
+    "SURGEHUB_LANDING_POLL_SECONDS",  # the landing watcher's poll: 1 s by default
     "SURGEHUB_DEMO_HOME",
     "SURGEHUB_OUTBOX_DIR",  # the loopback server's folder; production uses a relay
     "SURGEHUB_API_PORT",

@@ -70,6 +70,32 @@ def landing_dir() -> str:
     return str(load_settings().landing_dir)
 
 
+#: How often the landing-zone watcher looks at the landing folders, in seconds (the default).
+LANDING_POLL_SECONDS = 1.0
+
+
+def landing_poll_seconds() -> float:
+    """The landing watcher's poll interval: ``SURGEHUB_LANDING_POLL_SECONDS``, else 1 s.
+
+    A file is announced once its size and modification time have held still across one poll, so it
+    reaches the ingest DAG one to two intervals after it lands. Shorter is quicker; longer gives a
+    slow writer that does not write-then-rename more time between chunks before its file counts as
+    complete. Read when the DAG file is parsed (the trigger carries it).
+    """
+    text = os.environ.get("SURGEHUB_LANDING_POLL_SECONDS", "").strip()
+    if not text:
+        return LANDING_POLL_SECONDS
+    try:
+        seconds = float(text)
+    except ValueError:
+        seconds = float("nan")
+    if not 0.2 <= seconds <= 60:  # also rejects nan
+        raise ValueError(
+            f"SURGEHUB_LANDING_POLL_SECONDS must be a number of seconds from 0.2 to 60, not {text!r}"
+        )
+    return seconds
+
+
 _DAYS = {"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"}
 
 
