@@ -2,13 +2,16 @@
 ### surgehub_ingest — take each locality return the moment it lands
 
 **Purpose.** Each file that appears in a locality's landing folder (`landing/<sub_icb_code>/`) is an
-asset event from the landing-zone watcher (`plugins/landing_trigger.py`). This DAG validates every
-file against the common specification (Great Expectations plus the spec's own rules), loads accepted
-returns into the warehouse as new hub-day versions in one transaction each, archives every file,
-moves it to `processed/` or `rejected/`, and emails the locality its receipt: accepted, or every
-error with its rule, row, column and fix. One run may carry several files; each is handled on its
-own, so one bad file never holds up the others. Updates the `surgehub_hub_days` asset, which
-triggers `surgehub_rag`.
+asset event from the landing-zone watcher (`plugins/landing_trigger.py`, polling every
+`SURGEHUB_LANDING_POLL_SECONDS`, 1 s by default; a file is taken once it has held still across one
+poll). This DAG validates every file against the common specification (Great Expectations plus the
+spec's own rules), loads accepted returns into the warehouse as new hub-day versions in one
+transaction each, archives every file, moves it to `processed/` or `rejected/`, and emails the
+locality its receipt: accepted, or every error with its rule, row, column and fix. The receipts go
+out from the end of `ingest_returns` itself; `send_receipts` then sweeps the outbox, sending whatever
+is still unsent (a receipt the email log holds as sent is never sent again). One run may carry
+several files; each is handled on its own, so one bad file never holds up the others. Updates the
+`surgehub_hub_days` asset, which triggers `surgehub_rag`.
 
 A manual run with `{"files": [{"path", "locality", "received_at"}]}` as conf ingests those files;
 with no conf it takes every ready file in the landing zone.
@@ -18,8 +21,9 @@ with no conf it takes every ready file in the landing zone.
 **When it fails.** Tasks retry with backoff, then the operations list gets an email. A failed
 `ingest_returns` leaves nothing half-loaded (one transaction per return) and files stay in landing;
 `check_every_file_acknowledged` fails the run when a file could not be archived or loaded (it stays in
-landing, unacknowledged). `send_receipts` runs even then, for what was handled, and sends any earlier
-receipt that failed:
+landing, unacknowledged). A receipt that cannot be sent from `ingest_returns` (SMTP down or
+refusing) is logged and left to `send_receipts`: it never fails the ingest. `send_receipts` runs even
+when the ingest failed, for what was handled, and sends any earlier receipt that failed:
 fix the cause (warehouse reachable? `surgehub health`) and clear the task. A failed `send_receipts`
 means the SMTP relay refused: receipts already logged as sent are not sent again on retry.
 """
@@ -36,12 +40,18 @@ from surgehub.orchestration.dag_support import (
     Tag,
     default_args,
     landing_dir,
+    landing_poll_seconds,
 )
 
 landing = Asset(
     name=LANDING_NAME,
     uri=LANDING_URI,
-    watchers=[AssetWatcher(name="surgehub_landing_watcher", trigger=LandingZoneTrigger(landing_dir()))],
+    watchers=[
+        AssetWatcher(
+            name="surgehub_landing_watcher",
+            trigger=LandingZoneTrigger(landing_dir(), poll_interval=landing_poll_seconds()),
+        )
+    ],
 )
 
 with DAG(
@@ -62,6 +72,7 @@ with DAG(
 
         files = tasks.files_from_context(context, context["asset_state_store"][landing])
         result = tasks.ingest_files(files)
+        tasks.send_receipts_from_ingest(result)  # quick path; never fails the ingest (send_receipts retries)
         yield Metadata(HUB_DAYS, extra={"days": result["days"]})
         return result
 

@@ -67,6 +67,18 @@ def test_ingest_dag_is_triggered_by_the_landing_watcher(dag_bag) -> None:
     (landing,) = dag.timetable.asset_condition.objects
     assert landing.name == "surgehub_landing"
     assert [w.trigger.__class__.__name__ for w in landing.watchers] == ["LandingZoneTrigger"]
+    assert landing.watchers[0].trigger.poll_interval == 1.0  # SURGEHUB_LANDING_POLL_SECONDS' default
+
+
+def test_ingest_task_sends_its_receipts_and_the_sweep_follows_it(dag_bag) -> None:
+    """The receipts go out from the end of the ingest task; send_receipts is the outbox sweep after it,
+    even when the ingest failed."""
+    import inspect
+
+    dag = dag_bag.dags["surgehub_ingest"]
+    ingest, sweep = dag.get_task("ingest_returns"), dag.get_task("send_receipts")
+    assert "tasks.send_receipts_from_ingest(result)" in inspect.getsource(ingest.python_callable)
+    assert sweep.upstream_task_ids == {"ingest_returns"} and sweep.trigger_rule == "all_done"
 
 
 _PROBE = """

@@ -136,24 +136,85 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
     return {"submissions": results, "days": sorted(days), "failures": failures}
 
 
-def send_receipts(result: dict[str, Any] | None, settings: Settings | None = None) -> int:
-    """Email the receipt of every submission in ``result`` and of any recent one whose receipt is not yet logged.
+#: How long the sweep waits for the receipt lock (held for one message at a time) before failing to retry.
+SWEEP_LOCK_TIMEOUT_S = 120.0
+#: How long the ingest task waits for it before leaving its receipts to the sweep.
+INGEST_LOCK_TIMEOUT_S = 5.0
 
-    Runs even when the ingest task failed (``result`` is then None): receipts for what was handled
-    before the failure still go out, and a receipt that failed to send earlier is sent now.
+
+def _receipt_mails(
+    engine: Any, ids: set[int], entries: list[dict[str, Any]], settings: Settings
+) -> list[Any]:
+    from surgehub.mail.receipts import receipt_mails
+
+    duplicates = [e for e in entries if e.get("duplicate") and e.get("submission_id")]
+    return receipt_mails(engine, sorted(ids), settings, duplicates=duplicates)
+
+
+def _own_receipt_ids(entries: list[dict[str, Any]]) -> set[int]:
+    return {e["submission_id"] for e in entries if e.get("submission_id") and not e.get("duplicate")}
+
+
+def send_receipts_from_ingest(result: dict[str, Any], settings: Settings | None = None) -> int:
+    """Email the receipts of this run's submissions from the end of the ingest task; never raise.
+
+    The quick path: the locality hears back without waiting for the ``send_receipts`` task to be
+    scheduled. Each receipt is sent under the receipt lock and the email log's send-once rule, so the
+    sweep never sends it again. Any failure (SMTP down or refusing, the lock busy, the warehouse
+    unreachable) is logged and left to the sweep, which retries with backoff: it never fails the
+    ingest. Gives up at the first refused message. Returns how many receipts went out.
     """
-    from surgehub.mail.receipts import pending_receipt_ids, receipt_mails
-    from surgehub.mail.send import send_all
+    from surgehub.mail.send import MailDeliveryError
+    from surgehub.orchestration.outbox import ReceiptLockBusy, send_receipts_once
+    from surgehub.warehouse.db import get_engine
+
+    entries = result.get("submissions") or []
+    try:
+        settings = settings or load_settings()
+        engine = get_engine(settings.warehouse_url)
+        mails = _receipt_mails(engine, _own_receipt_ids(entries), entries, settings)
+        deliveries = send_receipts_once(
+            engine,
+            mails,
+            smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"),
+            lock_timeout=INGEST_LOCK_TIMEOUT_S,
+            stop_at_first_failure=True,
+        )
+    except (MailDeliveryError, ReceiptLockBusy) as exc:
+        log.warning("receipts not all sent from the ingest task; send_receipts will retry: %s", exc)
+        return 0
+    except Exception:  # never fail (or retry) an ingest that has stored its returns because of mail
+        log.exception("receipts not sent from the ingest task; send_receipts will retry")
+        return 0
+    sent = sum(d.result == "sent" for d in deliveries)
+    log.info("%d receipt(s) sent from the ingest task", sent)
+    return sent
+
+
+def send_receipts(result: dict[str, Any] | None, settings: Settings | None = None) -> int:
+    """The outbox sweep: email every receipt of ``result`` and of any recent submission not yet logged as sent.
+
+    Runs after the ingest task, even when it failed (``result`` is then None): receipts for what was
+    handled before the failure still go out, and a receipt that failed to send earlier (from the
+    ingest task or an earlier sweep) is sent now. Receipts the ingest task already sent are logged
+    as sent and not sent again. Returns how many receipt messages were due (sent now or before).
+    """
+    from surgehub.mail.receipts import pending_receipt_ids
+    from surgehub.orchestration.outbox import send_receipts_once
     from surgehub.warehouse.db import get_engine
 
     settings = settings or load_settings()
     engine = get_engine(settings.warehouse_url)
     entries = (result or {}).get("submissions", [])
-    ids = {e["submission_id"] for e in entries if e.get("submission_id") and not e.get("duplicate")}
+    ids = _own_receipt_ids(entries)
     ids |= set(pending_receipt_ids(engine, since=clock.now() - timedelta(days=2)))
-    duplicates = [e for e in entries if e.get("duplicate") and e.get("submission_id")]
-    mails = receipt_mails(engine, sorted(ids), settings, duplicates=duplicates)
-    send_all(engine, mails, smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"))
+    mails = _receipt_mails(engine, ids, entries, settings)
+    send_receipts_once(
+        engine,
+        mails,
+        smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"),
+        lock_timeout=SWEEP_LOCK_TIMEOUT_S,
+    )
     return len(mails)
 
 

@@ -1,8 +1,8 @@
 """The mail server is down, then refusing, then back: every receipt and digest is delivered exactly once.
 
-Drives the Airflow task bodies (``send_receipts``, ``send_digest``) against a real SMTP server on
-loopback: first nothing listens on the port, then the server answers 421 to everything, then it
-accepts. Every failed attempt is in the email log as failed; once the server is back, the receipt
+Drives the Airflow task bodies (``send_receipts``, the ingest task's ``send_receipts_from_ingest``,
+``send_digest``) against a real SMTP server on loopback: first nothing listens on the port, then the
+server answers 421 to everything, then it accepts. Every failed attempt is in the email log as failed; once the server is back, the receipt
 sweep and the digest re-run deliver what is missing; running them again sends nothing.
 """
 
@@ -69,7 +69,9 @@ def test_smtp_down_then_back_delivers_each_message_once(
     assert [o.status for o in outcomes] == ["accepted"] * 3
     result = {"submissions": [{"submission_id": o.submission_id, "duplicate": False} for o in outcomes]}
 
-    # 1. Nothing listens on the port: every send fails, and is logged as failed.
+    # 1. Nothing listens on the port: every send fails, and is logged as failed. The ingest task's
+    #    own attempt (it gives up at the first refusal) never fails the ingest: it leaves it to the sweep.
+    assert tasks.send_receipts_from_ingest(result, settings) == 0
     assert _send_everything(result, settings) == ["receipts", "daily", "board"]
     with engine.connect() as connection:
         statuses = connection.execute(select(email_log.c.status)).scalars().all()
@@ -79,6 +81,7 @@ def test_smtp_down_then_back_delivers_each_message_once(
     try:
         # 2. The server is up but refuses (421 on every transaction).
         server.handler.refuse = True
+        assert tasks.send_receipts_from_ingest(result, settings) == 0
         assert _send_everything(result, settings) == ["receipts", "daily", "board"]
         assert server.messages() == []
 
@@ -88,6 +91,7 @@ def test_smtp_down_then_back_delivers_each_message_once(
         delivered = server.messages()
 
         # 4. Everything again, as retries and later runs would: nothing is sent twice.
+        assert tasks.send_receipts_from_ingest(result, settings) == 0
         assert _send_everything(result, settings) == []
         assert _send_everything(None, settings) == []
         assert len(server.messages()) == len(delivered)

@@ -1,0 +1,176 @@
+"""Receipts sent from the end of the ingest task, with the ``send_receipts`` sweep as the safety net.
+
+Against a real SMTP server on loopback and a real warehouse: what the ingest task sent the sweep does
+not send again; what it could not send (SMTP down, the receipt lock busy) it leaves, without failing,
+for the sweep; and tasks racing to send the same receipts send each exactly once.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections import Counter
+from collections.abc import Iterator
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+import pytest
+from sqlalchemy import select
+
+from surgehub.config import load_settings
+from surgehub.mail.server import LoopbackSmtpServer, smtp_connection_json
+from surgehub.orchestration import outbox, tasks
+from surgehub.orchestration.live import free_port
+from surgehub.warehouse import db
+from surgehub.warehouse.tables import email_log
+from tests.integration.faults.conftest import later, postgres_url, write_return  # noqa: F401 (fixture)
+
+pytestmark = pytest.mark.smtp
+
+CODES = ("00V", "02A", "01W")  # Bury, Trafford, Stockport
+
+
+@pytest.fixture
+def smtp_port(monkeypatch: pytest.MonkeyPatch) -> int:
+    port = free_port()
+    sender = parseaddr(load_settings().email["from"])[1]
+    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_json("127.0.0.1", port, sender))
+    return port
+
+
+@pytest.fixture
+def server(surgehub_home: Path, smtp_port: int) -> Iterator[LoopbackSmtpServer]:
+    running = LoopbackSmtpServer(surgehub_home / "outbox-smtp", port=smtp_port).start()
+    try:
+        yield running
+    finally:
+        running.stop()
+
+
+def _ingest(surgehub_home: Path) -> dict[str, Any]:
+    """Three returns stored as an ingest task would store them; the task's result."""
+    from surgehub.ingest import IncomingReturn, ingest_returns
+
+    settings = load_settings()
+    outcomes = ingest_returns(
+        [
+            IncomingReturn(write_return(surgehub_home / "in", code), code, "folder", later(n))
+            for n, code in enumerate(CODES)
+        ],
+        settings=settings,
+    )
+    assert [o.status for o in outcomes] == ["accepted"] * len(CODES)
+    return {"submissions": [{"submission_id": o.submission_id, "duplicate": False} for o in outcomes]}
+
+
+def _delivered(server: LoopbackSmtpServer) -> Counter:
+    return Counter(
+        (str(m["X-Surgehub-Period"]), parseaddr(str(m["To"]))[1].lower()) for m in server.messages()
+    )
+
+
+def _wanted() -> int:
+    settings = load_settings()
+    return sum(len(settings.locality_contacts(code)) for code in CODES)
+
+
+def _log() -> list[tuple[str, int]]:
+    with db.get_engine(load_settings().warehouse_url).connect() as connection:
+        return [tuple(r) for r in connection.execute(select(email_log.c.status, email_log.c.attempts))]
+
+
+def test_a_receipt_sent_by_the_ingest_task_is_not_sent_again_by_the_sweep(
+    surgehub_home: Path, server: LoopbackSmtpServer
+) -> None:
+    result = _ingest(surgehub_home)
+    assert tasks.send_receipts_from_ingest(result) == _wanted()
+    assert sum(_delivered(server).values()) == _wanted()
+
+    assert tasks.send_receipts(result) == _wanted()  # the sweep: all due, all already sent
+    assert tasks.send_receipts(None) == 0  # a later run's sweep: nothing pending
+    delivered = _delivered(server)
+    assert sum(delivered.values()) == _wanted() and max(delivered.values()) == 1
+    assert _log() == [("sent", 1)] * _wanted()
+
+
+def test_smtp_down_in_the_ingest_task_is_left_for_the_sweep(surgehub_home: Path, smtp_port: int) -> None:
+    result = _ingest(surgehub_home)
+    assert tasks.send_receipts_from_ingest(result) == 0  # nothing listens: logged, never raised
+    assert _log() == [("failed", 1)]  # it gave up at the first refusal
+
+    server = LoopbackSmtpServer(surgehub_home / "outbox-smtp", port=smtp_port).start()
+    try:
+        server.handler.refuse = True  # up, but answering 421
+        assert tasks.send_receipts_from_ingest(result) == 0
+        assert server.messages() == []
+        server.handler.refuse = False
+        assert tasks.send_receipts(None) == _wanted()  # a later sweep delivers everything
+        delivered = _delivered(server)
+        assert tasks.send_receipts_from_ingest(result) == 0  # a retried ingest task sends nothing again
+        assert _delivered(server) == delivered
+    finally:
+        server.stop()
+    assert sum(delivered.values()) == _wanted() and max(delivered.values()) == 1
+    assert {status for status, _ in _log()} == {"sent"}
+
+
+def test_a_busy_receipt_lock_leaves_the_receipts_for_the_sweep(
+    surgehub_home: Path, server: LoopbackSmtpServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    result = _ingest(surgehub_home)
+    engine = db.get_engine(load_settings().warehouse_url)
+    monkeypatch.setattr(tasks, "INGEST_LOCK_TIMEOUT_S", 0.3)
+    with outbox.receipt_lock(engine, timeout=1):  # e.g. another run's sweep, stuck on a slow relay
+        assert tasks.send_receipts_from_ingest(result) == 0
+        with pytest.raises(outbox.ReceiptLockBusy), outbox.receipt_lock(engine, timeout=0.2):
+            pass
+    assert server.messages() == []
+    assert tasks.send_receipts(result) == _wanted()
+    assert sum(_delivered(server).values()) == _wanted()
+
+
+def _race(url: str, own: dict[str, Any] | None, barrier: Any, queue: Any) -> None:
+    """One task process sending receipts at the same moment as the others."""
+    import os
+
+    try:
+        os.environ["SURGEHUB_WAREHOUSE_URL"] = url
+        barrier.wait(timeout=60)
+        if own is not None:
+            tasks.send_receipts_from_ingest(own)
+        else:
+            tasks.send_receipts(None)
+        queue.put(None)
+    except Exception as exc:  # reported to the test, which fails with it
+        queue.put(f"{type(exc).__name__}: {exc}")
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def warehouse_url(
+    request: pytest.FixtureRequest, surgehub_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> str:
+    if request.param == "sqlite":
+        return load_settings().warehouse_url
+    url = request.getfixturevalue("postgres_url")
+    monkeypatch.setenv("SURGEHUB_WAREHOUSE_URL", url)
+    return url
+
+
+def test_ingest_tasks_and_sweeps_racing_send_each_receipt_once(
+    surgehub_home: Path, warehouse_url: str, server: LoopbackSmtpServer
+) -> None:
+    result = _ingest(surgehub_home)
+    db.dispose_engines()  # no connection crosses the fork
+    context = multiprocessing.get_context("fork")
+    jobs = [result, result, None, None, None, None]  # two ingest tasks (a retry) and four sweeps
+    barrier, queue = context.Barrier(len(jobs)), context.Queue()
+    workers = [context.Process(target=_race, args=(warehouse_url, job, barrier, queue)) for job in jobs]
+    for worker in workers:
+        worker.start()
+    errors = [queue.get(timeout=120) for _ in workers]
+    for worker in workers:
+        worker.join(timeout=30)
+    assert [e for e in errors if e] == []
+    delivered = _delivered(server)
+    assert sum(delivered.values()) == _wanted(), delivered
+    assert max(delivered.values()) == 1, delivered
