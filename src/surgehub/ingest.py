@@ -118,15 +118,18 @@ def ingest_returns(
 
 
 def _batch(items: Sequence[IncomingReturn], settings: Settings) -> ValidationBatch | None:
-    """Read and GX-check several returns in one pass (GX's cost is mostly per call); None for one item.
+    """Validate several returns in one vectorised pass (pandas' and GX's cost is mostly per call); None for one.
 
-    Only what does not depend on order is done here; each return is still judged, archived and loaded
-    on its own, in order. If the batch cannot be built, each return is validated alone as before.
+    Only what does not depend on order is done here (every rule but W05, which reads the warehouse as
+    each receipt found it); each return is still checked for W05, archived and loaded on its own, in
+    order. If the batch cannot be built, each return is validated alone instead.
     """
     if len(items) < 2:
         return None
     try:
-        return ValidationBatch([item.path.read_bytes() for item in items], settings)
+        return ValidationBatch(
+            [(item.path.read_bytes(), item.locality, item.received_at) for item in items], settings
+        )
     except Exception:  # e.g. a file vanished: fall back to one at a time, which reports it per item
         log.warning(
             "could not validate %d returns as a batch; validating each alone", len(items), exc_info=True

@@ -93,116 +93,264 @@ def validate_return(
 ) -> ValidationResult:
     """Validate a return's bytes as received from ``locality`` at ``received_at``; never raises for bad data.
 
-    With ``batch`` (built over many returns' bytes beforehand), the reading, typing and the GX suite
-    already done there for these bytes are used: the result is the same, the cost is shared.
+    With ``batch`` (built beforehand over many returns with their senders and receipt times), what the
+    joint pass already judged for these bytes, this sender and this receipt day is used; only W05,
+    which reads the warehouse as this return's receipt found it, is judged here. The result is the
+    same as alone; the cost is shared.
     Raises UnknownLocality when ``locality`` itself is not a known code (the channel is misconfigured).
     """
     settings = settings or load_settings()
-    _check_locality(locality)
-    found = batch.lookup(data) if batch is not None else None
-    raw = (
-        found[0]
-        if found is not None
-        else read_return(data, max_file_bytes=settings.max_file_bytes, max_data_rows=settings.max_data_rows)
-    )
-    if raw.table is None:
-        return ValidationResult("rejected", spec.SPEC_VERSION, raw.rows, sorted(raw.errors, key=sort_key), [])
-    return validate_table(
-        raw.table,
-        locality=locality,
-        received_at=received_at,
-        settings=settings,
-        history=history,
-        prepared=found[1] if found is not None else None,
-    )
+    code = _check_locality(locality)
+    received_at = _aware(received_at)
+    found = batch.lookup(data, code, received_at) if batch is not None else None
+    if found is None:
+        raw = read_return(data, max_file_bytes=settings.max_file_bytes, max_data_rows=settings.max_data_rows)
+        if raw.table is None:
+            return _unreadable(raw)
+        return validate_table(
+            raw.table, locality=code, received_at=received_at, settings=settings, history=history
+        )
+    if isinstance(found, ValidationResult):
+        return found
+    return _finish(found, history)
 
 
-@dataclass
-class _Prepared:
-    """A table typed, its derived columns built, and its GX suite failures (row numbers of this table)."""
+def _aware(received_at: datetime) -> datetime:
+    return received_at if received_at.tzinfo is not None else received_at.replace(tzinfo=LONDON)
 
-    typed: _Typed
-    derived: pd.DataFrame
-    gx_failures: list[Any] | None = None
+
+def _unreadable(raw: Any) -> ValidationResult:
+    """A return that failed a file rule (F01–F06): those findings alone (spec §3)."""
+    return ValidationResult("rejected", spec.SPEC_VERSION, raw.rows, sorted(raw.errors, key=sort_key), [])
 
 
 class ValidationBatch:
-    """Many returns read, typed and run through the GX suite in ONE pass (spec rules stay per return).
+    """Many returns judged in ONE vectorised pass; each return's findings are still its own.
 
-    GX's cost is mostly fixed per call (~0.13 s here, whatever the size), so a backfill or a run
-    carrying many files validates them together: their derived frames are stacked with row keys made
-    unique per file, and `hub_code` tagged with the file (R08 is a rule within one file), the suite runs
-    once, and each failure is split back to its file's own row numbers. Everything that depends on the
-    submitter, the receipt time or the warehouse (R05–R07, R15, R16, W01–W05) is still judged per
-    return, in order, by `validate_return(..., batch=...)`.
+    pandas and GX cost mostly per call, not per row (GX ~0.13 s a call here, whatever the size), so a
+    backfill, or a run carrying many files, validates them together: their text tables are stacked
+    with row numbers made unique per file, typed once, run through the GX suite once (with `hub_code`
+    tagged by file, since R08 is a rule within one file), and the per-return rules that depend on the
+    sender and the receipt day (R05–R07, R15, R16, W01–W04) take each row's own sender and day. The
+    findings are then split back to each file's own row numbers. Only W05 is left to
+    `validate_return(..., batch=...)`: it reads the warehouse as each return's receipt found it, which
+    depends on the returns loaded before it, in order.
     """
 
-    def __init__(self, datas: Sequence[bytes], settings: Settings | None = None) -> None:
+    def __init__(
+        self, returns: Sequence[tuple[bytes, str, datetime]], settings: Settings | None = None
+    ) -> None:
         import hashlib
 
         settings = settings or load_settings()
-        self._entries: dict[str, tuple[Any, _Prepared | None]] = {}
-        readable: list[tuple[str, pd.DataFrame]] = []
-        for data in datas:
-            key = hashlib.sha256(data).hexdigest()
+        self._entries: dict[tuple[str, str, date], ValidationResult | _Judged] = {}
+        readable: list[tuple[tuple[str, str, date], pd.DataFrame]] = []
+        for data, locality, received_at in returns:
+            try:
+                code = _check_locality(locality)
+            except UnknownLocality:
+                continue  # validate_return raises it for this return, as alone
+            key = (hashlib.sha256(data).hexdigest(), code, london_day(_aware(received_at)))
             if key in self._entries:
                 continue
             raw = read_return(
                 data, max_file_bytes=settings.max_file_bytes, max_data_rows=settings.max_data_rows
             )
-            self._entries[key] = (raw, None)
-            if raw.table is not None:
+            if raw.table is None:
+                self._entries[key] = _unreadable(raw)
+            else:
+                self._entries[key] = _PENDING
                 readable.append((key, raw.table))
-        with _collector_paused():
-            prepared = _prepare_together([table for _, table in readable])
-        for (key, _), item in zip(readable, prepared, strict=True):
-            self._entries[key] = (self._entries[key][0], item)
+        if readable:
+            senders = [(key[1], key[2]) for key, _ in readable]
+            judged = _judge_together([table for _, table in readable], senders, settings)
+            for (key, _), item in zip(readable, judged, strict=True):
+                self._entries[key] = item
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def lookup(self, data: bytes) -> tuple[Any, _Prepared | None] | None:
+    def lookup(self, data: bytes, locality: str, received_at: datetime) -> ValidationResult | _Judged | None:
+        """What the joint pass found for these bytes from this sender on this receipt day, else None."""
         import hashlib
 
-        return self._entries.get(hashlib.sha256(data).hexdigest())
+        key = (hashlib.sha256(data).hexdigest(), locality.strip().upper(), london_day(_aware(received_at)))
+        return self._entries.get(key)
 
 
-def _prepare_together(tables: Sequence[pd.DataFrame]) -> list[_Prepared]:
-    """Type and derive each table, then run the GX suite once over all of them and split its failures."""
+@dataclass
+class _HistoryRows:
+    """The columns W05 reads, for one return's rows (NumPy arrays; row numbers are the file's own)."""
+
+    row_number: np.ndarray
+    hub_code: np.ndarray
+    activity_date: np.ndarray  # datetime64[ns]
+    appts_offered: np.ndarray  # float64, NaN where unusable
+    hub_status: np.ndarray
+
+
+@dataclass
+class _Judged:
+    """One return's findings from a (joint) pass, everything but W05."""
+
+    rows: int
+    errors: list[Finding]
+    warnings: list[Finding]
+    frame: pd.DataFrame | None  # the accepted rows for loading, when there are no errors
+    r16_failed: bool
+    history_rows: _HistoryRows
+
+
+#: Stands in for a readable return until the joint pass has judged it.
+_PENDING: Any = object()
+
+
+def _finish(judged: _Judged, history: HistoryLookup | None) -> ValidationResult:
+    """Add W05 (when the warehouse's history is given) and make the result."""
+    warnings, frame = judged.warnings, judged.frame
+    if history is not None:
+        spikes = _history_findings(judged.history_rows, history)
+        if spikes:
+            warnings = sorted([*warnings, *spikes], key=sort_key)
+            if frame is not None:
+                frame = _with_warning_rules(frame, spikes)
+    if judged.errors:
+        return ValidationResult(
+            "rejected", spec.SPEC_VERSION, judged.rows, judged.errors, warnings, None, judged.r16_failed
+        )
+    return ValidationResult("accepted", spec.SPEC_VERSION, judged.rows, [], warnings, frame)
+
+
+def _with_warning_rules(frame: pd.DataFrame, findings: list[Finding]) -> pd.DataFrame:
+    """``frame`` with each finding's rule added to its row's ``warnings`` (a new column; frame not changed)."""
+    import numpy as np
+
+    rules = [list(r) for r in frame["warnings"].tolist()]
+    positions = np.searchsorted(frame["row_number"].to_numpy(), [f.row for f in findings])
+    for pos, finding in zip(positions, findings, strict=True):
+        if finding.rule not in rules[pos]:
+            rules[pos].append(finding.rule)
+    return frame.assign(warnings=rules)
+
+
+def _judge_together(
+    tables: Sequence[pd.DataFrame], senders: Sequence[tuple[str, date]], settings: Settings
+) -> list[_Judged]:
+    """Every rule but W05 over all ``tables`` at once (one per return; senders: (locality, receipt day))."""
     import numpy as np
     import pandas as pd
 
-    from surgehub.returns.gx_runtime import Failure, run_suite
+    from surgehub.returns.gx_runtime import run_suite
 
-    prepared: list[_Prepared] = []
-    parts: list[pd.DataFrame] = []
-    starts: list[int] = []
-    offset = 0
-    for index, table in enumerate(tables):
-        typed = _type_cells(table)
-        derived = _derive(typed.frame)
-        prepared.append(_Prepared(typed, derived, []))
-        numbers = derived["row_number"].to_numpy().astype("int64")
-        hub = derived["hub_code"]
-        parts.append(
-            derived.assign(
-                row_number=numbers + offset,
-                hub_code=hub.where(hub.isna(), f"{index}|" + hub.astype("object").astype(str)),
-            )
+    sizes = np.array([len(table) for table in tables], dtype="int64")
+    files = np.repeat(np.arange(len(tables)), sizes)  # each row's return
+    if len(tables) == 1:
+        offsets = np.zeros(1, dtype="int64")
+        combined = tables[0]
+    else:
+        # Row numbers made unique across the batch: each return's are shifted past the previous ones'.
+        highest = np.array([int(t["row_number"].max()) if len(t) else 0 for t in tables], dtype="int64")
+        offsets = np.concatenate([[0], np.cumsum(highest + 1)[:-1]])
+        combined = pd.concat(
+            [
+                t.assign(row_number=t["row_number"].to_numpy() + o)
+                for t, o in zip(tables, offsets, strict=True)
+            ],
+            ignore_index=True,
         )
-        starts.append(offset)
-        offset += int(numbers.max(initial=0)) + 1
-    if not parts:
-        return prepared
-    combined = pd.concat(parts, ignore_index=True)
-    first_rows = np.asarray(starts)
-    for failure in run_suite(combined):
-        rows = np.asarray(failure.row_numbers, dtype="int64")
-        owner = np.searchsorted(first_rows, rows, side="right") - 1
-        for index in np.unique(owner):
-            local = (rows[owner == index] - first_rows[index]).tolist()
-            prepared[int(index)].gx_failures.append(Failure(dict(failure.meta), sorted(local)))  # type: ignore[union-attr]
-    return prepared
+    localities = np.array([sender[0] for sender in senders], dtype=object)[files]
+    received_days = np.array([np.datetime64(sender[1], "ns") for sender in senders])[files]
+
+    with _collector_paused():
+        typed = _type_cells(combined)
+        t = typed.frame
+        derived = _derive(t)
+        gx_input = derived
+        if len(tables) > 1:  # R08 is a rule within one file: a hub-day in two files is no repeat
+            hub = derived["hub_code"]
+            tagged = pd.Series(files, index=hub.index).astype(str) + "|" + hub.astype(object).astype(str)
+            gx_input = derived.assign(hub_code=hub.where(hub.isna(), tagged))
+        errors = list(typed.findings)
+        errors += _identity_findings(t, localities, received_days, settings)
+        errors += _gx_findings(derived, run_suite(gx_input), offsets[files])
+        masks = _warning_masks(t)
+        warnings = _warning_findings(t, masks)
+        comment_findings, r16_rows = _comment_findings(t, masks)
+        errors += comment_findings
+
+        errors_by_file = _split(errors, offsets)
+        warnings_by_file = _split(warnings, offsets)
+        for found in (errors_by_file, warnings_by_file):
+            for items in found:
+                items.sort(key=sort_key)
+        accepted = np.array([not items for items in errors_by_file])
+        frames = _accepted_frames(t, warnings, files, accepted, offsets)
+        r16_failed = np.zeros(len(tables), dtype=bool)
+        r16_failed[np.unique(files[r16_rows])] = True
+        history_columns = {
+            "row_number": t["row_number"].to_numpy().astype("int64") - offsets[files],
+            "hub_code": t["hub_code"].to_numpy(dtype=object),
+            "activity_date": t["activity_date"].to_numpy(dtype="datetime64[ns]"),
+            "appts_offered": t["appts_offered"].to_numpy(dtype="float64"),
+            "hub_status": t["hub_status"].to_numpy(dtype=object),
+        }
+        bounds = np.concatenate([[0], np.cumsum(sizes)])
+        return [
+            _Judged(
+                int(sizes[i]),
+                errors_by_file[i],
+                warnings_by_file[i],
+                frames[i],
+                bool(r16_failed[i]),
+                _HistoryRows(**{name: a[bounds[i] : bounds[i + 1]] for name, a in history_columns.items()}),
+            )
+            for i in range(len(tables))
+        ]
+
+
+def _split(findings: list[Finding], offsets: np.ndarray) -> list[list[Finding]]:
+    """Row findings of a joint pass, per return, with each return's own row numbers back."""
+    import numpy as np
+
+    out: list[list[Finding]] = [[] for _ in range(len(offsets))]
+    if len(offsets) == 1:
+        out[0] = list(findings)
+        return out
+    rows = np.fromiter((f.row for f in findings), dtype="int64", count=len(findings))
+    owners = np.searchsorted(offsets, rows, side="right") - 1
+    for finding, owner, row in zip(findings, owners.tolist(), (rows - offsets[owners]).tolist(), strict=True):
+        out[owner].append(Finding(finding.rule, row, finding.column, finding.message))
+    return out
+
+
+def _accepted_frames(
+    t: pd.DataFrame, warnings: list[Finding], files: np.ndarray, accepted: np.ndarray, offsets: np.ndarray
+) -> list[pd.DataFrame | None]:
+    """Each accepted return's rows for loading (its own row numbers); None for a rejected one."""
+    import numpy as np
+
+    out: list[pd.DataFrame | None] = [None] * len(accepted)
+    if not accepted.any():
+        return out
+    keep = accepted[files]
+    if keep.all():
+        rows, kept_warnings = t, warnings
+    else:
+        rows = t[keep]
+        owners = np.searchsorted(offsets, [w.row for w in warnings], side="right") - 1
+        kept_warnings = [w for w, owner in zip(warnings, owners.tolist(), strict=True) if accepted[owner]]
+    frame = _accepted_frame(rows, sorted(kept_warnings, key=sort_key))
+    if len(accepted) == 1:
+        out[0] = frame
+        return out
+    kept_files = files[keep]
+    bounds = np.searchsorted(kept_files, np.arange(len(accepted) + 1))
+    numbers = frame["row_number"].to_numpy()
+    for i in np.flatnonzero(accepted).tolist():
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        part = frame.iloc[lo:hi].reset_index(drop=True)
+        out[i] = part.assign(row_number=numbers[lo:hi] - offsets[i])
+    return out
 
 
 def _check_locality(locality: str) -> str:
@@ -421,19 +569,21 @@ _MESSAGE_COLUMNS: dict[str, tuple[str, ...]] = {
 }
 
 
-def _gx_findings(frame: pd.DataFrame, failures: list[Any] | None = None) -> list[Finding]:
-    """Findings from the GX suite's failures on ``frame`` (run here unless a batch already ran it)."""
-    import numpy as np
+def _gx_findings(frame: pd.DataFrame, failures: list[Any], shifts: np.ndarray) -> list[Finding]:
+    """Findings from the GX suite's failures on ``frame``.
 
-    from surgehub.returns.gx_runtime import run_suite
+    ``shifts``: how far each row's number was moved to stack its return with others (one value per
+    return), so R08 stays within a return and names the return's own first row.
+    """
+    import numpy as np
 
     findings: list[Finding] = []
     rn = frame["row_number"].to_numpy()
-    for failure in run_suite(frame) if failures is None else failures:
+    for failure in failures:
         rule, column, fix = failure.meta["rule_id"], failure.meta["column"], failure.meta["fix"]
         positions = np.searchsorted(rn, failure.row_numbers)
         if rule == "R08":
-            findings.extend(_r08_findings(frame, positions, fix))
+            findings.extend(_r08_findings(frame, positions, fix, shifts))
             continue
         needed = [c for c in _MESSAGE_COLUMNS.get(rule, ()) or (column,) if c in frame.columns]
         rows = frame.iloc[positions][needed].to_dict("records")  # only the failing rows, few columns
@@ -442,10 +592,10 @@ def _gx_findings(frame: pd.DataFrame, failures: list[Any] | None = None) -> list
     return findings
 
 
-def _r08_findings(frame: pd.DataFrame, positions: Any, fix: str) -> list[Finding]:
-    """R08 names the second and each later occurrence of a key, pointing at the first."""
-    keyed = frame.iloc[positions][["row_number", "activity_date", "hub_code"]]
-    first = keyed.groupby(["activity_date", "hub_code"], sort=False)["row_number"].transform("min")
+def _r08_findings(frame: pd.DataFrame, positions: Any, fix: str, shifts: np.ndarray) -> list[Finding]:
+    """R08 names the second and each later occurrence of a key in a return, pointing at the first."""
+    keyed = frame.iloc[positions][["row_number", "activity_date", "hub_code"]].assign(shift=shifts[positions])
+    first = keyed.groupby(["shift", "activity_date", "hub_code"], sort=False)["row_number"].transform("min")
     later = keyed[keyed["row_number"] != first]
     # Vectorised wording: a file may repeat one key many times over.
     hub_text = later["hub_code"].map({h: shown(h) for h in later["hub_code"].unique()})
@@ -456,7 +606,7 @@ def _r08_findings(frame: pd.DataFrame, positions: Any, fix: str) -> list[Finding
         + " on "
         + day_text
         + " already appears in row "
-        + first[later.index].astype(str)
+        + (first - keyed["shift"])[later.index].astype(str)
     ) + f": {fix}"
     return [
         Finding("R08", n, "hub_code", m)
@@ -465,39 +615,51 @@ def _r08_findings(frame: pd.DataFrame, positions: Any, fix: str) -> list[Finding
 
 
 def _identity_findings(
-    t: pd.DataFrame, locality: str, received_day: date, settings: Settings
+    t: pd.DataFrame, localities: np.ndarray, received_days: np.ndarray, settings: Settings
 ) -> list[Finding]:
-    """R05 (locality), R06 (hub register), R07 (date window and season)."""
+    """R05 (locality), R06 (hub register), R07 (date window and season).
+
+    ``localities`` and ``received_days`` (datetime64) give each row its return's sender and receipt day.
+    """
     import numpy as np
     import pandas as pd
 
     findings: list[Finding] = []
     rn = t["row_number"].to_numpy()
     known = {loc.sub_icb_code: loc for loc in reference.localities()}
-    own_name = known[locality].name
+    own_hub_lists: dict[str, str] = {}
+
+    def own_hubs(locality: str) -> str:
+        if locality not in own_hub_lists:
+            own_hub_lists[locality] = ", ".join(h.hub_code for h in reference.hubs_of(locality))
+        return own_hub_lists[locality]
 
     sub = t["sub_icb_code"]
-    present = sub.notna()
-    unknown = present & ~sub.isin(list(known))
-    other = present & sub.isin(list(known)) & (sub != locality)
-    for pos in np.flatnonzero(unknown.to_numpy()):
+    present = sub.notna().to_numpy()
+    is_known = sub.isin(list(known)).to_numpy()
+    unknown = present & ~is_known
+    other = present & is_known & (sub.to_numpy(dtype=object) != localities)
+    for pos in np.flatnonzero(unknown):
+        locality = localities[pos]
         findings.append(
             Finding(
                 "R05",
                 int(rn[pos]),
                 "sub_icb_code",
                 f"sub_icb_code {shown(sub.iat[pos])} is not a known locality code: this return comes from "
-                f"{own_name}, so use {locality}",
+                f"{known[locality].name}, so use {locality}",
             )
         )
-    for pos in np.flatnonzero(other.to_numpy()):
+    for pos in np.flatnonzero(other):
+        locality = localities[pos]
         findings.append(
             Finding(
                 "R05",
                 int(rn[pos]),
                 "sub_icb_code",
                 f"sub_icb_code {sub.iat[pos]} is {known[sub.iat[pos]].name}'s code, but this return comes "
-                f"from {own_name} ({locality}): report only your own hubs, with sub_icb_code {locality}",
+                f"from {known[locality].name} ({locality}): report only your own hubs, with sub_icb_code "
+                f"{locality}",
             )
         )
 
@@ -514,26 +676,28 @@ def _identity_findings(
     wrong_locality &= rows["reg_sub"] != rows["sub_icb_code"]
     inactive = has_hub & rows["reg_sub"].notna() & rows["activity_date"].notna() & ~wrong_locality
     inactive &= (rows["activity_date"] < rows["active_from"]) | (rows["activity_date"] > rows["active_to"])
-    own_hubs = ", ".join(h.hub_code for h in reference.hubs_of(locality))
     for pos in np.flatnonzero(not_registered.to_numpy()):
+        locality = localities[pos]
         findings.append(
             Finding(
                 "R06",
                 int(rn[pos]),
                 "hub_code",
                 f"hub_code {shown(rows['hub_code'].iat[pos])} is not in the hub register: use one of "
-                f"{own_name}'s hub codes ({own_hubs})",
+                f"{known[locality].name}'s hub codes ({own_hubs(locality)})",
             )
         )
     for pos in np.flatnonzero(wrong_locality.to_numpy()):
         r = rows.iloc[pos]
+        locality = localities[pos]
         findings.append(
             Finding(
                 "R06",
                 int(rn[pos]),
                 "hub_code",
                 f"hub {r.hub_code} is registered to locality {r.reg_sub}, not {shown(r.sub_icb_code)}: "
-                f"check the hub code and the row's sub_icb_code ({own_name}'s hubs: {own_hubs})",
+                f"check the hub code and the row's sub_icb_code ({known[locality].name}'s hubs: "
+                f"{own_hubs(locality)})",
             )
         )
     for pos in np.flatnonzero(inactive.to_numpy()):
@@ -550,14 +714,18 @@ def _identity_findings(
         )
 
     day = t["activity_date"]
-    received = pd.Timestamp(received_day)
+    days = day.to_numpy(dtype="datetime64[ns]")
     window = settings.revision_window_days
     start, end = pd.Timestamp(settings.season_start), pd.Timestamp(settings.season_end)
-    valid = day.notna()
-    outside = valid & ((day < start) | (day > end))
-    future = valid & ~outside & (day > received)
-    too_old = valid & ~outside & (day < received - pd.Timedelta(days=window))
-    for pos in np.flatnonzero(outside.to_numpy()):
+    valid = day.notna().to_numpy()
+    outside = valid & ((day < start) | (day > end)).to_numpy()
+    future = valid & ~outside & (days > received_days)
+    too_old = valid & ~outside & (days < received_days - np.timedelta64(window, "D"))
+
+    def received_text(pos: int) -> str:
+        return str(received_days[pos].astype("datetime64[D]"))
+
+    for pos in np.flatnonzero(outside):
         findings.append(
             Finding(
                 "R07",
@@ -567,24 +735,24 @@ def _identity_findings(
                 f"({settings.season_start.isoformat()} to {settings.season_end.isoformat()}): check the date",
             )
         )
-    for pos in np.flatnonzero(future.to_numpy()):
+    for pos in np.flatnonzero(future):
         findings.append(
             Finding(
                 "R07",
                 int(rn[pos]),
                 "activity_date",
                 f"activity_date {day.iat[pos].date().isoformat()} is after the day the return was received "
-                f"({received_day.isoformat()}): report only days that have happened; check the date",
+                f"({received_text(pos)}): report only days that have happened; check the date",
             )
         )
-    for pos in np.flatnonzero(too_old.to_numpy()):
+    for pos in np.flatnonzero(too_old):
         findings.append(
             Finding(
                 "R07",
                 int(rn[pos]),
                 "activity_date",
                 f"activity_date {day.iat[pos].date().isoformat()} is more than {window} days before the day "
-                f"the return was received ({received_day.isoformat()}): days can be sent or revised for "
+                f"the return was received ({received_text(pos)}): days can be sent or revised for "
                 f"{window} days only; check the date, or contact the ICB surge team",
             )
         )
@@ -654,8 +822,8 @@ def _warning_findings(t: pd.DataFrame, masks: dict[str, Any]) -> list[Finding]:
     return out
 
 
-def _comment_findings(t: pd.DataFrame, masks: dict[str, Any]) -> tuple[list[Finding], bool]:
-    """R15 (comments needed) and R16 (no NHS number, checked here and never inside GX)."""
+def _comment_findings(t: pd.DataFrame, masks: dict[str, Any]) -> tuple[list[Finding], np.ndarray]:
+    """R15 (comments needed) and R16 (no NHS number, checked here and never inside GX; its rows returned)."""
     import numpy as np
 
     rn = t["row_number"].to_numpy()
@@ -695,7 +863,7 @@ def _comment_findings(t: pd.DataFrame, masks: dict[str, Any]) -> tuple[list[Find
                 "identifiers in a return)",
             )
         )
-    return findings, bool(len(r16))
+    return findings, r16
 
 
 def _nhs_number_rows(comments: pd.Series) -> np.ndarray:
@@ -719,60 +887,71 @@ def _nhs_number_rows(comments: pd.Series) -> np.ndarray:
     return np.unique(candidates.index.get_level_values(0).to_numpy()[valid])
 
 
-def _history_findings(t: pd.DataFrame, history: HistoryLookup) -> list[Finding]:
-    """W05: appts_offered above 3 × the hub's median over its current OPEN rows dated D−28..D−1."""
+def _history_findings(rows: _HistoryRows, history: HistoryLookup) -> list[Finding]:
+    """W05: appts_offered above 3 × the hub's median over its current OPEN rows dated D−28..D−1.
+
+    Plain Python over NumPy arrays: a return has a few rows, and pandas merges cost more per call than
+    the whole check (a hub's pool is sorted once; each row takes its 28-day window by bisection).
+    """
+    import bisect
+    import statistics
+
+    import numpy as np
     import pandas as pd
 
-    rows = t[["row_number", "hub_code", "activity_date", "appts_offered", "hub_status"]]
-    usable = rows["hub_code"].notna() & rows["activity_date"].notna() & rows["appts_offered"].notna()
-    candidates = rows[usable]
-    if candidates.empty:
+    hub_codes = pd.notna(rows.hub_code)
+    usable = hub_codes & ~np.isnat(rows.activity_date) & ~np.isnan(rows.appts_offered)
+    if not usable.any():
         return []
-    first = (candidates["activity_date"].min() - pd.Timedelta(days=W05_WINDOW_DAYS)).date()
-    last = (candidates["activity_date"].max() - pd.Timedelta(days=1)).date()
-    hubs = sorted(candidates["hub_code"].unique())
-    past = history(hubs, first, last)
-    if past is None or len(past) == 0:
-        past = pd.DataFrame({"hub_code": [], "activity_date": [], "appts_offered": []})
-    past = pd.DataFrame(
-        {
-            "hub_code": past["hub_code"].astype(str).str.upper().to_numpy(),
-            "day": pd.to_datetime(past["activity_date"]).to_numpy(dtype="datetime64[ns]"),
-            "offered": pd.to_numeric(past["appts_offered"]).astype("float64").to_numpy(),
-        }
-    )
+    numbers = rows.row_number[usable].tolist()
+    hubs = rows.hub_code[usable].tolist()
+    days = rows.activity_date[usable].astype("datetime64[D]")
+    offered = rows.appts_offered[usable].tolist()
+    statuses = rows.hub_status[usable].tolist()
+    window = np.timedelta64(W05_WINDOW_DAYS, "D")
+    first = (days.min() - window).astype(object)
+    last = (days.max() - np.timedelta64(1, "D")).astype(object)
+    past = history(sorted(set(hubs)), first, last)
+    day_numbers = days.astype("int64").tolist()  # days since 1970: plain ints compare fast
+
     # Once the file is loaded its rows are the current ones for their hub-days: each replaces the
     # warehouse's row (whatever its status), and its OPEN rows join the history.
-    mine = candidates.drop_duplicates(["hub_code", "activity_date"], keep="last")
-    keys = pd.DataFrame({"hub_code": mine["hub_code"], "day": mine["activity_date"]})
-    past = past.merge(keys, on=["hub_code", "day"], how="left", indicator=True)
-    past = past[past["_merge"] == "left_only"].drop(columns="_merge")
-    own = mine[mine["hub_status"] == "OPEN"]
-    own = pd.DataFrame(
-        {"hub_code": own["hub_code"], "day": own["activity_date"], "offered": own["appts_offered"]}
-    )
-    pool = pd.concat([past, own], ignore_index=True)
+    mine: dict[tuple[str, int], int] = {}
+    for i, key in enumerate(zip(hubs, day_numbers, strict=True)):
+        mine[key] = i  # the last row of a key wins, as it does when loaded
+    pools: dict[str, list[tuple[int, float]]] = {}
+    if past is not None and len(past):
+        past_hubs = pd.Series(past["hub_code"]).astype(str).str.upper().tolist()
+        past_days = pd.to_datetime(past["activity_date"]).to_numpy().astype("datetime64[D]").astype("int64")
+        past_offered = pd.to_numeric(past["appts_offered"]).astype("float64").tolist()
+        for hub, day, value in zip(past_hubs, past_days.tolist(), past_offered, strict=True):
+            if (hub, day) not in mine:
+                pools.setdefault(hub, []).append((day, value))
+    for (hub, day), i in mine.items():
+        if statuses[i] == "OPEN":
+            pools.setdefault(hub, []).append((day, offered[i]))
+    for pool in pools.values():
+        pool.sort()
 
-    joined = candidates.reset_index(drop=True).reset_index(names="pos").merge(pool, on="hub_code")
-    in_window = (joined["day"] < joined["activity_date"]) & (
-        joined["day"] >= joined["activity_date"] - pd.Timedelta(days=W05_WINDOW_DAYS)
-    )
-    stats = joined[in_window].groupby("pos")["offered"].agg(["count", "median"])
-    stats = stats[stats["count"] >= W05_MIN_ROWS]
-    picked = candidates.reset_index(drop=True).iloc[stats.index.to_numpy()]
-    flagged = picked["appts_offered"].to_numpy() > W05_FACTOR * stats["median"].to_numpy()
     out: list[Finding] = []
-    for (_, r), median in zip(picked[flagged].iterrows(), stats["median"].to_numpy()[flagged], strict=True):
-        out.append(
-            Finding(
-                "W05",
-                int(r.row_number),
-                "appts_offered",
-                f"appts_offered {_n(r.appts_offered)} is more than 3 × this hub's recent median of "
-                f"{_n(median)} (open days in the 28 days before): a warning, not an error; check it is "
-                "not a typing error",
+    for number, hub, day, value in zip(numbers, hubs, day_numbers, offered, strict=True):
+        pool = pools.get(hub, [])
+        lo = bisect.bisect_left(pool, (day - W05_WINDOW_DAYS, float("-inf")))
+        hi = bisect.bisect_left(pool, (day, float("-inf")))
+        if hi - lo < W05_MIN_ROWS:
+            continue
+        median = statistics.median(v for _, v in pool[lo:hi])
+        if value > W05_FACTOR * median:
+            out.append(
+                Finding(
+                    "W05",
+                    int(number),
+                    "appts_offered",
+                    f"appts_offered {_n(value)} is more than 3 × this hub's recent median of "
+                    f"{_n(median)} (open days in the 28 days before): a warning, not an error; check it "
+                    "is not a typing error",
+                )
             )
-        )
     return out
 
 
@@ -783,15 +962,12 @@ def validate_table(
     received_at: datetime,
     settings: Settings | None = None,
     history: HistoryLookup | None = None,
-    prepared: _Prepared | None = None,
 ) -> ValidationResult:
     """Row rules on a table as read.py builds it (spec columns as text, plus ``row_number``)."""
     settings = settings or load_settings()
-    locality = _check_locality(locality)
-    if received_at.tzinfo is None:
-        received_at = received_at.replace(tzinfo=LONDON)
-    with _collector_paused():
-        return _validate_rows(table, locality, london_day(received_at), settings, history, prepared)
+    code = _check_locality(locality)
+    [judged] = _judge_together([table], [(code, london_day(_aware(received_at)))], settings)
+    return _finish(judged, history)
 
 
 @contextmanager
@@ -807,37 +983,6 @@ def _collector_paused() -> Iterator[None]:
     finally:
         if was_enabled:
             gc.enable()
-
-
-def _validate_rows(
-    table: pd.DataFrame,
-    locality: str,
-    received_day: date,
-    settings: Settings,
-    history: HistoryLookup | None,
-    prepared: _Prepared | None = None,
-) -> ValidationResult:
-    typed = prepared.typed if prepared is not None else _type_cells(table)
-    t = typed.frame
-    errors = list(typed.findings)
-    errors += _identity_findings(t, locality, received_day, settings)
-    if prepared is not None:
-        errors += _gx_findings(prepared.derived, prepared.gx_failures)
-    else:
-        errors += _gx_findings(_derive(t))
-    masks = _warning_masks(t)
-    warnings = _warning_findings(t, masks)
-    comment_findings, r16_failed = _comment_findings(t, masks)
-    errors += comment_findings
-    if history is not None:
-        warnings += _history_findings(t, history)
-
-    errors.sort(key=sort_key)
-    warnings.sort(key=sort_key)
-    rows = len(t)
-    if errors:
-        return ValidationResult("rejected", spec.SPEC_VERSION, rows, errors, warnings, None, r16_failed)
-    return ValidationResult("accepted", spec.SPEC_VERSION, rows, [], warnings, _accepted_frame(t, warnings))
 
 
 def _accepted_frame(t: pd.DataFrame, warnings: list[Finding]) -> pd.DataFrame:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import random
-from datetime import date
+from datetime import date, timedelta
 
 from test_validate_corpus import CASES
 
@@ -12,7 +12,7 @@ from surgehub.returns.validate import ValidationBatch, validate_return
 
 
 def test_every_corpus_return_gets_the_same_answer_in_a_batch_as_alone() -> None:
-    batch = ValidationBatch([case.data for case in CASES])
+    batch = ValidationBatch([(case.data, case.locality, case.received_at) for case in CASES])
     for case in CASES:
         alone = validate_return(case.data, locality=case.locality, received_at=case.received_at)
         together = validate_return(
@@ -27,8 +27,9 @@ def test_the_same_hub_day_in_two_files_of_a_batch_is_not_a_repeat() -> None:
     """R08 is a rule within one file: a revision in another file of the same batch is not a duplicate."""
     rows = sample.locality_rows("14L", [date(2026, 11, 24)], random.Random(1))
     first, revised = sample.to_csv(rows), sample.to_csv([{**rows[0], "signed_off_by": "Deputy lead"}])
-    batch = ValidationBatch([first, revised])
     from tests.conftest import TIMELINE_NOW
+
+    batch = ValidationBatch([(first, "14L", TIMELINE_NOW), (revised, "14L", TIMELINE_NOW)])
 
     for data in (first, revised):
         result = validate_return(data, locality="14L", received_at=TIMELINE_NOW, batch=batch)
@@ -40,7 +41,55 @@ def test_bytes_not_in_the_batch_are_validated_on_their_own() -> None:
     rows[0]["appts_booked"] = str(int(rows[0]["appts_offered"]) + 1)
     from tests.conftest import TIMELINE_NOW
 
-    batch = ValidationBatch([sample.to_csv(rows)])
+    batch = ValidationBatch([(sample.to_csv(rows), "00T", TIMELINE_NOW)])
     other = sample.to_csv(sample.locality_rows("00V", [date(2026, 11, 24)], random.Random(3)))
-    assert batch.lookup(other) is None
+    assert batch.lookup(other, "00V", TIMELINE_NOW) is None
     assert validate_return(other, locality="00V", received_at=TIMELINE_NOW, batch=batch).status == "accepted"
+
+
+def test_w05_is_judged_per_return_in_a_batch_as_alone() -> None:
+    """W05 reads the warehouse as each receipt found it, so the batch leaves it to each return."""
+    import pandas as pd
+    from return_builders import RECEIVED_AT, csv_bytes, row
+
+    days = [date(2026, 11, 23) - timedelta(days=i) for i in range(7)]
+    past = pd.DataFrame({"hub_code": "14L-H1", "activity_date": days, "appts_offered": [40] * 7})
+
+    def history(hubs: object, first: date, last: date) -> pd.DataFrame:
+        return past
+
+    spike = csv_bytes([row(appts_offered="500")])
+    calm = csv_bytes([row(appts_offered="60")])
+    rejected_spike = csv_bytes([row(appts_offered="500", appts_booked="501")])
+    returns = [spike, calm, rejected_spike]
+    batch = ValidationBatch([(data, "14L", RECEIVED_AT) for data in returns])
+    for data in returns:
+        alone = validate_return(data, locality="14L", received_at=RECEIVED_AT, history=history)
+        together = validate_return(
+            data, locality="14L", received_at=RECEIVED_AT, history=history, batch=batch
+        )
+        assert together.to_json_dict() == alone.to_json_dict()
+        if alone.frame is not None:
+            assert together.frame is not None and together.frame.equals(alone.frame)
+    first = validate_return(spike, locality="14L", received_at=RECEIVED_AT, history=history, batch=batch)
+    assert [w.rule for w in first.warnings] == ["W05"]
+    assert first.frame is not None and first.frame["warnings"].tolist() == [["W05"]]
+    again = validate_return(spike, locality="14L", received_at=RECEIVED_AT, history=history, batch=batch)
+    assert again.frame is not None and again.frame["warnings"].tolist() == [["W05"]], (
+        "the batch's copy changed"
+    )
+    no_history = validate_return(spike, locality="14L", received_at=RECEIVED_AT, batch=batch)
+    assert no_history.warnings == [] and no_history.frame["warnings"].tolist() == [[]]
+
+
+def test_a_return_judged_for_another_sender_or_day_is_judged_again() -> None:
+    """The batch's answer holds only for the sender and receipt day it was judged for (R05–R07)."""
+    from return_builders import RECEIVED_AT, csv_bytes, row
+
+    data = csv_bytes([row()])
+    batch = ValidationBatch([(data, "14L", RECEIVED_AT)])
+    assert batch.lookup(data, "14L", RECEIVED_AT) is not None
+    assert batch.lookup(data, "00T", RECEIVED_AT) is None
+    assert batch.lookup(data, "14L", RECEIVED_AT + timedelta(days=1)) is None
+    other = validate_return(data, locality="00T", received_at=RECEIVED_AT, batch=batch)
+    assert "R05" in {f.rule for f in other.errors}
