@@ -180,13 +180,14 @@ class ValidationBatch:
 
 @dataclass
 class _HistoryRows:
-    """The columns W05 reads, for one return's rows (NumPy arrays; row numbers are the file's own)."""
+    """The typed columns W05 reads, for one return's rows; ``shift`` brings its row numbers back to its own."""
 
-    row_number: np.ndarray
-    hub_code: np.ndarray
-    activity_date: np.ndarray  # datetime64[ns]
-    appts_offered: np.ndarray  # float64, NaN where unusable
-    hub_status: np.ndarray
+    frame: pd.DataFrame
+    shift: int
+
+
+#: The typed columns W05 reads.
+_HISTORY_COLUMNS = ["row_number", "hub_code", "activity_date", "appts_offered", "hub_status"]
 
 
 @dataclass
@@ -258,8 +259,6 @@ def _judge_together(
             ],
             ignore_index=True,
         )
-    localities = np.array([sender[0] for sender in senders], dtype=object)[files]
-    received_days = np.array([np.datetime64(sender[1], "ns") for sender in senders])[files]
 
     with _collector_paused():
         typed = _type_cells(combined)
@@ -271,7 +270,7 @@ def _judge_together(
             tagged = pd.Series(files, index=hub.index).astype(str) + "|" + hub.astype(object).astype(str)
             gx_input = derived.assign(hub_code=hub.where(hub.isna(), tagged))
         errors = list(typed.findings)
-        errors += _identity_findings(t, localities, received_days, settings)
+        errors += _identity_findings(t, files, senders, settings)
         errors += _gx_findings(derived, run_suite(gx_input), offsets[files])
         masks = _warning_masks(t)
         warnings = _warning_findings(t, masks)
@@ -284,16 +283,10 @@ def _judge_together(
             for items in found:
                 items.sort(key=sort_key)
         accepted = np.array([not items for items in errors_by_file])
-        frames = _accepted_frames(t, warnings, files, accepted, offsets)
+        frames = _accepted_frames(t, warnings_by_file, files, accepted, offsets)
         r16_failed = np.zeros(len(tables), dtype=bool)
         r16_failed[np.unique(files[r16_rows])] = True
-        history_columns = {
-            "row_number": t["row_number"].to_numpy().astype("int64") - offsets[files],
-            "hub_code": t["hub_code"].to_numpy(dtype=object),
-            "activity_date": t["activity_date"].to_numpy(dtype="datetime64[ns]"),
-            "appts_offered": t["appts_offered"].to_numpy(dtype="float64"),
-            "hub_status": t["hub_status"].to_numpy(dtype=object),
-        }
+        history_columns = t[_HISTORY_COLUMNS].copy()  # its own: a view would keep all of t alive
         bounds = np.concatenate([[0], np.cumsum(sizes)])
         return [
             _Judged(
@@ -302,7 +295,7 @@ def _judge_together(
                 warnings_by_file[i],
                 frames[i],
                 bool(r16_failed[i]),
-                _HistoryRows(**{name: a[bounds[i] : bounds[i + 1]] for name, a in history_columns.items()}),
+                _HistoryRows(history_columns.iloc[bounds[i] : bounds[i + 1]], int(offsets[i])),
             )
             for i in range(len(tables))
         ]
@@ -324,7 +317,11 @@ def _split(findings: list[Finding], offsets: np.ndarray) -> list[list[Finding]]:
 
 
 def _accepted_frames(
-    t: pd.DataFrame, warnings: list[Finding], files: np.ndarray, accepted: np.ndarray, offsets: np.ndarray
+    t: pd.DataFrame,
+    warnings_by_file: list[list[Finding]],
+    files: np.ndarray,
+    accepted: np.ndarray,
+    offsets: np.ndarray,
 ) -> list[pd.DataFrame | None]:
     """Each accepted return's rows for loading (its own row numbers); None for a rejected one."""
     import numpy as np
@@ -332,24 +329,21 @@ def _accepted_frames(
     out: list[pd.DataFrame | None] = [None] * len(accepted)
     if not accepted.any():
         return out
-    keep = accepted[files]
-    if keep.all():
-        rows, kept_warnings = t, warnings
-    else:
-        rows = t[keep]
-        owners = np.searchsorted(offsets, [w.row for w in warnings], side="right") - 1
-        kept_warnings = [w for w, owner in zip(warnings, owners.tolist(), strict=True) if accepted[owner]]
-    frame = _accepted_frame(rows, sorted(kept_warnings, key=sort_key))
     if len(accepted) == 1:
-        out[0] = frame
+        out[0] = _accepted_frame(t, warnings_by_file[0])
         return out
-    kept_files = files[keep]
-    bounds = np.searchsorted(kept_files, np.arange(len(accepted) + 1))
+    keep = accepted[files]
+    frame = _accepted_frame(t if keep.all() else t[keep], [])
+    bounds = np.searchsorted(files[keep], np.arange(len(accepted) + 1))
     numbers = frame["row_number"].to_numpy()
     for i in np.flatnonzero(accepted).tolist():
         lo, hi = int(bounds[i]), int(bounds[i + 1])
-        part = frame.iloc[lo:hi].reset_index(drop=True)
-        out[i] = part.assign(row_number=numbers[lo:hi] - offsets[i])
+        own = numbers[lo:hi] - offsets[i]
+        out[i] = (
+            frame.iloc[lo:hi]
+            .reset_index(drop=True)
+            .assign(row_number=own, warnings=_warning_rules(own, warnings_by_file[i]))
+        )
     return out
 
 
@@ -430,14 +424,11 @@ def _type_cells(table: pd.DataFrame) -> _Typed:
             report("R01", ~blank & parsed.isna().to_numpy(), col.name, _r01_date_message)
             out[col.name] = parsed.to_numpy(dtype="datetime64[ns]")
         else:
+            # Text stays in Arrow (pandas "str"), a blank as missing: a million short strings as Python
+            # objects would cost ~65 MB a column.
             text = s.str.upper() if col.kind in ("code", "hub", "status") else s
-            out[col.name] = np.where(blank, None, text.to_numpy(dtype=object))
-    frame = pd.DataFrame(out)
-    # pandas 3 infers its string dtype from object arrays; text stays object so a blank is None.
-    for col in spec.COLUMNS:
-        if col.kind in ("code", "hub", "status", "text"):
-            frame[col.name] = pd.Series(out[col.name], dtype=object)
-    return _Typed(frame, findings)
+            out[col.name] = text.where(~blank).array
+    return _Typed(pd.DataFrame(out), findings)
 
 
 def _blank_fix(col: spec.Column) -> str:
@@ -614,16 +605,29 @@ def _r08_findings(frame: pd.DataFrame, positions: Any, fix: str, shifts: np.ndar
     ]
 
 
+class _PerRow:
+    """A per-return value read per row (``files`` maps rows to returns) without a per-row array."""
+
+    def __init__(self, values: np.ndarray, files: np.ndarray) -> None:
+        self.values, self.files = values, files
+
+    def __getitem__(self, position: int) -> Any:
+        return self.values[self.files[position]]
+
+
 def _identity_findings(
-    t: pd.DataFrame, localities: np.ndarray, received_days: np.ndarray, settings: Settings
+    t: pd.DataFrame, files: np.ndarray, senders: Sequence[tuple[str, date]], settings: Settings
 ) -> list[Finding]:
     """R05 (locality), R06 (hub register), R07 (date window and season).
 
-    ``localities`` and ``received_days`` (datetime64) give each row its return's sender and receipt day.
+    ``files`` gives each row's return, ``senders`` each return's (locality, receipt day).
     """
     import numpy as np
     import pandas as pd
 
+    file_localities = np.array([locality for locality, _ in senders], dtype=object)
+    localities = _PerRow(file_localities, files)
+    received_days = np.array([np.datetime64(day, "ns") for _, day in senders])[files]
     findings: list[Finding] = []
     rn = t["row_number"].to_numpy()
     known = {loc.sub_icb_code: loc for loc in reference.localities()}
@@ -638,7 +642,10 @@ def _identity_findings(
     present = sub.notna().to_numpy()
     is_known = sub.isin(list(known)).to_numpy()
     unknown = present & ~is_known
-    other = present & is_known & (sub.to_numpy(dtype=object) != localities)
+    own = np.zeros(len(t), dtype=bool)
+    for code in set(file_localities.tolist()):
+        own |= (file_localities == code)[files] & (sub == code).to_numpy(dtype=bool)
+    other = present & is_known & ~own
     for pos in np.flatnonzero(unknown):
         locality = localities[pos]
         findings.append(
@@ -839,9 +846,8 @@ def _comment_findings(t: pd.DataFrame, masks: dict[str, Any]) -> tuple[list[Find
         "W03": "onward-to-ED is above 10% of attended (W03)",
         "W04": "patients were turned away (W04)",
     }
-    statuses = status.to_numpy()
     for pos in np.flatnonzero(blank & needs):
-        reasons = [f"the hub is {statuses[pos]}"] if closed[pos] else []
+        reasons = [f"the hub is {status.iat[pos]}"] if closed[pos] else []
         reasons += [text for rule, text in reasons_by_rule.items() if masks[rule][pos]]
         findings.append(
             Finding(
@@ -871,7 +877,7 @@ def _nhs_number_rows(comments: pd.Series) -> np.ndarray:
     import numpy as np
     import pandas as pd
 
-    text = pd.Series(comments.to_numpy(dtype=object))  # index = position
+    text = pd.Series(comments.array)  # index = position
     text = text[text.notna()]
     text = text[text.str.contains(r"[0-9]{3}", regex=True)]
     if text.empty:
@@ -899,15 +905,17 @@ def _history_findings(rows: _HistoryRows, history: HistoryLookup) -> list[Findin
     import numpy as np
     import pandas as pd
 
-    hub_codes = pd.notna(rows.hub_code)
-    usable = hub_codes & ~np.isnat(rows.activity_date) & ~np.isnan(rows.appts_offered)
+    frame = rows.frame
+    usable = (
+        frame["hub_code"].notna() & frame["activity_date"].notna() & frame["appts_offered"].notna()
+    ).to_numpy()
     if not usable.any():
         return []
-    numbers = rows.row_number[usable].tolist()
-    hubs = rows.hub_code[usable].tolist()
-    days = rows.activity_date[usable].astype("datetime64[D]")
-    offered = rows.appts_offered[usable].tolist()
-    statuses = rows.hub_status[usable].tolist()
+    numbers = (frame["row_number"].to_numpy()[usable] - rows.shift).tolist()
+    hubs = frame["hub_code"].to_numpy(dtype=object)[usable].tolist()
+    days = frame["activity_date"].to_numpy(dtype="datetime64[ns]")[usable].astype("datetime64[D]")
+    offered = frame["appts_offered"].to_numpy(dtype="float64")[usable].tolist()
+    statuses = frame["hub_status"].to_numpy(dtype=object)[usable].tolist()
     window = np.timedelta64(W05_WINDOW_DAYS, "D")
     first = (days.min() - window).astype(object)
     last = (days.max() - np.timedelta64(1, "D")).astype(object)
@@ -986,21 +994,27 @@ def _collector_paused() -> Iterator[None]:
 
 
 def _accepted_frame(t: pd.DataFrame, warnings: list[Finding]) -> pd.DataFrame:
-    """The typed rows for loading: ints as int64, hours rounded to 2 places, comments None when blank."""
-    import numpy as np
-
-    frame = t[["row_number", *spec.COLUMN_NAMES]].copy()
+    """The typed rows for loading: ints as int64, hours rounded to 2 places, text as pandas "str" (Arrow)
+    with a blank missing. Columns are selected, not copied (pandas copy-on-write): text is shared."""
+    frame = t[["row_number", *spec.COLUMN_NAMES]]
     for name in spec.INTEGER_COLUMNS:
         frame[name] = frame[name].astype("int64")
     for name in spec.DECIMAL_COLUMNS:
         frame[name] = frame[name].round(2)
     frame["row_number"] = frame["row_number"].astype("int64")
     frame = frame.reset_index(drop=True)
-    rules: list[list[str]] = [[] for _ in range(len(frame))]
+    frame["warnings"] = _warning_rules(frame["row_number"].to_numpy(), warnings)
+    return frame
+
+
+def _warning_rules(row_numbers: np.ndarray, warnings: list[Finding]) -> list[list[str]]:
+    """Each row's warning rule IDs, in the order of ``warnings`` (sorted: W01 … W05), once each."""
+    import numpy as np
+
+    rules: list[list[str]] = [[] for _ in range(len(row_numbers))]
     if warnings:
-        positions = np.searchsorted(frame["row_number"].to_numpy(), [w.row for w in warnings])
+        positions = np.searchsorted(row_numbers, [w.row for w in warnings])
         for pos, w in zip(positions, warnings, strict=True):
             if w.rule not in rules[pos]:
                 rules[pos].append(w.rule)
-    frame["warnings"] = rules
-    return frame
+    return rules

@@ -49,7 +49,10 @@ def test_accepted_frame_is_typed_and_normalised() -> None:
     assert frame["appts_offered"].tolist() == [1200, 120]
     assert str(frame["appts_offered"].dtype) == "int64"
     assert frame["gp_hours"].tolist() == [18.25, 18.0]
-    assert frame["comments"].tolist() == [None, "Sickness"]
+    assert frame["comments"].isna().tolist() == [True, False], "a blank comment is missing, not empty"
+    assert frame["comments"].iloc[1] == "Sickness"
+    text_columns = [c.name for c in spec.COLUMNS if c.kind in ("code", "hub", "status", "text")]
+    assert all(str(frame[name].dtype) == "str" for name in text_columns)
     assert frame["warnings"].tolist() == [[], ["W01"]]
 
 
