@@ -1,7 +1,8 @@
 """``event_to_receipt_p95_s``: from a file landing to its receipt being delivered, on the live system.
 
 Starts the live system exactly as `make up` does (``airflow standalone`` + the loopback SMTP server,
-embedded defaults) in a throwaway data folder on free ports, on the fixed timeline. Then 20 returns
+embedded defaults) in a throwaway data folder on free ports, on the fixed timeline, and waits until the
+landing watcher reports that it is polling. Then 20 returns
 (each of the ten localities, activity days 23 and 24 November 2026) are dropped into the landing
 folders one every 1.5 seconds, written and renamed in as a well-behaved sender does. For each file,
 the latency is from the rename to the moment the SMTP server stored its first receipt (the ``.eml``
@@ -35,6 +36,17 @@ def _p95(values: list[float]) -> float:
     return ordered[max(0, round(0.95 * len(ordered) + 0.5) - 1)]  # nearest rank
 
 
+def _wait_for_watcher(logs: Path, timeout: float = 180) -> None:
+    """Wait until the landing watcher says it is polling (``landing_trigger.READY_MESSAGE``), so the
+    figure measures a running system, not the DAG's first parse and the triggerer's start-up."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if any("landing watcher ready" in p.read_text(errors="replace") for p in logs.glob("airflow_*.log")):
+            return
+        time.sleep(0.5)
+    raise RuntimeError(f"the landing watcher did not report ready within {timeout:.0f} s; see {logs}")
+
+
 def main() -> dict[str, float]:
     from sqlalchemy import create_engine, select
 
@@ -51,6 +63,7 @@ def main() -> dict[str, float]:
         settings = load_settings()
         try:
             start(settings, api_port=free_port(), smtp_port=free_port(), log_ports=(free_port(), free_port()))
+            _wait_for_watcher(settings.home / "logs")
             engine = create_engine(settings.warehouse_url)
             rng = random.Random(20)
             dropped: dict[str, float] = {}
