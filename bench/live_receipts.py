@@ -9,8 +9,8 @@ the latency is from the rename to the moment the SMTP server stored its first re
 file's modification time; receipts are matched to files through the submission id they carry).
 Baseline in the same run: the watcher's own floor, the trigger's poll interval twice over (a file
 must hold still across one poll before it is announced; ``SURGEHUB_LANDING_POLL_SECONDS``, 1 s by
-default). ``event_to_receipt_sent_by_ingest`` counts the files whose receipt was delivered before their
-run's ingest task ended (sent from the ingest task itself, not by the ``send_receipts`` sweep).
+default). ``event_to_receipt_sent_by_ingest`` counts the receipt messages the ingest tasks sent
+themselves (the rest were sent by a ``send_receipts`` sweep), from the task logs.
 """
 
 from __future__ import annotations
@@ -95,7 +95,8 @@ def main() -> dict[str, float]:
                         delivered[file_name] = min(at, delivered.get(file_name, at))
                 time.sleep(0.5)
             engine.dispose()
-            breakdown = _task_breakdown(settings.home / "airflow" / "airflow.db", dropped, delivered)
+            breakdown = _task_breakdown(settings.home / "airflow" / "airflow.db", dropped)
+            breakdown["event_to_receipt_sent_by_ingest"] = _sent_by_ingest(settings.home / "airflow" / "logs")
         finally:
             stop(settings)
     if len(delivered) < len(dropped):
@@ -111,9 +112,19 @@ def main() -> dict[str, float]:
     }
 
 
-def _task_breakdown(
-    metadata_db: Path, dropped: dict[str, float], delivered: dict[str, float]
-) -> dict[str, float]:
+def _sent_by_ingest(task_logs: Path) -> int:
+    """Receipt messages the ingest tasks sent themselves (each logs "N receipt(s) sent from the ingest task")."""
+    import re
+
+    total = 0
+    for path in task_logs.glob("dag_id=surgehub_ingest/*/task_id=ingest_returns/*.log"):
+        total += sum(
+            int(n) for n in re.findall(r"(\d+) receipt\(s\) sent from the ingest task", path.read_text())
+        )
+    return total
+
+
+def _task_breakdown(metadata_db: Path, dropped: dict[str, float]) -> dict[str, float]:
     """Where the time went, from Airflow's own records (medians): file dropped → asset event (the
     watcher), event → its DAG run started (the scheduler), run started → ingest task started (task
     start-up), each task's queue wait and run, ingest ended → receipts task started."""
@@ -138,18 +149,6 @@ def _task_breakdown(
                 drop_to_event.append(epoch(stamp) - dropped[name])
         if drop_to_event:
             out["event_to_receipt_drop_to_event_s"] = round(statistics.median(drop_to_event), 2)
-        ingest_ends = connection.execute(
-            "select e.extra, i.end_date from asset_event e join dagrun_asset_event d on d.event_id = e.id"
-            " join dag_run r on r.id = d.dag_run_id join task_instance i on i.run_id = r.run_id"
-            " and i.dag_id = r.dag_id and i.task_id = 'ingest_returns'"
-            " where r.dag_id = 'surgehub_ingest' and i.end_date is not null"
-        ).fetchall()
-        by_ingest = set()
-        for extra, end in ingest_ends:
-            name = Path(json.loads(extra or "{}").get("payload", {}).get("path", "")).name
-            if name in delivered and delivered[name] <= epoch(end):
-                by_ingest.add(name)
-        out["event_to_receipt_sent_by_ingest"] = len(by_ingest)
         stages = connection.execute(
             "select max(e.timestamp), r.start_date, i.start_date, i.end_date, s.start_date, s.end_date"
             " from dag_run r join dagrun_asset_event d on d.dag_run_id = r.id join asset_event e on e.id = d.event_id"
