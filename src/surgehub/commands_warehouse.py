@@ -206,8 +206,8 @@ def current() -> None:
 # -- backfill ------------------------------------------------------------------------------------
 
 
-#: Returns read and GX-checked together in one pass during a backfill.
-BACKFILL_CHUNK = 100
+#: Returns validated together in one pass during a backfill (GX costs ~0.13 s a call, whatever the size).
+BACKFILL_CHUNK = 250
 
 
 @click.command("backfill")

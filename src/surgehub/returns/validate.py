@@ -180,14 +180,40 @@ class ValidationBatch:
 
 @dataclass
 class _HistoryRows:
-    """The typed columns W05 reads, for one return's rows; ``shift`` brings its row numbers back to its own."""
+    """The typed columns W05 reads, for one return's rows (its own row numbers).
 
-    frame: pd.DataFrame
-    shift: int
+    Slices of arrays made once for a whole batch: NumPy for numbers and days (days since 1970, NaT
+    where unusable), Arrow for text (a million hub codes as Python strings would cost ~65 MB).
+    """
+
+    row_number: np.ndarray
+    hub_code: Any  # pyarrow string array, null where unusable
+    day: np.ndarray  # datetime64[D]
+    appts_offered: np.ndarray  # float64, NaN where unusable
+    hub_status: Any  # pyarrow string array
 
 
-#: The typed columns W05 reads.
-_HISTORY_COLUMNS = ["row_number", "hub_code", "activity_date", "appts_offered", "hub_status"]
+def _history_rows(t: pd.DataFrame, bounds: np.ndarray, offsets: np.ndarray) -> list[_HistoryRows]:
+    """Each return's W05 columns (``bounds``: where each return's rows start and end in ``t``)."""
+    import pyarrow as pa
+
+    numbers = t["row_number"].to_numpy().astype("int64")
+    days = t["activity_date"].to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+    offered = t["appts_offered"].to_numpy(dtype="float64")
+    hubs, statuses = pa.array(t["hub_code"]), pa.array(t["hub_status"])
+    out = []
+    for i in range(len(offsets)):
+        lo, hi = int(bounds[i]), int(bounds[i + 1])
+        out.append(
+            _HistoryRows(
+                numbers[lo:hi] - offsets[i],
+                hubs.slice(lo, hi - lo),
+                days[lo:hi],
+                offered[lo:hi],
+                statuses.slice(lo, hi - lo),
+            )
+        )
+    return out
 
 
 @dataclass
@@ -286,8 +312,8 @@ def _judge_together(
         frames = _accepted_frames(t, warnings_by_file, files, accepted, offsets)
         r16_failed = np.zeros(len(tables), dtype=bool)
         r16_failed[np.unique(files[r16_rows])] = True
-        history_columns = t[_HISTORY_COLUMNS].copy()  # its own: a view would keep all of t alive
         bounds = np.concatenate([[0], np.cumsum(sizes)])
+        history_rows = _history_rows(t, bounds, offsets)
         return [
             _Judged(
                 int(sizes[i]),
@@ -295,7 +321,7 @@ def _judge_together(
                 warnings_by_file[i],
                 frames[i],
                 bool(r16_failed[i]),
-                _HistoryRows(history_columns.iloc[bounds[i] : bounds[i + 1]], int(offsets[i])),
+                history_rows[i],
             )
             for i in range(len(tables))
         ]
@@ -893,6 +919,18 @@ def _nhs_number_rows(comments: pd.Series) -> np.ndarray:
     return np.unique(candidates.index.get_level_values(0).to_numpy()[valid])
 
 
+_EPOCH = date(1970, 1, 1)
+
+
+def _day_number(value: Any) -> int:
+    """Days since 1970-01-01 of a date, datetime, pandas Timestamp or ISO text."""
+    if isinstance(value, datetime):  # a Timestamp is one too
+        value = value.date()
+    elif not isinstance(value, date):
+        value = date.fromisoformat(str(value)[:10])
+    return (value - _EPOCH).days
+
+
 def _history_findings(rows: _HistoryRows, history: HistoryLookup) -> list[Finding]:
     """W05: appts_offered above 3 × the hub's median over its current OPEN rows dated D−28..D−1.
 
@@ -903,19 +941,20 @@ def _history_findings(rows: _HistoryRows, history: HistoryLookup) -> list[Findin
     import statistics
 
     import numpy as np
-    import pandas as pd
 
-    frame = rows.frame
+    all_hubs = rows.hub_code.to_pylist()
     usable = (
-        frame["hub_code"].notna() & frame["activity_date"].notna() & frame["appts_offered"].notna()
-    ).to_numpy()
+        np.array([hub is not None for hub in all_hubs], dtype=bool)
+        & ~np.isnat(rows.day)
+        & ~np.isnan(rows.appts_offered)
+    )
     if not usable.any():
         return []
-    numbers = (frame["row_number"].to_numpy()[usable] - rows.shift).tolist()
-    hubs = frame["hub_code"].to_numpy(dtype=object)[usable].tolist()
-    days = frame["activity_date"].to_numpy(dtype="datetime64[ns]")[usable].astype("datetime64[D]")
-    offered = frame["appts_offered"].to_numpy(dtype="float64")[usable].tolist()
-    statuses = frame["hub_status"].to_numpy(dtype=object)[usable].tolist()
+    numbers = rows.row_number[usable].tolist()
+    hubs = [hub for hub, ok in zip(all_hubs, usable.tolist(), strict=True) if ok]
+    days = rows.day[usable]
+    offered = rows.appts_offered[usable].tolist()
+    statuses = [s for s, ok in zip(rows.hub_status.to_pylist(), usable.tolist(), strict=True) if ok]
     window = np.timedelta64(W05_WINDOW_DAYS, "D")
     first = (days.min() - window).astype(object)
     last = (days.max() - np.timedelta64(1, "D")).astype(object)
@@ -929,12 +968,15 @@ def _history_findings(rows: _HistoryRows, history: HistoryLookup) -> list[Findin
         mine[key] = i  # the last row of a key wins, as it does when loaded
     pools: dict[str, list[tuple[int, float]]] = {}
     if past is not None and len(past):
-        past_hubs = pd.Series(past["hub_code"]).astype(str).str.upper().tolist()
-        past_days = pd.to_datetime(past["activity_date"]).to_numpy().astype("datetime64[D]").astype("int64")
-        past_offered = pd.to_numeric(past["appts_offered"]).astype("float64").tolist()
-        for hub, day, value in zip(past_hubs, past_days.tolist(), past_offered, strict=True):
-            if (hub, day) not in mine:
-                pools.setdefault(hub, []).append((day, value))
+        for hub, day, value in zip(
+            past["hub_code"].tolist(),
+            past["activity_date"].tolist(),
+            past["appts_offered"].tolist(),
+            strict=True,
+        ):
+            key = (str(hub).upper(), _day_number(day))
+            if key not in mine:
+                pools.setdefault(key[0], []).append((key[1], float(value)))
     for (hub, day), i in mine.items():
         if statuses[i] == "OPEN":
             pools.setdefault(hub, []).append((day, offered[i]))
