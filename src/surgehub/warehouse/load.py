@@ -4,17 +4,22 @@ Versions are decided before the rows are written: one query reads, for the hub-d
 the highest version number so far and the newest version (by receipt time, then arrival). Each new
 row is numbered max(version)+1 and is current only when its receipt is newer than that newest one,
 so a file with an older receipt time that arrives late (backfill) never displaces a newer revision.
-The rows then go straight into ``hub_day_version`` — PostgreSQL: one ``COPY`` through psycopg 3;
-SQLite: one executemany — and one ``UPDATE`` clears ``is_current`` on the versions displaced.
+The rows then go straight into ``hub_day_version`` — PostgreSQL: one ``COPY … (FORMAT csv)`` through
+psycopg 3; SQLite: executemany — and one ``UPDATE`` clears ``is_current`` on the versions displaced.
 On PostgreSQL a transaction-scoped advisory lock serialises loaders while they number versions;
 SQLite writers are serialised already (``BEGIN IMMEDIATE``).
+
+The rows stay column-wise throughout: ``Rows`` wraps the validated frame without copying it, versions
+are numbered with NumPy over the whole batch, and the values are converted a chunk of ``CHUNK_ROWS``
+rows at a time (Arrow compute, then Arrow's CSV writer for the COPY), so loading a million rows adds
+about one chunk's worth of memory, not a Python object per cell.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
@@ -27,12 +32,20 @@ from surgehub.warehouse import tables
 from surgehub.warehouse.queries import statement
 
 if TYPE_CHECKING:
+    import numpy as np
     import pandas as pd
+    import pyarrow as pa
 
 #: Arbitrary constant key of the PostgreSQL advisory lock taken while numbering versions.
 VERSION_LOCK_KEY = 4_104_202_611
 
+#: Rows converted and written at a time (one COPY chunk on PostgreSQL, one executemany on SQLite).
+CHUNK_ROWS = 50_000
+
 COUNT_COLUMNS: tuple[str, ...] = tables.COUNT_COLUMNS
+
+#: Text columns that are codes: trimmed and upper-cased on loading.
+CODE_COLUMNS: tuple[str, ...] = ("hub_code", "sub_icb_code", "hub_status")
 
 #: A row's own columns, as read from a validated return.
 ROW_COLUMNS: tuple[str, ...] = (
@@ -60,7 +73,7 @@ VERSION_COLUMNS: tuple[str, ...] = (
 )
 
 
-# -- rows from a validated frame -----------------------------------------------------------------
+# -- single values (rows from dictionaries) ------------------------------------------------------
 
 
 def _day(value: Any) -> date:
@@ -92,62 +105,180 @@ def _hours(value: Any) -> Decimal:
     return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
+# -- columns of a chunk --------------------------------------------------------------------------
+
+
+def _arrow(series: pd.Series) -> pa.Array:
+    """A text column as one Arrow string array, null where missing: object (None/NaN), Arrow or pandas str."""
+    import pyarrow as pa
+
+    if series.dtype == object:
+        array = pa.array(series.to_numpy(), type=pa.string(), from_pandas=True)
+    else:
+        array = pa.array(series)
+    if isinstance(array, pa.ChunkedArray):
+        array = array.combine_chunks()
+    if not (pa.types.is_string(array.type) or pa.types.is_large_string(array.type)):
+        array = array.cast(pa.string())
+    return array
+
+
+def _codes(series: pd.Series) -> pa.Array:
+    import pyarrow.compute as pc
+
+    return pc.utf8_upper(pc.utf8_trim_whitespace(_arrow(series)))
+
+
+def _comments(series: pd.Series) -> pa.Array:
+    """Comments as given, null when missing or blank (COPY csv: null is an unquoted empty field)."""
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    array = _arrow(series)
+    blank = pc.equal(pc.utf8_trim_whitespace(array), "")
+    return pc.if_else(blank, pa.scalar(None, array.type), array)
+
+
+def _days(series: pd.Series) -> np.ndarray:
+    """Activity dates as datetime64[D] (from datetime64, Arrow dates or date objects)."""
+    import pandas as pd
+
+    return pd.to_datetime(series).to_numpy(dtype="datetime64[ns]").astype("datetime64[D]")
+
+
+def _cents(series: pd.Series) -> np.ndarray:
+    """Hours (float64 rounded to 2 places by the validator) as exact int64 hundredths."""
+    import numpy as np
+
+    values = series.to_numpy(dtype="float64")
+    if not np.isfinite(values).all():
+        raise ValueError(f"{series.name}: a value is missing or not finite")
+    return np.rint(values * 100).astype(np.int64)
+
+
+def _hours_text(cents: np.ndarray) -> pa.Array:
+    """Hundredths as exact two-place decimal text ("20.00", "1.10"): never a float's repr."""
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    magnitude = np.abs(cents)
+    whole = pc.cast(pa.array(magnitude // 100), pa.string())
+    fraction = pc.utf8_lpad(pc.cast(pa.array(magnitude % 100), pa.string()), width=2, padding="0")
+    text_ = pc.binary_join_element_wise(whole, fraction, ".")
+    negative = cents < 0
+    if negative.any():
+        text_ = pc.if_else(pa.array(negative), pc.binary_join_element_wise("-", text_, ""), text_)
+    return text_
+
+
+def _rule_lists(part: pd.DataFrame) -> list[list[str]]:
+    """The W-rules that fired on each row (a list of rule ids; empty when none or no column)."""
+    if "warnings" not in part:
+        return [[] for _ in range(len(part))]
+    return [
+        [str(rule) for rule in value] if isinstance(value, list | tuple) or hasattr(value, "tolist") else []
+        for value in part["warnings"].tolist()
+    ]
+
+
+def _rules_json(part: pd.DataFrame) -> list[str]:
+    """Each row's rule ids as JSON text (``["W01","W03"]``); most rows share a handful of values."""
+    known: dict[tuple[str, ...], str] = {}
+    out: list[str] = []
+    for rules in _rule_lists(part):
+        key = tuple(rules)
+        found = known.get(key)
+        if found is None:
+            found = known[key] = json.dumps(rules)
+        out.append(found)
+    return out
+
+
+def _arrow_columns(part: pd.DataFrame) -> dict[str, pa.Array]:
+    """A chunk's ROW_COLUMNS (warnings aside) as Arrow arrays of the values stored."""
+    import pyarrow as pa
+
+    return {
+        "row_number": pa.array(part["row_number"].to_numpy(dtype="int64")),
+        "activity_date": pa.array(_days(part["activity_date"])),
+        **{name: _codes(part[name]) for name in CODE_COLUMNS},
+        **{name: pa.array(part[name].to_numpy(dtype="int64")) for name in COUNT_COLUMNS},
+        **{name: _hours_text(_cents(part[name])) for name in spec.DECIMAL_COLUMNS},
+        "comments": _comments(part["comments"]),
+        "signed_off_by": _arrow(part["signed_off_by"]),
+    }
+
+
+def _python_columns(part: pd.DataFrame) -> dict[str, list[Any]]:
+    """A chunk's ROW_COLUMNS as plain Python values (int, date, str, Decimal, None, list)."""
+    columns: dict[str, list[Any]] = {name: array.to_pylist() for name, array in _arrow_columns(part).items()}
+    for name in spec.DECIMAL_COLUMNS:
+        columns[name] = [Decimal(value) for value in columns[name]]
+    columns["warnings"] = _rule_lists(part)
+    return {name: columns[name] for name in ROW_COLUMNS}
+
+
+# -- rows ----------------------------------------------------------------------------------------
+
+
 @dataclass
 class Rows:
-    """Rows to load, column by column (ROW_COLUMNS): cheap to build from a frame, to copy, to scan."""
+    """Rows to load, kept column-wise: the validated frame itself (not copied), converted chunk by chunk."""
 
-    columns: dict[str, list[Any]]
+    frame: pd.DataFrame
 
     def __len__(self) -> int:
-        return len(self.columns["hub_code"])
+        return len(self.frame)
+
+    def chunks(self, size: int | None = None) -> Iterator[tuple[int, pd.DataFrame]]:
+        """(first position, rows) for consecutive slices of at most ``size`` (CHUNK_ROWS) rows."""
+        size = size or CHUNK_ROWS
+        for start in range(0, len(self.frame), size):
+            yield start, self.frame.iloc[start : start + size]
 
     def as_dicts(self) -> list[dict[str, Any]]:
-        names = list(self.columns)
-        return [dict(zip(names, values, strict=True)) for values in zip(*self.columns.values(), strict=True)]
+        """The rows as they are stored, one dictionary each (ROW_COLUMNS): for small batches."""
+        out: list[dict[str, Any]] = []
+        for _, part in self.chunks():
+            columns = _python_columns(part)
+            out += [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
+        return out
 
 
 def rows_from_dicts(rows: Sequence[dict[str, Any]]) -> Rows:
-    """Rows from dictionaries (tests, other loaders), normalised like a validated frame."""
-    return Rows(
+    """Rows from dictionaries (tests, other loaders), as a frame typed like validate_return's accepted one."""
+    import numpy as np
+    import pandas as pd
+
+    warnings = np.empty(len(rows), dtype=object)
+    for position, row in enumerate(rows):
+        warnings[position] = list(row.get("warnings") or [])
+    frame = pd.DataFrame(
         {
-            "row_number": [int(r["row_number"]) for r in rows],
-            "activity_date": [_day(r["activity_date"]) for r in rows],
-            "hub_code": [str(r["hub_code"]).strip().upper() for r in rows],
-            "sub_icb_code": [str(r["sub_icb_code"]).strip().upper() for r in rows],
-            "hub_status": [str(r["hub_status"]).strip().upper() for r in rows],
-            **{name: [int(r[name]) for r in rows] for name in COUNT_COLUMNS},
-            **{name: [_hours(r[name]) for r in rows] for name in spec.DECIMAL_COLUMNS},
-            "comments": [None if _blank(r.get("comments")) else str(r["comments"]) for r in rows],
-            "signed_off_by": [str(r["signed_off_by"]) for r in rows],
-            "warnings": [list(r.get("warnings") or []) for r in rows],
+            "row_number": np.array([int(r["row_number"]) for r in rows], dtype=np.int64),
+            "activity_date": np.array([_day(r["activity_date"]) for r in rows], dtype="datetime64[D]").astype(
+                "datetime64[ns]"
+            ),
+            **{name: pd.Series([str(r[name]) for r in rows], dtype=object) for name in CODE_COLUMNS},
+            **{name: np.array([int(r[name]) for r in rows], dtype=np.int64) for name in COUNT_COLUMNS},
+            **{
+                name: np.array([float(_hours(r[name])) for r in rows], dtype=np.float64)
+                for name in spec.DECIMAL_COLUMNS
+            },
+            "comments": pd.Series(
+                [None if _blank(r.get("comments")) else str(r["comments"]) for r in rows], dtype=object
+            ),
+            "signed_off_by": pd.Series([str(r["signed_off_by"]) for r in rows], dtype=object),
+            "warnings": warnings,
         }
     )
+    return Rows(frame)
 
 
 def rows_from_frame(frame: pd.DataFrame) -> Rows:
-    """Rows from validate_return's accepted frame, converted a column at a time (no per-row dicts)."""
-    import pandas as pd
-
-    def text_column(name: str) -> list[str]:
-        return frame[name].astype(str).str.strip().str.upper().tolist()
-
-    comments = frame["comments"].astype(object)
-    blank = comments.isna() | comments.astype(str).str.strip().eq("")
-    warnings = frame["warnings"] if "warnings" in frame else pd.Series([[]] * len(frame))
-    return Rows(
-        {
-            "row_number": frame["row_number"].astype("int64").tolist(),
-            "activity_date": [d.date() for d in pd.to_datetime(frame["activity_date"])],
-            "hub_code": text_column("hub_code"),
-            "sub_icb_code": text_column("sub_icb_code"),
-            "hub_status": text_column("hub_status"),
-            **{name: frame[name].astype("int64").tolist() for name in COUNT_COLUMNS},
-            **{name: [_hours(v) for v in frame[name].tolist()] for name in spec.DECIMAL_COLUMNS},
-            "comments": comments.where(~blank, None).tolist(),
-            "signed_off_by": frame["signed_off_by"].astype(str).tolist(),
-            "warnings": [list(w) if isinstance(w, list | tuple) else [] for w in warnings.tolist()],
-        }
-    )
+    """Rows from validate_return's accepted frame: the frame itself, not copied or exploded into objects."""
+    return Rows(frame)
 
 
 # -- submissions ---------------------------------------------------------------------------------
@@ -172,40 +303,159 @@ def insert_submission(connection: Connection, **values: Any) -> int:
 
 
 @dataclass(frozen=True)
-class _Newest:
-    version_id: int
+class _Keys:
+    """The batch's hub-day keys: each row's hub (index into ``hubs``) and day (days since 1970-01-01)."""
+
+    hubs: list[str]
+    hub: np.ndarray  # int64, per row
+    day: np.ndarray  # int64, per row
+
+    @classmethod
+    def of(cls, rows: Rows) -> _Keys:
+        import numpy as np
+        import pyarrow.compute as pc
+
+        codes = _codes(rows.frame["hub_code"])
+        if codes.null_count:
+            raise ValueError("hub_code is missing on a row")
+        encoded = pc.dictionary_encode(codes)
+        hub = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+        day = _days(rows.frame["activity_date"]).astype(np.int64)
+        return cls(encoded.dictionary.to_pylist(), hub, day)
+
+
+@dataclass(frozen=True)
+class _Versioned:
+    """Rows ready to write: their own columns and the version columns decided for them."""
+
+    rows: Rows
+    submission_id: int
     received_at: datetime
     arrival_seq: int
-    max_version: int
+    version: np.ndarray  # int64, per row
+    is_current: np.ndarray  # bool, per row
 
 
-def _newest_versions(connection: Connection, rows: Rows) -> dict[tuple[str, date], _Newest]:
+def _newest_versions(connection: Connection, keys: _Keys) -> pd.DataFrame:
+    """For the hub-days of the batch's hubs and date range: key (as in ``_number``), newest version, max version."""
+    import numpy as np
+    import pandas as pd
+
     query = statement("load/select_newest_versions.sql", "received_at").bindparams(
         bindparam("hub_codes", expanding=True)
     )
-    days = rows.columns["activity_date"]
+    first, last = (np.datetime64(int(d), "D").item() for d in (keys.day.min(), keys.day.max()))
     result = connection.execute(
-        query,
-        {"hub_codes": sorted(set(rows.columns["hub_code"])), "first_day": min(days), "last_day": max(days)},
+        query, {"hub_codes": sorted(keys.hubs), "first_day": first, "last_day": last}
+    ).all()
+    hub_position = {code: position for position, code in enumerate(keys.hubs)}
+    return pd.DataFrame(
+        {
+            "hub": np.array([hub_position[r.hub_code] for r in result], dtype=np.int64),
+            "day": np.array([_day(r.activity_date) for r in result], dtype="datetime64[D]").astype(np.int64),
+            "version_id": np.array([int(r.version_id) for r in result], dtype=np.int64),
+            "received_at": pd.to_datetime([r.received_at for r in result], utc=True).as_unit("ns").asi8,
+            "arrival_seq": np.array([int(r.arrival_seq) for r in result], dtype=np.int64),
+            "max_version": np.array([int(r.max_version) for r in result], dtype=np.int64),
+        }
     )
-    return {
-        (r.hub_code, _day(r.activity_date)): _Newest(
-            int(r.version_id), r.received_at, int(r.arrival_seq), int(r.max_version)
-        )
-        for r in result
-    }
 
 
-def _copy_versions(connection: Connection, columns: dict[str, list[Any]]) -> None:
+def _number(
+    keys: _Keys, newest: pd.DataFrame, received_at: datetime, arrival_seq: int
+) -> tuple[np.ndarray, np.ndarray, bool]:
+    """Version numbers and is_current per row, and whether any held version is displaced.
+
+    Each occurrence of a hub-day in the batch takes the next number after the highest so far (a file
+    normally holds a hub-day once: R08); only the last occurrence can be current, and only when this
+    receipt (received_at, arrival_seq) is newer than the newest version held.
+    """
+    import numpy as np
+    import pandas as pd
+
+    count = len(keys.hub)
+    first_day = int(keys.day.min())
+    span = int(keys.day.max()) - first_day + 1
+    key = keys.hub * span + (keys.day - first_day)
+
+    # Occurrence of each row within its key (0, 1, …, in file order) and whether it is the last one.
+    order = np.argsort(key, kind="stable")
+    ordered = key[order]
+    starts = np.empty(count, dtype=bool)
+    starts[0] = True
+    np.not_equal(ordered[1:], ordered[:-1], out=starts[1:])
+    positions = np.arange(count)
+    occurrence = np.empty(count, dtype=np.int64)
+    occurrence[order] = positions - np.maximum.accumulate(np.where(starts, positions, 0))
+    last = np.empty(count, dtype=bool)
+    last[order] = np.append(starts[1:], True)
+    del ordered, starts, positions
+
+    # The newest version held for each row's key (-1: none), and whether this receipt is newer.
+    held_key = newest["hub"].to_numpy() * span + (newest["day"].to_numpy() - first_day)
+    found = pd.Index(held_key).get_indexer(key)
+    held = found >= 0
+    stamp = pd.Timestamp(received_at).as_unit("ns").value  # since the epoch, UTC
+    held_stamp, held_seq = newest["received_at"].to_numpy(), newest["arrival_seq"].to_numpy()
+    newer = (stamp > held_stamp) | ((stamp == held_stamp) & (arrival_seq > held_seq))
+    if len(newest):
+        at = np.maximum(found, 0)  # any valid position where nothing is held: masked out below
+        version = np.where(held, newest["max_version"].to_numpy()[at], 0) + occurrence + 1
+        current = last & np.where(held, newer[at], True)
+    else:
+        version, current = occurrence + 1, last
+    return version, current, bool((current & held).any())
+
+
+def _copy_versions(connection: Connection, versioned: _Versioned) -> None:
+    """PostgreSQL: one COPY (FORMAT csv) fed a chunk of Arrow-written CSV at a time."""
+    import pyarrow as pa
+    import pyarrow.csv as pacsv
+
     driver_connection = connection.connection.driver_connection
     names = ", ".join(VERSION_COLUMNS)
-    values = [columns[name] for name in VERSION_COLUMNS]
+    received_at = pa.scalar(versioned.received_at.isoformat())
+    submission_id = pa.scalar(versioned.submission_id, pa.int64())
+    arrival_seq = pa.scalar(versioned.arrival_seq, pa.int64())
+    options = pacsv.WriteOptions(include_header=False)
     with (
         driver_connection.cursor() as cursor,  # type: ignore[union-attr]
-        cursor.copy(f"copy hub_day_version ({names}) from stdin") as copy,
+        cursor.copy(f"copy hub_day_version ({names}) from stdin (format csv)") as copy,
     ):
-        for row in zip(*values, strict=True):
-            copy.write_row(row)
+        for start, part in versioned.rows.chunks():
+            size = len(part)
+            table = pa.table(
+                {
+                    "submission_id": pa.repeat(submission_id, size),
+                    "version": pa.array(versioned.version[start : start + size]),
+                    "is_current": pa.array(versioned.is_current[start : start + size]),
+                    "received_at": pa.repeat(received_at, size),
+                    "arrival_seq": pa.repeat(arrival_seq, size),
+                    **_arrow_columns(part),
+                    "warnings": pa.array(_rules_json(part), pa.string()),
+                }
+            ).select(list(VERSION_COLUMNS))
+            sink = pa.BufferOutputStream()
+            pacsv.write_csv(table, sink, options)
+            copy.write(sink.getvalue().to_pybytes())
+
+
+def _insert_versions(connection: Connection, versioned: _Versioned) -> None:
+    """SQLite (and any other backend): executemany of plain Python values, a chunk at a time."""
+    for start, part in versioned.rows.chunks():
+        size = len(part)
+        columns: dict[str, list[Any]] = {
+            "submission_id": [versioned.submission_id] * size,
+            "version": versioned.version[start : start + size].tolist(),
+            "is_current": versioned.is_current[start : start + size].tolist(),
+            "received_at": [versioned.received_at] * size,
+            "arrival_seq": [versioned.arrival_seq] * size,
+            **_python_columns(part),
+        }
+        connection.execute(
+            insert(tables.hub_day_version),
+            [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)],
+        )
 
 
 def load_versions(
@@ -221,45 +471,21 @@ def load_versions(
     count = len(batch)
     if count == 0:
         return 0
+    if received_at.tzinfo is None:
+        raise ValueError("received_at must be an aware datetime")
     postgresql = connection.dialect.name == "postgresql"
     if postgresql:
         connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": VERSION_LOCK_KEY})
-    newest = _newest_versions(connection, batch)
-
-    keys = list(zip(batch.columns["hub_code"], batch.columns["activity_date"], strict=True))
-    last_position = {key: position for position, key in enumerate(keys)}  # a file has each key once (R08)
-    next_version = {key: found.max_version for key, found in newest.items()}
-    versions: list[int] = []
-    current: list[bool] = []
-    displaced: list[int] = []
-    for position, key in enumerate(keys):
-        next_version[key] = next_version.get(key, 0) + 1
-        versions.append(next_version[key])
-        found = newest.get(key)
-        is_newest = found is None or (received_at, arrival_seq) > (found.received_at, found.arrival_seq)
-        wins = last_position[key] == position and is_newest
-        current.append(wins)
-        if wins and found is not None:
-            displaced.append(found.version_id)
-
-    columns = {
-        "submission_id": [submission_id] * count,
-        "version": versions,
-        "is_current": current,
-        "received_at": [received_at] * count,
-        "arrival_seq": [arrival_seq] * count,
-        **batch.columns,
-    }
+    keys = _Keys.of(batch)
+    newest = _newest_versions(connection, keys)
+    version, current, displaces = _number(keys, newest, received_at, arrival_seq)
+    del keys, newest
+    versioned = _Versioned(batch, submission_id, received_at, arrival_seq, version, current)
     if postgresql:
-        columns["warnings"] = [json.dumps(w) for w in columns["warnings"]]
-        _copy_versions(connection, columns)
+        _copy_versions(connection, versioned)
     else:
-        names = list(columns)
-        connection.execute(
-            insert(tables.hub_day_version),
-            [dict(zip(names, values, strict=True)) for values in zip(*columns.values(), strict=True)],
-        )
-    if displaced:
+        _insert_versions(connection, versioned)
+    if displaces:
         connection.execute(statement("load/update_displaced_versions.sql"), {"submission_id": submission_id})
     return count
 

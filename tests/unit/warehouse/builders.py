@@ -55,8 +55,50 @@ def hub_row(hub_code: str, day: date, **values: Any) -> dict[str, Any]:
     return row
 
 
-def submit(engine: Engine, received_at: datetime, rows: list[dict[str, Any]], channel: str = "cli") -> int:
-    """Record an accepted submission holding ``rows`` and load them as versions; returns its id."""
+#: Text dtypes the validator's accepted frame may use: Python objects (None for blank), Arrow strings.
+TEXT_DTYPES: tuple[str, ...] = ("object", "arrow", "str")
+
+
+def accepted_frame(rows: list[dict[str, Any]], text_dtype: str = "object") -> Any:
+    """``rows`` (as built by hub_row) as a frame typed like validate_return's accepted frame.
+
+    int64 row numbers and counts, datetime64[ns] dates, float64 hours rounded to 2 places, a list of
+    rule ids per row in ``warnings``, and text columns as ``text_dtype`` (one of TEXT_DTYPES), blank
+    cells missing.
+    """
+    import pandas as pd
+    import pyarrow as pa
+
+    from surgehub import spec
+
+    dtype: Any = {"object": object, "arrow": pd.ArrowDtype(pa.string()), "str": "str"}[text_dtype]
+    frame = pd.DataFrame({"row_number": pd.Series([r["row_number"] for r in rows], dtype="int64")})
+    for name in spec.COLUMN_NAMES:
+        values = [r.get(name) for r in rows]
+        if name == "activity_date":
+            frame[name] = pd.to_datetime(pd.Series(values)).astype("datetime64[ns]")
+        elif name in spec.INTEGER_COLUMNS:
+            frame[name] = pd.Series(values, dtype="int64")
+        elif name in spec.DECIMAL_COLUMNS:
+            frame[name] = pd.Series([float(v) for v in values], dtype="float64").round(2)
+        else:
+            frame[name] = pd.Series([None if v is None else str(v) for v in values], dtype=dtype)
+    frame["warnings"] = pd.Series([list(r.get("warnings") or []) for r in rows], dtype=object)
+    return frame
+
+
+def submit(
+    engine: Engine,
+    received_at: datetime,
+    rows: list[dict[str, Any]],
+    channel: str = "cli",
+    text_dtype: str | None = None,
+) -> int:
+    """Record an accepted submission holding ``rows`` and load them as versions; returns its id.
+
+    With ``text_dtype``, the rows are loaded the way ingest loads them: as an accepted frame
+    (accepted_frame) through ``load.rows_from_frame``; otherwise as dictionaries.
+    """
     locality = rows[0]["sub_icb_code"]
     for number, row in enumerate(rows, start=1):
         row["row_number"] = number
@@ -84,7 +126,7 @@ def submit(engine: Engine, received_at: datetime, rows: list[dict[str, Any]], ch
             submission_id=submission_id,
             received_at=received_at,
             arrival_seq=submission_id,
-            rows=rows,
+            rows=rows if text_dtype is None else load.rows_from_frame(accepted_frame(rows, text_dtype)),
         )
     return submission_id
 

@@ -1,0 +1,140 @@
+"""The column-wise loader's parts without a database: hours text, version numbering, Rows."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+from decimal import Decimal
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from surgehub.warehouse import load
+from tests.unit.warehouse.builders import TEXT_DTYPES, accepted_frame, hub_row
+
+DAY = date(2026, 11, 24)
+T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+
+
+def test_hours_text_is_exact_for_every_value_from_0_to_300() -> None:
+    cents = np.arange(0, 30_001)
+    hours = pd.Series(cents / 100).round(2)  # what the validator hands over: float64 rounded to 2 places
+    text = load._hours_text(load._cents(hours)).to_pylist()
+    assert text == [f"{c // 100}.{c % 100:02d}" for c in cents.tolist()]
+    assert text[110] == "1.10" and text[7] == "0.07" and text[30_000] == "300.00"
+
+
+def test_hours_text_of_negative_and_large_values() -> None:
+    hours = pd.Series([-0.07, -12.5, 99_999.99, 0.1 + 0.2])
+    assert load._hours_text(load._cents(hours)).to_pylist() == ["-0.07", "-12.50", "99999.99", "0.30"]
+
+
+def test_missing_hours_are_refused() -> None:
+    with pytest.raises(ValueError, match="gp_hours"):
+        load._cents(pd.Series([1.0, float("nan")], name="gp_hours"))
+
+
+def _loop(
+    keys: list[tuple[str, date]],
+    newest: dict[tuple[str, date], tuple[int, datetime, int, int]],
+    received_at: datetime,
+    arrival_seq: int,
+) -> tuple[list[int], list[bool], bool]:
+    """The loader's former Python loop over keys: the reference the vectorised numbering must match."""
+    last_position = {key: position for position, key in enumerate(keys)}
+    next_version = {key: found[3] for key, found in newest.items()}
+    versions: list[int] = []
+    current: list[bool] = []
+    displaced = False
+    for position, key in enumerate(keys):
+        next_version[key] = next_version.get(key, 0) + 1
+        versions.append(next_version[key])
+        found = newest.get(key)
+        is_newest = found is None or (received_at, arrival_seq) > (found[1], found[2])
+        wins = last_position[key] == position and is_newest
+        current.append(wins)
+        displaced = displaced or (wins and found is not None)
+    return versions, current, displaced
+
+
+_HUBS = ("00V-H1", "14L-H1", "14L-H2")
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    rows=st.lists(st.tuples(st.sampled_from(_HUBS), st.integers(0, 4)), min_size=1, max_size=12),
+    held=st.dictionaries(
+        st.tuples(st.sampled_from(_HUBS), st.integers(-2, 6)),
+        st.tuples(st.integers(-2, 2), st.integers(1, 3), st.integers(1, 5)),  # minutes, arrival, max version
+        max_size=10,
+    ),
+    arrival_seq=st.integers(1, 3),
+)
+def test_vectorised_numbering_matches_the_former_loop(
+    rows: list[tuple[str, int]],
+    held: dict[tuple[str, int], tuple[int, int, int]],
+    arrival_seq: int,
+) -> None:
+    keys = [(hub, DAY + timedelta(days=n)) for hub, n in rows]
+    newest = {
+        (hub, DAY + timedelta(days=n)): (100 + i, T0 + timedelta(minutes=minutes), seq, top)
+        for i, ((hub, n), (minutes, seq, top)) in enumerate(held.items())
+    }
+    batch = load.Rows(
+        pd.DataFrame(
+            {"hub_code": [k[0] for k in keys], "activity_date": pd.to_datetime([k[1] for k in keys])}
+        )
+    )
+    found = load._Keys.of(batch)
+    first, last = min(k[1] for k in keys), max(k[1] for k in keys)
+    in_range = {  # what the newest-versions query returns: the batch's hubs, its date range
+        key: value for key, value in newest.items() if key[0] in found.hubs and first <= key[1] <= last
+    }
+    position = {code: i for i, code in enumerate(found.hubs)}
+    frame = pd.DataFrame(
+        {
+            "hub": np.array([position[k[0]] for k in in_range], dtype=np.int64),
+            "day": np.array([k[1] for k in in_range], dtype="datetime64[D]").astype(np.int64),
+            "version_id": np.array([v[0] for v in in_range.values()], dtype=np.int64),
+            "received_at": pd.to_datetime([v[1] for v in in_range.values()], utc=True).as_unit("ns").asi8,
+            "arrival_seq": np.array([v[2] for v in in_range.values()], dtype=np.int64),
+            "max_version": np.array([v[3] for v in in_range.values()], dtype=np.int64),
+        }
+    )
+    version, current, displaces = load._number(found, frame, T0, arrival_seq)
+    assert (version.tolist(), current.tolist(), displaces) == _loop(keys, newest, T0, arrival_seq)
+
+
+@pytest.mark.parametrize("text_dtype", TEXT_DTYPES)
+def test_rows_from_frame_keeps_the_frame_and_converts_it_only_when_asked(text_dtype: str) -> None:
+    rows = [
+        hub_row("00V-H1", DAY, comments="  ", warnings=["W01", "W03"], gp_hours=0.1 + 0.2),
+        hub_row("00V-H1", DAY + timedelta(1), comments="flood"),
+    ]
+    rows[1]["hub_code"] = " 00v-h1"
+    for number, row in enumerate(rows, start=1):
+        row["row_number"] = number
+    frame = accepted_frame(rows, text_dtype)
+    batch = load.rows_from_frame(frame)
+    assert batch.frame is frame and len(batch) == 2
+    first, second = batch.as_dicts()
+    assert list(first) == list(load.ROW_COLUMNS)
+    assert (first["row_number"], first["activity_date"], first["hub_code"]) == (1, DAY, "00V-H1")
+    assert (first["gp_hours"], first["other_clinician_hours"]) == (Decimal("0.30"), Decimal("10.50"))
+    assert (first["comments"], first["warnings"]) == (None, ["W01", "W03"])
+    assert (second["hub_code"], second["comments"], second["warnings"]) == ("00V-H1", "flood", [])
+    assert type(first["appts_offered"]) is int
+    assert load.rows_from_dicts(rows).as_dicts() == [first, second]
+
+
+def test_chunks_cover_the_rows_once_in_order() -> None:
+    batch = load.Rows(pd.DataFrame({"hub_code": [f"H{n}" for n in range(7)]}))
+    chunks = list(batch.chunks(3))
+    assert [start for start, _ in chunks] == [0, 3, 6]
+    assert [part["hub_code"].tolist() for _, part in chunks] == [
+        ["H0", "H1", "H2"],
+        ["H3", "H4", "H5"],
+        ["H6"],
+    ]
