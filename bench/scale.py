@@ -31,6 +31,7 @@ import uuid
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bench import baseline
@@ -54,6 +55,20 @@ def benchmark_settings() -> Settings:
 
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024  # Linux: KiB
+
+
+def log_memory(stage: str) -> None:
+    """VmRSS and VmHWM (peak so far) after a stage, on stderr (bench/logs/scale.log): the breakdown."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        return
+    kib = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines() if line.startswith("Vm")}
+    print(
+        f"memory after {stage}: VmRSS {kib.get('VmRSS', 0) // 1024} MB, VmHWM {kib.get('VmHWM', 0) // 1024} MB",
+        file=sys.stderr,
+        flush=True,
+    )
 
 
 def timed(work: Callable[[], Any]) -> tuple[float, Any]:
@@ -115,6 +130,7 @@ def load_as_versions(engine: Any, frame: Any) -> int:
     from surgehub.warehouse.db import writer
 
     rows = load.rows_from_frame(frame)
+    log_memory("rows_from_frame")
     with writer(engine).begin() as connection:
         submission_id = load.insert_submission(
             connection,
@@ -224,18 +240,23 @@ def main() -> dict[str, float]:
     # One file of a million rows: the register's 6,720 hubs (42 ICBs × 160) all belong to the
     # submitter, so every row passes R05/R06 (see docs/benchmarks.md).
     with national_register(icbs=1, hubs_per_icb=6_720) as (_, hubs):
+        log_memory("imports")
         frame = text_frame(hubs, ROWS)
+        log_memory("the million rows as text columns")
         _runtime()  # GX imported and its context built: not part of any figure
         engine_check(frame.head(1000))
         baseline_check(frame.head(1000))
         gc.collect()
+        log_memory("GX context built, engines warmed")
 
         with throwaway_database() as url:
             engine_s, result = timed(lambda: engine_check(frame))
+            log_memory("validation (accepted frame held)")
             load_s = copy_s = bare_s = None
             if url is not None:
                 engine = get_engine(url)
                 load_s, _ = timed(lambda: load_as_versions(engine, result.frame))
+                log_memory("load_versions")
             figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
             accepted = result.frame
             result = None  # only its frame is kept
