@@ -14,9 +14,14 @@ MESSAGE_ID_DOMAIN = "surgehub.gm.nhs.invalid"
 
 @dataclass(frozen=True)
 class InlineImage:
-    cid: str  # referenced from the HTML as src="cid:<cid>"
+    cid: str  # the image's name (e.g. "utilisation-trend"); also its file name
     png: bytes
     alt: str
+
+    @property
+    def content_id(self) -> str:
+        """Its Content-ID as an RFC 2392 addr-spec; the HTML refers to it as src="cid:<content_id>"."""
+        return f"{self.cid}@{MESSAGE_ID_DOMAIN}"
 
 
 @dataclass(frozen=True)
@@ -72,7 +77,7 @@ def build_message(mail: Mail) -> EmailMessage:
                     image.png,
                     maintype="image",
                     subtype="png",
-                    cid=f"<{image.cid}>",
+                    cid=f"<{image.content_id}>",
                     filename=f"{image.cid}.png",
                     disposition="inline",
                 )

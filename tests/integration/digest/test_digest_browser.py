@@ -61,7 +61,7 @@ def as_opened(digest: Digest) -> str:
     html = digest.html
     for image in digest.images:
         data = base64.b64encode(image.png).decode("ascii")
-        html = html.replace(f'src="cid:{image.cid}"', f'src="data:image/png;base64,{data}"')
+        html = html.replace(f'src="cid:{image.content_id}"', f'src="data:image/png;base64,{data}"')
     return html
 
 

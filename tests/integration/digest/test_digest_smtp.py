@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from surgehub.cli import cli
-from surgehub.mail.compose import stable_message_id
+from surgehub.mail.compose import MESSAGE_ID_DOMAIN, stable_message_id
 from surgehub.mail.server import LoopbackSmtpServer
 from surgehub.warehouse.db import get_engine
 from surgehub.warehouse.tables import email_log
@@ -86,7 +86,8 @@ def test_board_digest_arrives_as_text_html_inline_charts_and_csv(
     assert len(body.encode("utf-8")) < 100_000
     assert {image.get_content_type() for image in images} == {"image/png"}
     cids = {image["Content-ID"].strip("<>") for image in images}
-    assert cids == {"utilisation-trend", "source-mix"}
+    # RFC 2392: a Content-ID (and the cid: URL naming it) is an addr-spec, local@domain.
+    assert cids == {f"{name}@{MESSAGE_ID_DOMAIN}" for name in ("utilisation-trend", "source-mix")}
     for image in images:
         assert f'src="cid:{image["Content-ID"].strip("<>")}"' in body
         assert image.get_content().startswith(b"\x89PNG")

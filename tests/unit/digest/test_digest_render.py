@@ -150,10 +150,12 @@ def test_every_table_header_has_a_scope_and_every_layout_table_is_presentational
 def test_charts_are_inline_cid_images_with_descriptive_alt_text(board) -> None:
     page = parse(board.html)
     images = {attrs["src"][4:]: attrs for tag, attrs in page.tags if tag == "img"}
-    assert set(images) == {image.cid for image in board.images} == {"utilisation-trend", "source-mix"}
+    assert {image.cid for image in board.images} == {"utilisation-trend", "source-mix"}
+    assert set(images) == {image.content_id for image in board.images}
+    assert all("@" in name for name in images), "RFC 2392: cid: names an addr-spec"
     for image in board.images:
         assert image.png.startswith(b"\x89PNG\r\n\x1a\n")
-        assert images[image.cid]["alt"] == image.alt
+        assert images[image.content_id]["alt"] == image.alt
         assert len(image.png) < 60_000
     trend = next(i for i in board.images if i.cid == "utilisation-trend")
     assert all(name in trend.alt for name in NAMES)
