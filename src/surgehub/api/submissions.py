@@ -91,7 +91,9 @@ class Receiver:
 
         name = display_name(file_name)
         sha256 = hashlib.sha256(data).hexdigest()
-        if self._duplicate_of(locality, sha256) is None:
+
+        def judged() -> dict[str, Any] | Answer:
+            """The validation JSON of an accepted return, or the answer to a rejected one (recorded)."""
             validation = validate_return(
                 data,
                 locality=locality,
@@ -101,41 +103,27 @@ class Receiver:
             )
             if not validation.accepted:
                 return self._reject(locality, token_id, data, name, sha256, received_at)
-            body = validation.to_json_dict()
-        else:
-            body = {}
+            return validation.to_json_dict()
+
+        body: dict[str, Any] = {}
+        if self._duplicate_of(locality, sha256) is None:  # validate outside the lock: it takes the time
+            outcome = judged()
+            if isinstance(outcome, Answer):
+                return outcome
+            body = outcome
         with self._handoff:
             original = self._duplicate_of(locality, sha256)
             api_id = new_api_id()
             if original is None and not body:  # the earlier copy vanished (an error): judge it after all
-                validation = validate_return(
-                    data,
-                    locality=locality,
-                    received_at=received_at,
-                    settings=self.settings,
-                    history=load.history_lookup(self.engine, received_at),
-                )
-                if not validation.accepted:
-                    return self._reject(locality, token_id, data, name, sha256, received_at)
-                body = validation.to_json_dict()
-            if original is not None:
+                outcome = judged()
+                if isinstance(outcome, Answer):
+                    return outcome
+                body = outcome
+            duplicate = original is not None
+            if duplicate:
                 body = {**original, "status": "accepted", "errors": []}
-                row = self._record(
-                    api_id=api_id,
-                    locality=locality,
-                    token_id=token_id,
-                    received_at=received_at,
-                    sha256=sha256,
-                    name=name,
-                    landing_name=None,
-                    size=len(data),
-                    outcome="accepted",
-                    duplicate=True,
-                    validation=body,
-                )
-                return Answer(201, self.describe(row))
             extension = "xlsx" if data[:4] == ZIP_MAGIC else "csv"
-            landing_name = f"{api_id}.{extension}"
+            landing_name = None if duplicate else f"{api_id}.{extension}"
             row = self._record(
                 api_id=api_id,
                 locality=locality,
@@ -146,9 +134,11 @@ class Receiver:
                 landing_name=landing_name,
                 size=len(data),
                 outcome="accepted",
-                duplicate=False,
+                duplicate=duplicate,
                 validation=body,
             )
+            if duplicate:
+                return Answer(201, self.describe(row))
             try:
                 self._hand_off(locality, landing_name, data)
             except OSError as exc:
