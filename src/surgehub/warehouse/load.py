@@ -36,6 +36,9 @@ if TYPE_CHECKING:
     import pandas as pd
     import pyarrow as pa
 
+#: Version ids per UPDATE when clearing displaced versions (well inside SQLite's 32,766 bound parameters).
+DISPLACED_CHUNK = 10_000
+
 #: Arbitrary constant key of the PostgreSQL advisory lock taken while numbering versions.
 VERSION_LOCK_KEY = 4_104_202_611
 
@@ -363,8 +366,8 @@ def _newest_versions(connection: Connection, keys: _Keys) -> pd.DataFrame:
 
 def _number(
     keys: _Keys, newest: pd.DataFrame, received_at: datetime, arrival_seq: int
-) -> tuple[np.ndarray, np.ndarray, bool]:
-    """Version numbers and is_current per row, and whether any held version is displaced.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Version numbers and is_current per row, and the version ids of the held versions displaced.
 
     Each occurrence of a hub-day in the batch takes the next number after the highest so far (a file
     normally holds a hub-day once: R08); only the last occurrence can be current, and only when this
@@ -404,7 +407,10 @@ def _number(
         current = last & np.where(held, newer[at], True)
     else:
         version, current = occurrence + 1, last
-    return version, current, bool((current & held).any())
+    displaced = (
+        newest["version_id"].to_numpy()[found[current & held]] if len(newest) else np.empty(0, np.int64)
+    )
+    return version, current, displaced
 
 
 def _copy_versions(connection: Connection, versioned: _Versioned) -> None:
@@ -478,16 +484,28 @@ def load_versions(
         connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": VERSION_LOCK_KEY})
     keys = _Keys.of(batch)
     newest = _newest_versions(connection, keys)
-    version, current, displaces = _number(keys, newest, received_at, arrival_seq)
+    version, current, displaced = _number(keys, newest, received_at, arrival_seq)
     del keys, newest
     versioned = _Versioned(batch, submission_id, received_at, arrival_seq, version, current)
     if postgresql:
         _copy_versions(connection, versioned)
     else:
         _insert_versions(connection, versioned)
-    if displaces:
-        connection.execute(statement("load/update_displaced_versions.sql"), {"submission_id": submission_id})
+    _clear_displaced(connection, displaced.tolist())
     return count
+
+
+def _clear_displaced(connection: Connection, version_ids: list[int]) -> None:
+    """The held versions this load displaced are no longer current: by primary key, DISPLACED_CHUNK at a time.
+
+    They are the newest versions held for their hub-days (``_newest_versions``), which are the current
+    ones: one current version per hub-day, the newest by receipt, is what every load keeps true.
+    """
+    query = statement("load/update_displaced_versions.sql").bindparams(
+        bindparam("version_ids", expanding=True)
+    )
+    for start in range(0, len(version_ids), DISPLACED_CHUNK):
+        connection.execute(query, {"version_ids": version_ids[start : start + DISPLACED_CHUNK]})
 
 
 def current_open_rows(

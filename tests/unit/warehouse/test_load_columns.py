@@ -41,13 +41,13 @@ def _loop(
     newest: dict[tuple[str, date], tuple[int, datetime, int, int]],
     received_at: datetime,
     arrival_seq: int,
-) -> tuple[list[int], list[bool], bool]:
+) -> tuple[list[int], list[bool], list[int]]:
     """The loader's former Python loop over keys: the reference the vectorised numbering must match."""
     last_position = {key: position for position, key in enumerate(keys)}
     next_version = {key: found[3] for key, found in newest.items()}
     versions: list[int] = []
     current: list[bool] = []
-    displaced = False
+    displaced: list[int] = []
     for position, key in enumerate(keys):
         next_version[key] = next_version.get(key, 0) + 1
         versions.append(next_version[key])
@@ -55,8 +55,9 @@ def _loop(
         is_newest = found is None or (received_at, arrival_seq) > (found[1], found[2])
         wins = last_position[key] == position and is_newest
         current.append(wins)
-        displaced = displaced or (wins and found is not None)
-    return versions, current, displaced
+        if wins and found is not None:
+            displaced.append(found[0])
+    return versions, current, sorted(displaced)
 
 
 _HUBS = ("00V-H1", "14L-H1", "14L-H2")
@@ -103,8 +104,9 @@ def test_vectorised_numbering_matches_the_former_loop(
             "max_version": np.array([v[3] for v in in_range.values()], dtype=np.int64),
         }
     )
-    version, current, displaces = load._number(found, frame, T0, arrival_seq)
-    assert (version.tolist(), current.tolist(), displaces) == _loop(keys, newest, T0, arrival_seq)
+    version, current, displaced = load._number(found, frame, T0, arrival_seq)
+    expected = _loop(keys, newest, T0, arrival_seq)
+    assert (version.tolist(), current.tolist(), sorted(displaced.tolist())) == expected
 
 
 @pytest.mark.parametrize("text_dtype", TEXT_DTYPES)

@@ -367,6 +367,7 @@ def test_a_mixed_load_numbers_and_flags_each_hub_day_on_its_own(
     warehouse: Engine, text_dtype: str | None, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(load, "CHUNK_ROWS", 3)  # several chunks per load
+    monkeypatch.setattr(load, "DISPLACED_CHUNK", 2)  # and several UPDATEs for the five it displaces
     days = [DAY - timedelta(days=n) for n in range(4)]
     hubs = ("14L-H1", "14L-H2")
     submit(warehouse, ON_TIME, [hub_row(h, d, appts_booked=70) for d in days[:3] for h in hubs])
