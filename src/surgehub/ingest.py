@@ -14,7 +14,8 @@ For each return, independently (one bad file never stops the others), spec §4 i
 6. One transaction: the submission row, and for an accepted return its rows as new versions.
    If keeping the file fails, nothing is loaded and the return is not acknowledged (``error``);
    if the transaction fails, the file this run kept is removed again, so the return can simply be
-   ingested again.
+   ingested again — unless another run recorded this very receipt meanwhile (two runs taking the
+   same file at once): then its record stands, its archive copy is kept, and this is a replay.
 """
 
 from __future__ import annotations
@@ -201,6 +202,16 @@ def _ingest_one(
     )  # ArchiveError: not acknowledged, nothing loaded
     try:
         submission_id = _record(engine, item, receipt, validation, stored, quarantined)
+    except Exception:
+        # Two runs may take the same file at once (overlapping ingest runs): the one that recorded
+        # this receipt first wins, and the file it kept is the same one. Answer as a replay then,
+        # and never remove what the other run recorded.
+        winner = _known_after_failure(engine, locality, sha256, received_at)
+        if winner is not None:
+            log.info("%s from %s was recorded by another run meanwhile", file_name, locality)
+            return _replayed(winner, locality, received_at, settings)
+        archive.discard(stored)
+        raise
     except BaseException:
         archive.discard(stored)
         raise
@@ -264,6 +275,15 @@ def _known_submission(engine: Engine, locality: str, sha256: str, received_at: d
                 s.c.sub_icb_code == locality, s.c.sha256 == sha256, s.c.received_at == received_at
             )
         ).first()
+
+
+def _known_after_failure(engine: Engine, locality: str, sha256: str, received_at: datetime) -> Any:
+    """The submission recorded for this receipt by another run, if any, after our own insert failed."""
+    try:
+        return _known_submission(engine, locality, sha256, received_at)
+    except Exception:  # the warehouse is unreachable: it cannot say, so treat it as not recorded
+        log.warning("could not check whether another run recorded this receipt", exc_info=True)
+        return None
 
 
 def _accepted_original(engine: Engine, locality: str, sha256: str) -> Any:

@@ -100,7 +100,11 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
     for item, outcome in zip(items, outcomes, strict=True):
         accepted = outcome.status == "accepted"
         moved = item.path
-        if outcome.status not in ("accepted", "rejected"):
+        if outcome.status not in ("accepted", "rejected") and not item.path.exists():
+            # Gone from landing while this run read it: an overlapping run took it (and acknowledged
+            # it); a retry would skip it too, so it is not this run's failure.
+            log.warning("%s left the landing zone while this run read it: handled by another run", item.path)
+        elif outcome.status not in ("accepted", "rejected"):
             # Not acknowledged (e.g. the archive could not be written): it stays in landing for a retry.
             failures.append(f"{item.path.name} from {outcome.locality}: {getattr(outcome, 'error', None)}")
         elif item.path.parent.parent == settings.landing_dir:

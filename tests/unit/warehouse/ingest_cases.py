@@ -187,6 +187,36 @@ def test_connection_broken_mid_load_leaves_nothing_and_the_return_can_be_ingeste
     ]
 
 
+def test_two_runs_taking_the_same_file_at_once_record_it_once_and_keep_its_archive_copy(
+    surgehub_home: Path, warehouse: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Overlapping ingest runs may both take one landed file: the second to record it loses the race."""
+    import surgehub.ingest as ingest_module
+
+    path = _file(surgehub_home, "a.csv", _manchester())
+    first = _ingest(warehouse, path)
+    assert first.status == "accepted"
+    archived = _archived_files(load_settings())
+    # The second run checked for this receipt before the first had recorded it, and wrote the same
+    # archive copy itself (as if its store had come first): then its own insert fails.
+    for name in ("_known_submission", "_accepted_original"):  # each misses once, then tells the truth
+        real, first_call = getattr(ingest_module, name), iter([True])
+        monkeypatch.setattr(
+            ingest_module,
+            name,
+            lambda *a, _real=real, _first=first_call: None if next(_first, False) else _real(*a),
+        )
+    real_store = archive.store
+    monkeypatch.setattr(
+        archive, "store", lambda *a, **k: archive.Stored(real_store(*a, **k).relative, a[0], created=True)
+    )
+    second = _ingest(warehouse, path)
+    assert (second.status, second.submission_id, second.replayed) == ("accepted", first.submission_id, True)
+    assert (_count(warehouse, "submission"), _count(warehouse, "hub_day_version")) == (1, 3)
+    assert _archived_files(load_settings()) == archived, "the winner's archive copy must stay"
+    assert all(p.is_file() for p in archived)
+
+
 def test_one_bad_item_never_stops_the_others(surgehub_home: Path, warehouse: Engine) -> None:
     good = _file(surgehub_home, "good.csv", return_csv([hub_row("00V-H1", DAY)]))
     items = [

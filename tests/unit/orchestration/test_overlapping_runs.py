@@ -1,0 +1,52 @@
+"""Overlapping ingest runs (the warehouse pool has several slots on PostgreSQL) may take the same file.
+
+The run that loses the race must not fail (and alert operations) for a file the other run acknowledged.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+import surgehub.ingest
+from surgehub.config import load_settings
+from surgehub.landing import ensure_landing, move_done
+from surgehub.orchestration import tasks
+from tests.integration.faults.conftest import later, write_return
+
+
+def test_a_file_another_run_took_meanwhile_is_not_this_runs_failure(
+    surgehub_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings()
+    ensure_landing(settings.landing_dir)
+    landed = write_return(settings.landing_dir / "00V", "00V")
+    files = [{"path": str(landed), "locality": "00V", "received_at": later(0).isoformat()}]
+    real = surgehub.ingest.ingest_returns
+
+    def the_other_run_moves_it_first(items, **kwargs):  # type: ignore[no-untyped-def]
+        move_done(landed, True)
+        return real(items, **kwargs)
+
+    monkeypatch.setattr(surgehub.ingest, "ingest_returns", the_other_run_moves_it_first)
+    result = tasks.ingest_files(files, settings)
+    assert [s["status"] for s in result["submissions"]] == ["error"]
+    assert result["failures"] == []
+    tasks.raise_for_unacknowledged(result)  # does not raise
+
+
+def test_a_file_still_in_landing_that_was_not_acknowledged_is_a_failure(
+    surgehub_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = load_settings()
+    ensure_landing(settings.landing_dir)
+    landed = write_return(settings.landing_dir / "00V", "00V")
+    files = [{"path": str(landed), "locality": "00V", "received_at": later(0).isoformat()}]
+    blocker = surgehub_home / "not-a-folder"
+    blocker.write_text("a file where the archive folder should be")
+    monkeypatch.setenv("SURGEHUB_ARCHIVE_DIR", str(blocker))
+    result = tasks.ingest_files(files, load_settings())
+    assert len(result["failures"]) == 1 and landed.exists()
+    with pytest.raises(RuntimeError, match="not acknowledged"):
+        tasks.raise_for_unacknowledged(result)
