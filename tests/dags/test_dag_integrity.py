@@ -21,6 +21,7 @@ EXPECTED = {
     "surgehub_board_digest": {"send_board_digest"},
     "surgehub_chase": {"chase_localities"},
     "surgehub_daily_summary": {"send_daily_summary"},
+    "surgehub_housekeeping": {"purge_quarantine"},
 }
 
 HEAVY = ("pandas", "great_expectations", "matplotlib", "openpyxl", "psycopg", "pyarrow")

@@ -115,6 +115,10 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
         frame = outcome.validation.frame
         if accepted and not outcome.duplicate and frame is not None:
             days.update(str(d)[:10] for d in frame["activity_date"].unique())  # date or Timestamp
+        elif accepted and getattr(outcome, "replayed", False) and outcome.submission_id is not None:
+            # Loaded by an earlier attempt that may have died before RAG was recomputed (e.g. the
+            # scheduler was killed mid-run): its days are recomputed again, which is idempotent.
+            days.update(_loaded_days(engine, outcome.submission_id))
         results.append(
             {
                 "submission_id": outcome.submission_id,
@@ -138,6 +142,19 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
             len(outcome.validation.warnings),
         )
     return {"submissions": results, "days": sorted(days), "failures": failures}
+
+
+def _loaded_days(engine: Any, submission_id: int) -> set[str]:
+    """The activity days (ISO) a loaded submission has versions for."""
+    from sqlalchemy import select
+
+    from surgehub.warehouse.tables import hub_day_version as v
+
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(v.c.activity_date).where(v.c.submission_id == submission_id).distinct()
+        ).scalars()
+        return {str(day)[:10] for day in found}
 
 
 #: How long the sweep waits for the receipt lock (held for one message at a time) before failing to retry.
@@ -324,3 +341,17 @@ def skip_unless_working_day(run_at: datetime, settings: Settings | None = None) 
         from airflow.sdk.exceptions import AirflowSkipException
 
         raise AirflowSkipException(f"{day} is not a working day: nothing is due")
+
+
+def purge_quarantine(run_at: datetime, settings: Settings | None = None) -> dict[str, Any]:
+    """Delete quarantined (R16) files received more than the retention period before ``run_at`` (spec §4).
+
+    Logs and returns how many, never their names: a submitter's file name is not repeated anywhere.
+    """
+    from surgehub import archive
+
+    settings = settings or load_settings()
+    days = int(settings.raw["limits"]["quarantine_retention_days"])
+    deleted = archive.purge(settings.quarantine_dir, days, run_at)
+    log.info("quarantine: %d file(s) older than %d days deleted", len(deleted), days)
+    return {"deleted": len(deleted), "retention_days": days}

@@ -50,3 +50,18 @@ def test_a_file_still_in_landing_that_was_not_acknowledged_is_a_failure(
     assert len(result["failures"]) == 1 and landed.exists()
     with pytest.raises(RuntimeError, match="not acknowledged"):
         tasks.raise_for_unacknowledged(result)
+
+
+def test_a_retried_run_recomputes_rag_for_returns_an_earlier_attempt_loaded(surgehub_home: Path) -> None:
+    """An attempt killed after loading but before RAG (scheduler killed): the retry's replay names the days."""
+    settings = load_settings()
+    ensure_landing(settings.landing_dir)
+    landed = write_return(settings.landing_dir / "00V", "00V")
+    data = landed.read_bytes()
+    files = [{"path": str(landed), "locality": "00V", "received_at": later(0).isoformat()}]
+    first = tasks.ingest_files(files, settings)
+    assert first["days"] == ["2026-11-24"] and not landed.exists()
+    landed.write_bytes(data)  # the killed attempt had not moved it yet: the retry finds it again
+    again = tasks.ingest_files(files, settings)
+    assert [s["status"] for s in again["submissions"]] == ["accepted"]
+    assert again["days"] == ["2026-11-24"]
