@@ -44,5 +44,5 @@ up: venv ## Start the live system: Airflow standalone + loopback SMTP (embedded 
 down: ## Stop what `make up` started
 	$(PY) -m surgehub.orchestration.live down
 
-bench: venv ## Benchmarks (about 10 minutes; not part of `make test`): writes bench/results.json and prints a table
+bench: venv ## Benchmarks (about 6 minutes; not part of `make test`): writes bench/results.json and prints a table
 	$(PY) -m bench.run
