@@ -16,6 +16,7 @@ from sqlalchemy.engine import Engine
 
 from surgehub import clock
 from surgehub.mail.compose import Mail, build_message
+from surgehub.warehouse.db import writer
 from surgehub.warehouse.tables import email_log
 
 log = logging.getLogger(__name__)
@@ -52,7 +53,9 @@ def _record(engine: Engine, mail: Mail, status: str, error: str | None) -> None:
         & (email_log.c.period_key == mail.period_key)
         & (email_log.c.recipient == mail.recipient)
     )
-    with engine.begin() as conn:
+    # A writer transaction (SQLite: BEGIN IMMEDIATE): it waits its turn behind a committing load
+    # instead of failing on a read-to-write upgrade, after the message has already gone.
+    with writer(engine).begin() as conn:
         row = conn.execute(select(email_log.c.email_id, email_log.c.attempts).where(key)).one_or_none()
         values = {
             "status": status,
