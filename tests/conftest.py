@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import socket
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -67,3 +69,21 @@ def surgehub_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[P
     monkeypatch.setenv("SURGEHUB_HOME", str(home))
     monkeypatch.delenv("SURGEHUB_WAREHOUSE_URL", raising=False)
     yield home
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    """Headless Chromium for this module (skipped loudly where missing; required when CI=true)."""
+    from tests.browser import CHROMIUM, CHROMIUM_ARGS
+
+    require(CHROMIUM.exists(), f"Debian's chromium at {CHROMIUM}")
+    require(importlib.util.find_spec("playwright") is not None, "the playwright package")
+    require(
+        importlib.util.find_spec("axe_playwright_python") is not None, "the axe-playwright-python package"
+    )
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
+        yield launched
+        launched.close()

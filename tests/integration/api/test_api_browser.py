@@ -6,7 +6,6 @@ Screenshots are kept in test-artifacts/api/ (git-ignored).
 
 from __future__ import annotations
 
-import importlib.util
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -14,43 +13,13 @@ from typing import Any
 import pytest
 
 from surgehub.config import PROJECT_ROOT
-from tests.conftest import require
+from tests.browser import axe_violations
 from tests.integration.api.conftest import Server
 from tests.unit.api.api_fixtures import rejected_return, valid_return
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "api"
-WCAG = {
-    "runOnly": {
-        "type": "tag",
-        "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"],
-    }
-}
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    require(CHROMIUM.exists(), f"Debian's chromium at {CHROMIUM}")
-    require(importlib.util.find_spec("playwright") is not None, "the playwright package")
-    require(
-        importlib.util.find_spec("axe_playwright_python") is not None, "the axe-playwright-python package"
-    )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture
@@ -61,13 +30,6 @@ def page(browser: Any) -> Iterator[Any]:
     context.close()
 
 
-def axe_violations(page: Any) -> list[tuple[str, str, int]]:
-    from axe_playwright_python.sync_playwright import Axe
-
-    results = Axe().run(page, options=WCAG)
-    return [(v["id"], v["help"], len(v["nodes"])) for v in results.response["violations"]]
-
-
 def shot(page: Any, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
@@ -75,7 +37,7 @@ def shot(page: Any, name: str) -> None:
 
 def test_empty_page_is_accessible_and_usable_by_keyboard(server: Server, page: Any) -> None:
     page.goto(server.url + "/")
-    assert axe_violations(page) == []
+    assert axe_violations(page, best_practice=True) == []
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
     page.keyboard.press("Enter")
@@ -102,7 +64,7 @@ def test_submitting_nothing_announces_the_errors_and_focuses_the_summary(server:
     page.get_by_role("link", name="Choose the return file to send (CSV or Excel)").click()
     assert page.evaluate("location.hash") == "#file"
     assert page.get_by_label("Return file").get_attribute("aria-invalid") == "true"
-    assert axe_violations(page) == []
+    assert axe_violations(page, best_practice=True) == []
     shot(page, "02-errors")
 
 
@@ -124,7 +86,7 @@ def test_a_rejected_return_shows_each_error_in_a_table(server: Server, page: Any
     assert rows[0][:3] == ["R09", "1", "appts_booked"]
     assert "cannot exceed" in rows[0][3]
     assert "salford-24-nov.csv" in page.locator("dl.summary").inner_text()
-    assert axe_violations(page) == []
+    assert axe_violations(page, best_practice=True) == []
     shot(page, "03-rejected")
 
 
@@ -141,7 +103,7 @@ def test_an_accepted_return_is_announced_with_its_state(server: Server, page: An
     assert "queued" in page.locator("dl.summary").inner_text()
     owed = page.get_by_role("table", name="with no accepted return yet")
     assert owed.is_visible()
-    assert axe_violations(page) == []
+    assert axe_violations(page, best_practice=True) == []
     shot(page, "04-accepted")
 
 
@@ -151,7 +113,7 @@ def test_page_reflows_at_320_css_pixels(server: Server, browser: Any) -> None:
     try:
         narrow.goto(server.url + "/")
         assert narrow.evaluate("document.documentElement.scrollWidth") <= 320
-        assert axe_violations(narrow) == []
+        assert axe_violations(narrow, best_practice=True) == []
         shot(narrow, "05-320px")
     finally:
         context.close()

@@ -8,27 +8,17 @@ from __future__ import annotations
 import base64
 import re
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from surgehub.config import PROJECT_ROOT
 from surgehub.digest.build import Digest, build_digest
 from surgehub.warehouse.db import get_engine
-from tests.conftest import require
+from tests.browser import axe_violations
 from tests.unit.digest.digest_timeline import BOARD_AT, london, timeline_settings
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "digest"
 NAMES = [
     "Bolton",
@@ -63,17 +53,6 @@ def as_opened(digest: Digest) -> str:
         data = base64.b64encode(image.png).decode("ascii")
         html = html.replace(f'src="cid:{image.content_id}"', f'src="data:image/png;base64,{data}"')
     return html
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    require(CHROMIUM.exists(), f"Debian's chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
 
 
 @pytest.fixture(params=[(kind, screen) for kind in ("board", "daily") for screen in sorted(WIDTHS)], ids=str)
@@ -139,9 +118,4 @@ def test_hostile_comment_does_not_run(page) -> None:
 
 
 def test_no_wcag_aa_violations(page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
-    results = Axe().run(page, options=options)
-    violations = [(v["id"], v["help"], len(v["nodes"])) for v in results.response["violations"]]
-    assert violations == []
+    assert axe_violations(page) == []

@@ -3,19 +3,16 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from return_builders import RECEIVED_AT, corpus_file, csv_bytes, row
 
 from surgehub.returns.receipt import render_receipt
 from surgehub.returns.validate import validate_return
-from tests.conftest import require
+from tests.browser import axe_violations
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update"]
 WIDTHS = {"phone": 375, "desktop": 1280}
 
 
@@ -37,17 +34,6 @@ def _receipts() -> dict[str, str]:
 
 
 @pytest.fixture(scope="module")
-def browser() -> Iterator[object]:
-    require(CHROMIUM.exists(), f"Debian's chromium at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
-        yield launched
-        launched.close()
-
-
-@pytest.fixture(scope="module")
 def receipts() -> dict[str, str]:
     return _receipts()
 
@@ -66,11 +52,7 @@ def page(request: pytest.FixtureRequest, browser, receipts) -> Iterator[object]:
 
 
 def test_receipt_has_no_wcag_aa_violations(page) -> None:
-    from axe_playwright_python.sync_playwright import Axe
-
-    options = {"runOnly": {"type": "tag", "values": ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa"]}}
-    violations = [(v["id"], v["help"]) for v in Axe().run(page, options=options).response["violations"]]
-    assert violations == []
+    assert axe_violations(page) == []
 
 
 def test_receipt_fits_the_screen_and_runs_no_script(page) -> None:
