@@ -22,7 +22,7 @@ from typing import Any
 
 from sqlalchemy import Engine
 
-from surgehub import reference
+from surgehub import reference, spec
 from surgehub.clock import to_london
 from surgehub.config import ConfigError, Settings, load_settings
 from surgehub.digest.periods import Period, period_for
@@ -83,19 +83,9 @@ _RANK: dict[tuple[str, int | None], int] = {
 
 TREND_DAYS = 14
 
-SUM_NAMES: tuple[str, ...] = (
-    "sessions_planned",
-    "sessions_delivered",
-    "appts_offered",
-    "appts_booked",
-    "appts_attended",
-    "appts_dna",
-    "src_practice",
-    "src_nhs111",
-    "src_ed_streaming",
-    "src_other",
-    "onward_ed",
-    "patients_turned_away",
+#: The count columns the digest sums per locality-day (the attendance split is not reported).
+SUM_NAMES: tuple[str, ...] = tuple(
+    name for name in spec.INTEGER_COLUMNS if name not in ("attended_f2f", "attended_remote")
 )
 
 

@@ -16,6 +16,8 @@ from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
+from surgehub.digest.build import SUM_NAMES
+
 if TYPE_CHECKING:
     from surgehub.digest.build import Digest
     from surgehub.rag import DayRag
@@ -52,21 +54,6 @@ COLUMNS: tuple[str, ...] = (
     "comments",
 )
 
-_SUMS = (
-    "sessions_planned",
-    "sessions_delivered",
-    "appts_offered",
-    "appts_booked",
-    "appts_attended",
-    "appts_dna",
-    "src_practice",
-    "src_nhs111",
-    "src_ed_streaming",
-    "src_other",
-    "onward_ed",
-    "patients_turned_away",
-)
-
 
 def neutralise(value: Any) -> Any:
     """A text cell that could run as a formula gets a leading apostrophe; other values pass unchanged."""
@@ -95,7 +82,7 @@ def _row(
         "sub_icb_code": code,
         "locality_name": name,
         **status,
-        **{name_: int(sums.get(name_) or 0) for name_ in _SUMS},
+        **{name_: int(sums.get(name_) or 0) for name_ in SUM_NAMES},
         "capacity_delivered": _ratio(ratios.get("capacity_delivered")),
         "utilisation": _ratio(ratios.get("utilisation")),
         "dna_rate": _ratio(ratios.get("dna_rate")),
