@@ -240,7 +240,7 @@ def backfill(directory: Path, as_json: bool) -> None:
     ]
     outcomes = []
     with tqdm(total=len(items), desc="backfill", unit="file", file=sys.stderr) as progress:
-        # In order of receipt, BACKFILL_CHUNK at a time: each chunk is read and GX-checked in one pass,
+        # In order of receipt, BACKFILL_CHUNK at a time: each chunk is validated in one pass,
         # then every return in it is judged, archived and loaded on its own, in order.
         for start in range(0, len(items), BACKFILL_CHUNK):
             chunk = items[start : start + BACKFILL_CHUNK]
