@@ -250,13 +250,11 @@ def _finish(judged: _Judged, history: HistoryLookup | None) -> ValidationResult:
 
 def _with_warning_rules(frame: pd.DataFrame, findings: list[Finding]) -> pd.DataFrame:
     """``frame`` with each finding's rule added to its row's ``warnings`` (a new column; frame not changed)."""
-    import numpy as np
-
-    rules = [list(r) for r in frame["warnings"].tolist()]
-    positions = np.searchsorted(frame["row_number"].to_numpy(), [f.row for f in findings])
-    for pos, finding in zip(positions, findings, strict=True):
-        if finding.rule not in rules[pos]:
-            rules[pos].append(finding.rule)
+    added = _warning_rules(frame["row_number"].to_numpy(), findings)
+    rules = [
+        [*held, *(rule for rule in new if rule not in held)]
+        for held, new in zip(frame["warnings"], added, strict=True)
+    ]
     return frame.assign(warnings=rules)
 
 
@@ -631,16 +629,6 @@ def _r08_findings(frame: pd.DataFrame, positions: Any, fix: str, shifts: np.ndar
     ]
 
 
-class _PerRow:
-    """A per-return value read per row (``files`` maps rows to returns) without a per-row array."""
-
-    def __init__(self, values: np.ndarray, files: np.ndarray) -> None:
-        self.values, self.files = values, files
-
-    def __getitem__(self, position: int) -> Any:
-        return self.values[self.files[position]]
-
-
 def _identity_findings(
     t: pd.DataFrame, files: np.ndarray, senders: Sequence[tuple[str, date]], settings: Settings
 ) -> list[Finding]:
@@ -652,7 +640,7 @@ def _identity_findings(
     import pandas as pd
 
     file_localities = np.array([locality for locality, _ in senders], dtype=object)
-    localities = _PerRow(file_localities, files)
+    localities = file_localities[files]  # each row's sender (references, not copies)
     received_days = np.array([np.datetime64(day, "ns") for _, day in senders])[files]
     findings: list[Finding] = []
     rn = t["row_number"].to_numpy()

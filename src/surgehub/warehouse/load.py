@@ -5,7 +5,8 @@ the highest version number so far and the newest version (by receipt time, then 
 row is numbered max(version)+1 and is current only when its receipt is newer than that newest one,
 so a file with an older receipt time that arrives late (backfill) never displaces a newer revision.
 The rows then go straight into ``hub_day_version`` — PostgreSQL: one ``COPY … (FORMAT csv)`` through
-psycopg 3; SQLite: executemany — and one ``UPDATE`` clears ``is_current`` on the versions displaced.
+psycopg 3; SQLite: executemany — and an ``UPDATE`` by primary key clears ``is_current`` on the
+versions displaced.
 On PostgreSQL a transaction-scoped advisory lock serialises loaders while they number versions;
 SQLite writers are serialised already (``BEGIN IMMEDIATE``).
 
