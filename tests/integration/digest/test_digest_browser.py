@@ -15,23 +15,11 @@ from surgehub.config import PROJECT_ROOT
 from surgehub.digest.build import Digest, build_digest
 from surgehub.warehouse.db import get_engine
 from tests.browser import axe_violations
-from tests.unit.digest.digest_timeline import BOARD_AT, london, timeline_settings
+from tests.unit.digest.digest_timeline import BOARD_AT, LOCALITY_NAMES, london, timeline_settings
 
 pytestmark = pytest.mark.browser
 
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "digest"
-NAMES = [
-    "Bolton",
-    "Bury",
-    "Heywood, Middleton and Rochdale",
-    "Manchester",
-    "Oldham",
-    "Salford",
-    "Stockport",
-    "Tameside and Glossop",
-    "Trafford",
-    "Wigan Borough",
-]
 WIDTHS = {"phone": 375, "desktop": 1280}
 GRID_NAME = re.compile(r"^Status and escalation level")
 
@@ -79,7 +67,7 @@ def test_grid_and_all_ten_locality_names_are_visible_without_sideways_scrolling(
     box = grid.bounding_box()
     assert box["x"] >= 0 and box["x"] + box["width"] <= width
     row_headers = grid.locator("th[scope=row]")
-    assert row_headers.all_inner_texts() == NAMES
+    assert row_headers.all_inner_texts() == LOCALITY_NAMES
     for index in range(row_headers.count()):
         header = row_headers.nth(index)
         assert header.is_visible()

@@ -27,6 +27,20 @@ from surgehub.config import Settings
 from surgehub.ingest import IncomingReturn, ingest_returns
 from surgehub.warehouse.db import get_engine, upgrade
 
+#: The ten localities as the digest names them, in register order (written out: the expected answer).
+LOCALITY_NAMES = [
+    "Bolton",
+    "Bury",
+    "Heywood, Middleton and Rochdale",
+    "Manchester",
+    "Oldham",
+    "Salford",
+    "Stockport",
+    "Tameside and Glossop",
+    "Trafford",
+    "Wigan Borough",
+]
+
 BOARD_AT = datetime(2026, 11, 26, 7, 30, tzinfo=LONDON)
 PREVIOUS_BOARD_AT = datetime(2026, 11, 23, 7, 30, tzinfo=LONDON)
 

@@ -12,21 +12,9 @@ import pytest
 from surgehub.digest import render
 from surgehub.digest.build import Digest, ExceptionItem, HubComment, WarningItem, build_digest
 from surgehub.warehouse.db import get_engine
-from tests.unit.digest.digest_timeline import BOARD_AT, HOSTILE_COMMENT, timeline_settings
+from tests.unit.digest.digest_timeline import BOARD_AT, HOSTILE_COMMENT, LOCALITY_NAMES, timeline_settings
 
 GMAIL_CLIP_BYTES = 100_000
-NAMES = [
-    "Bolton",
-    "Bury",
-    "Heywood, Middleton and Rochdale",
-    "Manchester",
-    "Oldham",
-    "Salford",
-    "Stockport",
-    "Tameside and Glossop",
-    "Trafford",
-    "Wigan Borough",
-]
 
 
 class Page(HTMLParser):
@@ -127,7 +115,7 @@ def test_rag_grid_has_ten_localities_and_a_text_label_in_every_cell(board) -> No
         "Tue 24",
         "Since last digest",
     ]
-    assert [row[0][2] for row in body] == NAMES
+    assert [row[0][2] for row in body] == LOCALITY_NAMES
     labels = re.compile(r"^(Green 1|Amber 2|Red [34]|No return( ESC)?|Closed|Pending)$")
     for row in body:
         for tag, attrs, text in row[1:-1]:
@@ -158,7 +146,7 @@ def test_charts_are_inline_cid_images_with_descriptive_alt_text(board) -> None:
         assert images[image.content_id]["alt"] == image.alt
         assert len(image.png) < 60_000
     trend = next(i for i in board.images if i.cid == "utilisation-trend")
-    assert all(name in trend.alt for name in NAMES)
+    assert all(name in trend.alt for name in LOCALITY_NAMES)
     assert "Bolton 99% rising" in trend.alt
     mix = next(i for i in board.images if i.cid == "source-mix")
     assert "GP practice" in mix.alt and "NHS 111" in mix.alt
@@ -182,7 +170,7 @@ def test_text_alternative_reads_on_its_own_with_all_six_sections(board) -> None:
     assert "management information" in text
     assert "REVISED Stockport, 01W-H1, Thu 19 Nov: version 1 -> 2" in text
     assert "Pending, not judged: Wed 25 Nov" in text
-    assert all(name in text for name in NAMES)
+    assert all(name in text for name in LOCALITY_NAMES)
     assert "{{" not in text and "{%" not in text
 
 
