@@ -21,7 +21,10 @@ with no conf it takes every ready file in the landing zone.
 **When it fails.** Tasks retry with backoff, then the operations list gets an email. A failed
 `ingest_returns` leaves nothing half-loaded (one transaction per return) and files stay in landing;
 `check_every_file_acknowledged` fails the run when a file could not be archived or loaded (it stays in
-landing, unacknowledged). A receipt that cannot be sent from `ingest_returns` (SMTP down or
+landing, unacknowledged). A retry recognises what an earlier attempt already loaded (a replay: nothing is
+written twice) and still recomputes RAG for those days. Two runs may take the same file at once; the
+one that records it second answers with the first's record, and a file that leaves landing while a
+run reads it is the other run's, not a failure. A receipt that cannot be sent from `ingest_returns` (SMTP down or
 refusing) is logged and left to `send_receipts`: it never fails the ingest. `send_receipts` runs even
 when the ingest failed, for what was handled, and sends any earlier receipt that failed:
 fix the cause (warehouse reachable? `surgehub health`) and clear the task. A failed `send_receipts`
