@@ -15,11 +15,8 @@ RUN pip install --no-cache-dir uv \
  && uv export --frozen --no-dev --no-hashes --no-emit-project -o /tmp/requirements.txt \
  && pip install --no-cache-dir -r /tmp/requirements.txt
 COPY --chown=airflow:root src ./src
-COPY --chown=airflow:root sql ./sql
 COPY --chown=airflow:root config ./config
-COPY --chown=airflow:root expectations ./expectations
-COPY --chown=airflow:root alembic.ini ./
-# Editable install: surgehub finds sql/, config/ and expectations/ beside its source.
-RUN pip install --no-cache-dir --no-deps -e /opt/surgehub
+# A normal (non-editable) install: the SQL, the GX suite and the templates are package data.
+RUN pip install --no-cache-dir --no-deps /opt/surgehub
 
 WORKDIR /opt/airflow

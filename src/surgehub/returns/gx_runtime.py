@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from surgehub.returns.suite import SUITE_PATH, load_suite_dict
+from surgehub.returns.suite import load_suite_dict
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -51,7 +51,7 @@ def _runtime() -> tuple[Any, list[Any], Any]:
         .add_dataframe_asset("return")
         .add_batch_definition_whole_dataframe("whole_return")
     )
-    suite = gx.ExpectationSuite(**load_suite_dict(SUITE_PATH))
+    suite = gx.ExpectationSuite(**load_suite_dict())
     return batch_definition, list(suite.expectations), suite
 
 

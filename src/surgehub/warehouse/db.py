@@ -158,10 +158,10 @@ def migrations_current(engine: Engine) -> bool:
 
 @cache
 def sql_file(name: str) -> str:
-    """The text of ``sql/<area>/<verb>_<object>.sql`` from the project's ``sql/`` folder."""
-    from surgehub.config import PROJECT_ROOT
+    """The text of ``sql/<area>/<verb>_<object>.sql``, package data of ``surgehub`` (importlib.resources)."""
+    from importlib import resources
 
-    return (PROJECT_ROOT / "sql" / name).read_text(encoding="utf-8")
+    return resources.files("surgehub").joinpath("sql", *name.split("/")).read_text(encoding="utf-8")
 
 
 def refresh_reference(engine: Engine) -> None:
