@@ -21,8 +21,6 @@ Prints one JSON object (figure → number) on its last line.
 
 from __future__ import annotations
 
-import copy
-import dataclasses
 import json
 import resource
 import sys
@@ -47,10 +45,10 @@ PG_HOST, PG_PORT = "127.0.0.1", 5432
 def benchmark_settings() -> Settings:
     """Settings with the R07 revision window lifted (the benchmark only); the season still applies."""
     settings = load_settings()
-    raw = copy.deepcopy(settings.raw)
-    raw["timeliness"]["revision_window_days"] = 10_000
-    raw["limits"]["max_data_rows"] = 10 * ROWS  # F06 (read.py) lifted; validate_table never applies it
-    return dataclasses.replace(settings, raw=raw)
+    # F06 (read.py) lifted too; validate_table never applies it
+    return settings.overridden(
+        {"timeliness": {"revision_window_days": 10_000}, "limits": {"max_data_rows": 10 * ROWS}}
+    )
 
 
 def peak_rss_mb() -> float:
@@ -220,8 +218,8 @@ def main() -> dict[str, float]:
     settings = benchmark_settings()
     figures: dict[str, float] = {}
     received_day = RECEIVED_AT.date()
-    window = settings.revision_window_days
-    season = (settings.season_start, settings.season_end)
+    window = settings.timeliness.revision_window_days
+    season = (settings.season.start, settings.season.end)
 
     def engine_check(frame: Any, locality: str = "N01") -> Any:
         result = validate_table(frame, locality=locality, received_at=RECEIVED_AT, settings=settings)

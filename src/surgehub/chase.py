@@ -34,7 +34,7 @@ def days_due_on(working_day: date, settings: Settings) -> list[date]:
     days = []
     candidate = working_day - timedelta(days=1)
     while next_working_day(candidate, settings) == working_day:
-        if settings.season_start <= candidate <= settings.season_end:
+        if settings.season.start <= candidate <= settings.season.end:
             days.append(candidate)
         candidate -= timedelta(days=1)
     return sorted(days)
@@ -86,7 +86,7 @@ def chase_mails(engine: Engine, run_at: datetime, settings: Settings) -> tuple[s
             "owed": owed,
             "deadline": clock.to_london(deadline),
             "close": clock.to_london(deadline).replace(
-                hour=settings.close_time.hour, minute=settings.close_time.minute
+                hour=settings.timeliness.close.hour, minute=settings.timeliness.close.minute
             ),
             "as_of": clock.to_london(run_at),
         }
@@ -97,13 +97,13 @@ def chase_mails(engine: Engine, run_at: datetime, settings: Settings) -> tuple[s
         )
         text = _env.get_template("chase.txt.j2").render(**context)
         html = _env.get_template("chase.html.j2").render(subject=subject, **context)
-        for recipient in settings.locality_contacts(code):
+        for recipient in settings.email.contacts_of(code):
             mails.append(
                 Mail(
                     kind=kind,
                     period_key=f"{kind}:{working_day.isoformat()}:{code}",
                     recipient=recipient,
-                    sender=settings.email["from"],
+                    sender=settings.email.sender,
                     subject=subject,
                     text=text,
                     html=html,

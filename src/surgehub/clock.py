@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from typing import Protocol
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
@@ -26,6 +28,35 @@ def now() -> datetime:
     if frozen:
         return parse_instant(frozen)
     return datetime.now(UTC)
+
+
+class Clock(Protocol):
+    """Where "now" comes from; built once per entry point (`surgehub.resources`) and passed down."""
+
+    def now(self) -> datetime:
+        """The current instant, aware, in UTC."""
+        ...
+
+
+class SystemClock:
+    """The machine's clock, unless ``SURGEHUB_NOW`` freezes it (read on every call: the demo moves it)."""
+
+    def now(self) -> datetime:
+        return now()
+
+
+@dataclass(frozen=True)
+class FixedClock:
+    """A clock stopped at one instant (tests, replays)."""
+
+    instant: datetime
+
+    def __post_init__(self) -> None:
+        if self.instant.tzinfo is None:
+            raise ValueError("naive datetime: surgehub only handles aware instants")
+
+    def now(self) -> datetime:
+        return self.instant.astimezone(UTC)
 
 
 def to_london(instant: datetime) -> datetime:

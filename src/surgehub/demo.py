@@ -200,7 +200,7 @@ def run(home: Path, quiet: bool = False) -> dict[str, object]:
 def _sender_address(settings) -> str:  # type: ignore[no-untyped-def]
     from email.utils import parseaddr
 
-    return parseaddr(settings.email["from"])[1]
+    return parseaddr(settings.email.sender)[1]
 
 
 def _quiet_logging() -> None:

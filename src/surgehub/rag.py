@@ -29,7 +29,7 @@ from sqlalchemy import Engine
 
 from surgehub import reference, spec
 from surgehub.clock import to_london
-from surgehub.config import Settings, load_settings
+from surgehub.config import Bands, CapacityRule, RagRules, RateRule, Settings, UtilisationRule
 from surgehub.timeliness import Timeliness, close_for, close_passed, hub_day_status, worst
 
 STATUSES: tuple[str, ...] = ("GREEN", "AMBER", "RED", "CLOSED", "NO_RETURN", "PENDING")
@@ -101,7 +101,7 @@ def _score(
     return ParameterScore(name, label, num, den, ratio, rating, points, reason)
 
 
-def score_capacity(delivered: int, planned: int, rules: Mapping[str, Any]) -> ParameterScore:
+def score_capacity(delivered: int, planned: int, rules: CapacityRule) -> ParameterScore:
     """Capacity delivered: Σ delivered / Σ planned; Red < red_below, Green ≥ green_from."""
     label = "capacity delivered"
     if planned == 0:
@@ -115,24 +115,22 @@ def score_capacity(delivered: int, planned: int, rules: Mapping[str, Any]) -> Pa
             f"{label} not scored: no sessions planned",
         )
     ratio = Fraction(delivered, planned)
-    red, green = rules["red_below"], rules["green_from"]
-    shown = show_ratio(ratio, (red, green, rules.get("override_red_below", red)))
+    red, green = rules.red_below, rules.green_from
+    shown = show_ratio(ratio, (red, green, rules.override_red_below))
     if ratio < exact(red):
         rating, reason = "RED", f"{label} {shown} < {_threshold_text(red)}"
     elif ratio < exact(green):
         rating, reason = "AMBER", f"{label} {shown} < {_threshold_text(green)}"
     else:
         rating, reason = "GREEN", None
-    return _score("capacity_delivered", label, delivered, planned, rating, int(rules["weight"]), reason)
+    return _score("capacity_delivered", label, delivered, planned, rating, rules.weight, reason)
 
 
-def score_utilisation(
-    booked: int, offered: int, turned_away: int, rules: Mapping[str, Any]
-) -> ParameterScore:
+def score_utilisation(booked: int, offered: int, turned_away: int, rules: UtilisationRule) -> ParameterScore:
     """Utilisation: Σ booked / Σ offered; Red ≥ red_from or anyone turned away, Amber ≥ amber_from."""
     label = "utilisation"
-    weight = int(rules["weight"])
-    red, amber = rules["red_from"], rules["amber_from"]
+    weight = rules.weight
+    red, amber = rules.red_from, rules.amber_from
     ratio = Fraction(booked, offered) if offered else None
     reasons: list[str] = []
     if turned_away > 0:
@@ -157,13 +155,11 @@ def score_utilisation(
     return _score("utilisation", label, booked, offered, rating, weight, "; ".join(reasons) or None)
 
 
-def _score_rate(
-    name: str, label: str, num: int, den: int, rules: Mapping[str, Any], none_text: str
-) -> ParameterScore:
+def _score_rate(name: str, label: str, num: int, den: int, rules: RateRule, none_text: str) -> ParameterScore:
     if den == 0:
         return _score(name, label, num, den, None, 0, f"{label} not scored: {none_text}")
     ratio = Fraction(num, den)
-    red, amber = rules["red_above"], rules["amber_from"]
+    red, amber = rules.red_above, rules.amber_from
     shown = show_ratio(ratio, (red, amber))
     if ratio > exact(red):
         rating, reason = "RED", f"{label} {shown} > {_threshold_text(red)}"
@@ -171,48 +167,44 @@ def _score_rate(
         rating, reason = "AMBER", f"{label} {shown} ≥ {_threshold_text(amber)}"
     else:
         rating, reason = "GREEN", None
-    return _score(name, label, num, den, rating, int(rules["weight"]), reason)
+    return _score(name, label, num, den, rating, rules.weight, reason)
 
 
-def score_onward(onward: int, attended: int, rules: Mapping[str, Any]) -> ParameterScore:
+def score_onward(onward: int, attended: int, rules: RateRule) -> ParameterScore:
     """Onward to ED: Σ onward_ed / Σ attended; Red > red_above, Amber ≥ amber_from."""
     return _score_rate("onward_ed", "onward to ED", onward, attended, rules, "no appointments attended")
 
 
-def score_dna(dna: int, booked: int, rules: Mapping[str, Any]) -> ParameterScore:
+def score_dna(dna: int, booked: int, rules: RateRule) -> ParameterScore:
     """DNA rate: Σ appts_dna / Σ booked; Red > red_above, Amber ≥ amber_from."""
     return _score_rate("dna_rate", "DNA rate", dna, booked, rules, "no appointments booked")
 
 
-def score_parameters(sums: Mapping[str, int], rag_rules: Mapping[str, Any]) -> list[ParameterScore]:
+def score_parameters(sums: Mapping[str, int], rules: RagRules) -> list[ParameterScore]:
     """The four parameters of spec §5 on one set of sums."""
     return [
-        score_capacity(sums["sessions_delivered"], sums["sessions_planned"], rag_rules["capacity_delivered"]),
+        score_capacity(sums["sessions_delivered"], sums["sessions_planned"], rules.capacity_delivered),
         score_utilisation(
-            sums["appts_booked"],
-            sums["appts_offered"],
-            sums["patients_turned_away"],
-            rag_rules["utilisation"],
+            sums["appts_booked"], sums["appts_offered"], sums["patients_turned_away"], rules.utilisation
         ),
-        score_onward(sums["onward_ed"], sums["appts_attended"], rag_rules["onward_ed"]),
-        score_dna(sums["appts_dna"], sums["appts_booked"], rag_rules["dna_rate"]),
+        score_onward(sums["onward_ed"], sums["appts_attended"], rules.onward_ed),
+        score_dna(sums["appts_dna"], sums["appts_booked"], rules.dna_rate),
     ]
 
 
-def band(points: int, rag_rules: Mapping[str, Any]) -> tuple[str, int]:
+def band(points: int, bands: Bands) -> tuple[str, int]:
     """Status and level from total points: 0–green_max GREEN 1, to amber_max AMBER 2, else RED 3."""
-    bands = rag_rules["bands"]
-    if points <= int(bands["green_max"]):
+    if points <= bands.green_max:
         return "GREEN", 1
-    if points <= int(bands["amber_max"]):
+    if points <= bands.amber_max:
         return "AMBER", 2
     return "RED", 3
 
 
-def capacity_override(capacity: ParameterScore, rag_rules: Mapping[str, Any]) -> str | None:
+def capacity_override(capacity: ParameterScore, rules: CapacityRule) -> str | None:
     """The reason for the capacity override (Red level 4), or None."""
-    limit = rag_rules["capacity_delivered"].get("override_red_below")
-    if limit is None or capacity.ratio is None or capacity.ratio >= exact(limit):
+    limit = rules.override_red_below
+    if capacity.ratio is None or capacity.ratio >= exact(limit):
         return None
     shown = show_ratio(capacity.ratio, (limit,))
     return f"{capacity.label} {shown} < {_threshold_text(limit)}: Red level 4"
@@ -388,12 +380,12 @@ def judge_locality(
         for h in hub_days
         if h.hub_status == "CLOSED_UNPLANNED"
     ]
-    capacity = capacity_override(scores[0], rules)
+    capacity = capacity_override(scores[0], rules.capacity_delivered)
     if capacity:
         overrides.append(capacity)
     if overrides:
         return result("RED", 4, points, [*overrides, *parameter_reasons, *unscored, *late])
-    status, level = band(points, rules)
+    status, level = band(points, rules.bands)
     if not parameter_reasons:
         parameter_reasons = ["every scored parameter green"]
     return result(status, level, points, [*parameter_reasons, *unscored, *late])
@@ -408,8 +400,8 @@ def gm_rollup(localities: Sequence[LocalityRag], settings: Settings) -> GmRag:
     sums = sums_of(hub_days)
     scores = score_parameters(sums, settings.rag)
     points = sum(s.points for s in scores)
-    status, level = band(points, settings.rag)
-    override = capacity_override(scores[0], settings.rag)
+    status, level = band(points, settings.rag.bands)
+    override = capacity_override(scores[0], settings.rag.capacity_delivered)
     if override:
         status, level = "RED", 4
     figures = _figures(sums, scores, points)
@@ -446,9 +438,8 @@ def _no_return(hub_list: Sequence[HubDay], day: date, as_of: datetime, settings:
     return bool(hub_list) and any(h.row is None for h in hub_list) and close_passed(day, as_of, settings)
 
 
-def compute_rag(engine: Engine, day: date, as_of: datetime, settings: Settings | None = None) -> DayRag:
+def compute_rag(engine: Engine, day: date, as_of: datetime, settings: Settings) -> DayRag:
     """RAG of every locality (localities.csv order) and GM for one activity date, as of ``as_of``."""
-    settings = settings if settings is not None else load_settings()
     if as_of.tzinfo is None:
         raise ValueError("naive as_of: surgehub only handles aware instants")
     as_of = as_of.astimezone(UTC)
@@ -462,17 +453,7 @@ def compute_rag(engine: Engine, day: date, as_of: datetime, settings: Settings |
                 loc.sub_icb_code, day, today.get(loc.sub_icb_code, []), as_of, settings, escalated=escalated
             )
         )
-    return DayRag(
-        day, as_of, str(settings.rag.get("ruleset_version", "")), localities, gm_rollup(localities, settings)
-    )
-
-
-def rag_for_days(
-    engine: Engine, days: Iterable[date], as_of: datetime, settings: Settings | None = None
-) -> list[DayRag]:
-    """``compute_rag`` for several days at one as-of time (digests)."""
-    settings = settings if settings is not None else load_settings()
-    return [compute_rag(engine, day, as_of, settings) for day in days]
+    return DayRag(day, as_of, settings.rag.ruleset_version, localities, gm_rollup(localities, settings))
 
 
 def store_rag(engine: Engine, day_rag: DayRag, computed_at: datetime | None = None) -> None:

@@ -19,7 +19,7 @@ from functools import lru_cache
 import holidays
 
 from surgehub.clock import london_instant
-from surgehub.config import Settings, load_settings
+from surgehub.config import Settings
 
 
 class Timeliness(StrEnum):
@@ -43,18 +43,14 @@ def _bank_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year).keys())
 
 
-def _settings(settings: Settings | None) -> Settings:
-    return settings if settings is not None else load_settings()
-
-
 def is_bank_holiday(day: date) -> bool:
     """An England bank holiday (substitute days included), from the maintained calendar."""
     return day in _bank_holidays(day.year)
 
 
-def is_working_day(day: date, settings: Settings | None = None) -> bool:
+def is_working_day(day: date, settings: Settings) -> bool:
     """Monday to Friday except England's bank holidays, with the configuration's overrides."""
-    s = _settings(settings)
+    s = settings.timeliness
     if day in s.working_days_added:
         return True
     if day in s.extra_holidays:
@@ -62,28 +58,27 @@ def is_working_day(day: date, settings: Settings | None = None) -> bool:
     return day.weekday() < 5 and not is_bank_holiday(day)
 
 
-def next_working_day(day: date, settings: Settings | None = None) -> date:
+def next_working_day(day: date, settings: Settings) -> date:
     """The first working day strictly after ``day``."""
-    s = _settings(settings)
     candidate = day + timedelta(days=1)
-    while not is_working_day(candidate, s):
+    while not is_working_day(candidate, settings):
         candidate += timedelta(days=1)
     return candidate
 
 
-def deadline_for(activity_date: date, settings: Settings | None = None) -> datetime:
+def deadline_for(activity_date: date, settings: Settings) -> datetime:
     """The deadline (default 11:00 Europe/London, first working day after) as an aware UTC instant."""
-    s = _settings(settings)
-    return london_instant(next_working_day(activity_date, s), s.deadline_time)
+    s = settings.timeliness
+    return london_instant(next_working_day(activity_date, settings), s.deadline)
 
 
-def close_for(activity_date: date, settings: Settings | None = None) -> datetime:
+def close_for(activity_date: date, settings: Settings) -> datetime:
     """The close (default 13:30 Europe/London, the deadline's day) as an aware UTC instant."""
-    s = _settings(settings)
-    return london_instant(next_working_day(activity_date, s), s.close_time)
+    s = settings.timeliness
+    return london_instant(next_working_day(activity_date, settings), s.close)
 
 
-def close_passed(activity_date: date, as_of: datetime, settings: Settings | None = None) -> bool:
+def close_passed(activity_date: date, as_of: datetime, settings: Settings) -> bool:
     """True from the close instant onwards."""
     return _utc(as_of) >= close_for(activity_date, settings)
 
@@ -92,19 +87,18 @@ def hub_day_status(
     activity_date: date,
     first_accepted_at: datetime | None,
     as_of: datetime,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> Timeliness:
     """Timeliness of one hub-day as of ``as_of``, judged on its first accepted version.
 
     ``first_accepted_at`` is the receipt time of the first accepted version; a version received after
     ``as_of`` is not known then and counts as no version.
     """
-    s = _settings(settings)
     as_of = _utc(as_of)
     if first_accepted_at is not None and _utc(first_accepted_at) <= as_of:
-        on_time = _utc(first_accepted_at) <= deadline_for(activity_date, s)
+        on_time = _utc(first_accepted_at) <= deadline_for(activity_date, settings)
         return Timeliness.ON_TIME if on_time else Timeliness.LATE
-    return Timeliness.NO_RETURN if as_of >= close_for(activity_date, s) else Timeliness.PENDING
+    return Timeliness.NO_RETURN if as_of >= close_for(activity_date, settings) else Timeliness.PENDING
 
 
 def worst(statuses: list[Timeliness] | tuple[Timeliness, ...]) -> Timeliness | None:

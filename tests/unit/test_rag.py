@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from surgehub import rag
-from surgehub.config import Settings, load_settings
+from surgehub.config import RagRules, Settings, load_settings
 from surgehub.rag import HubDay, judge_locality
 from surgehub.timeliness import Timeliness
 
@@ -24,7 +24,7 @@ def settings() -> Settings:
 
 
 @pytest.fixture(scope="module")
-def rules(settings: Settings) -> dict[str, Any]:
+def rules(settings: Settings) -> RagRules:
     return settings.rag
 
 
@@ -73,10 +73,8 @@ def judge(settings: Settings, *hubs: HubDay, as_of: datetime = AFTER_CLOSE, esca
     ("delivered", "planned", "rating"),
     [(19, 20, "GREEN"), (95, 100, "GREEN"), (94, 100, "AMBER"), (80, 100, "AMBER"), (79, 100, "RED")],
 )
-def test_capacity_delivered_boundaries(
-    rules: dict[str, Any], delivered: int, planned: int, rating: str
-) -> None:
-    assert rag.score_capacity(delivered, planned, rules["capacity_delivered"]).rating == rating
+def test_capacity_delivered_boundaries(rules: RagRules, delivered: int, planned: int, rating: str) -> None:
+    assert rag.score_capacity(delivered, planned, rules.capacity_delivered).rating == rating
 
 
 @pytest.mark.parametrize(
@@ -90,9 +88,9 @@ def test_capacity_delivered_boundaries(
     ],
 )
 def test_utilisation_boundaries_and_turned_away(
-    rules: dict[str, Any], booked: int, offered: int, turned_away: int, rating: str
+    rules: RagRules, booked: int, offered: int, turned_away: int, rating: str
 ) -> None:
-    assert rag.score_utilisation(booked, offered, turned_away, rules["utilisation"]).rating == rating
+    assert rag.score_utilisation(booked, offered, turned_away, rules.utilisation).rating == rating
 
 
 @pytest.mark.parametrize(
@@ -105,36 +103,36 @@ def test_utilisation_boundaries_and_turned_away(
         (1_000_001, 10_000_000, "RED"),
     ],
 )
-def test_onward_and_dna_boundaries(rules: dict[str, Any], num: int, den: int, rating: str) -> None:
+def test_onward_and_dna_boundaries(rules: RagRules, num: int, den: int, rating: str) -> None:
     # 0.10 exactly is Amber ("0.05 to 0.10"); 0.1000001 is already over it.
-    assert rag.score_onward(num, den, rules["onward_ed"]).rating == rating
-    assert rag.score_dna(num, den, rules["dna_rate"]).rating == rating
+    assert rag.score_onward(num, den, rules.onward_ed).rating == rating
+    assert rag.score_dna(num, den, rules.dna_rate).rating == rating
 
 
-def test_thresholds_are_exact_decimals_not_binary_floats(rules: dict[str, Any]) -> None:
+def test_thresholds_are_exact_decimals_not_binary_floats(rules: RagRules) -> None:
     # 0.1 as a float is 0.1000000000000000055…; 1/10 must still count as "not above 0.10".
     assert rag.exact(0.1) == Fraction(1, 10)
     just_above = Fraction(1, 10) + Fraction(1, 10**17)
-    assert rag.score_onward(just_above.numerator, just_above.denominator, rules["onward_ed"]).rating == "RED"
+    assert rag.score_onward(just_above.numerator, just_above.denominator, rules.onward_ed).rating == "RED"
 
 
-def test_denominators_of_zero_are_not_scored(rules: dict[str, Any]) -> None:
-    assert rag.score_capacity(0, 0, rules["capacity_delivered"]).rating is None
-    assert rag.score_utilisation(0, 0, 0, rules["utilisation"]).rating is None
-    assert rag.score_onward(0, 0, rules["onward_ed"]).rating is None
-    dna = rag.score_dna(0, 0, rules["dna_rate"])
+def test_denominators_of_zero_are_not_scored(rules: RagRules) -> None:
+    assert rag.score_capacity(0, 0, rules.capacity_delivered).rating is None
+    assert rag.score_utilisation(0, 0, 0, rules.utilisation).rating is None
+    assert rag.score_onward(0, 0, rules.onward_ed).rating is None
+    dna = rag.score_dna(0, 0, rules.dna_rate)
     assert (dna.rating, dna.points, dna.ratio) == (None, 0, None)
 
 
-def test_turned_away_makes_utilisation_red_even_with_nothing_offered(rules: dict[str, Any]) -> None:
-    score = rag.score_utilisation(0, 0, 3, rules["utilisation"])
+def test_turned_away_makes_utilisation_red_even_with_nothing_offered(rules: RagRules) -> None:
+    score = rag.score_utilisation(0, 0, 3, rules.utilisation)
     assert (score.rating, score.points, score.reason) == ("RED", 4, "3 patients turned away")
 
 
-def test_reason_shows_enough_digits_not_to_look_equal_to_the_threshold(rules: dict[str, Any]) -> None:
-    score = rag.score_capacity(9499, 10000, rules["capacity_delivered"])
+def test_reason_shows_enough_digits_not_to_look_equal_to_the_threshold(rules: RagRules) -> None:
+    score = rag.score_capacity(9499, 10000, rules.capacity_delivered)
     assert score.reason == "capacity delivered 0.9499 < 0.95"
-    assert rag.score_utilisation(99, 100, 0, rules["utilisation"]).reason == "utilisation 0.99 ≥ 0.98"
+    assert rag.score_utilisation(99, 100, 0, rules.utilisation).reason == "utilisation 0.99 ≥ 0.98"
 
 
 # -- locality status -----------------------------------------------------------------------------
@@ -282,14 +280,7 @@ def test_nothing_to_score_is_green_with_a_reason(settings: Settings) -> None:
 
 
 def test_thresholds_come_from_settings(settings: Settings) -> None:
-    raw = {
-        **settings.raw,
-        "rag": {
-            **settings.rag,
-            "capacity_delivered": {**settings.rag["capacity_delivered"], "green_from": 0.90},
-        },
-    }
-    relaxed = Settings(settings.home, settings.warehouse_url, settings.config_file, raw)
+    relaxed = settings.overridden({"rag": {"capacity_delivered": {"green_from": 0.90}}})
     result = judge_locality("14L", DAY, [hub("14L-H1", sessions_delivered=18)], AFTER_CLOSE, relaxed)
     assert (result.status, result.points) == ("GREEN", 0)
 

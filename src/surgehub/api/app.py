@@ -116,7 +116,7 @@ def create_app(settings: Settings | None = None, limits: Limits | None = None, w
     receiver = Receiver(settings, engine)
     uploads = RateLimiter(limits.uploads_per_window, limits.window_seconds)
     reads = RateLimiter(limits.reads_per_window, limits.window_seconds)
-    body_limit = settings.max_file_bytes + MULTIPART_OVERHEAD
+    body_limit = settings.limits.max_file_bytes + MULTIPART_OVERHEAD
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -202,9 +202,9 @@ def create_app(settings: Settings | None = None, limits: Limits | None = None, w
         if len(files) != 1 or not isinstance(files[0], UploadFile):
             raise Problem(400, "choose one return file (CSV or XLSX) and send it in the field 'file'", "file")
         upload = files[0]
-        data = await upload.read(settings.max_file_bytes + 1)
+        data = await upload.read(settings.limits.max_file_bytes + 1)
         await upload.close()
-        if len(data) > settings.max_file_bytes:
+        if len(data) > settings.limits.max_file_bytes:
             raise Problem(413, _too_large(settings), "file")
         return data, upload.filename
 
@@ -292,7 +292,7 @@ def create_app(settings: Settings | None = None, limits: Limits | None = None, w
         context["base"] = str(request.scope.get("root_path", "")).rstrip("/")
         context.setdefault("errors", [])
         context["field_errors"] = {e["field"]: e["message"] for e in context["errors"]}
-        context.setdefault("max_mib", settings.max_file_bytes // (1024 * 1024))
+        context.setdefault("max_mib", settings.limits.max_file_bytes // (1024 * 1024))
         html = _pages.get_template("upload.html.j2").render(**context)
         return HTMLResponse(html, status_code=status_code, headers=_page_headers())
 
@@ -367,7 +367,7 @@ def create_app(settings: Settings | None = None, limits: Limits | None = None, w
 
 
 def _too_large(settings: Settings) -> str:
-    mib = settings.max_file_bytes / (1024 * 1024)
+    mib = settings.limits.max_file_bytes / (1024 * 1024)
     return f"the file is over the {mib:g} MiB limit (spec §1): split it into smaller returns"
 
 
@@ -416,7 +416,7 @@ def _warm_up(settings: Settings) -> str | None:
     from surgehub import sample
     from surgehub.returns.validate import validate_return
 
-    day = settings.season_start
+    day = settings.season.start
     code = next(
         loc.sub_icb_code for loc in reference.localities() if reference.active_hubs(loc.sub_icb_code, day)
     )

@@ -455,8 +455,8 @@ def outstanding_hub_days(
     from surgehub.timeliness import deadline_for
 
     today = clock.london_day(as_of)
-    first = max(settings.season_start, today - timedelta(days=settings.revision_window_days))
-    last = min(settings.season_end, today - timedelta(days=1))
+    first = max(settings.season.start, today - timedelta(days=settings.timeliness.revision_window_days))
+    last = min(settings.season.end, today - timedelta(days=1))
     names = {hub.hub_code: hub.name for hub in reference.hubs_of(locality)}
     owed: list[dict[str, Any]] = []
     day: date = first

@@ -478,7 +478,9 @@ def _revisions(engine: Engine, period: Period, settings: Settings) -> list[Revis
 
     previous_day = to_london(period.previous_cutoff).date()
     # A version received after the previous cut-off is at most revision_window_days after its day (R07).
-    first = max(settings.season_start, previous_day - timedelta(days=settings.revision_window_days + 1))
+    first = max(
+        settings.season.start, previous_day - timedelta(days=settings.timeliness.revision_window_days + 1)
+    )
     last = previous_day
     while last >= first and close_for(last, settings) > period.previous_cutoff:
         last -= timedelta(days=1)
@@ -556,11 +558,11 @@ def build_digest(engine: Engine, kind: str, as_of: datetime, settings: Settings 
     previous_cells = _previous_cells(engine, previous, settings)
 
     anchor = period.days[-1] if period.days else to_london(period.cutoff).date() - timedelta(days=1)
-    anchor = min(anchor, settings.season_end)
-    season_rows = _locality_day_totals(engine, settings.season_start, anchor, period.cutoff)
+    anchor = min(anchor, settings.season.end)
+    season_rows = _locality_day_totals(engine, settings.season.start, anchor, period.cutoff)
     judged = set(period.days)
     trend_days = [anchor - timedelta(days=n) for n in range(TREND_DAYS - 1, -1, -1)]
-    trend_days = [d for d in trend_days if d >= settings.season_start]
+    trend_days = [d for d in trend_days if d >= settings.season.start]
     by_key = {(r["sub_icb_code"], r["activity_date"]): r for r in season_rows}
 
     lines: list[LocalityLine] = []
@@ -610,7 +612,7 @@ def subject_for(kind: str, period: Period, settings: Settings) -> str:
     default = (
         "GM surge hubs: board digest {period}" if kind == "board" else "GM surge hubs: daily summary {period}"
     )
-    template = str((settings.email.get("subjects") or {}).get(kind) or default)
+    template = settings.email.subjects.get(kind) or default
     try:
         return template.format(period=period.label)
     except (KeyError, IndexError, ValueError) as exc:
@@ -619,11 +621,7 @@ def subject_for(kind: str, period: Period, settings: Settings) -> str:
 
 def recipients_for(kind: str, settings: Settings) -> list[str]:
     """``email.board`` for the board digest, ``email.operations`` for the daily summary."""
-    key = "board" if kind == "board" else "operations"
-    value = settings.email.get(key) or []
-    if isinstance(value, str):
-        value = [value]
-    return [str(v).strip() for v in value if str(v).strip()]
+    return list(settings.email.board if kind == "board" else settings.email.operations)
 
 
 def digest_mails(digest: Digest, settings: Settings | None = None) -> list[Mail]:
@@ -636,7 +634,7 @@ def digest_mails(digest: Digest, settings: Settings | None = None) -> list[Mail]
             kind=digest.kind,
             period_key=digest.period_key,
             recipient=recipient,
-            sender=str(settings.email["from"]),
+            sender=settings.email.sender,
             subject=subject,
             text=digest.text,
             html=digest.html,

@@ -189,7 +189,7 @@ def digest_charts(digest: Digest) -> tuple[InlineImage, ...]:
     rag = digest.settings.rag
     images = [
         utilisation_trend(
-            digest.localities, float(rag["utilisation"]["amber_from"]), float(rag["utilisation"]["red_from"])
+            digest.localities, float(rag.utilisation.amber_from), float(rag.utilisation.red_from)
         )
     ]
     if digest.gm_days:

@@ -49,7 +49,7 @@ def write_outputs(out: Path, digest: Any, mails: list[Any]) -> Path:
             digest.kind,
             digest.period_key,
             PREVIEW_RECIPIENT,
-            str(digest.settings.email["from"]),
+            digest.settings.email.sender,
             digest.subject,
             digest.text,
             digest.html,
@@ -157,7 +157,7 @@ def digest(kind: str, as_of_text: str | None, send: bool, out: Path, retries: in
         return
     from surgehub.mail.send import MailDeliveryError
 
-    conn_id = str(settings.email.get("smtp_conn_id") or "smtp_default")
+    conn_id = settings.email.smtp_conn_id
     try:
         deliveries = send_with_retries(engine, mails, conn_id, retries, retry_wait)
     except MailDeliveryError as exc:

@@ -17,7 +17,7 @@ Readings taken (also in docs/digest.md):
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 from surgehub.clock import london_instant, to_london
 from surgehub.config import ConfigError, Settings
@@ -58,24 +58,13 @@ class Period:
 
 def board_slot_days(settings: Settings) -> set[int]:
     """Weekday numbers (Mon = 0) of the board digest, from ``schedule.board_digest_days``."""
-    names = [str(d).strip().upper()[:3] for d in settings.schedule.get("board_digest_days") or []]
-    unknown = sorted(set(names) - set(_WEEKDAYS))
-    if unknown or not names:
-        raise ConfigError(f"schedule.board_digest_days must list days MON..SUN, got {names or 'nothing'}")
-    return {_WEEKDAYS[n] for n in names}
-
-
-def _board_time(settings: Settings) -> time:
-    try:
-        return time.fromisoformat(str(settings.schedule["board_digest_time"]))
-    except (KeyError, ValueError) as exc:
-        raise ConfigError(f"schedule.board_digest_time must be HH:MM: {exc}") from exc
+    return {_WEEKDAYS[n] for n in settings.schedule.board_digest_days}
 
 
 def board_slots_before(instant: datetime, settings: Settings, *, inclusive: bool) -> list[datetime]:
     """Scheduled board-digest instants (UTC) at or before (``inclusive``) or before ``instant``, newest first."""
     weekdays = board_slot_days(settings)
-    at = _board_time(settings)
+    at = settings.schedule.board_digest_time
     instant = instant.astimezone(UTC)
     start = to_london(instant).date()
     slots: list[datetime] = []
@@ -90,7 +79,7 @@ def board_slots_before(instant: datetime, settings: Settings, *, inclusive: bool
 
 
 def _summary_delay(settings: Settings) -> timedelta:
-    return timedelta(minutes=int(settings.schedule.get("daily_summary_after_close_minutes", 0) or 0))
+    return timedelta(minutes=settings.schedule.daily_summary_after_close_minutes)
 
 
 def closes_before(instant: datetime, settings: Settings, *, inclusive: bool) -> list[datetime]:
@@ -102,7 +91,7 @@ def closes_before(instant: datetime, settings: Settings, *, inclusive: bool) -> 
         day = start - timedelta(days=back)
         if not is_working_day(day, settings):
             continue
-        close = london_instant(day, settings.close_time)
+        close = london_instant(day, settings.timeliness.close)
         if close < instant or (inclusive and close == instant):
             closes.append(close)
     return closes
@@ -110,8 +99,8 @@ def closes_before(instant: datetime, settings: Settings, *, inclusive: bool) -> 
 
 def days_closing_between(after: datetime, until: datetime, settings: Settings) -> list[date]:
     """Activity days whose close is in (after, until], in the season, oldest first."""
-    first = max(to_london(after).date() - timedelta(days=_LOOKBACK_DAYS), settings.season_start)
-    last = min(to_london(until).date(), settings.season_end)
+    first = max(to_london(after).date() - timedelta(days=_LOOKBACK_DAYS), settings.season.start)
+    last = min(to_london(until).date(), settings.season.end)
     days: list[date] = []
     day = first
     while day <= last:
@@ -123,8 +112,8 @@ def days_closing_between(after: datetime, until: datetime, settings: Settings) -
 
 def pending_days(after_day: date | None, cutoff: datetime, settings: Settings) -> list[date]:
     """Days after ``after_day`` up to the day before the cut-off's London date whose close has not passed."""
-    yesterday = min(to_london(cutoff).date() - timedelta(days=1), settings.season_end)
-    day = max(settings.season_start, yesterday - timedelta(days=_LOOKBACK_DAYS))
+    yesterday = min(to_london(cutoff).date() - timedelta(days=1), settings.season.end)
+    day = max(settings.season.start, yesterday - timedelta(days=_LOOKBACK_DAYS))
     found: list[date] = []
     while day <= yesterday:
         if (after_day is None or day > after_day) and close_for(day, settings) > cutoff:

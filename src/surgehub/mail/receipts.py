@@ -84,13 +84,13 @@ def receipt_mails(
             duplicate=duplicate,
             settings=settings,
         )
-        for recipient in settings.locality_contacts(row.sub_icb_code):
+        for recipient in settings.email.contacts_of(row.sub_icb_code):
             mails.append(
                 Mail(
                     kind="receipt",
                     period_key=period_key,
                     recipient=recipient,
-                    sender=settings.email["from"],
+                    sender=settings.email.sender,
                     subject=subject,
                     text=text,
                     html=html,

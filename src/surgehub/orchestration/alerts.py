@@ -36,11 +36,11 @@ def _send_late_run_alert(dag_id: str, context: dict[str, Any]) -> None:
             kind="alert",
             period_key=f"late:{dag_id}:{run_id}",
             recipient=recipient,
-            sender=settings.email["from"],
+            sender=settings.email.sender,
             subject=f"[surgehub] {dag_id} is running late",
             text=text,
         )
-        for recipient in settings.email.get("operations") or []
+        for recipient in settings.email.operations
     ]
-    send_all(engine, mails, smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"))
+    send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id)
     log.warning("late run alert sent for %s %s", dag_id, run_id)

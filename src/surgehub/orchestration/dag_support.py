@@ -7,7 +7,7 @@ engines or anything that touches the network or the database.
 from __future__ import annotations
 
 import os
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
 from enum import StrEnum
 from typing import Any
 
@@ -53,11 +53,11 @@ def failure_alert() -> Any:
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
     settings = load_settings()
-    recipients = list(settings.email.get("operations") or []) or ["root@localhost"]
+    recipients = list(settings.email.operations) or ["root@localhost"]
     return SmtpNotifier(
         to=recipients,
-        from_email=settings.email.get("from"),
-        smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"),
+        from_email=settings.email.sender,
+        smtp_conn_id=settings.email.smtp_conn_id,
         subject="[surgehub] task failed: {{ ti.dag_id }}.{{ ti.task_id }}",
         html_content=(
             "<p>Task <b>{{ ti.task_id }}</b> of DAG <b>{{ ti.dag_id }}</b> failed after its retries "
@@ -96,42 +96,34 @@ def landing_poll_seconds() -> float:
     return seconds
 
 
-_DAYS = {"MON", "TUE", "WED", "THU", "FRI", "SAT", "SUN"}
-
-
-def _cron_at(hhmm: str, days: str) -> str:
-    hour, minute = (int(part) for part in str(hhmm).split(":"))
-    return f"{minute} {hour} * * {days}"
+def _cron_at(at: time, days: str) -> str:
+    return f"{at.minute} {at.hour} * * {days}"
 
 
 def close_cron() -> str:
     """Each working-day close (Mon–Fri; bank holidays are skipped inside the task)."""
-    return _cron_at(load_settings().raw["timeliness"]["close"], "MON-FRI")
+    return _cron_at(load_settings().timeliness.close, "MON-FRI")
 
 
 def board_digest_cron() -> str:
     schedule = load_settings().schedule
-    days = [str(d).upper()[:3] for d in schedule["board_digest_days"]]
-    unknown = set(days) - _DAYS
-    if unknown:
-        raise ValueError(f"schedule.board_digest_days has unknown day(s): {sorted(unknown)}")
-    return _cron_at(schedule["board_digest_time"], ",".join(days))
+    return _cron_at(schedule.board_digest_time, ",".join(schedule.board_digest_days))
 
 
 def chase_crons() -> list[str]:
     """The reminder time and the deadline, on Monday to Friday (bank holidays skipped in the task)."""
     settings = load_settings()
     return [
-        _cron_at(settings.schedule["reminder"], "MON-FRI"),
-        _cron_at(settings.raw["timeliness"]["deadline"], "MON-FRI"),
+        _cron_at(settings.schedule.reminder, "MON-FRI"),
+        _cron_at(settings.timeliness.deadline, "MON-FRI"),
     ]
 
 
 def daily_summary_cron() -> str:
     settings = load_settings()
-    close_hour, close_minute = (int(p) for p in str(settings.raw["timeliness"]["close"]).split(":"))
-    total = close_hour * 60 + close_minute + int(settings.schedule["daily_summary_after_close_minutes"])
-    return _cron_at(f"{total // 60 % 24}:{total % 60:02d}", "MON-FRI")
+    close = datetime.combine(date(2000, 1, 1), settings.timeliness.close)
+    at = close + timedelta(minutes=settings.schedule.daily_summary_after_close_minutes)
+    return _cron_at(at.time(), "MON-FRI")
 
 
 def late_run_deadline(dag_id: str, minutes: int) -> Any:

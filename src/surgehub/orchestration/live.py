@@ -59,7 +59,7 @@ def live_environment(
 
     from surgehub.mail.server import smtp_connection_json
 
-    sender = parseaddr(settings.email["from"])[1] or "surgehub@localhost"
+    sender = parseaddr(settings.email.sender)[1] or "surgehub@localhost"
     env = dict(os.environ)
     env.update(
         airflow_environment(

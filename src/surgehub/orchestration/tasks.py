@@ -197,7 +197,7 @@ def send_receipts_from_ingest(result: dict[str, Any], settings: Settings | None 
         deliveries = send_receipts_once(
             engine,
             mails,
-            smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"),
+            smtp_conn_id=settings.email.smtp_conn_id,
             lock_timeout=INGEST_LOCK_TIMEOUT_S,
             stop_at_first_failure=True,
         )
@@ -233,7 +233,7 @@ def send_receipts(result: dict[str, Any] | None, settings: Settings | None = Non
     send_receipts_once(
         engine,
         mails,
-        smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"),
+        smtp_conn_id=settings.email.smtp_conn_id,
         lock_timeout=SWEEP_LOCK_TIMEOUT_S,
     )
     return len(mails)
@@ -263,8 +263,8 @@ def days_to_recompute(context: Any, as_of: datetime, settings: Settings) -> list
     days.update(date.fromisoformat(d) for d in conf.get("days") or [])
     if not days:
         today = clock.london_day(as_of)
-        days = {today - timedelta(days=n) for n in range(1, settings.revision_window_days + 2)}
-    return sorted(d for d in days if settings.season_start <= d <= settings.season_end)
+        days = {today - timedelta(days=n) for n in range(1, settings.timeliness.revision_window_days + 2)}
+    return sorted(d for d in days if settings.season.start <= d <= settings.season.end)
 
 
 def recompute_rag(days: list[date], as_of: datetime, settings: Settings | None = None) -> list[str]:
@@ -293,7 +293,7 @@ def send_digest(kind: str, as_of: datetime, settings: Settings | None = None) ->
     engine = get_engine(settings.warehouse_url)
     digest = build_digest(engine, kind, as_of, settings)
     mails = digest_mails(digest, settings)
-    deliveries = send_all(engine, mails, smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"))
+    deliveries = send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id)
     return {
         "period": digest.period_key,
         "sent": sum(d.result == "sent" for d in deliveries),
@@ -323,7 +323,7 @@ def chase_localities(run_at: datetime, settings: Settings | None = None) -> dict
     settings = settings or load_settings()
     engine = get_engine(settings.warehouse_url)
     kind, mails = chase_mails(engine, run_at, settings)
-    send_all(engine, mails, smtp_conn_id=settings.email.get("smtp_conn_id", "smtp_default"))
+    send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id)
     return {
         "kind": kind,
         "emails": len(mails),
@@ -351,7 +351,7 @@ def purge_quarantine(run_at: datetime, settings: Settings | None = None) -> dict
     from surgehub import archive
 
     settings = settings or load_settings()
-    days = int(settings.raw["limits"]["quarantine_retention_days"])
+    days = settings.limits.quarantine_retention_days
     deleted = archive.purge(settings.quarantine_dir, days, run_at)
     log.info("quarantine: %d file(s) older than %d days deleted", len(deleted), days)
     return {"deleted": len(deleted), "retention_days": days}

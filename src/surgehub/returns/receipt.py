@@ -111,9 +111,9 @@ def render_receipt(
         "spec_version": result.spec_version,
         "r16": result.r16_failed,
         "subject": subject,
-        "deadline": settings.deadline_time.strftime("%H:%M"),
-        "close": settings.close_time.strftime("%H:%M"),
-        "window": settings.revision_window_days,
+        "deadline": settings.timeliness.deadline.strftime("%H:%M"),
+        "close": settings.timeliness.close.strftime("%H:%M"),
+        "window": settings.timeliness.revision_window_days,
     }
     env = _environment()
     text = env.get_template("receipt.txt.j2").render(**context)

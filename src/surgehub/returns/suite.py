@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from surgehub import spec
+
 SUITE_NAME = "surgehub.return"
 #: The committed suite, inside the package: ``<domain>.<suite>`` is stored as ``<domain>/<suite>.json``.
 SUITE_RESOURCE = ("gx", "expectations", *SUITE_NAME.split("."))

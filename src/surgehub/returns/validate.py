@@ -104,7 +104,9 @@ def validate_return(
     received_at = _aware(received_at)
     found = batch.lookup(data, code, received_at) if batch is not None else None
     if found is None:
-        raw = read_return(data, max_file_bytes=settings.max_file_bytes, max_data_rows=settings.max_data_rows)
+        raw = read_return(
+            data, max_file_bytes=settings.limits.max_file_bytes, max_data_rows=settings.limits.max_data_rows
+        )
         if raw.table is None:
             return _unreadable(raw)
         return validate_table(
@@ -154,7 +156,9 @@ class ValidationBatch:
             if key in self._entries:
                 continue
             raw = read_return(
-                data, max_file_bytes=settings.max_file_bytes, max_data_rows=settings.max_data_rows
+                data,
+                max_file_bytes=settings.limits.max_file_bytes,
+                max_data_rows=settings.limits.max_data_rows,
             )
             if raw.table is None:
                 self._entries[key] = _unreadable(raw)
@@ -736,8 +740,8 @@ def _identity_findings(
 
     day = t["activity_date"]
     days = day.to_numpy(dtype="datetime64[ns]")
-    window = settings.revision_window_days
-    start, end = pd.Timestamp(settings.season_start), pd.Timestamp(settings.season_end)
+    window = settings.timeliness.revision_window_days
+    start, end = pd.Timestamp(settings.season.start), pd.Timestamp(settings.season.end)
     valid = day.notna().to_numpy()
     outside = valid & ((day < start) | (day > end)).to_numpy()
     future = valid & ~outside & (days > received_days)
@@ -753,7 +757,7 @@ def _identity_findings(
                 int(rn[pos]),
                 "activity_date",
                 f"activity_date {day.iat[pos].date().isoformat()} is outside the season "
-                f"({settings.season_start.isoformat()} to {settings.season_end.isoformat()}): check the date",
+                f"({settings.season.start.isoformat()} to {settings.season.end.isoformat()}): check the date",
             )
         )
     for pos in np.flatnonzero(future):

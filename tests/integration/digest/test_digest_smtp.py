@@ -43,7 +43,7 @@ def env(settings, server, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SURGEHUB_HOME", str(settings.home))
     monkeypatch.delenv("SURGEHUB_WAREHOUSE_URL", raising=False)
     monkeypatch.delenv("SURGEHUB_CONFIG", raising=False)
-    sender = parseaddr(settings.email["from"])[1]
+    sender = parseaddr(settings.email.sender)[1]
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", server.connection_json(sender))
     server.handler.refuse = False
 

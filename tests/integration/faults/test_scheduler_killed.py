@@ -121,7 +121,7 @@ def test_scheduler_killed_mid_run_loses_and_doubles_nothing(live: dict[str, Any]
     pid_file.write_text(str(restarted.pid))  # so stop() ends the new one
 
     wait_for(lambda: len(_submissions(engine)) >= len(codes), 240, "every return in the warehouse")
-    contacts = {code: settings.locality_contacts(code) for code in codes}
+    contacts = {code: settings.email.contacts_of(code) for code in codes}
     wanted_receipts = sum(len(c) for c in contacts.values())
     wait_for(
         lambda: sum(_receipts(settings.outbox_dir).values()) >= wanted_receipts, 180, "every receipt", every=1

@@ -55,7 +55,7 @@ def test_smtp_down_then_back_delivers_each_message_once(
     settings = load_settings()
     engine = get_engine(settings.warehouse_url)
     port = free_port()
-    sender = parseaddr(settings.email["from"])[1]
+    sender = parseaddr(settings.email.sender)[1]
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_json("127.0.0.1", port, sender))
 
     outcomes = ingest_returns(
@@ -105,9 +105,9 @@ def test_smtp_down_then_back_delivers_each_message_once(
     kinds = Counter(kind for kind, _, _ in keys)
     receipt_periods = {period for kind, period, _ in keys if kind == "receipt"}
     assert receipt_periods == {f"submission:{o.submission_id}" for o in outcomes}
-    assert kinds["receipt"] == sum(len(settings.locality_contacts(code)) for code in CODES)
-    assert kinds["daily"] == len(settings.email["operations"]) and kinds["board"] == len(
-        settings.email["board"]
+    assert kinds["receipt"] == sum(len(settings.email.contacts_of(code)) for code in CODES)
+    assert kinds["daily"] == len(list(settings.email.operations)) and kinds["board"] == len(
+        list(settings.email.board)
     )
     with engine.connect() as connection:
         log = connection.execute(select(email_log.c.status, email_log.c.attempts)).all()

@@ -161,9 +161,4 @@ def timeline_settings(root: Path, warehouse_url: str | None = None) -> Settings:
 
 def with_raw(settings: Settings, **sections: dict) -> Settings:
     """A copy of ``settings`` with some configuration sections merged over (e.g. email, schedule)."""
-    from dataclasses import replace
-
-    raw = dict(settings.raw)
-    for key, value in sections.items():
-        raw[key] = {**raw.get(key, {}), **value}
-    return replace(settings, raw=raw)
+    return settings.overridden(sections)

@@ -153,7 +153,9 @@ def test_daily_summary_goes_to_operations_and_covers_the_day_that_just_closed(en
     oldham = line(daily, "00Y").change
     assert (oldham.direction, oldham.previous.short) == ("worse", "No return")  # now escalated
     mails = digest_mails(daily, settings)
-    assert [m.recipient for m in mails] == recipients_for("daily", settings) == settings.email["operations"]
+    assert (
+        [m.recipient for m in mails] == recipients_for("daily", settings) == list(settings.email.operations)
+    )
     assert mails[0].kind == "daily" and "daily operations summary" in mails[0].subject
 
 

@@ -34,7 +34,7 @@ def test_files_past_the_retention_are_deleted_and_the_rest_kept(
     surgehub_home: Path, caplog: pytest.LogCaptureFixture
 ) -> None:
     settings = load_settings()
-    assert settings.raw["limits"]["quarantine_retention_days"] == 30
+    assert settings.limits.quarantine_retention_days == 30
     old = _quarantine(settings.quarantine_dir, 30.01, "old-9434765919.csv")
     recent = _quarantine(settings.quarantine_dir, 29.99, "recent.csv")
     with caplog.at_level(logging.INFO):

@@ -33,7 +33,7 @@ CODES = ("00V", "02A", "01W")  # Bury, Trafford, Stockport
 @pytest.fixture
 def smtp_port(monkeypatch: pytest.MonkeyPatch) -> int:
     port = free_port()
-    sender = parseaddr(load_settings().email["from"])[1]
+    sender = parseaddr(load_settings().email.sender)[1]
     monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_json("127.0.0.1", port, sender))
     return port
 
@@ -71,7 +71,7 @@ def _delivered(server: LoopbackSmtpServer) -> Counter:
 
 def _wanted() -> int:
     settings = load_settings()
-    return sum(len(settings.locality_contacts(code)) for code in CODES)
+    return sum(len(settings.email.contacts_of(code)) for code in CODES)
 
 
 def _log() -> list[tuple[str, int]]:
