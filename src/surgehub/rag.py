@@ -424,7 +424,8 @@ def hub_days(engine: Engine, day: date, as_of: datetime, settings: Settings) -> 
     query = statement("rag/select_hub_days.sql", "first_received_at", "received_at", "versions_known")
     grouped: dict[str, list[HubDay]] = {loc.sub_icb_code: [] for loc in reference.localities()}
     with engine.connect() as connection:
-        rows = connection.execute(query, {"activity_date": day, "as_of": as_of}).mappings().all()
+        parameters = {"activity_date": day, "first_day": day, "last_day": day, "as_of": as_of}
+        rows = connection.execute(query, parameters).mappings().all()
     for row in rows:
         data = dict(row) if row["version"] is not None else None
         status = hub_day_status(day, row["first_received_at"], as_of, settings)

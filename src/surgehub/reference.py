@@ -41,7 +41,7 @@ def _read(name: str, directory: Path | None) -> list[dict[str, str]]:
 def localities(directory: Path | None = None) -> tuple[Locality, ...]:
     """The localities in the order of localities.csv (the order every listing uses)."""
     return tuple(
-        Locality(r["sub_icb_code"].strip().upper(), r["locality_name"].strip(), r["slug"].strip())
+        Locality(normalise_code(r["sub_icb_code"]), r["locality_name"].strip(), r["slug"].strip())
         for r in _read("localities.csv", directory)
     )
 
@@ -51,8 +51,8 @@ def hubs(directory: Path | None = None) -> tuple[Hub, ...]:
     """Every hub in the register, in file order."""
     return tuple(
         Hub(
-            r["hub_code"].strip().upper(),
-            r["sub_icb_code"].strip().upper(),
+            normalise_code(r["hub_code"]),
+            normalise_code(r["sub_icb_code"]),
             r["hub_name"].strip(),
             date.fromisoformat(r["active_from"].strip()),
             date.fromisoformat(r["active_to"].strip()),
@@ -61,17 +61,22 @@ def hubs(directory: Path | None = None) -> tuple[Hub, ...]:
     )
 
 
+def normalise_code(code: str) -> str:
+    """A locality or hub code as stored (spec §1: matched case-insensitively, kept in upper case).
+
+    The one place a code from outside (a channel, a form, a command line, a file) is cleaned.
+    """
+    return code.strip().upper()
+
+
 def locality_by_code(code: str) -> Locality | None:
-    code = code.strip().upper()
+    code = normalise_code(code)
     return next((loc for loc in localities() if loc.sub_icb_code == code), None)
 
 
-def locality_by_slug(slug: str) -> Locality | None:
-    return next((loc for loc in localities() if loc.slug == slug), None)
-
-
 def hubs_of(sub_icb_code: str) -> tuple[Hub, ...]:
-    return tuple(h for h in hubs() if h.sub_icb_code == sub_icb_code.upper())
+    code = normalise_code(sub_icb_code)
+    return tuple(h for h in hubs() if h.sub_icb_code == code)
 
 
 def active_hubs(sub_icb_code: str, day: date) -> tuple[Hub, ...]:

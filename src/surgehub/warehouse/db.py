@@ -8,7 +8,6 @@ and rollbacks behave as on PostgreSQL. PostgreSQL goes through psycopg 3 (``post
 from __future__ import annotations
 
 import threading
-from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,7 @@ from sqlalchemy.engine import URL
 
 from surgehub import reference
 from surgehub.warehouse import tables
+from surgehub.warehouse.queries import statement
 
 #: Execution option that marks a transaction as a writer (SQLite: BEGIN IMMEDIATE, waits on the lock).
 WRITE = {"surgehub_write": True}
@@ -156,14 +156,6 @@ def migrations_current(engine: Engine) -> bool:
 # -- reference data ------------------------------------------------------------------------------
 
 
-@cache
-def sql_file(name: str) -> str:
-    """The text of ``sql/<area>/<verb>_<object>.sql``, package data of ``surgehub`` (importlib.resources)."""
-    from importlib import resources
-
-    return resources.files("surgehub").joinpath("sql", *name.split("/")).read_text(encoding="utf-8")
-
-
 def refresh_reference(engine: Engine) -> None:
     """Upsert the localities and hubs of the reference data (idempotent; changed rows are updated)."""
     locality_rows = [
@@ -192,20 +184,9 @@ def refresh_reference(engine: Engine) -> None:
                     .where(tables.locality.c.sub_icb_code == code)
                     .values(slug=f"~{code}")
                 )
-        connection.execute(text(sql_file("reference/upsert_locality.sql")), locality_rows)
-        connection.execute(
-            text(sql_file("reference/upsert_hub.sql")).bindparams(
-                *(_date_param(name) for name in ("active_from", "active_to"))
-            ),
-            hub_rows,
-        )
+        connection.execute(statement("reference/upsert_locality.sql"), locality_rows)
+        connection.execute(statement("reference/upsert_hub.sql"), hub_rows)
     _ready.add(_engine_key(engine))
-
-
-def _date_param(name: str) -> Any:
-    from sqlalchemy import Date, bindparam
-
-    return bindparam(name, type_=Date())
 
 
 def _engine_key(engine: Engine) -> str:

@@ -1,4 +1,10 @@
-"""The project's SQL files as SQLAlchemy statements, with bound parameters typed by their names.
+"""The package's SQL files as SQLAlchemy statements, with bound parameters typed by their names.
+
+Each ``sql/<area>/<verb>_<object>.sql`` is one statement. Files are rendered once with Jinja, for two
+things only: ``{% include "fragments/…" %}`` shares a CTE between statements (the "versions as of T"
+ranking is written once, in ``fragments/versions_as_of.sql``), and ``{# … #}`` comments (an SQL
+comment holding ``:name`` would be taken for a bind parameter). Values are never rendered in: every
+value is a bound parameter.
 
 Types matter because SQLite keeps dates and times as text: binding every instant through
 ``tables.UtcDateTime`` (and every day through ``Date``) keeps the stored and compared forms equal.
@@ -11,7 +17,6 @@ from functools import cache
 from sqlalchemy import JSON, Date, Integer, TextClause, bindparam, text
 from sqlalchemy.types import TypeEngine
 
-from surgehub.warehouse.db import sql_file
 from surgehub.warehouse.tables import UtcDateTime
 
 #: Parameter and result names with a type other than plain text or numbers.
@@ -33,6 +38,20 @@ TYPES: dict[str, TypeEngine[object]] = {
     "warnings": JSON(),
     "versions_known": Integer(),
 }
+
+
+@cache
+def sql_file(name: str) -> str:
+    """The SQL of ``sql/<name>`` (package data), its includes resolved and its Jinja comments removed."""
+    import jinja2
+
+    environment = jinja2.Environment(
+        loader=jinja2.PackageLoader("surgehub", "sql"),
+        undefined=jinja2.StrictUndefined,
+        autoescape=False,
+        keep_trailing_newline=False,
+    )
+    return environment.get_template(name).render()
 
 
 @cache

@@ -163,7 +163,7 @@ def test_connection_broken_mid_load_leaves_nothing_and_the_return_can_be_ingeste
     # The revision's submission row and new versions are written; then the connection dies just
     # before the old versions are marked not current.
     def break_before_displacing(conn: Connection, _cursor: object, statement: str, *_: object) -> None:
-        if statement.lstrip().lower().startswith("-- the versions that a newer receipt"):
+        if statement.lstrip().lower().startswith("update hub_day_version"):
             breaker(conn)
 
     event.listen(warehouse, "before_cursor_execute", break_before_displacing)

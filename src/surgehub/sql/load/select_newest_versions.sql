@@ -1,6 +1,6 @@
--- Versions already held for the hubs and days a load touches: for each hub-day, its newest version
--- (by receipt time, then order of arrival) with the highest version number so far. The loader
--- numbers new rows from max_version and decides from received_at and arrival_seq which is current.
+{#- Versions already held for the hubs and days a load touches: for each hub-day, its newest version
+    (by receipt time, then order of arrival) with the highest version number so far. The loader
+    numbers new rows from max_version and decides from received_at and arrival_seq which is current. -#}
 with known as (
     select
         v.version_id,

@@ -1,4 +1,4 @@
--- Store one RAG result (a locality-day, or the GM roll-up) as of a time; re-running replaces it.
+{#- Store one RAG result (a locality-day, or the GM roll-up) as of a time; re-running replaces it. -#}
 insert into rag_result (
     activity_date, scope, sub_icb_code, as_of, status, level, points, escalated, assurance,
     reasons, figures, ruleset_version, computed_at

@@ -1,0 +1,79 @@
+"""What every `surgehub` command shares: exit codes, one way to fail, the resources, and option parsing.
+
+Exit codes (README, interfaces.md): 0 success, 1 the work found a problem (e.g. a rejected return),
+2 usage or configuration error. Errors go to stderr in plain words, prefixed with the command.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import IntEnum
+from typing import TYPE_CHECKING, NoReturn
+
+import click
+
+from surgehub import clock
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from surgehub.resources import Resources
+
+
+class ExitCode(IntEnum):
+    OK = 0
+    PROBLEM = 1  # the work found a problem: a rejected return, a failed check
+    USAGE = 2  # usage or configuration error (also: nothing could be acknowledged)
+
+
+def fail(message: str, code: ExitCode = ExitCode.USAGE) -> NoReturn:
+    """Print ``surgehub <command>: message`` on stderr and exit with ``code``."""
+    context = click.get_current_context(silent=True)
+    prefix = context.command_path if context is not None else "surgehub"
+    click.echo(f"{prefix}: {message}", err=True)
+    raise SystemExit(int(code))
+
+
+def resources() -> Resources:
+    """This invocation's settings, engine and clock, built once (a configuration error exits 2)."""
+    from surgehub.config import ConfigError
+    from surgehub.resources import Resources
+
+    context = click.get_current_context()
+    root = context.find_root()
+    if not isinstance(root.obj, Resources):
+        try:
+            root.obj = Resources.from_env()
+        except ConfigError as exc:
+            fail(f"configuration error: {exc}")
+    return root.obj
+
+
+def warehouse() -> Engine:
+    """The warehouse engine, migrated to head (a warehouse that cannot be used exits 2)."""
+    found = resources()
+    try:
+        return found.warehouse()
+    except Exception as exc:
+        fail(f"warehouse {found.settings.warehouse_url!r} is not usable: {exc}")
+
+
+def instant(option: str, text: str | None) -> datetime:
+    """An ``--as-of``/``--received-at`` value (no offset: Europe/London); now when not given."""
+    if text is None:
+        return resources().clock.now()
+    try:
+        return clock.parse_instant(text)
+    except ValueError:
+        fail(f"{option} {text!r} is not an ISO 8601 time (e.g. 2026-11-25T09:00)")
+
+
+def locality(text: str) -> str:
+    """A known locality code, normalised (unknown: a usage error naming the known codes)."""
+    from surgehub import reference
+
+    found = reference.locality_by_code(text)
+    if found is None:
+        known = ", ".join(loc.sub_icb_code for loc in reference.localities())
+        fail(f"unknown locality {text!r}; use one of {known}")
+    return found.sub_icb_code
