@@ -124,13 +124,13 @@ def _truncate(engine: Any) -> None:
 
 def load_as_versions(engine: Any, frame: Any) -> int:
     """What ingest does with an accepted frame: the submission row and its rows as versions, one transaction."""
-    from surgehub.warehouse import load
+    from surgehub.warehouse import load, submissions
     from surgehub.warehouse.db import writer
 
     rows = load.rows_from_frame(frame)
     log_memory("rows_from_frame")
     with writer(engine).begin() as connection:
-        submission_id = load.insert_submission(
+        submission_id = submissions.insert_submission(
             connection,
             sub_icb_code="N01",
             channel="cli",

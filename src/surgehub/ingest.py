@@ -28,14 +28,14 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine
 
 from surgehub import archive, clock
 from surgehub.config import Settings, load_settings
 from surgehub.returns.findings import Finding
 from surgehub.returns.validate import ValidationBatch, ValidationResult, validate_return
 from surgehub.spec import SPEC_VERSION
-from surgehub.warehouse import load, tables
+from surgehub.warehouse import load, submissions
 from surgehub.warehouse.db import ensure_warehouse, get_engine, writer
 
 log = logging.getLogger(__name__)
@@ -161,10 +161,10 @@ def _ingest_one(
     data = item.path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
 
-    known = _known_submission(engine, locality, sha256, received_at)
+    known = submissions.receipt_of(engine, locality, sha256, received_at)
     if known is not None:
         return _replayed(known, locality, received_at, settings)
-    original = _accepted_original(engine, locality, sha256)
+    original = submissions.accepted_original(engine, locality, sha256)
     if original is not None:
         validation = ValidationResult(
             "accepted",
@@ -239,7 +239,7 @@ def _record(
         load.rows_from_frame(validation.frame) if validation.accepted and validation.frame is not None else []
     )
     with writer(engine).begin() as connection:
-        submission_id = load.insert_submission(
+        submission_id = submissions.insert_submission(
             connection,
             sub_icb_code=receipt.locality,
             channel=item.channel,
@@ -267,34 +267,13 @@ def _record(
     return submission_id
 
 
-def _known_submission(engine: Engine, locality: str, sha256: str, received_at: datetime) -> Any:
-    s = tables.submission
-    with engine.connect() as connection:
-        return connection.execute(
-            select(s).where(
-                s.c.sub_icb_code == locality, s.c.sha256 == sha256, s.c.received_at == received_at
-            )
-        ).first()
-
-
 def _known_after_failure(engine: Engine, locality: str, sha256: str, received_at: datetime) -> Any:
     """The submission recorded for this receipt by another run, if any, after our own insert failed."""
     try:
-        return _known_submission(engine, locality, sha256, received_at)
+        return submissions.receipt_of(engine, locality, sha256, received_at)
     except Exception:  # the warehouse is unreachable: it cannot say, so treat it as not recorded
         log.warning("could not check whether another run recorded this receipt", exc_info=True)
         return None
-
-
-def _accepted_original(engine: Engine, locality: str, sha256: str) -> Any:
-    s = tables.submission
-    with engine.connect() as connection:
-        return connection.execute(
-            select(s)
-            .where(s.c.sub_icb_code == locality, s.c.sha256 == sha256, s.c.outcome == "accepted")
-            .order_by(s.c.received_at, s.c.arrival_seq)
-            .limit(1)
-        ).first()
 
 
 def _archive_path(settings: Settings, relative: str | None) -> Path | None:

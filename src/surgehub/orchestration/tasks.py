@@ -71,6 +71,7 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
     from surgehub.api.submissions import api_receipt_for
     from surgehub.ingest import IncomingReturn, ingest_returns
     from surgehub.landing import move_done
+    from surgehub.warehouse import submissions
     from surgehub.warehouse.db import ensure_warehouse, get_engine
 
     settings = settings or load_settings()
@@ -118,7 +119,7 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
         elif accepted and getattr(outcome, "replayed", False) and outcome.submission_id is not None:
             # Loaded by an earlier attempt that may have died before RAG was recomputed (e.g. the
             # scheduler was killed mid-run): its days are recomputed again, which is idempotent.
-            days.update(_loaded_days(engine, outcome.submission_id))
+            days.update(d.isoformat() for d in submissions.loaded_days(engine, outcome.submission_id))
         results.append(
             {
                 "submission_id": outcome.submission_id,
@@ -142,19 +143,6 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
             len(outcome.validation.warnings),
         )
     return {"submissions": results, "days": sorted(days), "failures": failures}
-
-
-def _loaded_days(engine: Any, submission_id: int) -> set[str]:
-    """The activity days (ISO) a loaded submission has versions for."""
-    from sqlalchemy import select
-
-    from surgehub.warehouse.tables import hub_day_version as v
-
-    with engine.connect() as connection:
-        found = connection.execute(
-            select(v.c.activity_date).where(v.c.submission_id == submission_id).distinct()
-        ).scalars()
-        return {str(day)[:10] for day in found}
 
 
 #: How long the sweep waits for the receipt lock (held for one message at a time) before failing to retry.

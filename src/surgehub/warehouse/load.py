@@ -26,7 +26,7 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, text, update
+from sqlalchemy import Connection, Engine, bindparam, insert, text
 
 from surgehub import spec
 from surgehub.warehouse import tables
@@ -286,21 +286,6 @@ def rows_from_frame(frame: pd.DataFrame) -> Rows:
 
 
 # -- submissions ---------------------------------------------------------------------------------
-
-
-def insert_submission(connection: Connection, **values: Any) -> int:
-    """Record one submission; its arrival_seq is its id (the order rows were recorded in)."""
-    values.setdefault("arrival_seq", 0)
-    result = connection.execute(
-        insert(tables.submission).values(**values).returning(tables.submission.c.submission_id)
-    )
-    submission_id = int(result.scalar_one())
-    connection.execute(
-        update(tables.submission)
-        .where(tables.submission.c.submission_id == submission_id)
-        .values(arrival_seq=submission_id)
-    )
-    return submission_id
 
 
 # -- versions ------------------------------------------------------------------------------------

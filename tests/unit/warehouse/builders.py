@@ -14,7 +14,7 @@ from sqlalchemy import Engine
 
 from surgehub import reference
 from surgehub.clock import LONDON
-from surgehub.warehouse import load
+from surgehub.warehouse import load, submissions
 from surgehub.warehouse.db import writer
 
 
@@ -104,7 +104,7 @@ def submit(
         row["row_number"] = number
     digest = hashlib.sha256(repr((received_at, rows)).encode()).hexdigest()
     with writer(engine).begin() as connection:
-        submission_id = load.insert_submission(
+        submission_id = submissions.insert_submission(
             connection,
             sub_icb_code=locality,
             channel=channel,

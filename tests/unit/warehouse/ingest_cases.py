@@ -191,7 +191,7 @@ def test_two_runs_taking_the_same_file_at_once_record_it_once_and_keep_its_archi
     surgehub_home: Path, warehouse: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Overlapping ingest runs may both take one landed file: the second to record it loses the race."""
-    import surgehub.ingest as ingest_module
+    import surgehub.warehouse.submissions as submissions_module
 
     path = _file(surgehub_home, "a.csv", _manchester())
     first = _ingest(warehouse, path)
@@ -199,10 +199,10 @@ def test_two_runs_taking_the_same_file_at_once_record_it_once_and_keep_its_archi
     archived = _archived_files(load_settings())
     # The second run checked for this receipt before the first had recorded it, and wrote the same
     # archive copy itself (as if its store had come first): then its own insert fails.
-    for name in ("_known_submission", "_accepted_original"):  # each misses once, then tells the truth
-        real, first_call = getattr(ingest_module, name), iter([True])
+    for name in ("receipt_of", "accepted_original"):  # each misses once, then tells the truth
+        real, first_call = getattr(submissions_module, name), iter([True])
         monkeypatch.setattr(
-            ingest_module,
+            submissions_module,
             name,
             lambda *a, _real=real, _first=first_call: None if next(_first, False) else _real(*a),
         )

@@ -14,7 +14,7 @@ from sqlalchemy import Engine, func, select, text
 
 from surgehub import rag
 from surgehub.config import load_settings
-from surgehub.warehouse import load, tables
+from surgehub.warehouse import load, submissions, tables
 from surgehub.warehouse.db import writer
 from tests.unit.warehouse.builders import TEXT_DTYPES, hub_row, london, submit, submit_all_green
 
@@ -172,7 +172,7 @@ def test_history_lookup_reads_current_open_rows_as_of_receipt(warehouse: Engine)
 
 def test_a_failure_inside_the_load_leaves_nothing(warehouse: Engine) -> None:
     with pytest.raises(RuntimeError), writer(warehouse).begin() as connection:
-        submission_id = load.insert_submission(
+        submission_id = submissions.insert_submission(
             connection,
             sub_icb_code="00V",
             channel="cli",

@@ -1,0 +1,59 @@
+"""Named queries on the `submission` table: one row per return received, accepted or rejected.
+
+The ingest records submissions here and looks up replays and accepted originals; the API, the
+receipts and the DAG tasks read them back. Every function takes an engine (it opens its own
+connection) or, where it must join the caller's transaction, a connection.
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import Connection, Engine, Row, insert, select, update
+
+from surgehub.warehouse import tables
+
+_s = tables.submission
+
+
+def insert_submission(connection: Connection, **values: Any) -> int:
+    """Record one submission in the caller's transaction; its arrival_seq is its id (recording order)."""
+    values.setdefault("arrival_seq", 0)
+    result = connection.execute(insert(_s).values(**values).returning(_s.c.submission_id))
+    submission_id = int(result.scalar_one())
+    connection.execute(
+        update(_s).where(_s.c.submission_id == submission_id).values(arrival_seq=submission_id)
+    )
+    return submission_id
+
+
+def receipt_of(engine: Engine, locality: str, sha256: str, received_at: datetime) -> Row[Any] | None:
+    """The submission recorded for this very receipt (same locality, bytes and receipt time), if any."""
+    with engine.connect() as connection:
+        return connection.execute(
+            select(_s).where(
+                _s.c.sub_icb_code == locality, _s.c.sha256 == sha256, _s.c.received_at == received_at
+            )
+        ).first()
+
+
+def accepted_original(engine: Engine, locality: str, sha256: str) -> Row[Any] | None:
+    """The first accepted submission of these bytes from this locality (a resend is its duplicate)."""
+    with engine.connect() as connection:
+        return connection.execute(
+            select(_s)
+            .where(_s.c.sub_icb_code == locality, _s.c.sha256 == sha256, _s.c.outcome == "accepted")
+            .order_by(_s.c.received_at, _s.c.arrival_seq)
+            .limit(1)
+        ).first()
+
+
+def loaded_days(engine: Engine, submission_id: int) -> set[date]:
+    """The activity days a loaded submission has versions for."""
+    v = tables.hub_day_version
+    with engine.connect() as connection:
+        found = connection.execute(
+            select(v.c.activity_date).where(v.c.submission_id == submission_id).distinct()
+        ).scalars()
+        return {day if isinstance(day, date) else date.fromisoformat(str(day)[:10]) for day in found}
