@@ -34,9 +34,11 @@ with DAG(
     @task
     def chase_localities(**context) -> dict:
         from surgehub.orchestration import tasks
+        from surgehub.resources import Resources
 
-        run_at = tasks.run_time(context)
-        tasks.skip_unless_working_day(run_at)
-        return tasks.chase_localities(run_at)
+        resources = Resources.from_env()
+        run_at = tasks.run_time(context, resources)
+        tasks.skip_unless_working_day(run_at, resources)
+        return tasks.chase_localities(run_at, resources)
 
     chase_localities()

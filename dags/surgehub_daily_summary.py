@@ -32,9 +32,11 @@ with DAG(
     @task
     def send_daily_summary(**context) -> dict:
         from surgehub.orchestration import tasks
+        from surgehub.resources import Resources
 
-        run_at = tasks.run_time(context)
-        tasks.skip_unless_working_day(run_at)
-        return tasks.send_digest("daily", run_at)
+        resources = Resources.from_env()
+        run_at = tasks.run_time(context, resources)
+        tasks.skip_unless_working_day(run_at, resources)
+        return tasks.send_digest("daily", run_at, resources)
 
     send_daily_summary()

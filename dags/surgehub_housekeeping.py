@@ -33,7 +33,9 @@ with DAG(
     @task
     def purge_quarantine(**context) -> dict:
         from surgehub.orchestration import tasks
+        from surgehub.resources import Resources
 
-        return tasks.purge_quarantine(tasks.run_time(context))
+        resources = Resources.from_env()
+        return tasks.purge_quarantine(tasks.run_time(context, resources), resources)
 
     purge_quarantine()

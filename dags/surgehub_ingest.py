@@ -72,18 +72,22 @@ with DAG(
         from airflow.sdk import Metadata
 
         from surgehub.orchestration import tasks
+        from surgehub.resources import Resources
 
-        files = tasks.files_from_context(context, context["asset_state_store"][landing])
-        result = tasks.ingest_files(files)
-        tasks.send_receipts_from_ingest(result)  # quick path; never fails the ingest (send_receipts retries)
+        resources = Resources.from_env()
+        files = tasks.files_from_context(context, resources, context["asset_state_store"][landing])
+        result = tasks.ingest_files(files, resources)
+        # The quick path; never fails the ingest (send_receipts retries).
+        tasks.send_receipts_from_ingest(result, resources)
         yield Metadata(HUB_DAYS, extra={"days": result["days"]})
         return result
 
     @task(trigger_rule="all_done")
     def send_receipts(result: dict | None) -> int:
         from surgehub.orchestration import tasks
+        from surgehub.resources import Resources
 
-        return tasks.send_receipts(result)
+        return tasks.send_receipts(result, Resources.from_env())
 
     @task
     def check_every_file_acknowledged(result: dict) -> None:

@@ -36,12 +36,11 @@ with DAG(
 
     @task(outlets=[RAG_RESULTS], pool="surgehub_warehouse")
     def compute_rag(**context) -> list[str]:
-        from surgehub import clock
-        from surgehub.config import load_settings
         from surgehub.orchestration import tasks
+        from surgehub.resources import Resources
 
-        settings = load_settings()
-        as_of = clock.now()
-        return tasks.recompute_rag(tasks.days_to_recompute(context, as_of, settings), as_of, settings)
+        resources = Resources.from_env()
+        as_of = resources.clock.now()
+        return tasks.recompute_rag(tasks.days_to_recompute(context, as_of, resources), as_of, resources)
 
     compute_rag()

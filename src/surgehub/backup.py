@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import func, inspect, select
+from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.engine import URL, make_url
 
-from surgehub import clock
-from surgehub.config import Settings, load_settings
+from surgehub.resources import Resources
 
 COUNTED = ("submission", "hub_day_version", "rag_result", "email_log")
 
@@ -62,11 +61,10 @@ def _libpq(url: URL) -> tuple[str, dict[str, str]]:
     return plain.render_as_string(hide_password=False), env
 
 
-def _counts(url: str) -> tuple[dict[str, int], list[str]]:
+def _counts(engine: Engine) -> tuple[dict[str, int], list[str]]:
     from surgehub.warehouse import tables
-    from surgehub.warehouse.db import current_revisions, get_engine
+    from surgehub.warehouse.db import current_revisions
 
-    engine = get_engine(url)
     with engine.connect() as conn:
         counts = {
             name: conn.execute(select(func.count()).select_from(tables.metadata.tables[name])).scalar_one()
@@ -75,14 +73,14 @@ def _counts(url: str) -> tuple[dict[str, int], list[str]]:
     return counts, sorted(current_revisions(engine))
 
 
-def backup(out_dir: Path, settings: Settings | None = None) -> Manifest:
+def backup(out_dir: Path, resources: Resources) -> Manifest:
     """Write a backup of the warehouse and the archive into ``out_dir`` (created; must be empty)."""
-    settings = settings or load_settings()
+    settings = resources.settings
     out_dir.mkdir(parents=True, exist_ok=True)
     if any(out_dir.iterdir()):
         raise BackupError(f"{out_dir} is not empty: a backup goes into a new folder")
     url = make_url(settings.warehouse_url)
-    counts, revision = _counts(settings.warehouse_url)
+    counts, revision = _counts(resources.engine)
     files: dict[str, Path] = {}
     if url.get_backend_name() == "postgresql":
         target = out_dir / "warehouse.dump"
@@ -113,7 +111,7 @@ def backup(out_dir: Path, settings: Settings | None = None) -> Manifest:
             tar.add(settings.archive_dir, arcname="archive")
     files["archive.tar.gz"] = archive_tar
     manifest = Manifest(
-        created_at=clock.now().isoformat(),
+        created_at=resources.clock.now().isoformat(),
         dialect=url.get_backend_name(),
         revision=revision,
         counts=counts,
@@ -135,14 +133,11 @@ def _verify(backup_dir: Path) -> dict[str, Any]:
     return manifest
 
 
-def restore(backup_dir: Path, settings: Settings | None = None) -> dict[str, int]:
+def restore(backup_dir: Path, resources: Resources) -> dict[str, int]:
     """Restore a backup into the configured (empty) warehouse and (empty) archive folder; return row counts."""
-    settings = settings or load_settings()
+    settings, engine = resources.settings, resources.engine
     manifest = _verify(backup_dir)
     url = make_url(settings.warehouse_url)
-    from surgehub.warehouse.db import dispose_engines, get_engine
-
-    engine = get_engine(settings.warehouse_url)
     if inspect(engine).get_table_names():
         raise BackupError(f"the target warehouse {url.render_as_string(hide_password=True)} is not empty")
     archive = settings.archive_dir
@@ -168,7 +163,7 @@ def restore(backup_dir: Path, settings: Settings | None = None) -> dict[str, int
         if result.returncode != 0:
             raise BackupError(f"pg_restore failed: {result.stderr.strip()}")
     else:
-        dispose_engines()
+        engine.dispose()  # no pooled connection may hold the old file open
         Path(str(url.database)).parent.mkdir(parents=True, exist_ok=True)
         shutil.copyfile(backup_dir / "warehouse.sqlite", str(url.database))
     archive.mkdir(parents=True, exist_ok=True)
@@ -177,8 +172,8 @@ def restore(backup_dir: Path, settings: Settings | None = None) -> dict[str, int
         for member in members:
             member.name = member.name[len("archive") :].lstrip("/") or "."
         tar.extractall(archive, members=members, filter="data")
-    dispose_engines()
-    counts, _ = _counts(settings.warehouse_url)
+    engine.dispose()  # connections opened before the restore see the restored data only when new
+    counts, _ = _counts(engine)
     if counts != manifest["counts"]:
         raise BackupError(f"restored row counts {counts} differ from the backup's {manifest['counts']}")
     return counts

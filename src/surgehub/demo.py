@@ -33,7 +33,8 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 
 from surgehub import clock, sample
-from surgehub.config import PROJECT_ROOT, load_settings
+from surgehub.config import PROJECT_ROOT
+from surgehub.resources import Resources
 
 SEED = 20261124
 DIGEST_AT = datetime(2026, 11, 26, 7, 30, tzinfo=clock.LONDON)
@@ -121,7 +122,8 @@ def run(home: Path, quiet: bool = False) -> dict[str, object]:
         "off"  # dag.test() skips them (see dag_support.late_run_deadline)
     )
     home.mkdir(parents=True, exist_ok=True)
-    settings = load_settings()
+    resources = Resources.from_env()  # the clock follows SURGEHUB_NOW, which each wave moves on
+    settings = resources.settings
 
     from surgehub.landing import ensure_landing
     from surgehub.mail.server import LoopbackSmtpServer
@@ -139,10 +141,10 @@ def run(home: Path, quiet: bool = False) -> dict[str, object]:
         say("· preparing Airflow (SQLite metadata) and the warehouse (Alembic migrations)")
         _quiet_logging()
         from surgehub.orchestration.local_runs import dag_bag, prepare_airflow, run_dag
-        from surgehub.warehouse.db import get_engine, upgrade
+        from surgehub.warehouse.db import upgrade
 
         prepare_airflow()
-        upgrade(settings.warehouse_url)
+        upgrade(resources.engine)
         ensure_landing(settings.landing_dir)
         bag = dag_bag()
 
@@ -171,10 +173,9 @@ def run(home: Path, quiet: bool = False) -> dict[str, object]:
         say(f"· {DIGEST_AT:%a %d %b %H:%M}  surgehub_board_digest")
         run_dag(bag, "surgehub_board_digest", logical_date=DIGEST_AT)
 
-        engine = get_engine(settings.warehouse_url)
         from surgehub.rag import compute_rag
 
-        day_rag = compute_rag(engine, REPORT_DAY, clock.now(), settings)
+        day_rag = compute_rag(resources.engine, REPORT_DAY, resources.clock.now(), settings)
         eml_files = sorted(settings.outbox_dir.glob("*.eml"))
         board = [p for p in eml_files if "-board-" in p.name]
         if not quiet:

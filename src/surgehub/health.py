@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from surgehub.config import Settings, load_settings
+from surgehub.config import Settings
+from surgehub.resources import Resources
 
 
 @dataclass
@@ -33,17 +34,15 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
-def check_health(settings: Settings | None = None) -> Health:
+def check_health(resources: Resources) -> Health:
     """Run every check; none raises: a failing check says why in its ``detail``."""
-    settings = settings or load_settings()
+    settings = resources.settings
     health = Health()
     engine = None
     try:
         from sqlalchemy import text
 
-        from surgehub.warehouse.db import get_engine
-
-        engine = get_engine(settings.warehouse_url)
+        engine = resources.engine
         with engine.connect() as conn:
             conn.execute(text("select 1"))
         health.checks["warehouse"] = {"ok": True, "detail": engine.url.render_as_string(hide_password=True)}
@@ -65,17 +64,10 @@ def check_health(settings: Settings | None = None) -> Health:
         if not health.checks["migrations"]["ok"]:
             return _landing(health, settings)
         try:
-            from sqlalchemy import func, select
+            from surgehub.warehouse import email_log, submissions
 
-            from surgehub.warehouse.tables import email_log, submission
-
-            with engine.connect() as conn:
-                last_ingest = conn.execute(select(func.max(submission.c.processed_at))).scalar()
-                last_digest = conn.execute(
-                    select(func.max(email_log.c.sent_at)).where(
-                        email_log.c.kind.in_(["board", "daily"]), email_log.c.status == "sent"
-                    )
-                ).scalar()
+            last_ingest = submissions.last_processed_at(engine)
+            last_digest = email_log.last_sent_at(engine, ["board", "daily"])
             health.checks["activity"] = {
                 "ok": True,
                 "last_ingest": _iso(last_ingest),

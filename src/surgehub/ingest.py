@@ -22,39 +22,57 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Engine, Row
 
-from surgehub import archive, clock
-from surgehub.config import Settings, load_settings
+from surgehub import archive
+from surgehub.reference import normalise_code
 from surgehub.returns.findings import Finding
 from surgehub.returns.validate import ValidationBatch, ValidationResult, validate_return
 from surgehub.spec import SPEC_VERSION
 from surgehub.warehouse import load, submissions
-from surgehub.warehouse.db import ensure_warehouse, get_engine, writer
+from surgehub.warehouse.db import writer
+
+if TYPE_CHECKING:
+    from surgehub.config import Settings
+    from surgehub.resources import Resources
 
 log = logging.getLogger(__name__)
 
-CHANNELS = ("folder", "api", "cli", "backfill")
+
+class Channel(StrEnum):
+    """How a return reached us (spec §4: the locality comes from the channel, never from the file)."""
+
+    FOLDER = "folder"
+    API = "api"
+    CLI = "cli"
+    BACKFILL = "backfill"
 
 
-@dataclass(frozen=True)
+class IngestStatus(StrEnum):
+    ACCEPTED = "accepted"
+    REJECTED = "rejected"
+    ERROR = "error"  # not acknowledged: nothing was loaded; the file stays where it is for a retry
+
+
+@dataclass(frozen=True, kw_only=True)
 class IncomingReturn:
     """One file to ingest: where it is, who sent it (from the channel, never the file), and when."""
 
     path: Path
     locality: str
-    channel: str  # folder | api | cli | backfill
+    channel: Channel
     received_at: datetime  # aware
     file_name: str | None = None  # the name the submitter gave it, when not the path's
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class IngestOutcome:
     """What happened to one return. ``error`` set means it was NOT acknowledged (nothing loaded).
 
@@ -74,16 +92,16 @@ class IngestOutcome:
     replayed: bool = False  # this exact receipt had been ingested before; nothing was written
 
     @property
-    def status(self) -> Literal["accepted", "rejected", "error"]:
+    def status(self) -> IngestStatus:
         if self.error is not None:
-            return "error"
-        return self.validation.status
+            return IngestStatus.ERROR
+        return IngestStatus(self.validation.status)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The ``validate`` JSON plus ``submission_id`` and ``duplicate`` (interfaces.md), and context."""
         body = self.validation.to_json_dict()
         if self.error is not None:
-            body["status"] = "error"
+            body["status"] = IngestStatus.ERROR.value
         body.update(
             submission_id=self.submission_id,
             duplicate=self.duplicate,
@@ -96,22 +114,18 @@ class IngestOutcome:
         return body
 
 
-def ingest_returns(
-    items: Sequence[IncomingReturn], *, settings: Settings | None = None, engine: Engine | None = None
-) -> list[IngestOutcome]:
+def ingest_returns(items: Sequence[IncomingReturn], resources: Resources) -> list[IngestOutcome]:
     """Ingest each return independently; one outcome per item, in the same order."""
-    settings = settings if settings is not None else load_settings()
     outcomes: list[IngestOutcome] = []
     try:
-        engine = engine if engine is not None else get_engine(settings.warehouse_url)
-        ensure_warehouse(engine)
+        engine = resources.warehouse()
     except Exception as exc:  # the warehouse is unusable: no item can be acknowledged
         log.exception("warehouse not available for ingest")
         return [_failed(item, f"warehouse not available: {exc}") for item in items]
-    batch = _batch(items, settings)
+    batch = _batch(items, resources.settings)
     for item in items:
         try:
-            outcomes.append(_ingest_one(item, settings, engine, batch))
+            outcomes.append(_ingest_one(item, resources, engine, batch))
         except Exception as exc:  # one bad file never stops the others
             log.exception("could not ingest %s from %s", item.path.name, item.locality)
             outcomes.append(_failed(item, f"{type(exc).__name__}: {exc}"))
@@ -140,23 +154,50 @@ def _batch(items: Sequence[IncomingReturn], settings: Settings) -> ValidationBat
 
 def _failed(item: IncomingReturn, message: str) -> IngestOutcome:
     received = item.received_at.astimezone(UTC) if item.received_at.tzinfo else item.received_at
-    stand_in = ValidationResult("rejected", SPEC_VERSION, 0, [], [], None)
-    return IngestOutcome(None, item.locality.strip().upper(), received, False, stand_in, None, False, message)
+    return IngestOutcome(
+        submission_id=None,
+        locality=normalise_code(item.locality),
+        received_at=received,
+        duplicate=False,
+        validation=_recorded("rejected", SPEC_VERSION, 0),
+        archive_path=None,
+        quarantined=False,
+        error=message,
+    )
 
 
-def _stored_findings(items: Any) -> list[Finding]:
-    return [Finding(f["rule"], f.get("row"), f.get("column"), f["message"]) for f in items or []]
+def _recorded(
+    outcome: str, spec_version: str, rows: int, errors: Any = None, warnings: Any = None
+) -> ValidationResult:
+    """A validation result as recorded for a submission (findings as stored: a list of dicts)."""
+    errors_found, warnings_found = _stored_findings(errors), _stored_findings(warnings)
+    return ValidationResult(
+        status="accepted" if outcome == "accepted" else "rejected",
+        spec_version=spec_version,
+        rows=rows,
+        errors=errors_found,
+        warnings=warnings_found,
+        frame=None,
+        r16_failed=any(f.rule == "R16" for f in errors_found),
+    )
+
+
+def _stored_findings(items: Sequence[Mapping[str, Any]] | None) -> list[Finding]:
+    return [
+        Finding(rule=f["rule"], row=f.get("row"), column=f.get("column"), message=f["message"])
+        for f in items or []
+    ]
 
 
 def _ingest_one(
-    item: IncomingReturn, settings: Settings, engine: Engine, batch: ValidationBatch | None = None
+    item: IncomingReturn, resources: Resources, engine: Engine, batch: ValidationBatch | None
 ) -> IngestOutcome:
-    if item.channel not in CHANNELS:
-        raise ValueError(f"unknown channel {item.channel!r}; one of {', '.join(CHANNELS)}")
+    settings = resources.settings
+    channel = Channel(item.channel)  # ValueError for an unknown channel
     if item.received_at.tzinfo is None:
         raise ValueError("received_at must be an aware time")
     received_at = item.received_at.astimezone(UTC)
-    locality = item.locality.strip().upper()
+    locality = normalise_code(item.locality)
     file_name = item.file_name or item.path.name
     data = item.path.read_bytes()
     sha256 = hashlib.sha256(data).hexdigest()
@@ -166,22 +207,16 @@ def _ingest_one(
         return _replayed(known, locality, received_at, settings)
     original = submissions.accepted_original(engine, locality, sha256)
     if original is not None:
-        validation = ValidationResult(
-            "accepted",
-            original.spec_version,
-            original.data_rows,
-            [],
-            _stored_findings(original.warnings),
-            None,
-        )
         return IngestOutcome(
-            original.submission_id,
-            locality,
-            received_at,
-            True,
-            validation,
-            _archive_path(settings, original.archive_path),
-            False,
+            submission_id=original.submission_id,
+            locality=locality,
+            received_at=received_at,
+            duplicate=True,
+            validation=_recorded(
+                "accepted", original.spec_version, original.data_rows, None, original.warnings
+            ),
+            archive_path=_archive_path(settings, original.archive_path),
+            quarantined=False,
         )
 
     validation = validate_return(
@@ -194,14 +229,19 @@ def _ingest_one(
     )
     quarantined = validation.r16_failed
     receipt = archive.Receipt(
-        locality, item.channel, received_at, sha256, file_name, len(data), validation.status
+        locality=locality,
+        channel=channel,
+        received_at=received_at,
+        sha256=sha256,
+        file_name=file_name,
+        size_bytes=len(data),
+        outcome=validation.status,
     )
     root = settings.quarantine_dir if quarantined else settings.archive_dir
-    stored = archive.store(
-        root, receipt, data, private=quarantined
-    )  # ArchiveError: not acknowledged, nothing loaded
+    # ArchiveError: not acknowledged, nothing loaded.
+    stored = archive.store(root, receipt, data, private=quarantined)
     try:
-        submission_id = _record(engine, item, receipt, validation, stored, quarantined)
+        submission_id = _record(engine, resources.clock.now(), receipt, validation, stored)
     except Exception:
         # Two runs may take the same file at once (overlapping ingest runs): the one that recorded
         # this receipt first wins, and the file it kept is the same one. Answer as a replay then,
@@ -216,33 +256,32 @@ def _ingest_one(
         archive.discard(stored)
         raise
     return IngestOutcome(
-        submission_id,
-        locality,
-        received_at,
-        False,
-        validation,
-        None if quarantined else stored.path,
-        quarantined,
+        submission_id=submission_id,
+        locality=locality,
+        received_at=received_at,
+        duplicate=False,
+        validation=validation,
+        archive_path=None if quarantined else stored.path,
+        quarantined=quarantined,
     )
 
 
 def _record(
     engine: Engine,
-    item: IncomingReturn,
+    processed_at: datetime,
     receipt: archive.Receipt,
     validation: ValidationResult,
     stored: archive.Stored,
-    quarantined: bool,
 ) -> int:
     """The submission row and, when accepted, its rows as versions: one transaction."""
-    rows = (
-        load.rows_from_frame(validation.frame) if validation.accepted and validation.frame is not None else []
-    )
+    quarantined = validation.r16_failed
+    frame = validation.frame if validation.accepted else None
+    rows = None if frame is None else load.rows_from_frame(frame)
     with writer(engine).begin() as connection:
         submission_id = submissions.insert_submission(
             connection,
             sub_icb_code=receipt.locality,
-            channel=item.channel,
+            channel=receipt.channel,
             received_at=receipt.received_at,
             sha256=receipt.sha256,
             file_name=receipt.file_name[:255],
@@ -254,9 +293,9 @@ def _record(
             errors=[f.to_dict() for f in validation.errors],
             warnings=[f.to_dict() for f in validation.warnings],
             archive_path=None if quarantined else stored.relative.as_posix(),
-            processed_at=clock.now(),
+            processed_at=processed_at,
         )
-        if rows:
+        if rows is not None:
             load.load_versions(
                 connection,
                 submission_id=submission_id,
@@ -267,7 +306,9 @@ def _record(
     return submission_id
 
 
-def _known_after_failure(engine: Engine, locality: str, sha256: str, received_at: datetime) -> Any:
+def _known_after_failure(
+    engine: Engine, locality: str, sha256: str, received_at: datetime
+) -> Row[Any] | None:
     """The submission recorded for this receipt by another run, if any, after our own insert failed."""
     try:
         return submissions.receipt_of(engine, locality, sha256, received_at)
@@ -280,31 +321,19 @@ def _archive_path(settings: Settings, relative: str | None) -> Path | None:
     return None if relative is None else settings.archive_dir / relative
 
 
-def _replayed(known: Any, locality: str, received_at: datetime, settings: Settings) -> IngestOutcome:
+def _replayed(known: Row[Any], locality: str, received_at: datetime, settings: Settings) -> IngestOutcome:
     """The outcome recorded for this very receipt, from its submission row (nothing is written)."""
-    if known.outcome == "accepted":
-        validation = ValidationResult(
-            "accepted", known.spec_version, known.data_rows, [], _stored_findings(known.warnings), None
-        )
-        duplicate = True
-    else:
-        validation = ValidationResult(
-            "rejected",
-            known.spec_version,
-            known.data_rows,
-            _stored_findings(known.errors),
-            _stored_findings(known.warnings),
-            None,
-            any(f.get("rule") == "R16" for f in known.errors or []),
-        )
-        duplicate = False
+    accepted = known.outcome == "accepted"
+    validation = _recorded(
+        known.outcome, known.spec_version, known.data_rows, None if accepted else known.errors, known.warnings
+    )
     return IngestOutcome(
-        known.submission_id,
-        locality,
-        received_at,
-        duplicate,
-        validation,
-        _archive_path(settings, known.archive_path),
-        bool(known.quarantined),
+        submission_id=known.submission_id,
+        locality=locality,
+        received_at=received_at,
+        duplicate=accepted,
+        validation=validation,
+        archive_path=_archive_path(settings, known.archive_path),
+        quarantined=bool(known.quarantined),
         replayed=True,
     )

@@ -22,6 +22,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from enum import StrEnum
 from fractions import Fraction
 from typing import Any
 
@@ -32,8 +33,28 @@ from surgehub.clock import to_london
 from surgehub.config import Bands, CapacityRule, RagRules, RateRule, Settings, UtilisationRule
 from surgehub.timeliness import Timeliness, close_for, close_passed, hub_day_status, worst
 
-STATUSES: tuple[str, ...] = ("GREEN", "AMBER", "RED", "CLOSED", "NO_RETURN", "PENDING")
-RATINGS_POINTS = {"GREEN": 0, "AMBER": 1, "RED": 2}
+
+class Status(StrEnum):
+    """A locality-day's status (spec §5), in the order interfaces.md lists the GM counts."""
+
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    RED = "RED"
+    CLOSED = "CLOSED"
+    NO_RETURN = "NO_RETURN"
+    PENDING = "PENDING"
+
+
+class Rating(StrEnum):
+    """One parameter's rating; each scores its points times the parameter's weight."""
+
+    GREEN = "GREEN"
+    AMBER = "AMBER"
+    RED = "RED"
+
+
+STATUSES: tuple[Status, ...] = tuple(Status)
+RATINGS_POINTS: dict[Rating, int] = {Rating.GREEN: 0, Rating.AMBER: 1, Rating.RED: 2}
 
 #: Integer columns summed for a locality (CLOSED_PLANNED rows left out).
 SUM_COLUMNS: tuple[str, ...] = spec.INTEGER_COLUMNS  # every count column of the return
@@ -43,7 +64,7 @@ HOURS_COLUMNS: tuple[str, ...] = ("gp_hours", "other_clinician_hours")
 # -- parameters ---------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class ParameterScore:
     """One RAG parameter: its exact ratio (None when the denominator is 0), rating and points."""
 
@@ -52,7 +73,7 @@ class ParameterScore:
     numerator: int
     denominator: int
     ratio: Fraction | None
-    rating: str | None  # GREEN | AMBER | RED | None (not scored)
+    rating: Rating | None  # None: not scored
     points: int
     reason: str | None
 
@@ -94,11 +115,18 @@ def show_ratio(ratio: Fraction, thresholds: Iterable[Any]) -> str:
 
 
 def _score(
-    name: str, label: str, num: int, den: int, rating: str | None, weight: int, reason: str | None
+    name: str, label: str, num: int, den: int, rating: Rating | None, weight: int, reason: str | None
 ) -> ParameterScore:
-    ratio = Fraction(num, den) if den else None
-    points = RATINGS_POINTS[rating] * weight if rating else 0
-    return ParameterScore(name, label, num, den, ratio, rating, points, reason)
+    return ParameterScore(
+        name=name,
+        label=label,
+        numerator=num,
+        denominator=den,
+        ratio=Fraction(num, den) if den else None,
+        rating=rating,
+        points=RATINGS_POINTS[rating] * weight if rating else 0,
+        reason=reason,
+    )
 
 
 def score_capacity(delivered: int, planned: int, rules: CapacityRule) -> ParameterScore:
@@ -118,11 +146,11 @@ def score_capacity(delivered: int, planned: int, rules: CapacityRule) -> Paramet
     red, green = rules.red_below, rules.green_from
     shown = show_ratio(ratio, (red, green, rules.override_red_below))
     if ratio < exact(red):
-        rating, reason = "RED", f"{label} {shown} < {_threshold_text(red)}"
+        rating, reason = Rating.RED, f"{label} {shown} < {_threshold_text(red)}"
     elif ratio < exact(green):
-        rating, reason = "AMBER", f"{label} {shown} < {_threshold_text(green)}"
+        rating, reason = Rating.AMBER, f"{label} {shown} < {_threshold_text(green)}"
     else:
-        rating, reason = "GREEN", None
+        rating, reason = Rating.GREEN, None
     return _score("capacity_delivered", label, delivered, planned, rating, rules.weight, reason)
 
 
@@ -137,21 +165,21 @@ def score_utilisation(booked: int, offered: int, turned_away: int, rules: Utilis
         reasons.append(f"{turned_away} patient{'s' if turned_away != 1 else ''} turned away")
     if ratio is None:
         if turned_away > 0:
-            return _score("utilisation", label, booked, offered, "RED", weight, reasons[0])
+            return _score("utilisation", label, booked, offered, Rating.RED, weight, reasons[0])
         return _score(
             "utilisation", label, booked, offered, None, 0, f"{label} not scored: no appointments offered"
         )
     shown = show_ratio(ratio, (red, amber))
     if ratio >= exact(red):
         reasons.insert(0, f"{label} {shown} ≥ {_threshold_text(red)}")
-        rating = "RED"
+        rating = Rating.RED
     elif turned_away > 0:
-        rating = "RED"
+        rating = Rating.RED
     elif ratio >= exact(amber):
-        rating = "AMBER"
+        rating = Rating.AMBER
         reasons.append(f"{label} {shown} ≥ {_threshold_text(amber)}")
     else:
-        rating = "GREEN"
+        rating = Rating.GREEN
     return _score("utilisation", label, booked, offered, rating, weight, "; ".join(reasons) or None)
 
 
@@ -162,11 +190,11 @@ def _score_rate(name: str, label: str, num: int, den: int, rules: RateRule, none
     red, amber = rules.red_above, rules.amber_from
     shown = show_ratio(ratio, (red, amber))
     if ratio > exact(red):
-        rating, reason = "RED", f"{label} {shown} > {_threshold_text(red)}"
+        rating, reason = Rating.RED, f"{label} {shown} > {_threshold_text(red)}"
     elif ratio >= exact(amber):
-        rating, reason = "AMBER", f"{label} {shown} ≥ {_threshold_text(amber)}"
+        rating, reason = Rating.AMBER, f"{label} {shown} ≥ {_threshold_text(amber)}"
     else:
-        rating, reason = "GREEN", None
+        rating, reason = Rating.GREEN, None
     return _score(name, label, num, den, rating, rules.weight, reason)
 
 
@@ -192,13 +220,13 @@ def score_parameters(sums: Mapping[str, int], rules: RagRules) -> list[Parameter
     ]
 
 
-def band(points: int, bands: Bands) -> tuple[str, int]:
+def band(points: int, bands: Bands) -> tuple[Status, int]:
     """Status and level from total points: 0–green_max GREEN 1, to amber_max AMBER 2, else RED 3."""
     if points <= bands.green_max:
-        return "GREEN", 1
+        return Status.GREEN, 1
     if points <= bands.amber_max:
-        return "AMBER", 2
-    return "RED", 3
+        return Status.AMBER, 2
+    return Status.RED, 3
 
 
 def capacity_override(capacity: ParameterScore, rules: CapacityRule) -> str | None:
@@ -213,7 +241,7 @@ def capacity_override(capacity: ParameterScore, rules: CapacityRule) -> str | No
 # -- hub-days and locality-days ------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class HubDay:
     """One active hub on the day: its current row as of T (None: no return yet) and its timeliness."""
 
@@ -242,18 +270,20 @@ def sums_of(hub_days: Iterable[HubDay]) -> dict[str, Any]:
     return totals
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class LocalityRag:
+    """One locality-day as of T: status, level (1–4), points, escalation, assurance, reasons, figures."""
+
     sub_icb_code: str
     locality_name: str
-    status: str
+    status: Status
     level: int | None
     points: int | None
     escalated: bool
     assurance: str | None
     reasons: list[str]
     figures: dict[str, Any]
-    hubs: list[HubDay] = field(repr=False, default_factory=list)
+    hubs: tuple[HubDay, ...] = field(repr=False, default=())
 
     def to_json_dict(self) -> dict[str, Any]:
         return {
@@ -269,14 +299,18 @@ class LocalityRag:
         }
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class GmRag:
-    counts: dict[str, int]
+    """Greater Manchester: localities counted per status, and the parameters on GM-wide sums."""
+
+    counts: dict[Status, int]
     figures: dict[str, Any]
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class DayRag:
+    """Every locality (localities.csv order) and GM for one activity date, as of a time."""
+
     activity_date: date
     as_of: datetime
     ruleset_version: str
@@ -284,7 +318,8 @@ class DayRag:
     gm: GmRag
 
     def locality(self, sub_icb_code: str) -> LocalityRag:
-        return next(loc for loc in self.localities if loc.sub_icb_code == sub_icb_code.upper())
+        code = reference.normalise_code(sub_icb_code)
+        return next(loc for loc in self.localities if loc.sub_icb_code == code)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The ``surgehub rag --json`` shape of interfaces.md (plus as_of, figures and gm_figures)."""
@@ -338,28 +373,28 @@ def judge_locality(
     late = [f"hub {h.hub_code} return was late" for h in hub_days if h.timeliness is Timeliness.LATE]
     missing = [h for h in hub_days if h.row is None]
 
-    def result(status: str, level: int | None, points: int | None, reasons: list[str]) -> LocalityRag:
+    def result(status: Status, level: int | None, points: int | None, reasons: list[str]) -> LocalityRag:
         figures = _figures(sums, scores, points)
         figures["hubs"] = [_hub_detail(h) for h in hub_days]
         return LocalityRag(
-            sub_icb_code,
-            name,
-            status,
-            level,
-            points,
-            escalated and status == "NO_RETURN",
-            None if assurance is None else assurance.value,
-            reasons,
-            figures,
-            list(hub_days),
+            sub_icb_code=sub_icb_code,
+            locality_name=name,
+            status=status,
+            level=level,
+            points=points,
+            escalated=escalated and status is Status.NO_RETURN,
+            assurance=None if assurance is None else assurance.value,
+            reasons=reasons,
+            figures=figures,
+            hubs=tuple(hub_days),
         )
 
     if not hub_days:
-        return result("CLOSED", None, None, ["no hub active on this day"])
+        return result(Status.CLOSED, None, None, ["no hub active on this day"])
     if missing and not close_passed(activity_date, as_of, settings):
         close = to_london(close_for(activity_date, settings)).strftime("%H:%M on %a %d %b")
         return result(
-            "PENDING",
+            Status.PENDING,
             None,
             None,
             [f"hub {h.hub_code} has not sent a return yet (close {close})" for h in missing],
@@ -368,12 +403,14 @@ def judge_locality(
         reasons = [f"hub {h.hub_code} sent no return" for h in missing]
         if escalated:
             reasons.append("no return on this day and the day before: escalated")
-        return result("NO_RETURN", None, None, reasons)
+        return result(Status.NO_RETURN, None, None, reasons)
     if all(h.hub_status == "CLOSED_PLANNED" for h in hub_days):
-        return result("CLOSED", None, None, ["every hub closed as planned", *late])
+        return result(Status.CLOSED, None, None, ["every hub closed as planned", *late])
 
     points = sum(s.points for s in scores)
-    parameter_reasons = [line for s in scores if s.rating in {"AMBER", "RED"} for line in s.reason_lines]
+    parameter_reasons = [
+        line for s in scores if s.rating in {Rating.AMBER, Rating.RED} for line in s.reason_lines
+    ]
     unscored = [line for s in scores if s.rating is None for line in s.reason_lines]
     overrides = [
         f"hub {h.hub_code} closed unplanned: Red level 4"
@@ -384,7 +421,7 @@ def judge_locality(
     if capacity:
         overrides.append(capacity)
     if overrides:
-        return result("RED", 4, points, [*overrides, *parameter_reasons, *unscored, *late])
+        return result(Status.RED, 4, points, [*overrides, *parameter_reasons, *unscored, *late])
     status, level = band(points, rules.bands)
     if not parameter_reasons:
         parameter_reasons = ["every scored parameter green"]
@@ -403,7 +440,7 @@ def gm_rollup(localities: Sequence[LocalityRag], settings: Settings) -> GmRag:
     status, level = band(points, settings.rag.bands)
     override = capacity_override(scores[0], settings.rag.capacity_delivered)
     if override:
-        status, level = "RED", 4
+        status, level = Status.RED, 4
     figures = _figures(sums, scores, points)
     figures.update(
         status_of_sums=status,
@@ -411,7 +448,7 @@ def gm_rollup(localities: Sequence[LocalityRag], settings: Settings) -> GmRag:
         reasons=[r for r in [override, *(line for s in scores for line in s.reason_lines)] if r],
         counts=dict(counts),
     )
-    return GmRag(counts, figures)
+    return GmRag(counts=counts, figures=figures)
 
 
 # -- from the warehouse --------------------------------------------------------------------------
@@ -419,18 +456,18 @@ def gm_rollup(localities: Sequence[LocalityRag], settings: Settings) -> GmRag:
 
 def hub_days(engine: Engine, day: date, as_of: datetime, settings: Settings) -> dict[str, list[HubDay]]:
     """Active hubs on ``day`` grouped by locality, each with its current row and timeliness as of T."""
-    from surgehub.warehouse.queries import statement
+    from surgehub.warehouse.rag_results import hub_day_rows
 
-    query = statement("rag/select_hub_days.sql", "first_received_at", "received_at", "versions_known")
     grouped: dict[str, list[HubDay]] = {loc.sub_icb_code: [] for loc in reference.localities()}
-    with engine.connect() as connection:
-        parameters = {"activity_date": day, "first_day": day, "last_day": day, "as_of": as_of}
-        rows = connection.execute(query, parameters).mappings().all()
-    for row in rows:
-        data = dict(row) if row["version"] is not None else None
-        status = hub_day_status(day, row["first_received_at"], as_of, settings)
-        grouped.setdefault(row["sub_icb_code"], []).append(
-            HubDay(row["hub_code"], row["sub_icb_code"], status, data)
+    for row in hub_day_rows(engine, day, as_of):
+        code: str = row["sub_icb_code"]
+        grouped.setdefault(code, []).append(
+            HubDay(
+                hub_code=row["hub_code"],
+                sub_icb_code=code,
+                timeliness=hub_day_status(day, row["first_received_at"], as_of, settings),
+                row=dict(row) if row["version"] is not None else None,
+            )
         )
     return grouped
 
@@ -454,51 +491,10 @@ def compute_rag(engine: Engine, day: date, as_of: datetime, settings: Settings) 
                 loc.sub_icb_code, day, today.get(loc.sub_icb_code, []), as_of, settings, escalated=escalated
             )
         )
-    return DayRag(day, as_of, settings.rag.ruleset_version, localities, gm_rollup(localities, settings))
-
-
-def store_rag(engine: Engine, day_rag: DayRag, computed_at: datetime | None = None) -> None:
-    """Upsert the results of one day as of its T into rag_result (re-running replaces them)."""
-    from surgehub import clock
-    from surgehub.warehouse.db import writer
-    from surgehub.warehouse.queries import statement
-
-    computed_at = computed_at or clock.now()
-    common = {
-        "activity_date": day_rag.activity_date,
-        "as_of": day_rag.as_of,
-        "ruleset_version": day_rag.ruleset_version,
-        "computed_at": computed_at,
-    }
-    rows = [
-        {
-            **common,
-            "scope": "LOCALITY",
-            "sub_icb_code": loc.sub_icb_code,
-            "status": loc.status,
-            "level": loc.level,
-            "points": loc.points,
-            "escalated": loc.escalated,
-            "assurance": loc.assurance,
-            "reasons": loc.reasons,
-            "figures": loc.figures,
-        }
-        for loc in day_rag.localities
-    ]
-    gm = day_rag.gm.figures
-    rows.append(
-        {
-            **common,
-            "scope": "GM",
-            "sub_icb_code": "GM",
-            "status": gm["status_of_sums"],
-            "level": gm["level_of_sums"],
-            "points": gm["points"],
-            "escalated": False,
-            "assurance": None,
-            "reasons": gm["reasons"],
-            "figures": gm,
-        }
+    return DayRag(
+        activity_date=day,
+        as_of=as_of,
+        ruleset_version=settings.rag.ruleset_version,
+        localities=localities,
+        gm=gm_rollup(localities, settings),
     )
-    with writer(engine).begin() as connection:
-        connection.execute(statement("rag/upsert_rag_result.sql"), rows)

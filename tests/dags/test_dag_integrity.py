@@ -78,7 +78,7 @@ def test_ingest_task_sends_its_receipts_and_the_sweep_follows_it(dag_bag) -> Non
 
     dag = dag_bag.dags["surgehub_ingest"]
     ingest, sweep = dag.get_task("ingest_returns"), dag.get_task("send_receipts")
-    assert "tasks.send_receipts_from_ingest(result)" in inspect.getsource(ingest.python_callable)
+    assert "tasks.send_receipts_from_ingest(result, resources)" in inspect.getsource(ingest.python_callable)
     assert sweep.upstream_task_ids == {"ingest_returns"} and sweep.trigger_rule == "all_done"
 
 

@@ -15,8 +15,9 @@ import pytest
 from surgehub import clock, sample
 from surgehub.backup import BackupError, backup, restore
 from surgehub.config import load_settings
-from surgehub.ingest import IncomingReturn, ingest_returns
+from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.rag import compute_rag
+from surgehub.resources import Resources
 from surgehub.warehouse.db import dispose_engines, get_engine, upgrade
 from tests.conftest import port_open, require
 
@@ -33,16 +34,20 @@ def _load_week(tmp: Path) -> None:
         profile = sample.RED if loc == "01G" else sample.GREEN
         path.write_bytes(sample.to_csv(sample.locality_rows(loc, [DAY], rng, profile)))
         items.append(
-            IncomingReturn(path=path, locality=loc, channel="cli", received_at=received, file_name=path.name)
+            IncomingReturn(
+                path=path, locality=loc, channel=Channel.CLI, received_at=received, file_name=path.name
+            )
         )
     bad = tmp / "00V.csv"
     rows = sample.locality_rows("00V", [DAY], rng)
     rows[0]["appts_booked"] = "9999"
     bad.write_bytes(sample.to_csv(rows))
     items.append(
-        IncomingReturn(path=bad, locality="00V", channel="cli", received_at=received, file_name=bad.name)
+        IncomingReturn(
+            path=bad, locality="00V", channel=Channel.CLI, received_at=received, file_name=bad.name
+        )
     )
-    outcomes = ingest_returns(items)
+    outcomes = ingest_returns(items, Resources.of(load_settings()))
     assert [o.status for o in outcomes] == ["accepted"] * 4 + ["rejected"]
 
 
@@ -82,12 +87,12 @@ def test_postgres_backup_restores_into_a_new_database_with_the_same_rag(
     upgrade(source_url)
     _load_week(tmp_path)
     before = _rag(source_url)
-    manifest = backup(tmp_path / "backup", load_settings())
+    manifest = backup(tmp_path / "backup", Resources.of(load_settings()))
     assert manifest.dialect == "postgresql" and manifest.counts["submission"] == 5
 
     monkeypatch.setenv("SURGEHUB_HOME", str(tmp_path / "restored"))
     monkeypatch.setenv("SURGEHUB_WAREHOUSE_URL", target_url)
-    counts = restore(tmp_path / "backup", load_settings())
+    counts = restore(tmp_path / "backup", Resources.of(load_settings()))
     assert counts == manifest.counts
     assert _rag(target_url) == before
     assert _files(tmp_path / "restored" / "archive") == _files(tmp_path / "source" / "archive")
@@ -102,16 +107,16 @@ def test_sqlite_backup_restores_and_refuses_to_overwrite(
     upgrade(settings.warehouse_url)
     _load_week(tmp_path)
     before = _rag(settings.warehouse_url)
-    backup(tmp_path / "backup", settings)
+    backup(tmp_path / "backup", Resources.of(settings))
 
     monkeypatch.setenv("SURGEHUB_HOME", str(tmp_path / "restored"))
     restored = load_settings()
-    restore(tmp_path / "backup", restored)
+    restore(tmp_path / "backup", Resources.of(restored))
     assert _rag(restored.warehouse_url) == before
     assert _files(restored.archive_dir) == _files(settings.archive_dir)
 
     with pytest.raises(BackupError, match="not empty"):
-        restore(tmp_path / "backup", restored)  # nothing already stored is overwritten
+        restore(tmp_path / "backup", Resources.of(restored))  # nothing already stored is overwritten
 
 
 def test_a_tampered_backup_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -120,12 +125,12 @@ def test_a_tampered_backup_is_refused(tmp_path: Path, monkeypatch: pytest.Monkey
     settings = load_settings()
     upgrade(settings.warehouse_url)
     _load_week(tmp_path)
-    backup(tmp_path / "backup", settings)
+    backup(tmp_path / "backup", Resources.of(settings))
     with open(tmp_path / "backup" / "archive.tar.gz", "ab") as handle:
         handle.write(b"tampered")
     monkeypatch.setenv("SURGEHUB_HOME", str(tmp_path / "restored"))
     with pytest.raises(BackupError, match="checksum"):
-        restore(tmp_path / "backup", load_settings())
+        restore(tmp_path / "backup", Resources.of(load_settings()))
     assert (
         not (tmp_path / "restored" / "warehouse.sqlite").exists()
         or os.path.getsize(tmp_path / "restored" / "warehouse.sqlite") == 0

@@ -11,9 +11,10 @@ import pytest
 from surgehub import clock, sample
 from surgehub.chase import chase_mails, days_due_on
 from surgehub.config import load_settings
-from surgehub.ingest import IncomingReturn, ingest_returns
+from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.mail.send import send_all
 from surgehub.mail.server import LoopbackSmtpServer
+from surgehub.resources import Resources
 from surgehub.warehouse.db import get_engine, upgrade
 
 MONDAY = date(2026, 11, 30)
@@ -44,16 +45,28 @@ def warehouse(surgehub_home: Path, tmp_path: Path):  # type: ignore[no-untyped-d
         path = tmp_path / f"{loc}.csv"
         path.write_bytes(sample.to_csv(sample.locality_rows(loc, [date(2026, 11, 25)], rng)))
         items.append(
-            IncomingReturn(path, loc, "cli", datetime(2026, 11, 26, 9, 0, tzinfo=clock.LONDON), path.name)
+            IncomingReturn(
+                path=path,
+                locality=loc,
+                channel=Channel.CLI,
+                received_at=datetime(2026, 11, 26, 9, 0, tzinfo=clock.LONDON),
+                file_name=path.name,
+            )
         )
     # Bury (one hub) sends nothing; Wigan sends one hub of its two.
     wigan = sample.locality_rows("02H", [date(2026, 11, 25)], rng)[:1]
     path = tmp_path / "02H.csv"
     path.write_bytes(sample.to_csv(wigan))
     items.append(
-        IncomingReturn(path, "02H", "cli", datetime(2026, 11, 26, 9, 0, tzinfo=clock.LONDON), path.name)
+        IncomingReturn(
+            path=path,
+            locality="02H",
+            channel=Channel.CLI,
+            received_at=datetime(2026, 11, 26, 9, 0, tzinfo=clock.LONDON),
+            file_name=path.name,
+        )
     )
-    assert all(o.status == "accepted" for o in ingest_returns(items, settings=settings))
+    assert all(o.status == "accepted" for o in ingest_returns(items, Resources.of(settings)))
     return settings, engine
 
 
@@ -76,8 +89,16 @@ def test_chaser_at_the_deadline_and_nothing_for_a_locality_that_has_since_sent(
     path = tmp_path / "late-bury.csv"
     path.write_bytes(sample.to_csv(sample.locality_rows("00V", [date(2026, 11, 25)], random.Random(9))))
     ingest_returns(
-        [IncomingReturn(path, "00V", "cli", datetime(2026, 11, 26, 10, 15, tzinfo=clock.LONDON), path.name)],
-        settings=settings,
+        [
+            IncomingReturn(
+                path=path,
+                locality="00V",
+                channel=Channel.CLI,
+                received_at=datetime(2026, 11, 26, 10, 15, tzinfo=clock.LONDON),
+                file_name=path.name,
+            )
+        ],
+        Resources.of(settings),
     )
     kind, mails = chase_mails(engine, datetime(2026, 11, 26, 11, 0, tzinfo=clock.LONDON), settings)
     assert kind == "chaser"
@@ -98,7 +119,7 @@ def test_a_rerun_sends_no_reminder_twice(warehouse, tmp_path: Path, monkeypatch:
         run_at = datetime(2026, 11, 26, 9, 30, tzinfo=clock.LONDON)
         for _ in range(2):
             _, mails = chase_mails(engine, run_at, settings)
-            send_all(engine, mails)
+            send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id, clock=clock.SystemClock())
         received = server.messages()
     assert sorted(str(m["To"]) for m in received) == [
         "bury-gp-board@gm-surgehub.example.nhs.uk",

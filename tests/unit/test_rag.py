@@ -55,11 +55,11 @@ def row(**values: Any) -> dict[str, Any]:
 
 
 def hub(code: str, timeliness: Timeliness = Timeliness.ON_TIME, **values: Any) -> HubDay:
-    return HubDay(code, code[:3], timeliness, row(**values))
+    return HubDay(hub_code=code, sub_icb_code=code[:3], timeliness=timeliness, row=row(**values))
 
 
 def missing(code: str, timeliness: Timeliness = Timeliness.NO_RETURN) -> HubDay:
-    return HubDay(code, code[:3], timeliness, None)
+    return HubDay(hub_code=code, sub_icb_code=code[:3], timeliness=timeliness, row=None)
 
 
 def judge(settings: Settings, *hubs: HubDay, as_of: datetime = AFTER_CLOSE, escalated: bool = False):

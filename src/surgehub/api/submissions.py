@@ -157,18 +157,18 @@ class Receiver:
         self, locality: str, token_id: int, data: bytes, name: str, sha256: str, received_at: datetime
     ) -> Answer:
         """Record and archive a rejected return through the one ingest path (channel ``api``)."""
-        from surgehub.ingest import IncomingReturn, ingest_returns
+        from surgehub.ingest import Channel, IncomingReturn, ingest_returns
+        from surgehub.resources import Resources
 
         scratch = self.settings.home / "tmp"
         scratch.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=scratch) as folder:
             path = Path(folder) / "return"
             path.write_bytes(data)
-            [outcome] = ingest_returns(
-                [IncomingReturn(path, locality, "api", received_at, name)],
-                settings=self.settings,
-                engine=self.engine,
+            item = IncomingReturn(
+                path=path, locality=locality, channel=Channel.API, received_at=received_at, file_name=name
             )
+            [outcome] = ingest_returns([item], Resources.of(self.settings, engine=self.engine))
         api_id = new_api_id()
         if outcome.status == "error":
             log.error("rejected return from %s not recorded: %s", locality, outcome.error)

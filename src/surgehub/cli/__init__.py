@@ -1,6 +1,7 @@
-"""The `surgehub` command line: one group whose subcommands live beside the code they drive.
+"""The `surgehub` command line: one group, one module per command group (`cli/<group>.py`).
 
-Subcommands are imported only when used, so `surgehub --help` stays fast (no pandas, no GX).
+Subcommands are imported only when used, so `surgehub --help` stays fast (no pandas, no GX). Each
+invocation builds its settings, engine and clock once (`cli.common.resources()`) and passes them down.
 Exit codes for every command: 0 success, 1 the work found a problem (a rejected return),
 2 usage or configuration error.
 """
@@ -11,18 +12,18 @@ import importlib
 
 import click
 
-#: name -> "module:attribute" of a click command. Each area registers its commands here.
+#: name -> ("module:attribute" of a click command, its one-line summary for --help).
 COMMANDS: dict[str, tuple[str, str]] = {
     "validate": ("surgehub.returns.commands:validate", "Check one return against the specification"),
-    "ingest": ("surgehub.commands_warehouse:ingest", "Validate a return and load it into the warehouse"),
-    "rag": ("surgehub.commands_warehouse:rag", "RAG status of every locality for one activity date"),
-    "db": ("surgehub.commands_warehouse:db", "Warehouse schema migrations"),
-    "backfill": ("surgehub.commands_warehouse:backfill", "Replay archived returns in order of receipt"),
+    "ingest": ("surgehub.cli.warehouse:ingest", "Validate a return and load it into the warehouse"),
+    "rag": ("surgehub.cli.warehouse:rag", "RAG status of every locality for one activity date"),
+    "db": ("surgehub.cli.warehouse:db", "Warehouse schema migrations"),
+    "backfill": ("surgehub.cli.warehouse:backfill", "Replay archived returns in order of receipt"),
     "digest": ("surgehub.digest.commands:digest", "Build (and optionally send) the board or daily digest"),
-    "mailserver": ("surgehub.commands_ops:mailserver", "Run the loopback SMTP server that keeps .eml files"),
-    "health": ("surgehub.commands_ops:health", "Check the warehouse, migrations and landing zone"),
-    "backup": ("surgehub.commands_ops:backup_cmd", "Back up the warehouse and the archive into a folder"),
-    "restore": ("surgehub.commands_ops:restore_cmd", "Restore a backup into an empty warehouse and archive"),
+    "mailserver": ("surgehub.cli.ops:mailserver", "Run the loopback SMTP server that keeps .eml files"),
+    "health": ("surgehub.cli.ops:health", "Check the warehouse, migrations and landing zone"),
+    "backup": ("surgehub.cli.ops:backup_cmd", "Back up the warehouse and the archive into a folder"),
+    "restore": ("surgehub.cli.ops:restore_cmd", "Restore a backup into an empty warehouse and archive"),
     "serve": ("surgehub.api.commands:serve", "Serve the Submission API and the upload page"),
     "token": ("surgehub.api.commands:token", "Create, list and revoke localities' submission tokens"),
     "submit": ("surgehub.submit:submit", "Send a return to the Submission API"),

@@ -57,7 +57,7 @@ def write_outputs(out: Path, digest: Any, mails: list[Any]) -> Path:
             (Attachment(digest.csv_filename, digest.csv, "text", "csv"),),
         )
     eml = out / "message.eml"
-    eml.write_bytes(bytes(build_message(mail)))
+    eml.write_bytes(bytes(build_message(mail, date=clock.now())))
     (out / "digest.html").write_text(digest.html, encoding="utf-8")
     (out / "digest.txt").write_text(digest.text, encoding="utf-8")
     (out / "digest.csv").write_bytes(digest.csv)
@@ -73,7 +73,7 @@ def send_with_retries(engine: Any, mails: list[Any], conn_id: str, retries: int,
     attempt = 0
     while True:
         try:
-            return send_all(engine, mails, smtp_conn_id=conn_id)
+            return send_all(engine, mails, smtp_conn_id=conn_id, clock=clock.SystemClock())
         except MailDeliveryError as exc:
             if attempt >= retries:
                 raise

@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
+from datetime import datetime
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid  # noqa: F401  (make_msgid kept for callers)
-
-from surgehub import clock
+from email.utils import format_datetime
 
 MESSAGE_ID_DOMAIN = "surgehub.gm.nhs.invalid"
 
@@ -57,14 +56,17 @@ def stable_message_id(kind: str, period_key: str, recipient: str) -> str:
     return f"<{kind}.{token}@{MESSAGE_ID_DOMAIN}>"
 
 
-def build_message(mail: Mail) -> EmailMessage:
-    """multipart/mixed( multipart/alternative( text, multipart/related( html, images ) ), attachments )."""
+def build_message(mail: Mail, *, date: datetime) -> EmailMessage:
+    """multipart/mixed( multipart/alternative( text, multipart/related( html, images ) ), attachments ).
+
+    ``date`` is the message's Date header: when it is sent (or built, for a saved copy).
+    """
     message = EmailMessage()
     message["From"] = mail.sender
     message["To"] = mail.recipient
     message["Subject"] = mail.subject
     message["Message-ID"] = mail.message_id
-    message["Date"] = format_datetime(clock.now())
+    message["Date"] = format_datetime(date)
     message["X-Surgehub-Kind"] = mail.kind
     message["X-Surgehub-Period"] = mail.period_key
     message.set_content(mail.text, subtype="plain", charset="utf-8")

@@ -6,31 +6,13 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import String, cast, literal, select
+from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
 from surgehub import clock, reference
 from surgehub.config import Settings
 from surgehub.mail.compose import Mail
-from surgehub.warehouse.tables import email_log, submission
-
-
-def pending_receipt_ids(engine: Engine, since: datetime) -> list[int]:
-    """Submissions processed since ``since`` whose receipt is not logged as sent (an outbox sweep)."""
-    sent = (
-        select(email_log.c.period_key)
-        .where(email_log.c.kind == "receipt", email_log.c.status == "sent")
-        .scalar_subquery()
-    )
-    key = literal("submission:") + cast(submission.c.submission_id, String)
-    with engine.connect() as conn:
-        return list(
-            conn.execute(
-                select(submission.c.submission_id)
-                .where(submission.c.processed_at >= since, key.not_in(sent))
-                .order_by(submission.c.submission_id)
-            ).scalars()
-        )
+from surgehub.warehouse.tables import submission
 
 
 def receipt_mails(

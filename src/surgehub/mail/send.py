@@ -8,16 +8,17 @@ task retries with backoff and the failure is never silent.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
+from email.utils import parseaddr
 from typing import Literal
 
-from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from surgehub import clock
+from surgehub.clock import Clock
 from surgehub.mail.compose import Mail, build_message
-from surgehub.warehouse.db import writer
-from surgehub.warehouse.tables import email_log
+from surgehub.warehouse import email_log
 
 log = logging.getLogger(__name__)
 
@@ -34,73 +35,42 @@ class MailDeliveryError(RuntimeError):
     """The SMTP server did not take the message; it is logged as failed and will be retried."""
 
 
-def already_sent(engine: Engine, kind: str, period_key: str, recipient: str) -> bool:
-    with engine.connect() as conn:
-        status = conn.execute(
-            select(email_log.c.status).where(
-                email_log.c.kind == kind,
-                email_log.c.period_key == period_key,
-                email_log.c.recipient == recipient,
-            )
-        ).scalar_one_or_none()
-    return status == "sent"
-
-
-def _record(engine: Engine, mail: Mail, status: str, error: str | None) -> None:
-    now = clock.now()
-    key = (
-        (email_log.c.kind == mail.kind)
-        & (email_log.c.period_key == mail.period_key)
-        & (email_log.c.recipient == mail.recipient)
+def _record(engine: Engine, mail: Mail, status: str, error: str | None, now: datetime) -> None:
+    email_log.record_attempt(
+        engine,
+        kind=mail.kind,
+        period_key=mail.period_key,
+        recipient=mail.recipient,
+        message_id=mail.message_id,
+        subject=mail.subject,
+        status=status,
+        error=error,
+        now=now,
     )
-    # A writer transaction (SQLite: BEGIN IMMEDIATE): it waits its turn behind a committing load
-    # instead of failing on a read-to-write upgrade, after the message has already gone.
-    with writer(engine).begin() as conn:
-        row = conn.execute(select(email_log.c.email_id, email_log.c.attempts).where(key)).one_or_none()
-        values = {
-            "status": status,
-            "last_error": error,
-            "sent_at": now if status == "sent" else None,
-            "subject": mail.subject,
-        }
-        if row is None:
-            conn.execute(
-                email_log.insert().values(
-                    kind=mail.kind,
-                    period_key=mail.period_key,
-                    recipient=mail.recipient,
-                    message_id=mail.message_id,
-                    attempts=1,
-                    created_at=now,
-                    **values,
-                )
-            )
-        else:
-            conn.execute(email_log.update().where(key).values(attempts=row.attempts + 1, **values))
 
 
-def send_once(engine: Engine, mail: Mail, *, smtp_conn_id: str = "smtp_default") -> SendResult:
+def send_once(engine: Engine, mail: Mail, *, smtp_conn_id: str, clock: Clock) -> SendResult:
     """Send ``mail`` unless the log already holds it as sent; log the outcome either way."""
-    if already_sent(engine, mail.kind, mail.period_key, mail.recipient):
+    if email_log.status_of(engine, mail.kind, mail.period_key, mail.recipient) == "sent":
         log.info("not sending %s %s to %s again: already sent", mail.kind, mail.period_key, mail.recipient)
         return "already_sent"
-    message = build_message(mail)
+    message = build_message(mail, date=clock.now())
     try:
         _deliver(message, mail, smtp_conn_id)
     except Exception as exc:  # any SMTP or connection failure: log it, then let the caller retry
-        _record(engine, mail, "failed", f"{type(exc).__name__}: {exc}")
+        _record(engine, mail, "failed", f"{type(exc).__name__}: {exc}", clock.now())
         raise MailDeliveryError(f"could not send {mail.kind} to {mail.recipient}: {exc}") from exc
-    _record(engine, mail, "sent", None)
+    _record(engine, mail, "sent", None, clock.now())
     return "sent"
 
 
-def send_all(engine: Engine, mails: list[Mail], *, smtp_conn_id: str = "smtp_default") -> list[Delivery]:
+def send_all(engine: Engine, mails: Sequence[Mail], *, smtp_conn_id: str, clock: Clock) -> list[Delivery]:
     """Send every message once; try them all before raising, so one bad address never holds up the rest."""
     deliveries: list[Delivery] = []
     failures: list[str] = []
     for mail in mails:
         try:
-            deliveries.append(Delivery(mail, send_once(engine, mail, smtp_conn_id=smtp_conn_id)))
+            deliveries.append(Delivery(mail, send_once(engine, mail, smtp_conn_id=smtp_conn_id, clock=clock)))
         except MailDeliveryError as exc:
             failures.append(str(exc))
     if failures:
@@ -121,6 +91,4 @@ def _deliver(message: object, mail: Mail, smtp_conn_id: str) -> None:
 
 
 def _address(sender: str) -> str:
-    from email.utils import parseaddr
-
     return parseaddr(sender)[1] or sender

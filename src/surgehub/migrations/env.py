@@ -50,7 +50,12 @@ def run_migrations_online() -> None:
         return
     from surgehub.warehouse.db import get_engine, writer
 
-    engine = get_engine(config.get_main_option("sqlalchemy.url") or None)
+    url = config.get_main_option("sqlalchemy.url")
+    if not url:  # run by the `alembic` command line: an entry point of its own
+        from surgehub.config import load_settings
+
+        url = load_settings().warehouse_url
+    engine = get_engine(url)
     with writer(engine).begin() as conn:
         _run(conn)
 

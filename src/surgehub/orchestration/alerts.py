@@ -15,17 +15,15 @@ async def late_run_alert(dag_id: str, **context: Any) -> None:
 
 
 def _send_late_run_alert(dag_id: str, context: dict[str, Any]) -> None:
-    from surgehub import clock
-    from surgehub.config import load_settings
     from surgehub.mail.compose import Mail
     from surgehub.mail.send import send_all
-    from surgehub.warehouse.db import get_engine
+    from surgehub.resources import Resources
 
-    settings = load_settings()
-    engine = get_engine(settings.warehouse_url)
+    resources = Resources.from_env()  # an entry point: the triggerer calls this on its own
+    settings, engine = resources.settings, resources.engine
     run = context.get("dag_run") or {}
     run_id = run.get("run_id") if isinstance(run, dict) else getattr(run, "run_id", None)
-    run_id = run_id or clock.now().isoformat()
+    run_id = run_id or resources.clock.now().isoformat()
     text = (
         f"The {dag_id} run {run_id} has not finished by its deadline.\n"
         "The board or the localities may be waiting for its emails. Check the run in the Airflow UI, "
@@ -42,5 +40,5 @@ def _send_late_run_alert(dag_id: str, context: dict[str, Any]) -> None:
         )
         for recipient in settings.email.operations
     ]
-    send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id)
+    send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id, clock=resources.clock)
     log.warning("late run alert sent for %s %s", dag_id, run_id)

@@ -137,7 +137,7 @@ def warm_execution_api(api_url: str, timeout: float = 120) -> bool:
 
 
 def start(
-    settings: Settings | None = None,
+    settings: Settings,
     *,
     api_port: int = 8080,
     smtp_port: int = 8025,
@@ -154,7 +154,6 @@ def start(
     embedded default, or e.g. ``("scheduler", "triggerer", "dag-processor", "api-server",
     "celery worker")`` for the distributed set-up.
     """
-    settings = settings or load_settings()
     home = settings.home
     from surgehub.landing import ensure_landing
     from surgehub.warehouse.db import upgrade
@@ -196,10 +195,9 @@ def _password(settings: Settings) -> str | None:
     return None
 
 
-def stop(settings: Settings | None = None, grace: float = 20) -> list[str]:
+def stop(settings: Settings, grace: float = 20) -> list[str]:
     """Stop every process that `start` recorded: SIGTERM to every process group at once, then SIGKILL
     to any still running after ``grace`` seconds."""
-    settings = settings or load_settings()
     groups: dict[str, int] = {}
     for pid_file in sorted(_run_dir(settings.home).glob("*.pid")):
         pid = int(pid_file.read_text())

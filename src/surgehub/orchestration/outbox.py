@@ -25,6 +25,7 @@ from pathlib import Path
 from sqlalchemy import text
 from sqlalchemy.engine import Engine
 
+from surgehub.clock import Clock
 from surgehub.mail.compose import Mail
 from surgehub.mail.send import Delivery, MailDeliveryError, send_once
 
@@ -96,6 +97,7 @@ def send_receipts_once(
     mails: Sequence[Mail],
     *,
     smtp_conn_id: str,
+    clock: Clock,
     lock_timeout: float,
     stop_at_first_failure: bool = False,
 ) -> list[Delivery]:
@@ -110,7 +112,9 @@ def send_receipts_once(
     for mail in mails:
         try:
             with receipt_lock(engine, lock_timeout):
-                deliveries.append(Delivery(mail, send_once(engine, mail, smtp_conn_id=smtp_conn_id)))
+                deliveries.append(
+                    Delivery(mail, send_once(engine, mail, smtp_conn_id=smtp_conn_id, clock=clock))
+                )
         except MailDeliveryError as exc:
             failures.append(str(exc))
             if stop_at_first_failure:

@@ -1,17 +1,29 @@
 """The bodies of the DAGs' tasks: plain functions over plain values, importing heavy modules lazily.
 
-Each DAG task is a two-line call into here, so everything below can be tested without a scheduler.
+Each DAG task builds its `Resources` once (``Resources.from_env()``: settings, warehouse engine and
+clock) and makes a short call into here, so everything below can be tested without a scheduler.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from surgehub import clock
-from surgehub.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from surgehub.mail.compose import Mail
+    from surgehub.resources import Resources
+
+log = logging.getLogger(__name__)
+
+#: What an ingest run reports: {"submissions": [...], "days": [...], "failures": [...]} (JSON for XCom).
+IngestResult = dict[str, Any]
 
 log = logging.getLogger(__name__)
 
@@ -19,7 +31,9 @@ log = logging.getLogger(__name__)
 # -- ingest ------------------------------------------------------------------------------------
 
 
-def files_from_context(context: Any, landing_state: Any = None) -> list[dict[str, Any]]:
+def files_from_context(
+    context: Mapping[str, Any], resources: Resources, landing_state: Any = None
+) -> list[dict[str, Any]]:
     """The files a run should ingest: from the landing watcher's events, else ``conf["files"]``.
 
     Each item is ``{"path", "locality", "received_at"}``. With ``landing_state`` (the landing asset's
@@ -40,7 +54,7 @@ def files_from_context(context: Any, landing_state: Any = None) -> list[dict[str
                     {
                         "path": payload["path"],
                         "locality": payload["locality"],
-                        "received_at": payload.get("first_seen") or clock.now().isoformat(),
+                        "received_at": payload.get("first_seen") or resources.clock.now().isoformat(),
                     }
                 )
     dag_run = context.get("dag_run")
@@ -48,9 +62,9 @@ def files_from_context(context: Any, landing_state: Any = None) -> list[dict[str
     files.extend(conf.get("files") or [])
     if conf.get("files"):
         return files
-    ready = scan(load_settings().landing_dir)
+    ready = scan(resources.settings.landing_dir)
     if not files and not events:
-        received = clock.now().isoformat()
+        received = resources.clock.now().isoformat()
         return [{"path": str(f.path), "locality": f.locality, "received_at": received} for f in ready]
     if landing_state is not None:
         named = {str(Path(f["path"])) for f in files}
@@ -66,48 +80,48 @@ def files_from_context(context: Any, landing_state: Any = None) -> list[dict[str
     return files
 
 
-def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) -> dict[str, Any]:
+def ingest_files(files: list[dict[str, Any]], resources: Resources) -> IngestResult:
     """Ingest each file on its own, move it to processed/ or rejected/, and say what changed."""
     from surgehub.api.submissions import api_receipt_for
-    from surgehub.ingest import IncomingReturn, ingest_returns
+    from surgehub.ingest import Channel, IncomingReturn, IngestStatus, ingest_returns
     from surgehub.landing import move_done
+    from surgehub.reference import normalise_code
     from surgehub.warehouse import submissions
-    from surgehub.warehouse.db import ensure_warehouse, get_engine
 
-    settings = settings or load_settings()
-    engine = ensure_warehouse(get_engine(settings.warehouse_url))
-    items = []
+    settings = resources.settings
+    engine = resources.warehouse()
+    items: list[IncomingReturn] = []
     for f in files:
         path = Path(f["path"])
         if not path.exists():
             log.warning("%s is no longer in the landing zone (already handled?): skipped", path)
             continue
-        locality = str(f["locality"]).upper()
+        locality = normalise_code(str(f["locality"]))
         # A file the submission API handed over keeps the API's receipt time and the sender's name (spec §4).
         receipt = api_receipt_for(path, locality, engine)
         items.append(
             IncomingReturn(
                 path=path,
                 locality=locality,
-                channel="api" if receipt else str(f.get("channel", "folder")),
+                channel=Channel.API if receipt else Channel(str(f.get("channel", Channel.FOLDER))),
                 received_at=receipt.received_at if receipt else clock.parse_instant(str(f["received_at"])),
                 file_name=receipt.file_name if receipt else path.name,
             )
         )
-    outcomes = ingest_returns(items, settings=settings, engine=engine)
+    outcomes = ingest_returns(items, resources)
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     days: set[str] = set()
     for item, outcome in zip(items, outcomes, strict=True):
-        accepted = outcome.status == "accepted"
+        accepted = outcome.status is IngestStatus.ACCEPTED
         moved = item.path
-        if outcome.status not in ("accepted", "rejected") and not item.path.exists():
+        if outcome.status is IngestStatus.ERROR and not item.path.exists():
             # Gone from landing while this run read it: an overlapping run took it (and acknowledged
             # it); a retry would skip it too, so it is not this run's failure.
             log.warning("%s left the landing zone while this run read it: handled by another run", item.path)
-        elif outcome.status not in ("accepted", "rejected"):
+        elif outcome.status is IngestStatus.ERROR:
             # Not acknowledged (e.g. the archive could not be written): it stays in landing for a retry.
-            failures.append(f"{item.path.name} from {outcome.locality}: {getattr(outcome, 'error', None)}")
+            failures.append(f"{item.path.name} from {outcome.locality}: {outcome.error}")
         elif item.path.parent.parent == settings.landing_dir:
             try:
                 moved = move_done(item.path, accepted)
@@ -116,7 +130,7 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
         frame = outcome.validation.frame
         if accepted and not outcome.duplicate and frame is not None:
             days.update(str(d)[:10] for d in frame["activity_date"].unique())  # date or Timestamp
-        elif accepted and getattr(outcome, "replayed", False) and outcome.submission_id is not None:
+        elif accepted and outcome.replayed and outcome.submission_id is not None:
             # Loaded by an earlier attempt that may have died before RAG was recomputed (e.g. the
             # scheduler was killed mid-run): its days are recomputed again, which is idempotent.
             days.update(d.isoformat() for d in submissions.loaded_days(engine, outcome.submission_id))
@@ -124,7 +138,7 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
             {
                 "submission_id": outcome.submission_id,
                 "locality": outcome.locality,
-                "status": outcome.status,
+                "status": outcome.status.value,
                 "duplicate": outcome.duplicate,
                 "errors": len(outcome.validation.errors),
                 "warnings": len(outcome.validation.warnings),
@@ -152,19 +166,19 @@ INGEST_LOCK_TIMEOUT_S = 5.0
 
 
 def _receipt_mails(
-    engine: Any, ids: set[int], entries: list[dict[str, Any]], settings: Settings
-) -> list[Any]:
+    engine: Engine, ids: set[int], entries: list[dict[str, Any]], resources: Resources
+) -> list[Mail]:
     from surgehub.mail.receipts import receipt_mails
 
     duplicates = [e for e in entries if e.get("duplicate") and e.get("submission_id")]
-    return receipt_mails(engine, sorted(ids), settings, duplicates=duplicates)
+    return receipt_mails(engine, sorted(ids), resources.settings, duplicates=duplicates)
 
 
 def _own_receipt_ids(entries: list[dict[str, Any]]) -> set[int]:
     return {e["submission_id"] for e in entries if e.get("submission_id") and not e.get("duplicate")}
 
 
-def send_receipts_from_ingest(result: dict[str, Any], settings: Settings | None = None) -> int:
+def send_receipts_from_ingest(result: IngestResult, resources: Resources) -> int:
     """Email the receipts of this run's submissions from the end of the ingest task; never raise.
 
     The quick path: the locality hears back without waiting for the ``send_receipts`` task to be
@@ -175,17 +189,16 @@ def send_receipts_from_ingest(result: dict[str, Any], settings: Settings | None 
     """
     from surgehub.mail.send import MailDeliveryError
     from surgehub.orchestration.outbox import ReceiptLockBusy, send_receipts_once
-    from surgehub.warehouse.db import get_engine
 
     entries = result.get("submissions") or []
     try:
-        settings = settings or load_settings()
-        engine = get_engine(settings.warehouse_url)
-        mails = _receipt_mails(engine, _own_receipt_ids(entries), entries, settings)
+        engine = resources.engine
+        mails = _receipt_mails(engine, _own_receipt_ids(entries), entries, resources)
         deliveries = send_receipts_once(
             engine,
             mails,
-            smtp_conn_id=settings.email.smtp_conn_id,
+            smtp_conn_id=resources.settings.email.smtp_conn_id,
+            clock=resources.clock,
             lock_timeout=INGEST_LOCK_TIMEOUT_S,
             stop_at_first_failure=True,
         )
@@ -200,7 +213,7 @@ def send_receipts_from_ingest(result: dict[str, Any], settings: Settings | None 
     return sent
 
 
-def send_receipts(result: dict[str, Any] | None, settings: Settings | None = None) -> int:
+def send_receipts(result: IngestResult | None, resources: Resources) -> int:
     """The outbox sweep: email every receipt of ``result`` and of any recent submission not yet logged as sent.
 
     Runs after the ingest task, even when it failed (``result`` is then None): receipts for what was
@@ -208,26 +221,25 @@ def send_receipts(result: dict[str, Any] | None, settings: Settings | None = Non
     ingest task or an earlier sweep) is sent now. Receipts the ingest task already sent are logged
     as sent and not sent again. Returns how many receipt messages were due (sent now or before).
     """
-    from surgehub.mail.receipts import pending_receipt_ids
     from surgehub.orchestration.outbox import send_receipts_once
-    from surgehub.warehouse.db import get_engine
+    from surgehub.warehouse.email_log import pending_receipt_ids
 
-    settings = settings or load_settings()
-    engine = get_engine(settings.warehouse_url)
+    engine = resources.engine
     entries = (result or {}).get("submissions", [])
     ids = _own_receipt_ids(entries)
-    ids |= set(pending_receipt_ids(engine, since=clock.now() - timedelta(days=2)))
-    mails = _receipt_mails(engine, ids, entries, settings)
+    ids |= set(pending_receipt_ids(engine, since=resources.clock.now() - timedelta(days=2)))
+    mails = _receipt_mails(engine, ids, entries, resources)
     send_receipts_once(
         engine,
         mails,
-        smtp_conn_id=settings.email.smtp_conn_id,
+        smtp_conn_id=resources.settings.email.smtp_conn_id,
+        clock=resources.clock,
         lock_timeout=SWEEP_LOCK_TIMEOUT_S,
     )
     return len(mails)
 
 
-def raise_for_unacknowledged(result: dict[str, Any]) -> None:
+def raise_for_unacknowledged(result: IngestResult) -> None:
     """Fail (so the operations list is told) when a file could not be archived or loaded."""
     failures = result.get("failures") or []
     if failures:
@@ -240,7 +252,7 @@ def raise_for_unacknowledged(result: dict[str, Any]) -> None:
 # -- RAG ---------------------------------------------------------------------------------------
 
 
-def days_to_recompute(context: Any, as_of: datetime, settings: Settings) -> list[date]:
+def days_to_recompute(context: Mapping[str, Any], as_of: datetime, resources: Resources) -> list[date]:
     """Days named by the triggering events or conf; otherwise the revision window up to yesterday."""
     days: set[date] = set()
     for _asset, asset_events in dict(context.get("triggering_asset_events") or {}).items():
@@ -249,39 +261,40 @@ def days_to_recompute(context: Any, as_of: datetime, settings: Settings) -> list
     dag_run = context.get("dag_run")
     conf = (getattr(dag_run, "conf", None) or {}) if dag_run is not None else {}
     days.update(date.fromisoformat(d) for d in conf.get("days") or [])
+    settings = resources.settings
     if not days:
         today = clock.london_day(as_of)
         days = {today - timedelta(days=n) for n in range(1, settings.timeliness.revision_window_days + 2)}
     return sorted(d for d in days if settings.season.start <= d <= settings.season.end)
 
 
-def recompute_rag(days: list[date], as_of: datetime, settings: Settings | None = None) -> list[str]:
+def recompute_rag(days: list[date], as_of: datetime, resources: Resources) -> list[str]:
     """Compute and store RAG for each day as of ``as_of``; the day after a day also moves (escalation)."""
-    from surgehub.rag import compute_rag, store_rag
-    from surgehub.warehouse.db import get_engine
+    from surgehub.rag import compute_rag
+    from surgehub.warehouse.rag_results import store_rag
 
-    settings = settings or load_settings()
-    engine = get_engine(settings.warehouse_url)
+    engine = resources.warehouse()
     affected = sorted(set(days) | {d + timedelta(days=1) for d in days if d < clock.london_day(as_of)})
     for day in affected:
-        store_rag(engine, compute_rag(engine, day, as_of, settings))
+        store_rag(
+            engine, compute_rag(engine, day, as_of, resources.settings), computed_at=resources.clock.now()
+        )
     return [d.isoformat() for d in affected]
 
 
 # -- digests -----------------------------------------------------------------------------------
 
 
-def send_digest(kind: str, as_of: datetime, settings: Settings | None = None) -> dict[str, Any]:
+def send_digest(kind: str, as_of: datetime, resources: Resources) -> dict[str, Any]:
     """Build the board or daily digest as of a time and send it to its list, once per recipient."""
     from surgehub.digest.build import build_digest, digest_mails
     from surgehub.mail.send import send_all
-    from surgehub.warehouse.db import get_engine
 
-    settings = settings or load_settings()
-    engine = get_engine(settings.warehouse_url)
+    settings = resources.settings
+    engine = resources.warehouse()
     digest = build_digest(engine, kind, as_of, settings)
     mails = digest_mails(digest, settings)
-    deliveries = send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id)
+    deliveries = send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id, clock=resources.clock)
     return {
         "period": digest.period_key,
         "sent": sum(d.result == "sent" for d in deliveries),
@@ -289,29 +302,28 @@ def send_digest(kind: str, as_of: datetime, settings: Settings | None = None) ->
     }
 
 
-def run_time(context: Any) -> datetime:
+def run_time(context: Mapping[str, Any], resources: Resources) -> datetime:
     """The instant a scheduled run stands for (its slot), else the injected clock's now."""
     dag_run = context.get("dag_run")
     for attribute in ("logical_date", "run_after"):
         value = getattr(dag_run, attribute, None) if dag_run is not None else None
         if value is not None:
             return value.astimezone(UTC)
-    return clock.now()
+    return resources.clock.now()
 
 
 # -- chasing and summaries -----------------------------------------------------------------------
 
 
-def chase_localities(run_at: datetime, settings: Settings | None = None) -> dict[str, Any]:
+def chase_localities(run_at: datetime, resources: Resources) -> dict[str, Any]:
     """Send the reminder or chaser to each locality that still owes hub-days due today."""
     from surgehub.chase import chase_mails
     from surgehub.mail.send import send_all
-    from surgehub.warehouse.db import get_engine
 
-    settings = settings or load_settings()
-    engine = get_engine(settings.warehouse_url)
+    settings = resources.settings
+    engine = resources.warehouse()
     kind, mails = chase_mails(engine, run_at, settings)
-    send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id)
+    send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id, clock=resources.clock)
     return {
         "kind": kind,
         "emails": len(mails),
@@ -319,26 +331,25 @@ def chase_localities(run_at: datetime, settings: Settings | None = None) -> dict
     }
 
 
-def skip_unless_working_day(run_at: datetime, settings: Settings | None = None) -> None:
+def skip_unless_working_day(run_at: datetime, resources: Resources) -> None:
     """Raise Airflow's skip for a run that falls on a weekend or bank holiday (spec §4 working days)."""
     from surgehub.timeliness import is_working_day
 
-    settings = settings or load_settings()
     day = clock.london_day(run_at)
-    if not is_working_day(day, settings):
+    if not is_working_day(day, resources.settings):
         from airflow.sdk.exceptions import AirflowSkipException
 
         raise AirflowSkipException(f"{day} is not a working day: nothing is due")
 
 
-def purge_quarantine(run_at: datetime, settings: Settings | None = None) -> dict[str, Any]:
+def purge_quarantine(run_at: datetime, resources: Resources) -> dict[str, Any]:
     """Delete quarantined (R16) files received more than the retention period before ``run_at`` (spec §4).
 
     Logs and returns how many, never their names: a submitter's file name is not repeated anywhere.
     """
     from surgehub import archive
 
-    settings = settings or load_settings()
+    settings = resources.settings
     days = settings.limits.quarantine_retention_days
     deleted = archive.purge(settings.quarantine_dir, days, run_at)
     log.info("quarantine: %d file(s) older than %d days deleted", len(deleted), days)

@@ -58,12 +58,8 @@ def _configure_sqlite(engine: Engine) -> None:
         connection.exec_driver_sql("begin immediate" if write else "begin")
 
 
-def get_engine(url: str | URL | None = None) -> Engine:
-    """The engine for a warehouse URL (default: settings), created once per URL per process."""
-    if url is None:
-        from surgehub.config import load_settings
-
-        url = load_settings().warehouse_url
+def get_engine(url: str | URL) -> Engine:
+    """The engine for a warehouse URL, created once per URL per process."""
     parsed = normalise_url(url)
     key = parsed.render_as_string(hide_password=False)
     with _engines_lock:
@@ -112,13 +108,13 @@ def alembic_config(url: str | URL | None = None) -> Any:
     return cfg
 
 
-def _as_engine(engine_or_url: Engine | str | URL | None) -> Engine:
+def _as_engine(engine_or_url: Engine | str | URL) -> Engine:
     if isinstance(engine_or_url, Engine):
         return engine_or_url
     return get_engine(engine_or_url)
 
 
-def upgrade(engine_or_url: Engine | str | URL | None = None, revision: str = "head") -> Engine:
+def upgrade(engine_or_url: Engine | str | URL, revision: str = "head") -> Engine:
     """Run the Alembic migrations up to ``revision`` and refresh the reference data; returns the engine."""
     from alembic import command
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, insert, select, update
+from sqlalchemy import Connection, Engine, Row, func, insert, select, update
 
 from surgehub.warehouse import tables
 
@@ -57,3 +57,9 @@ def loaded_days(engine: Engine, submission_id: int) -> set[date]:
             select(v.c.activity_date).where(v.c.submission_id == submission_id).distinct()
         ).scalars()
         return {day if isinstance(day, date) else date.fromisoformat(str(day)[:10]) for day in found}
+
+
+def last_processed_at(engine: Engine) -> datetime | None:
+    """When the last submission was recorded (health: the last ingest)."""
+    with engine.connect() as connection:
+        return connection.execute(select(func.max(_s.c.processed_at))).scalar()

@@ -17,6 +17,7 @@ from sqlalchemy import func, select
 
 from surgehub import reference
 from surgehub.orchestration import tasks
+from surgehub.resources import Resources
 from surgehub.warehouse import tables
 from tests.integration.api.conftest import Server
 from tests.unit.api.api_fixtures import rejected_return, valid_return
@@ -60,7 +61,9 @@ def test_all_ten_localities_at_once_every_accepted_return_loaded_exactly_once(se
     landed = [p for code in codes for p in (server.settings.landing_dir / code).glob("api-*")]
     assert len(landed) == len(originals)
 
-    result = tasks.ingest_files(tasks.files_from_context({}), server.settings)
+    result = tasks.ingest_files(
+        tasks.files_from_context({}, Resources.from_env()), Resources.of(server.settings)
+    )
     assert Counter(s["status"] for s in result["submissions"]) == {"accepted": len(originals)}
     assert not any(s["duplicate"] for s in result["submissions"])
 
@@ -93,7 +96,12 @@ def test_all_ten_localities_at_once_every_accepted_return_loaded_exactly_once(se
     assert all(len(ids) == 1 for ids in behind.values())
 
     # Running the ingest again finds nothing to load twice.
-    assert tasks.ingest_files(tasks.files_from_context({}), server.settings)["submissions"] == []
+    assert (
+        tasks.ingest_files(tasks.files_from_context({}, Resources.from_env()), Resources.of(server.settings))[
+            "submissions"
+        ]
+        == []
+    )
 
 
 def test_submit_command_against_the_server(server_env: Server, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ from surgehub.api.app import Limits, create_app
 from surgehub.api.tokens import create_token
 from surgehub.config import load_settings
 from surgehub.orchestration import tasks
+from surgehub.resources import Resources
 from surgehub.warehouse import tables
 from tests.integration.warehouse.conftest import postgres_url, warehouse  # noqa: F401  (fixtures)
 from tests.unit.api.api_fixtures import rejected_return, valid_return
@@ -49,7 +50,9 @@ def test_api_on_postgres_queues_loads_once_and_rejects(
         assert (first["code"], first["state"], first["duplicate"]) == (201, "queued", False)
         assert (again["code"], again["duplicate"]) == (201, True)
         assert (bad["code"], bad["state"]) == (422, "rejected")
-        result = tasks.ingest_files(tasks.files_from_context({}), settings)
+        result = tasks.ingest_files(
+            tasks.files_from_context({}, Resources.from_env()), Resources.of(settings)
+        )
         assert sorted(s["status"] for s in result["submissions"]) == ["accepted", "accepted"]
         with warehouse.connect() as connection:
             versions = connection.execute(

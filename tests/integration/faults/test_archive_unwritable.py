@@ -16,9 +16,10 @@ from pathlib import Path
 import pytest
 
 from surgehub.config import load_settings
-from surgehub.ingest import IncomingReturn, ingest_returns
+from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.landing import ensure_landing
 from surgehub.orchestration import tasks
+from surgehub.resources import Resources
 from surgehub.warehouse.db import get_engine
 from tests.integration.faults.conftest import RECEIVED, count, hub_days, write_return
 
@@ -66,9 +67,9 @@ def test_ingest_does_not_acknowledge_a_return_it_could_not_keep(
     settings = load_settings()
     engine = get_engine(settings.warehouse_url)
     path = write_return(surgehub_home / "in", CODE)
-    item = IncomingReturn(path, CODE, "folder", RECEIVED)
+    item = IncomingReturn(path=path, locality=CODE, channel=Channel.FOLDER, received_at=RECEIVED)
 
-    [outcome] = ingest_returns([item], settings=settings, engine=engine)
+    [outcome] = ingest_returns([item], Resources.of(settings, engine=engine))
     assert outcome.status == "error" and outcome.submission_id is None
     assert outcome.to_json_dict()["status"] == "error"  # never "accepted"
     assert (
@@ -78,9 +79,9 @@ def test_ingest_does_not_acknowledge_a_return_it_could_not_keep(
     assert path.exists()
 
     _make_writable(unwritable_archive)
-    [again] = ingest_returns([item], settings=settings, engine=engine)
+    [again] = ingest_returns([item], Resources.of(settings, engine=engine))
     assert (again.status, again.duplicate, again.replayed) == ("accepted", False, False)
-    [third] = ingest_returns([item], settings=settings, engine=engine)
+    [third] = ingest_returns([item], Resources.of(settings, engine=engine))
     assert third.replayed  # the same receipt: recognised, nothing written
     assert count(engine, "select count(*) from submission") == 1
     assert count(engine, "select count(*) from hub_day_version") == hub_days(CODE)
@@ -94,9 +95,9 @@ def test_the_ingest_task_leaves_the_file_in_landing_and_fails_the_run(
     landed = write_return(settings.landing_dir / CODE, CODE, name="oldham.csv")
     files = [{"path": str(landed), "locality": CODE, "received_at": RECEIVED.isoformat()}]
 
-    result = tasks.ingest_files(files, settings)
+    result = tasks.ingest_files(files, Resources.of(settings))
     assert [s["status"] for s in result["submissions"]] == ["error"]
-    assert tasks.send_receipts(result, settings) == 0  # no receipt for what was not kept
+    assert tasks.send_receipts(result, Resources.of(settings)) == 0  # no receipt for what was not kept
     assert landed.exists(), "an unacknowledged file must stay in landing for the retry"
     with pytest.raises(RuntimeError):
         tasks.raise_for_unacknowledged(result)

@@ -20,6 +20,7 @@ import pytest
 
 from surgehub import reference
 from surgehub.config import load_settings
+from surgehub.resources import Resources
 from surgehub.warehouse import db
 from tests.integration.faults.conftest import RECEIVED, count, doubled_hub_days, hub_days, write_return
 
@@ -29,7 +30,7 @@ RETURNS_PER_LOCALITY = 2 * len(DAYS)
 
 def _submit(code: str, folder: str, url: str, barrier: Any, queue: Any) -> None:
     """One locality's twenty returns, one ingest run each, in the order it sends them."""
-    from surgehub.ingest import IncomingReturn, ingest_returns
+    from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 
     try:
         os.environ["SURGEHUB_WAREHOUSE_URL"] = url
@@ -43,11 +44,13 @@ def _submit(code: str, folder: str, url: str, barrier: Any, queue: Any) -> None:
                 Path(folder), code, day, seed=n, name=f"{code}-{day}-rev.csv", signed_off_by="Revised: lead"
             )
             items += [
-                IncomingReturn(original, code, "folder", sent),
-                IncomingReturn(revised, code, "folder", sent + timedelta(hours=2)),
+                IncomingReturn(path=original, locality=code, channel=Channel.FOLDER, received_at=sent),
+                IncomingReturn(
+                    path=revised, locality=code, channel=Channel.FOLDER, received_at=sent + timedelta(hours=2)
+                ),
             ]
         barrier.wait(timeout=60)
-        statuses = [ingest_returns([item], settings=settings, engine=engine)[0].status for item in items]
+        statuses = [ingest_returns([item], Resources.of(settings, engine=engine))[0].status for item in items]
         queue.put((code, statuses, None))
     except Exception as exc:  # reported to the test, which fails with it
         queue.put((code, [], f"{type(exc).__name__}: {exc}"))

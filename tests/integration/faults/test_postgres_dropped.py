@@ -10,7 +10,8 @@ import pytest
 from sqlalchemy import Connection
 
 from surgehub.config import load_settings
-from surgehub.ingest import IncomingReturn, ingest_returns
+from surgehub.ingest import Channel, IncomingReturn, ingest_returns
+from surgehub.resources import Resources
 from surgehub.warehouse import load
 from surgehub.warehouse.db import get_engine, normalise_url
 from tests.integration.faults.conftest import count, doubled_hub_days, hub_days, later, write_return
@@ -38,7 +39,12 @@ def test_connection_dropped_during_the_copy_loses_nothing_and_doubles_nothing(
     settings = load_settings()
     engine = get_engine(postgres_url)
     items = [
-        IncomingReturn(write_return(surgehub_home / "in", code), code, "folder", later(n))
+        IncomingReturn(
+            path=write_return(surgehub_home / "in", code),
+            locality=code,
+            channel=Channel.FOLDER,
+            received_at=later(n),
+        )
         for n, code in enumerate(CODES)
     ]
     expected_rows = sum(hub_days(code) for code in CODES)
@@ -55,7 +61,7 @@ def test_connection_dropped_during_the_copy_loses_nothing_and_doubles_nothing(
         original(connection, columns)
 
     monkeypatch.setattr(load, "_copy_versions", copy_then_drop)
-    first = ingest_returns(items, settings=settings, engine=engine)
+    first = ingest_returns(items, Resources.of(settings, engine=engine))
     assert [o.status for o in first] == ["accepted", "error", "accepted"], [o.error for o in first]
     assert first[1].submission_id is None  # not acknowledged
     assert count(engine, "select count(*) from submission") == 2
@@ -64,7 +70,9 @@ def test_connection_dropped_during_the_copy_loses_nothing_and_doubles_nothing(
     assert len(archived) == 2 and not any("00T" in name for name in archived)
 
     monkeypatch.setattr(load, "_copy_versions", original)
-    retry = ingest_returns(items, settings=settings, engine=engine)  # the whole run again, as Airflow retries
+    retry = ingest_returns(
+        items, Resources.of(settings, engine=engine)
+    )  # the whole run again, as Airflow retries
     assert [o.status for o in retry] == ["accepted"] * 3
     assert [o.replayed for o in retry] == [True, False, True]  # the two loaded before are recognised
     assert count(engine, "select count(*) from submission") == 3

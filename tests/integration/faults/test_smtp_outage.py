@@ -18,11 +18,12 @@ from sqlalchemy import select
 
 from surgehub.clock import LONDON
 from surgehub.config import load_settings
-from surgehub.ingest import IncomingReturn, ingest_returns
+from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.mail.send import MailDeliveryError
 from surgehub.mail.server import LoopbackSmtpServer, smtp_connection_json
 from surgehub.orchestration import tasks
 from surgehub.orchestration.live import free_port
+from surgehub.resources import Resources
 from surgehub.warehouse.db import get_engine
 from surgehub.warehouse.tables import email_log
 from tests.integration.faults.conftest import later, write_return
@@ -38,9 +39,9 @@ def _send_everything(result: dict | None, settings) -> list[str]:  # type: ignor
     """Each send as its own task would run it; the names of those that raised."""
     failed = []
     for name, send in (
-        ("receipts", lambda: tasks.send_receipts(result, settings)),
-        ("daily", lambda: tasks.send_digest("daily", DAILY_AS_OF, settings)),
-        ("board", lambda: tasks.send_digest("board", BOARD_AS_OF, settings)),
+        ("receipts", lambda: tasks.send_receipts(result, Resources.of(settings))),
+        ("daily", lambda: tasks.send_digest("daily", DAILY_AS_OF, Resources.of(settings))),
+        ("board", lambda: tasks.send_digest("board", BOARD_AS_OF, Resources.of(settings))),
     ):
         try:
             send()
@@ -60,18 +61,22 @@ def test_smtp_down_then_back_delivers_each_message_once(
 
     outcomes = ingest_returns(
         [
-            IncomingReturn(write_return(surgehub_home / "in", code), code, "folder", later(n))
+            IncomingReturn(
+                path=write_return(surgehub_home / "in", code),
+                locality=code,
+                channel=Channel.FOLDER,
+                received_at=later(n),
+            )
             for n, code in enumerate(CODES)
         ],
-        settings=settings,
-        engine=engine,
+        Resources.of(settings, engine=engine),
     )
     assert [o.status for o in outcomes] == ["accepted"] * 3
     result = {"submissions": [{"submission_id": o.submission_id, "duplicate": False} for o in outcomes]}
 
     # 1. Nothing listens on the port: every send fails, and is logged as failed. The ingest task's
     #    own attempt (it gives up at the first refusal) never fails the ingest: it leaves it to the sweep.
-    assert tasks.send_receipts_from_ingest(result, settings) == 0
+    assert tasks.send_receipts_from_ingest(result, Resources.of(settings)) == 0
     assert _send_everything(result, settings) == ["receipts", "daily", "board"]
     with engine.connect() as connection:
         statuses = connection.execute(select(email_log.c.status)).scalars().all()
@@ -81,7 +86,7 @@ def test_smtp_down_then_back_delivers_each_message_once(
     try:
         # 2. The server is up but refuses (421 on every transaction).
         server.handler.refuse = True
-        assert tasks.send_receipts_from_ingest(result, settings) == 0
+        assert tasks.send_receipts_from_ingest(result, Resources.of(settings)) == 0
         assert _send_everything(result, settings) == ["receipts", "daily", "board"]
         assert server.messages() == []
 
@@ -91,7 +96,7 @@ def test_smtp_down_then_back_delivers_each_message_once(
         delivered = server.messages()
 
         # 4. Everything again, as retries and later runs would: nothing is sent twice.
-        assert tasks.send_receipts_from_ingest(result, settings) == 0
+        assert tasks.send_receipts_from_ingest(result, Resources.of(settings)) == 0
         assert _send_everything(result, settings) == []
         assert _send_everything(None, settings) == []
         assert len(server.messages()) == len(delivered)

@@ -21,6 +21,7 @@ from surgehub.api.app import Limits, create_app
 from surgehub.api.submissions import api_receipt_for
 from surgehub.config import Settings
 from surgehub.orchestration import tasks
+from surgehub.resources import Resources
 from surgehub.warehouse import tables
 from tests.unit.api.api_fixtures import DAY, rejected_return, settings_for, token_for, valid_return
 
@@ -47,7 +48,9 @@ class Api:
         return sorted(p for p in folder.iterdir() if p.is_file()) if folder.exists() else []
 
     def ingest(self) -> dict[str, object]:
-        return tasks.ingest_files(tasks.files_from_context({}), self.settings)
+        return tasks.ingest_files(
+            tasks.files_from_context({}, Resources.from_env()), Resources.of(self.settings)
+        )
 
 
 @pytest.fixture
@@ -401,7 +404,7 @@ def test_ingest_using_the_api_receipt_keeps_the_arrival_time_and_reads_loaded(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """The change docs/api.md asks of tasks.ingest_files, done by hand: the API's side is ready for it."""
-    from surgehub.ingest import IncomingReturn, ingest_returns
+    from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 
     body = api.send("14L", valid_return("14L"), "Manchester Tuesday.csv").json()
     [landed] = api.landed("14L")
@@ -409,7 +412,16 @@ def test_ingest_using_the_api_receipt_keeps_the_arrival_time_and_reads_loaded(
     receipt = api_receipt_for(landed, "14L", api.engine)
     assert receipt is not None
     [outcome] = ingest_returns(
-        [IncomingReturn(landed, "14L", "api", receipt.received_at, receipt.file_name)], settings=api.settings
+        [
+            IncomingReturn(
+                path=landed,
+                locality="14L",
+                channel=Channel.API,
+                received_at=receipt.received_at,
+                file_name=receipt.file_name,
+            )
+        ],
+        Resources.of(api.settings),
     )
     assert outcome.status == "accepted" and not outcome.duplicate
     with api.engine.connect() as connection:

@@ -24,7 +24,8 @@ from pathlib import Path
 from surgehub import reference, sample
 from surgehub.clock import LONDON
 from surgehub.config import Settings
-from surgehub.ingest import IncomingReturn, ingest_returns
+from surgehub.ingest import Channel, IncomingReturn, ingest_returns
+from surgehub.resources import Resources
 from surgehub.warehouse.db import get_engine, upgrade
 
 #: The ten localities as the digest names them, in register order (written out: the expected answer).
@@ -98,7 +99,7 @@ def load_timeline(settings: Settings, folder: Path) -> None:
     def add(code: str, rows: list[dict[str, str]], received_at: datetime, name: str) -> None:
         path = folder / f"{code}_{name}.csv"
         path.write_bytes(sample.to_csv(rows))
-        items.append(IncomingReturn(path, code, "cli", received_at))
+        items.append(IncomingReturn(path=path, locality=code, channel=Channel.CLI, received_at=received_at))
 
     for days, received_at in BATCHES:
         for loc in reference.localities():
@@ -127,7 +128,7 @@ def load_timeline(settings: Settings, folder: Path) -> None:
         "2026-11-19_late",
     )
     items.sort(key=lambda item: item.received_at)
-    outcomes = ingest_returns(items, settings=settings, engine=get_engine(settings.warehouse_url))
+    outcomes = ingest_returns(items, Resources.of(settings, engine=get_engine(settings.warehouse_url)))
     problems = [
         f"{item.path.name}: {outcome.error or [e.to_dict() for e in outcome.validation.errors]}"[:300]
         for item, outcome in zip(items, outcomes, strict=True)

@@ -175,7 +175,7 @@ def test_one_mail_per_board_member_with_subject_from_configuration_and_a_stable_
     ids = [m.message_id for m in mails]
     assert ids[0] != ids[1]
     assert ids[0] == stable_message_id("board", "board:2026-11-26T07:30", "chair@example.nhs.uk")
-    message = build_message(mails[0])
+    message = build_message(mails[0], date=BOARD_AT)
     assert isinstance(message, EmailMessage)
     assert message["Message-ID"] == ids[0]
     assert [a.get_filename() for a in message.iter_attachments()] == [board.csv_filename]

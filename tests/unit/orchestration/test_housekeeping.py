@@ -11,6 +11,7 @@ import pytest
 from surgehub import archive
 from surgehub.config import load_settings
 from surgehub.orchestration import tasks
+from surgehub.resources import Resources
 from tests.unit.warehouse.builders import london
 
 RUN_AT = london(2026, 12, 26, 2, 15)
@@ -38,13 +39,13 @@ def test_files_past_the_retention_are_deleted_and_the_rest_kept(
     old = _quarantine(settings.quarantine_dir, 30.01, "old-9434765919.csv")
     recent = _quarantine(settings.quarantine_dir, 29.99, "recent.csv")
     with caplog.at_level(logging.INFO):
-        result = tasks.purge_quarantine(RUN_AT, settings)
+        result = tasks.purge_quarantine(RUN_AT, Resources.of(settings))
     assert result == {"deleted": 1, "retention_days": 30}
     assert not old.exists() and not archive.receipt_path(old).exists()
     assert recent.exists() and archive.receipt_path(recent).exists()
     assert "9434765919" not in caplog.text and "old-" not in caplog.text, "file names are never logged"
-    assert tasks.purge_quarantine(RUN_AT, settings)["deleted"] == 0  # idempotent
+    assert tasks.purge_quarantine(RUN_AT, Resources.of(settings))["deleted"] == 0  # idempotent
 
 
 def test_an_empty_or_missing_quarantine_is_fine(surgehub_home: Path) -> None:
-    assert tasks.purge_quarantine(RUN_AT)["deleted"] == 0
+    assert tasks.purge_quarantine(RUN_AT, Resources.from_env())["deleted"] == 0

@@ -13,6 +13,7 @@ import surgehub.ingest
 from surgehub.config import load_settings
 from surgehub.landing import ensure_landing, move_done
 from surgehub.orchestration import tasks
+from surgehub.resources import Resources
 from tests.integration.faults.conftest import later, write_return
 
 
@@ -25,12 +26,12 @@ def test_a_file_another_run_took_meanwhile_is_not_this_runs_failure(
     files = [{"path": str(landed), "locality": "00V", "received_at": later(0).isoformat()}]
     real = surgehub.ingest.ingest_returns
 
-    def the_other_run_moves_it_first(items, **kwargs):  # type: ignore[no-untyped-def]
+    def the_other_run_moves_it_first(items, resources):  # type: ignore[no-untyped-def]
         move_done(landed, True)
-        return real(items, **kwargs)
+        return real(items, resources)
 
     monkeypatch.setattr(surgehub.ingest, "ingest_returns", the_other_run_moves_it_first)
-    result = tasks.ingest_files(files, settings)
+    result = tasks.ingest_files(files, Resources.of(settings))
     assert [s["status"] for s in result["submissions"]] == ["error"]
     assert result["failures"] == []
     tasks.raise_for_unacknowledged(result)  # does not raise
@@ -46,7 +47,7 @@ def test_a_file_still_in_landing_that_was_not_acknowledged_is_a_failure(
     blocker = surgehub_home / "not-a-folder"
     blocker.write_text("a file where the archive folder should be")
     monkeypatch.setenv("SURGEHUB_ARCHIVE_DIR", str(blocker))
-    result = tasks.ingest_files(files, load_settings())
+    result = tasks.ingest_files(files, Resources.of(load_settings()))
     assert len(result["failures"]) == 1 and landed.exists()
     with pytest.raises(RuntimeError, match="not acknowledged"):
         tasks.raise_for_unacknowledged(result)
@@ -59,9 +60,9 @@ def test_a_retried_run_recomputes_rag_for_returns_an_earlier_attempt_loaded(surg
     landed = write_return(settings.landing_dir / "00V", "00V")
     data = landed.read_bytes()
     files = [{"path": str(landed), "locality": "00V", "received_at": later(0).isoformat()}]
-    first = tasks.ingest_files(files, settings)
+    first = tasks.ingest_files(files, Resources.of(settings))
     assert first["days"] == ["2026-11-24"] and not landed.exists()
     landed.write_bytes(data)  # the killed attempt had not moved it yet: the retry finds it again
-    again = tasks.ingest_files(files, settings)
+    again = tasks.ingest_files(files, Resources.of(settings))
     assert [s["status"] for s in again["submissions"]] == ["accepted"]
     assert again["days"] == ["2026-11-24"]

@@ -21,6 +21,7 @@ from surgehub.config import load_settings
 from surgehub.mail.server import LoopbackSmtpServer, smtp_connection_json
 from surgehub.orchestration import outbox, tasks
 from surgehub.orchestration.live import free_port
+from surgehub.resources import Resources
 from surgehub.warehouse import db
 from surgehub.warehouse.tables import email_log
 from tests.integration.faults.conftest import later, postgres_url, write_return  # noqa: F401 (fixture)
@@ -49,15 +50,20 @@ def server(surgehub_home: Path, smtp_port: int) -> Iterator[LoopbackSmtpServer]:
 
 def _ingest(surgehub_home: Path) -> dict[str, Any]:
     """Three returns stored as an ingest task would store them; the task's result."""
-    from surgehub.ingest import IncomingReturn, ingest_returns
+    from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 
     settings = load_settings()
     outcomes = ingest_returns(
         [
-            IncomingReturn(write_return(surgehub_home / "in", code), code, "folder", later(n))
+            IncomingReturn(
+                path=write_return(surgehub_home / "in", code),
+                locality=code,
+                channel=Channel.FOLDER,
+                received_at=later(n),
+            )
             for n, code in enumerate(CODES)
         ],
-        settings=settings,
+        Resources.of(settings),
     )
     assert [o.status for o in outcomes] == ["accepted"] * len(CODES)
     return {"submissions": [{"submission_id": o.submission_id, "duplicate": False} for o in outcomes]}
@@ -83,11 +89,13 @@ def test_a_receipt_sent_by_the_ingest_task_is_not_sent_again_by_the_sweep(
     surgehub_home: Path, server: LoopbackSmtpServer
 ) -> None:
     result = _ingest(surgehub_home)
-    assert tasks.send_receipts_from_ingest(result) == _wanted()
+    assert tasks.send_receipts_from_ingest(result, Resources.from_env()) == _wanted()
     assert sum(_delivered(server).values()) == _wanted()
 
-    assert tasks.send_receipts(result) == _wanted()  # the sweep: all due, all already sent
-    assert tasks.send_receipts(None) == 0  # a later run's sweep: nothing pending
+    assert (
+        tasks.send_receipts(result, Resources.from_env()) == _wanted()
+    )  # the sweep: all due, all already sent
+    assert tasks.send_receipts(None, Resources.from_env()) == 0  # a later run's sweep: nothing pending
     delivered = _delivered(server)
     assert sum(delivered.values()) == _wanted() and max(delivered.values()) == 1
     assert _log() == [("sent", 1)] * _wanted()
@@ -95,18 +103,24 @@ def test_a_receipt_sent_by_the_ingest_task_is_not_sent_again_by_the_sweep(
 
 def test_smtp_down_in_the_ingest_task_is_left_for_the_sweep(surgehub_home: Path, smtp_port: int) -> None:
     result = _ingest(surgehub_home)
-    assert tasks.send_receipts_from_ingest(result) == 0  # nothing listens: logged, never raised
+    assert (
+        tasks.send_receipts_from_ingest(result, Resources.from_env()) == 0
+    )  # nothing listens: logged, never raised
     assert _log() == [("failed", 1)]  # it gave up at the first refusal
 
     server = LoopbackSmtpServer(surgehub_home / "outbox-smtp", port=smtp_port).start()
     try:
         server.handler.refuse = True  # up, but answering 421
-        assert tasks.send_receipts_from_ingest(result) == 0
+        assert tasks.send_receipts_from_ingest(result, Resources.from_env()) == 0
         assert server.messages() == []
         server.handler.refuse = False
-        assert tasks.send_receipts(None) == _wanted()  # a later sweep delivers everything
+        assert (
+            tasks.send_receipts(None, Resources.from_env()) == _wanted()
+        )  # a later sweep delivers everything
         delivered = _delivered(server)
-        assert tasks.send_receipts_from_ingest(result) == 0  # a retried ingest task sends nothing again
+        assert (
+            tasks.send_receipts_from_ingest(result, Resources.from_env()) == 0
+        )  # a retried ingest task sends nothing again
         assert _delivered(server) == delivered
     finally:
         server.stop()
@@ -121,11 +135,11 @@ def test_a_busy_receipt_lock_leaves_the_receipts_for_the_sweep(
     engine = db.get_engine(load_settings().warehouse_url)
     monkeypatch.setattr(tasks, "INGEST_LOCK_TIMEOUT_S", 0.3)
     with outbox.receipt_lock(engine, timeout=1):  # e.g. another run's sweep, stuck on a slow relay
-        assert tasks.send_receipts_from_ingest(result) == 0
+        assert tasks.send_receipts_from_ingest(result, Resources.from_env()) == 0
         with pytest.raises(outbox.ReceiptLockBusy), outbox.receipt_lock(engine, timeout=0.2):
             pass
     assert server.messages() == []
-    assert tasks.send_receipts(result) == _wanted()
+    assert tasks.send_receipts(result, Resources.from_env()) == _wanted()
     assert sum(_delivered(server).values()) == _wanted()
 
 
@@ -137,9 +151,9 @@ def _race(url: str, own: dict[str, Any] | None, barrier: Any, queue: Any) -> Non
         os.environ["SURGEHUB_WAREHOUSE_URL"] = url
         barrier.wait(timeout=60)
         if own is not None:
-            tasks.send_receipts_from_ingest(own)
+            tasks.send_receipts_from_ingest(own, Resources.from_env())
         else:
-            tasks.send_receipts(None)
+            tasks.send_receipts(None, Resources.from_env())
         queue.put(None)
     except Exception as exc:  # reported to the test, which fails with it
         queue.put(f"{type(exc).__name__}: {exc}")

@@ -16,7 +16,8 @@ from sqlalchemy import Connection, Engine, event, text
 
 from surgehub import archive
 from surgehub.config import Settings, load_settings
-from surgehub.ingest import IncomingReturn, ingest_returns
+from surgehub.ingest import Channel, IncomingReturn, ingest_returns
+from surgehub.resources import Resources
 from surgehub.warehouse import load
 from tests.unit.warehouse.builders import hub_row, london, return_csv
 
@@ -43,7 +44,8 @@ def _count(engine: Engine, table: str) -> int:
 
 def _ingest(engine: Engine, path: Path, received=RECEIVED, locality="14L", channel="cli"):
     [outcome] = ingest_returns(
-        [IncomingReturn(path, locality, channel, received)], settings=load_settings(), engine=engine
+        [IncomingReturn(path=path, locality=locality, channel=channel, received_at=received)],
+        Resources.of(load_settings(), engine=engine),
     )
     return outcome
 
@@ -220,11 +222,13 @@ def test_two_runs_taking_the_same_file_at_once_record_it_once_and_keep_its_archi
 def test_one_bad_item_never_stops_the_others(surgehub_home: Path, warehouse: Engine) -> None:
     good = _file(surgehub_home, "good.csv", return_csv([hub_row("00V-H1", DAY)]))
     items = [
-        IncomingReturn(surgehub_home / "missing.csv", "00V", "folder", RECEIVED),
-        IncomingReturn(good, "XXX", "folder", RECEIVED),
-        IncomingReturn(good, "00V", "folder", RECEIVED),
+        IncomingReturn(
+            path=surgehub_home / "missing.csv", locality="00V", channel=Channel.FOLDER, received_at=RECEIVED
+        ),
+        IncomingReturn(path=good, locality="XXX", channel=Channel.FOLDER, received_at=RECEIVED),
+        IncomingReturn(path=good, locality="00V", channel=Channel.FOLDER, received_at=RECEIVED),
     ]
-    outcomes = ingest_returns(items, settings=load_settings(), engine=warehouse)
+    outcomes = ingest_returns(items, Resources.of(load_settings(), engine=warehouse))
     assert [o.status for o in outcomes] == ["error", "error", "accepted"]
     assert "unknown locality" in (outcomes[1].error or "")
     assert outcomes[0].validation.errors == [] and outcomes[0].to_json_dict()["status"] == "error"
@@ -261,9 +265,16 @@ def test_backfill_replays_the_archive_in_receipt_order_and_twice_changes_nothing
         connection.execute(text("delete from submission"))
     for receipt, path in entries:
         [outcome] = ingest_returns(
-            [IncomingReturn(path, receipt.locality, "backfill", receipt.received_at, receipt.file_name)],
-            settings=settings,
-            engine=warehouse,
+            [
+                IncomingReturn(
+                    path=path,
+                    locality=receipt.locality,
+                    channel=Channel.BACKFILL,
+                    received_at=receipt.received_at,
+                    file_name=receipt.file_name,
+                )
+            ],
+            Resources.of(settings, engine=warehouse),
         )
         assert outcome.status in {"accepted", "rejected"}
     replayed = snapshot()
@@ -273,9 +284,16 @@ def test_backfill_replays_the_archive_in_receipt_order_and_twice_changes_nothing
 
     for receipt, path in entries:  # twice: every receipt is recognised, nothing is written
         [outcome] = ingest_returns(
-            [IncomingReturn(path, receipt.locality, "backfill", receipt.received_at, receipt.file_name)],
-            settings=settings,
-            engine=warehouse,
+            [
+                IncomingReturn(
+                    path=path,
+                    locality=receipt.locality,
+                    channel=Channel.BACKFILL,
+                    received_at=receipt.received_at,
+                    file_name=receipt.file_name,
+                )
+            ],
+            Resources.of(settings, engine=warehouse),
         )
         assert outcome.replayed
     assert snapshot() == replayed

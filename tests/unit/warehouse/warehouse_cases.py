@@ -16,11 +16,13 @@ from surgehub import rag
 from surgehub.config import load_settings
 from surgehub.warehouse import load, submissions, tables
 from surgehub.warehouse.db import writer
+from surgehub.warehouse.rag_results import store_rag
 from tests.unit.warehouse.builders import TEXT_DTYPES, hub_row, london, submit, submit_all_green
 
 DAY = date(2026, 11, 24)  # a Tuesday: deadline Wed 25th 11:00, close 13:30 (GMT)
 ON_TIME = london(2026, 11, 25, 9, 0)
 AFTER_CLOSE = london(2026, 11, 25, 14, 0)
+COMPUTED_AT = london(2026, 11, 25, 14, 5)
 
 
 def _versions(engine: Engine, hub_code: str, day: date) -> list[dict]:
@@ -131,8 +133,8 @@ def test_store_rag_is_an_idempotent_upsert(warehouse: Engine) -> None:
     submit_all_green(warehouse, DAY, ON_TIME, skip=("00T",))
     settings = load_settings()
     day_rag = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, settings)
-    rag.store_rag(warehouse, day_rag)
-    rag.store_rag(warehouse, day_rag)
+    store_rag(warehouse, day_rag, computed_at=COMPUTED_AT)
+    store_rag(warehouse, day_rag, computed_at=COMPUTED_AT)
     with warehouse.connect() as connection:
         rows = connection.execute(
             select(tables.rag_result.c.sub_icb_code, tables.rag_result.c.status, tables.rag_result.c.reasons)

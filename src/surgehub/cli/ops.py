@@ -1,4 +1,4 @@
-"""Operations commands: the loopback mail server and the health check."""
+"""`surgehub mailserver`, `health`, `backup` and `restore`: running and safeguarding a deployment."""
 
 from __future__ import annotations
 
@@ -10,7 +10,8 @@ from pathlib import Path
 
 import click
 
-from surgehub.config import ConfigError, load_settings
+from surgehub.cli import common
+from surgehub.cli.common import ExitCode, fail
 
 
 @click.command()
@@ -25,17 +26,12 @@ def mailserver(port: int, outbox: Path | None) -> None:
     """Run a real SMTP server on 127.0.0.1 that keeps every message as an .eml file (until Ctrl-C)."""
     from surgehub.mail.server import LoopbackSmtpServer
 
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
+    settings = common.resources().settings
     server = LoopbackSmtpServer(outbox or settings.outbox_dir, port=port)
     try:
         server.start()
     except OSError as exc:
-        click.echo(f"error: cannot listen on 127.0.0.1:{port}: {exc}", err=True)
-        sys.exit(2)
+        fail(f"cannot listen on 127.0.0.1:{port}: {exc}")
     click.echo(f"SMTP server on 127.0.0.1:{server.port}, keeping messages in {server.outbox}", err=True)
     stop = threading.Event()
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -56,18 +52,13 @@ def health(as_json: bool) -> None:
     """
     from surgehub.health import check_health
 
-    try:
-        settings = load_settings()
-    except ConfigError as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2)
-    result = check_health(settings)
+    result = check_health(common.resources())
     if as_json:
         click.echo(json.dumps(result.to_json_dict(), indent=2))
     else:
         for name, check in result.checks.items():
             click.echo(f"{'ok  ' if check['ok'] else 'FAIL'}  {name:<10} {check['detail']}")
-    sys.exit(0 if result.ok else 1)
+    sys.exit(ExitCode.OK if result.ok else ExitCode.PROBLEM)
 
 
 @click.command("backup")
@@ -82,11 +73,11 @@ def backup_cmd(out_dir: Path) -> None:
     """Back up the warehouse (pg_dump, or SQLite's backup API) and the archive into a new folder."""
     from surgehub.backup import BackupError, backup
 
+    resources = common.resources()
     try:
-        manifest = backup(out_dir, load_settings())
-    except (BackupError, ConfigError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2 if isinstance(exc, ConfigError) else 1)
+        manifest = backup(out_dir, resources)
+    except BackupError as exc:
+        fail(str(exc), ExitCode.PROBLEM)
     click.echo(f"backup written to {out_dir}: " + ", ".join(f"{k} {v}" for k, v in manifest.counts.items()))
 
 
@@ -96,9 +87,9 @@ def restore_cmd(backup_dir: Path) -> None:
     """Restore a backup into the configured warehouse and archive folder, which must both be empty."""
     from surgehub.backup import BackupError, restore
 
+    resources = common.resources()
     try:
-        counts = restore(backup_dir, load_settings())
-    except (BackupError, ConfigError) as exc:
-        click.echo(f"error: {exc}", err=True)
-        sys.exit(2 if isinstance(exc, ConfigError) else 1)
+        counts = restore(backup_dir, resources)
+    except BackupError as exc:
+        fail(str(exc), ExitCode.PROBLEM)
     click.echo("restored: " + ", ".join(f"{k} {v}" for k, v in counts.items()))

@@ -3,52 +3,28 @@
 Exit codes: 0 success (an accepted or duplicate return), 1 the work found a problem (a rejected
 return; a backfill with files that could not be ingested), 2 usage or configuration error —
 including a return that could not be kept or loaded (archive or warehouse unavailable), which is
-then NOT acknowledged. The warehouse is SURGEHUB_WAREHOUSE_URL, through load_settings().
+then NOT acknowledged.
 """
 
 from __future__ import annotations
 
 import json
 import sys
-from datetime import date, datetime
+from datetime import date
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
-from surgehub import clock, reference
+from surgehub import clock
+from surgehub.cli import common
+from surgehub.cli.common import ExitCode, fail
 
+if TYPE_CHECKING:
+    from surgehub.ingest import IngestOutcome
 
-def _fail(command: str, message: str, code: int = 2) -> NoReturn:
-    click.echo(f"surgehub {command}: {message}", err=True)
-    sys.exit(code)
-
-
-def _settings(command: str) -> Any:
-    from surgehub.config import ConfigError, load_settings
-
-    try:
-        return load_settings()
-    except ConfigError as exc:
-        _fail(command, f"configuration error: {exc}")
-
-
-def _instant(command: str, option: str, text: str | None) -> datetime:
-    if text is None:
-        return clock.now()
-    try:
-        return clock.parse_instant(text)
-    except ValueError:
-        _fail(command, f"{option} {text!r} is not an ISO 8601 time (e.g. 2026-11-25T09:00)")
-
-
-def _engine(command: str, settings: Any) -> Any:
-    from surgehub.warehouse.db import ensure_warehouse, get_engine
-
-    try:
-        return ensure_warehouse(get_engine(settings.warehouse_url))
-    except Exception as exc:
-        _fail(command, f"warehouse {settings.warehouse_url!r} is not usable: {exc}")
+#: Returns validated together in one pass during a backfill (GX costs ~0.13 s a call, whatever the size).
+BACKFILL_CHUNK = 250
 
 
 # -- ingest --------------------------------------------------------------------------------------
@@ -71,33 +47,29 @@ def ingest(file: Path, locality: str, received_at: str | None, as_json: bool) ->
     Exit codes: 0 accepted (or a duplicate of an accepted file), 1 rejected, 2 usage or
     configuration error (the return was then not kept or loaded).
     """
-    code = locality.strip().upper()
-    if reference.locality_by_code(code) is None:
-        known = ", ".join(loc.sub_icb_code for loc in reference.localities())
-        _fail("ingest", f"unknown locality {locality!r}; use one of {known}")
-    instant = _instant("ingest", "--received-at", received_at)
+    code = common.locality(locality)
+    instant = common.instant("--received-at", received_at)
     if not file.is_file():
-        _fail("ingest", f"file not found: {file}")
-    settings = _settings("ingest")
-    engine = _engine("ingest", settings)
+        fail(f"file not found: {file}")
+    resources = common.resources()
+    common.warehouse()
 
-    from surgehub.ingest import IncomingReturn, ingest_returns
+    from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 
-    [outcome] = ingest_returns(
-        [IncomingReturn(file, code, "cli", instant, file.name)], settings=settings, engine=engine
+    item = IncomingReturn(
+        path=file, locality=code, channel=Channel.CLI, received_at=instant, file_name=file.name
     )
-    if outcome.status == "error":
-        if as_json:
-            click.echo(json.dumps(outcome.to_json_dict(), ensure_ascii=False))
-        _fail("ingest", f"{file.name} was not ingested (not acknowledged): {outcome.error}")
+    [outcome] = ingest_returns([item], resources)
     if as_json:
         click.echo(json.dumps(outcome.to_json_dict(), ensure_ascii=False))
-    else:
+    if outcome.error is not None:
+        fail(f"{file.name} was not ingested (not acknowledged): {outcome.error}")
+    if not as_json:
         click.echo(_human_outcome(outcome, file))
-    sys.exit(0 if outcome.status == "accepted" else 1)
+    sys.exit(ExitCode.OK if outcome.status == "accepted" else ExitCode.PROBLEM)
 
 
-def _human_outcome(outcome: Any, file: Path) -> str:
+def _human_outcome(outcome: IngestOutcome, file: Path) -> str:
     validation = outcome.validation
     if outcome.duplicate:
         head = f"{file.name}: ACCEPTED (duplicate of submission {outcome.submission_id}; nothing new loaded)"
@@ -135,16 +107,17 @@ def rag(day_text: str, as_of_text: str | None, as_json: bool, store: bool) -> No
     try:
         day = date.fromisoformat(day_text)
     except ValueError:
-        _fail("rag", f"--date {day_text!r} is not a date (YYYY-MM-DD)")
-    as_of = _instant("rag", "--as-of", as_of_text)
-    settings = _settings("rag")
-    engine = _engine("rag", settings)
+        fail(f"--date {day_text!r} is not a date (YYYY-MM-DD)")
+    as_of = common.instant("--as-of", as_of_text)
+    resources = common.resources()
+    engine = common.warehouse()
 
-    from surgehub.rag import compute_rag, store_rag
+    from surgehub.rag import compute_rag
+    from surgehub.warehouse.rag_results import store_rag
 
-    day_rag = compute_rag(engine, day, as_of, settings)
+    day_rag = compute_rag(engine, day, as_of, resources.settings)
     if store:
-        store_rag(engine, day_rag)
+        store_rag(engine, day_rag, computed_at=resources.clock.now())
     if as_json:
         click.echo(json.dumps(day_rag.to_json_dict(), ensure_ascii=False))
         return
@@ -176,38 +149,33 @@ def db() -> None:
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def upgrade(revision: str) -> None:
     """Migrate the warehouse to a revision (default head) and refresh localities and hubs."""
-    settings = _settings("db upgrade")
+    resources = common.resources()
     from surgehub.warehouse import db as warehouse_db
 
     try:
-        engine = warehouse_db.upgrade(settings.warehouse_url, revision)
+        engine = warehouse_db.upgrade(resources.engine, revision)
         heads = sorted(warehouse_db.current_revisions(engine))
     except Exception as exc:
-        _fail("db upgrade", f"could not migrate {settings.warehouse_url!r}: {exc}")
+        fail(f"could not migrate {resources.settings.warehouse_url!r}: {exc}")
     click.echo(f"warehouse at revision {', '.join(heads) or '(none)'}")
 
 
 @db.command("current")
 def current() -> None:
     """Exit 0 when the warehouse is at the head revision, 1 when it needs `surgehub db upgrade`."""
-    settings = _settings("db current")
+    resources = common.resources()
     from surgehub.warehouse import db as warehouse_db
 
     try:
-        engine = warehouse_db.get_engine(settings.warehouse_url)
-        ok = warehouse_db.migrations_current(engine)
-        heads = sorted(warehouse_db.current_revisions(engine))
+        ok = warehouse_db.migrations_current(resources.engine)
+        heads = sorted(warehouse_db.current_revisions(resources.engine))
     except Exception as exc:
-        _fail("db current", f"cannot read {settings.warehouse_url!r}: {exc}")
+        fail(f"cannot read {resources.settings.warehouse_url!r}: {exc}")
     click.echo(f"warehouse at revision {', '.join(heads) or '(none)'}: {'current' if ok else 'behind'}")
-    sys.exit(0 if ok else 1)
+    sys.exit(ExitCode.OK if ok else ExitCode.PROBLEM)
 
 
 # -- backfill ------------------------------------------------------------------------------------
-
-
-#: Returns validated together in one pass during a backfill (GX costs ~0.13 s a call, whatever the size).
-BACKFILL_CHUNK = 250
 
 
 @click.command("backfill")
@@ -219,38 +187,43 @@ def backfill(directory: Path, as_json: bool) -> None:
     Idempotent: a receipt already in the warehouse is recognised and nothing is written again.
     """
     if not directory.is_dir():
-        _fail("backfill", f"not a directory: {directory}")
-    settings = _settings("backfill")
-    engine = _engine("backfill", settings)
+        fail(f"not a directory: {directory}")
+    resources = common.resources()
+    common.warehouse()
 
     from tqdm import tqdm
 
     from surgehub import archive
-    from surgehub.ingest import IncomingReturn, ingest_returns
+    from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 
     try:
         entries = list(archive.entries(directory))
     except (OSError, ValueError, KeyError) as exc:
-        _fail("backfill", f"cannot read the archive under {directory}: {exc}")
+        fail(f"cannot read the archive under {directory}: {exc}")
     counts = {"accepted": 0, "duplicate": 0, "rejected": 0, "replayed": 0, "error": 0}
     failures: list[dict[str, str]] = []
     items = [
-        IncomingReturn(path, receipt.locality, "backfill", receipt.received_at, receipt.file_name)
+        IncomingReturn(
+            path=path,
+            locality=receipt.locality,
+            channel=Channel.BACKFILL,
+            received_at=receipt.received_at,
+            file_name=receipt.file_name,
+        )
         for receipt, path in entries
     ]
-    outcomes = []
+    outcomes: list[IngestOutcome] = []
     with tqdm(total=len(items), desc="backfill", unit="file", file=sys.stderr) as progress:
         # In order of receipt, BACKFILL_CHUNK at a time: each chunk is validated in one pass,
         # then every return in it is judged, archived and loaded on its own, in order.
         for start in range(0, len(items), BACKFILL_CHUNK):
             chunk = items[start : start + BACKFILL_CHUNK]
-            outcomes.extend(ingest_returns(chunk, settings=settings, engine=engine))
+            outcomes.extend(ingest_returns(chunk, resources))
             progress.update(len(chunk))
     for item, outcome in zip(items, outcomes, strict=True):
-        path = item.path
-        if outcome.status == "error":
+        if outcome.error is not None:
             counts["error"] += 1
-            failures.append({"file": str(path), "error": outcome.error or ""})
+            failures.append({"file": str(item.path), "error": outcome.error})
         elif outcome.replayed:
             counts["replayed"] += 1
         elif outcome.duplicate:
@@ -264,4 +237,4 @@ def backfill(directory: Path, as_json: bool) -> None:
         click.echo(f"backfill of {len(entries)} archived file(s): {summary}")
         for failure in failures:
             click.echo(f"  not ingested: {failure['file']}: {failure['error']}", err=True)
-    sys.exit(1 if failures else 0)
+    sys.exit(ExitCode.PROBLEM if failures else ExitCode.OK)
