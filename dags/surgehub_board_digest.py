@@ -21,14 +21,17 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, CronTriggerTimetable, task
 
+from surgehub.config import load_settings
 from surgehub.orchestration.dag_support import Tag, board_digest_cron, default_args, late_run_deadline
+
+settings = load_settings()  # once per parse: times, people and thresholds from the YAML file
 
 with DAG(
     dag_id="surgehub_board_digest",
-    schedule=CronTriggerTimetable(board_digest_cron(), timezone="Europe/London"),
+    schedule=CronTriggerTimetable(board_digest_cron(settings), timezone="Europe/London"),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    default_args=default_args(settings),
     deadline=late_run_deadline("surgehub_board_digest", minutes=20),
     tags=[Tag.BOARD, Tag.EMAIL],
     doc_md=__doc__,

@@ -19,14 +19,17 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, MultipleCronTriggerTimetable, task
 
+from surgehub.config import load_settings
 from surgehub.orchestration.dag_support import Tag, chase_crons, default_args
+
+settings = load_settings()  # once per parse: times, people and thresholds from the YAML file
 
 with DAG(
     dag_id="surgehub_chase",
-    schedule=MultipleCronTriggerTimetable(*chase_crons(), timezone="Europe/London"),
+    schedule=MultipleCronTriggerTimetable(*chase_crons(settings), timezone="Europe/London"),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    default_args=default_args(settings),
     tags=[Tag.INTAKE, Tag.EMAIL],
     doc_md=__doc__,
 ):

@@ -16,14 +16,17 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, CronTriggerTimetable, task
 
+from surgehub.config import load_settings
 from surgehub.orchestration.dag_support import Tag, daily_summary_cron, default_args, late_run_deadline
+
+settings = load_settings()  # once per parse: times, people and thresholds from the YAML file
 
 with DAG(
     dag_id="surgehub_daily_summary",
-    schedule=CronTriggerTimetable(daily_summary_cron(), timezone="Europe/London"),
+    schedule=CronTriggerTimetable(daily_summary_cron(settings), timezone="Europe/London"),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    default_args=default_args(settings),
     deadline=late_run_deadline("surgehub_daily_summary", minutes=30),
     tags=[Tag.OPERATIONS, Tag.EMAIL],
     doc_md=__doc__,

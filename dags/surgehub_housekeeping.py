@@ -17,14 +17,17 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, CronTriggerTimetable, task
 
+from surgehub.config import load_settings
 from surgehub.orchestration.dag_support import Tag, default_args, late_run_deadline
+
+settings = load_settings()  # once per parse: times, people and thresholds from the YAML file
 
 with DAG(
     dag_id="surgehub_housekeeping",
     schedule=CronTriggerTimetable("15 2 * * *", timezone="Europe/London"),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    default_args=default_args(settings),
     deadline=late_run_deadline("surgehub_housekeeping", minutes=30),
     tags=[Tag.OPERATIONS],
     doc_md=__doc__,

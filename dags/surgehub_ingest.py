@@ -36,6 +36,7 @@ from __future__ import annotations
 from airflow.sdk import DAG, Asset, AssetWatcher, task
 from landing_trigger import LandingZoneTrigger
 
+from surgehub.config import load_settings
 from surgehub.orchestration.dag_support import (
     HUB_DAYS,
     LANDING_NAME,
@@ -46,13 +47,15 @@ from surgehub.orchestration.dag_support import (
     landing_poll_seconds,
 )
 
+settings = load_settings()  # once per parse: times, people and thresholds from the YAML file
+
 landing = Asset(
     name=LANDING_NAME,
     uri=LANDING_URI,
     watchers=[
         AssetWatcher(
             name="surgehub_landing_watcher",
-            trigger=LandingZoneTrigger(landing_dir(), poll_interval=landing_poll_seconds()),
+            trigger=LandingZoneTrigger(landing_dir(settings), poll_interval=landing_poll_seconds()),
         )
     ],
 )
@@ -62,7 +65,7 @@ with DAG(
     schedule=[landing],
     catchup=False,
     max_active_runs=4,
-    default_args=default_args(),
+    default_args=default_args(settings),
     tags=[Tag.INTAKE, Tag.WAREHOUSE, Tag.EMAIL],
     doc_md=__doc__,
 ):

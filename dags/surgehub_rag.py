@@ -19,17 +19,20 @@ from __future__ import annotations
 
 from airflow.sdk import DAG, AssetOrTimeSchedule, CronTriggerTimetable, task
 
+from surgehub.config import load_settings
 from surgehub.orchestration.dag_support import HUB_DAYS, RAG_RESULTS, Tag, close_cron, default_args
+
+settings = load_settings()  # once per parse: times, people and thresholds from the YAML file
 
 with DAG(
     dag_id="surgehub_rag",
     schedule=AssetOrTimeSchedule(
-        timetable=CronTriggerTimetable(close_cron(), timezone="Europe/London"),
+        timetable=CronTriggerTimetable(close_cron(settings), timezone="Europe/London"),
         assets=[HUB_DAYS],
     ),
     catchup=False,
     max_active_runs=1,
-    default_args=default_args(),
+    default_args=default_args(settings),
     tags=[Tag.RAG, Tag.WAREHOUSE],
     doc_md=__doc__,
 ):

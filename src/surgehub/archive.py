@@ -13,7 +13,6 @@ written to a temporary name and renamed into place, so a reader never sees half 
 from __future__ import annotations
 
 import json
-import os
 import re
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass
@@ -22,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from surgehub.clock import london_day
+from surgehub.files import write_atomically
 
 RECEIPT_SUFFIX = ".receipt.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -81,19 +81,6 @@ def receipt_path(file_path: Path) -> Path:
     return file_path.with_name(file_path.name + RECEIPT_SUFFIX)
 
 
-def _write_atomically(path: Path, data: bytes) -> None:
-    temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(temporary, path)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
-
-
 @dataclass(frozen=True)
 class Stored:
     """A file kept in the archive: its path relative to the root, and whether this call wrote it."""
@@ -121,12 +108,10 @@ def store(root: Path, receipt: Receipt, data: bytes, *, private: bool = False) -
         if private:
             for folder in (root, *target.relative_to(root).parents):
                 (root / folder).chmod(0o700)
-        _write_atomically(target, data)
+        mode = 0o600 if private else 0o644
+        write_atomically(target, data, mode=mode)
         record = json.dumps(receipt.to_json_dict(), indent=2, sort_keys=True).encode("utf-8")
-        _write_atomically(receipt_path(target), record)
-        if private:
-            target.chmod(0o600)
-            receipt_path(target).chmod(0o600)
+        write_atomically(receipt_path(target), record, mode=mode)
     except OSError as exc:
         raise ArchiveError(f"could not keep {receipt.file_name!r} under {root}: {exc}") from exc
     return Stored(relative, root, created=True)

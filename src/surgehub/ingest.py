@@ -36,7 +36,7 @@ from surgehub.reference import normalise_code
 from surgehub.returns.findings import Finding
 from surgehub.returns.validate import ValidationBatch, ValidationResult, validate_return
 from surgehub.spec import SPEC_VERSION
-from surgehub.warehouse import load, submissions
+from surgehub.warehouse import history, load, submissions
 from surgehub.warehouse.db import writer
 
 if TYPE_CHECKING:
@@ -224,7 +224,7 @@ def _ingest_one(
         locality=locality,
         received_at=received_at,
         settings=settings,
-        history=load.history_lookup(engine, received_at),
+        history=history.history_lookup(engine, received_at),
         batch=batch,
     )
     quarantined = validation.r16_failed

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import re
 import secrets
 import tempfile
@@ -36,7 +35,8 @@ from sqlalchemy import Engine, select
 
 from surgehub import clock, reference
 from surgehub.config import Settings
-from surgehub.warehouse import tables
+from surgehub.files import write_atomically
+from surgehub.warehouse import history, tables
 from surgehub.warehouse.db import writer
 
 log = logging.getLogger(__name__)
@@ -87,7 +87,6 @@ class Receiver:
     ) -> Answer:
         """Validate ``data`` as a return from ``locality`` received at ``received_at``, and act on it."""
         from surgehub.returns.validate import validate_return
-        from surgehub.warehouse import load
 
         name = display_name(file_name)
         sha256 = hashlib.sha256(data).hexdigest()
@@ -99,7 +98,7 @@ class Receiver:
                 locality=locality,
                 received_at=received_at,
                 settings=self.settings,
-                history=load.history_lookup(self.engine, received_at),
+                history=history.history_lookup(self.engine, received_at),
             )
             if not validation.accepted:
                 return self._reject(locality, token_id, data, name, sha256, received_at)
@@ -286,16 +285,7 @@ class Receiver:
         target = folder / landing_name
         if target.parent != folder or not LANDING_NAME.match(target.name):  # made by us; checked anyway
             raise OSError(f"refusing landing name {landing_name!r}")
-        temporary = folder / f".{landing_name}.tmp"
-        try:
-            with open(temporary, "wb") as handle:
-                handle.write(data)
-                handle.flush()
-                os.fsync(handle.fileno())
-            os.replace(temporary, target)
-        finally:
-            if temporary.exists():
-                temporary.unlink()
+        write_atomically(target, data)
         return target
 
     # -- reading -----------------------------------------------------------------------------------

@@ -9,8 +9,6 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
 from email import message_from_bytes, policy
 from email.message import EmailMessage
 from pathlib import Path
@@ -118,12 +116,3 @@ def _free_port(host: str) -> int:
     with socket.socket() as sock:
         sock.bind((host, 0))
         return sock.getsockname()[1]
-
-
-@contextmanager
-def running_server(outbox: Path, port: int = 0) -> Iterator[LoopbackSmtpServer]:
-    server = LoopbackSmtpServer(outbox, port=port).start()
-    try:
-        yield server
-    finally:
-        server.stop()

@@ -49,10 +49,3 @@ def apply_environment(env: dict[str, str]) -> None:
     airflow_home_path = Path(env["AIRFLOW_HOME"])
     airflow_home_path.mkdir(parents=True, exist_ok=True)
     (airflow_home_path / "logs").mkdir(exist_ok=True)
-
-
-def reset_metadata_db() -> None:
-    """Create (or reset) Airflow's SQLite metadata database in-process (~1–2 s)."""
-    from airflow.utils import db
-
-    db.resetdb(skip_init=False)

@@ -1,7 +1,8 @@
 """What every surgehub DAG shares: assets, default_args, tags and the failure alert. Light to import.
 
 DAG files import this at parse time, so it must not import pandas, Great Expectations, SQLAlchemy
-engines or anything that touches the network or the database.
+engines or anything that touches the network or the database. Each DAG file loads its settings once
+(the YAML file: people, times, thresholds) and passes them to the helpers here.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from typing import Any
 
 from airflow.sdk import Asset
 
-from surgehub.config import load_settings
+from surgehub.config import Settings
 
 OWNER = "gm-primary-care-data"
 
@@ -35,7 +36,7 @@ class Tag(StrEnum):
     OPERATIONS = "operations"
 
 
-def default_args() -> dict[str, Any]:
+def default_args(settings: Settings) -> dict[str, Any]:
     """Owner, retries with exponential backoff, and an email to the operations list on failure."""
     return {
         "owner": OWNER,
@@ -44,15 +45,14 @@ def default_args() -> dict[str, Any]:
         "retry_delay": timedelta(seconds=20),
         "retry_exponential_backoff": 2.0,
         "max_retry_delay": timedelta(minutes=10),
-        "on_failure_callback": failure_alert(),
+        "on_failure_callback": failure_alert(settings),
     }
 
 
-def failure_alert() -> Any:
+def failure_alert(settings: Settings) -> Any:
     """An SmtpNotifier that tells the operations list a task failed for good (after its retries)."""
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-    settings = load_settings()
     recipients = list(settings.email.operations) or ["root@localhost"]
     return SmtpNotifier(
         to=recipients,
@@ -66,8 +66,8 @@ def failure_alert() -> Any:
     )
 
 
-def landing_dir() -> str:
-    return str(load_settings().landing_dir)
+def landing_dir(settings: Settings) -> str:
+    return str(settings.landing_dir)
 
 
 #: How often the landing-zone watcher looks at the landing folders, in seconds (the default).
@@ -100,27 +100,25 @@ def _cron_at(at: time, days: str) -> str:
     return f"{at.minute} {at.hour} * * {days}"
 
 
-def close_cron() -> str:
+def close_cron(settings: Settings) -> str:
     """Each working-day close (Mon–Fri; bank holidays are skipped inside the task)."""
-    return _cron_at(load_settings().timeliness.close, "MON-FRI")
+    return _cron_at(settings.timeliness.close, "MON-FRI")
 
 
-def board_digest_cron() -> str:
-    schedule = load_settings().schedule
+def board_digest_cron(settings: Settings) -> str:
+    schedule = settings.schedule
     return _cron_at(schedule.board_digest_time, ",".join(schedule.board_digest_days))
 
 
-def chase_crons() -> list[str]:
+def chase_crons(settings: Settings) -> list[str]:
     """The reminder time and the deadline, on Monday to Friday (bank holidays skipped in the task)."""
-    settings = load_settings()
     return [
         _cron_at(settings.schedule.reminder, "MON-FRI"),
         _cron_at(settings.timeliness.deadline, "MON-FRI"),
     ]
 
 
-def daily_summary_cron() -> str:
-    settings = load_settings()
+def daily_summary_cron(settings: Settings) -> str:
     close = datetime.combine(date(2000, 1, 1), settings.timeliness.close)
     at = close + timedelta(minutes=settings.schedule.daily_summary_after_close_minutes)
     return _cron_at(at.time(), "MON-FRI")

@@ -19,14 +19,13 @@ about one chunk's worth of memory, not a Python object per cell.
 from __future__ import annotations
 
 import json
-import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, bindparam, insert, text
+from sqlalchemy import Connection, bindparam, insert, text
 
 from surgehub import spec
 from surgehub.warehouse import tables
@@ -75,38 +74,6 @@ VERSION_COLUMNS: tuple[str, ...] = (
     "arrival_seq",
     *ROW_COLUMNS,
 )
-
-
-# -- single values (rows from dictionaries) ------------------------------------------------------
-
-
-def _day(value: Any) -> date:
-    if isinstance(value, datetime):
-        return value.date()
-    if isinstance(value, date):
-        return value
-    if hasattr(value, "date"):  # pandas Timestamp
-        return value.date()
-    return date.fromisoformat(str(value)[:10])
-
-
-def _blank(value: Any) -> bool:
-    if value is None:
-        return True
-    if isinstance(value, float) and math.isnan(value):
-        return True
-    if isinstance(value, str):
-        return not value.strip()
-    try:
-        import pandas as pd
-
-        return bool(pd.isna(value)) if not isinstance(value, list | tuple) else False
-    except (ImportError, TypeError, ValueError):
-        return False
-
-
-def _hours(value: Any) -> Decimal:
-    return Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 # -- columns of a chunk --------------------------------------------------------------------------
@@ -241,51 +208,10 @@ class Rows:
         for start in range(0, len(self.frame), size):
             yield start, self.frame.iloc[start : start + size]
 
-    def as_dicts(self) -> list[dict[str, Any]]:
-        """The rows as they are stored, one dictionary each (ROW_COLUMNS): for small batches."""
-        out: list[dict[str, Any]] = []
-        for _, part in self.chunks():
-            columns = _python_columns(part)
-            out += [dict(zip(columns, values, strict=True)) for values in zip(*columns.values(), strict=True)]
-        return out
-
-
-def rows_from_dicts(rows: Sequence[dict[str, Any]]) -> Rows:
-    """Rows from dictionaries (tests, other loaders), as a frame typed like validate_return's accepted one."""
-    import numpy as np
-    import pandas as pd
-
-    warnings = np.empty(len(rows), dtype=object)
-    for position, row in enumerate(rows):
-        warnings[position] = list(row.get("warnings") or [])
-    frame = pd.DataFrame(
-        {
-            "row_number": np.array([int(r["row_number"]) for r in rows], dtype=np.int64),
-            "activity_date": np.array([_day(r["activity_date"]) for r in rows], dtype="datetime64[D]").astype(
-                "datetime64[ns]"
-            ),
-            **{name: pd.Series([str(r[name]) for r in rows], dtype=object) for name in CODE_COLUMNS},
-            **{name: np.array([int(r[name]) for r in rows], dtype=np.int64) for name in COUNT_COLUMNS},
-            **{
-                name: np.array([float(_hours(r[name])) for r in rows], dtype=np.float64)
-                for name in spec.DECIMAL_COLUMNS
-            },
-            "comments": pd.Series(
-                [None if _blank(r.get("comments")) else str(r["comments"]) for r in rows], dtype=object
-            ),
-            "signed_off_by": pd.Series([str(r["signed_off_by"]) for r in rows], dtype=object),
-            "warnings": warnings,
-        }
-    )
-    return Rows(frame)
-
 
 def rows_from_frame(frame: pd.DataFrame) -> Rows:
     """Rows from validate_return's accepted frame: the frame itself, not copied or exploded into objects."""
     return Rows(frame)
-
-
-# -- submissions ---------------------------------------------------------------------------------
 
 
 # -- versions ------------------------------------------------------------------------------------
@@ -330,7 +256,7 @@ def _newest_versions(connection: Connection, keys: _Keys) -> pd.DataFrame:
     import numpy as np
     import pandas as pd
 
-    query = statement("load/select_newest_versions.sql", "received_at").bindparams(
+    query = statement("load/select_newest_versions.sql", "received_at", "activity_date").bindparams(
         bindparam("hub_codes", expanding=True)
     )
     first, last = (np.datetime64(int(d), "D").item() for d in (keys.day.min(), keys.day.max()))
@@ -341,7 +267,7 @@ def _newest_versions(connection: Connection, keys: _Keys) -> pd.DataFrame:
     return pd.DataFrame(
         {
             "hub": np.array([hub_position[r.hub_code] for r in result], dtype=np.int64),
-            "day": np.array([_day(r.activity_date) for r in result], dtype="datetime64[D]").astype(np.int64),
+            "day": np.array([r.activity_date for r in result], dtype="datetime64[D]").astype(np.int64),
             "version_id": np.array([int(r.version_id) for r in result], dtype=np.int64),
             "received_at": pd.to_datetime([r.received_at for r in result], utc=True).as_unit("ns").asi8,
             "arrival_seq": np.array([int(r.arrival_seq) for r in result], dtype=np.int64),
@@ -456,10 +382,10 @@ def load_versions(
     submission_id: int,
     received_at: datetime,
     arrival_seq: int,
-    rows: Rows | Sequence[dict[str, Any]],
+    rows: Rows,
 ) -> int:
     """Add ``rows`` as new versions of their hub-days, current where newest; returns rows loaded."""
-    batch = rows if isinstance(rows, Rows) else rows_from_dicts(rows)
+    batch = rows
     count = len(batch)
     if count == 0:
         return 0
@@ -492,45 +418,3 @@ def _clear_displaced(connection: Connection, version_ids: list[int]) -> None:
     )
     for start in range(0, len(version_ids), DISPLACED_CHUNK):
         connection.execute(query, {"version_ids": version_ids[start : start + DISPLACED_CHUNK]})
-
-
-def current_open_rows(
-    engine: Engine, hub_codes: Sequence[str], first_day: date, last_day: date, as_of: datetime
-) -> pd.DataFrame:
-    """hub_code, activity_date, appts_offered of the hub-days whose newest version as of T is OPEN."""
-    import pandas as pd
-
-    columns = ["hub_code", "activity_date", "appts_offered"]
-    if not hub_codes:
-        return pd.DataFrame(columns=columns)
-    query = statement("load/select_open_history.sql").bindparams(bindparam("hub_codes", expanding=True))
-    with engine.connect() as connection:
-        result = connection.execute(
-            query,
-            {
-                "hub_codes": [code.upper() for code in hub_codes],
-                "first_day": first_day,
-                "last_day": last_day,
-                "as_of": as_of,
-            },
-        )
-        rows = [(r.hub_code, _day(r.activity_date), int(r.appts_offered)) for r in result]
-    return pd.DataFrame(rows, columns=columns)
-
-
-def history_lookup(engine: Engine, as_of: datetime) -> Any:
-    """A validate_return ``history`` (W05) reading the warehouse as it stood at ``as_of``."""
-
-    def lookup(hub_codes: Sequence[str], first_day: date, last_day: date) -> pd.DataFrame:
-        return current_open_rows(engine, hub_codes, first_day, last_day, as_of)
-
-    return lookup
-
-
-def versions_of(connection: Connection, hub_code: str, activity_date: date) -> list[dict[str, Any]]:
-    """Every version of one hub-day, oldest version number first (tests, diagnostics)."""
-    v = tables.hub_day_version
-    rows = connection.execute(
-        v.select().where(v.c.hub_code == hub_code, v.c.activity_date == activity_date).order_by(v.c.version)
-    )
-    return [dict(r._mapping) for r in rows]

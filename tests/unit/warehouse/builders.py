@@ -10,11 +10,11 @@ from datetime import date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import Engine
+from sqlalchemy import Connection, Engine
 
 from surgehub import reference
 from surgehub.clock import LONDON
-from surgehub.warehouse import load, submissions
+from surgehub.warehouse import load, submissions, tables
 from surgehub.warehouse.db import writer
 
 
@@ -92,12 +92,12 @@ def submit(
     received_at: datetime,
     rows: list[dict[str, Any]],
     channel: str = "cli",
-    text_dtype: str | None = None,
+    text_dtype: str = "object",
 ) -> int:
     """Record an accepted submission holding ``rows`` and load them as versions; returns its id.
 
-    With ``text_dtype``, the rows are loaded the way ingest loads them: as an accepted frame
-    (accepted_frame) through ``load.rows_from_frame``; otherwise as dictionaries.
+    The rows are loaded the way ingest loads them: as an accepted frame (``accepted_frame``, its text
+    columns of ``text_dtype``) through ``load.rows_from_frame``.
     """
     locality = rows[0]["sub_icb_code"]
     for number, row in enumerate(rows, start=1):
@@ -126,7 +126,7 @@ def submit(
             submission_id=submission_id,
             received_at=received_at,
             arrival_seq=submission_id,
-            rows=rows if text_dtype is None else load.rows_from_frame(accepted_frame(rows, text_dtype)),
+            rows=load.rows_from_frame(accepted_frame(rows, text_dtype)),
         )
     return submission_id
 
@@ -154,3 +154,12 @@ def return_csv(rows: list[dict[str, Any]]) -> bytes:
             cells.append(f'"{text}"' if "," in text else text)
         lines.append(",".join(cells))
     return ("\n".join(lines) + "\n").encode("utf-8")
+
+
+def versions_of(connection: Connection, hub_code: str, activity_date: date) -> list[dict[str, Any]]:
+    """Every version of one hub-day as stored, oldest version number first."""
+    v = tables.hub_day_version
+    rows = connection.execute(
+        v.select().where(v.c.hub_code == hub_code, v.c.activity_date == activity_date).order_by(v.c.version)
+    )
+    return [dict(r._mapping) for r in rows]

@@ -18,8 +18,7 @@ from surgehub import archive
 from surgehub.config import Settings, load_settings
 from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.resources import Resources
-from surgehub.warehouse import load
-from tests.unit.warehouse.builders import hub_row, london, return_csv
+from tests.unit.warehouse.builders import hub_row, london, return_csv, versions_of
 
 DAY = date(2026, 11, 24)
 RECEIVED = london(2026, 11, 25, 9, 0)
@@ -70,7 +69,7 @@ def test_accepted_return_is_archived_unchanged_and_loaded(surgehub_home: Path, w
     assert (body["status"], body["rows"], body["duplicate"]) == ("accepted", 3, False)
     assert body["submission_id"] == outcome.submission_id
     with warehouse.connect() as connection:
-        [version] = load.versions_of(connection, "14L-H2", DAY)
+        [version] = versions_of(connection, "14L-H2", DAY)
     assert (version["version"], version["is_current"], version["submission_id"]) == (
         1,
         True,
@@ -93,7 +92,7 @@ def test_same_bytes_again_are_a_duplicate_and_do_not_undo_a_revision(
     assert _count(warehouse, "submission") == 2
     assert _archived_files(load_settings()) == files_before
     with warehouse.connect() as connection:
-        current = [v for v in load.versions_of(connection, "14L-H1", DAY) if v["is_current"]]
+        current = [v for v in versions_of(connection, "14L-H1", DAY) if v["is_current"]]
     assert [c["appts_booked"] for c in current] == [81]
 
 
@@ -177,12 +176,12 @@ def test_connection_broken_mid_load_leaves_nothing_and_the_return_can_be_ingeste
     assert (_count(warehouse, "submission"), _count(warehouse, "hub_day_version")) == (1, 3)
     assert _archived_files(load_settings()) == files_before
     with warehouse.connect() as connection:
-        assert [v["appts_booked"] for v in load.versions_of(connection, "14L-H1", DAY)] == [80]
+        assert [v["appts_booked"] for v in versions_of(connection, "14L-H1", DAY)] == [80]
 
     again = _ingest(warehouse, revision, received=london(2026, 11, 25, 10, 0))
     assert (again.status, again.duplicate) == ("accepted", False)
     with warehouse.connect() as connection:
-        versions = load.versions_of(connection, "14L-H1", DAY)
+        versions = versions_of(connection, "14L-H1", DAY)
     assert [(v["version"], v["is_current"], v["appts_booked"]) for v in versions] == [
         (1, False, 80),
         (2, True, 81),

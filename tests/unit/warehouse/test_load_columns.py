@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -11,8 +12,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from surgehub.warehouse import load
-from tests.unit.warehouse.builders import TEXT_DTYPES, accepted_frame, hub_row
+from surgehub.warehouse import db, load
+from tests.unit.warehouse.builders import TEXT_DTYPES, accepted_frame, hub_row, submit, versions_of
 
 DAY = date(2026, 11, 24)
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
@@ -110,7 +111,9 @@ def test_vectorised_numbering_matches_the_former_loop(
 
 
 @pytest.mark.parametrize("text_dtype", TEXT_DTYPES)
-def test_rows_from_frame_keeps_the_frame_and_converts_it_only_when_asked(text_dtype: str) -> None:
+def test_rows_from_frame_keeps_the_frame_and_stores_each_value_as_written(
+    text_dtype: str, tmp_path: Path
+) -> None:
     rows = [
         hub_row("00V-H1", DAY, comments="  ", warnings=["W01", "W03"], gp_hours=0.1 + 0.2),
         hub_row("00V-H1", DAY + timedelta(1), comments="flood"),
@@ -121,14 +124,17 @@ def test_rows_from_frame_keeps_the_frame_and_converts_it_only_when_asked(text_dt
     frame = accepted_frame(rows, text_dtype)
     batch = load.rows_from_frame(frame)
     assert batch.frame is frame and len(batch) == 2
-    first, second = batch.as_dicts()
-    assert list(first) == list(load.ROW_COLUMNS)
-    assert (first["row_number"], first["activity_date"], first["hub_code"]) == (1, DAY, "00V-H1")
+    engine = db.upgrade(f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
+    submission_id = submit(engine, T0, rows, text_dtype=text_dtype)
+    with engine.connect() as connection:
+        first, second = (versions_of(connection, "00V-H1", day)[0] for day in (DAY, DAY + timedelta(1)))
+    assert set(load.ROW_COLUMNS) <= set(first)
+    assert (first["submission_id"], first["row_number"], first["activity_date"]) == (submission_id, 1, DAY)
+    assert first["hub_code"] == "00V-H1"
     assert (first["gp_hours"], first["other_clinician_hours"]) == (Decimal("0.30"), Decimal("10.50"))
     assert (first["comments"], first["warnings"]) == (None, ["W01", "W03"])
     assert (second["hub_code"], second["comments"], second["warnings"]) == ("00V-H1", "flood", [])
     assert type(first["appts_offered"]) is int
-    assert load.rows_from_dicts(rows).as_dicts() == [first, second]
 
 
 def test_chunks_cover_the_rows_once_in_order() -> None:

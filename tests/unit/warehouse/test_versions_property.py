@@ -12,8 +12,8 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import Engine
 
-from surgehub.warehouse import db, load
-from tests.unit.warehouse.builders import hub_row, london, submit
+from surgehub.warehouse import db
+from tests.unit.warehouse.builders import hub_row, london, submit, versions_of
 
 _days = itertools.count()
 
@@ -36,7 +36,7 @@ def test_current_version_is_newest_receipt_then_arrival(engine: Engine, receipt_
             engine, base + timedelta(minutes=minutes), [hub_row("00V-H1", day, appts_offered=100 + arrival)]
         )
     with engine.connect() as connection:
-        versions = load.versions_of(connection, "00V-H1", day)
+        versions = versions_of(connection, "00V-H1", day)
     assert [v["version"] for v in versions] == list(range(1, len(receipt_minutes) + 1))
     newest_arrival = max(range(len(receipt_minutes)), key=lambda i: (receipt_minutes[i], i))
     assert [v["appts_offered"] - 100 for v in versions if v["is_current"]] == [newest_arrival]

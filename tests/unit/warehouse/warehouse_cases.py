@@ -14,10 +14,18 @@ from sqlalchemy import Engine, func, select, text
 
 from surgehub import rag
 from surgehub.config import load_settings
-from surgehub.warehouse import load, submissions, tables
+from surgehub.warehouse import history, load, submissions, tables
 from surgehub.warehouse.db import writer
 from surgehub.warehouse.rag_results import store_rag
-from tests.unit.warehouse.builders import TEXT_DTYPES, hub_row, london, submit, submit_all_green
+from tests.unit.warehouse.builders import (
+    TEXT_DTYPES,
+    accepted_frame,
+    hub_row,
+    london,
+    submit,
+    submit_all_green,
+    versions_of,
+)
 
 DAY = date(2026, 11, 24)  # a Tuesday: deadline Wed 25th 11:00, close 13:30 (GMT)
 ON_TIME = london(2026, 11, 25, 9, 0)
@@ -27,7 +35,7 @@ COMPUTED_AT = london(2026, 11, 25, 14, 5)
 
 def _versions(engine: Engine, hub_code: str, day: date) -> list[dict]:
     with engine.connect() as connection:
-        return load.versions_of(connection, hub_code, day)
+        return versions_of(connection, hub_code, day)
 
 
 def test_revisions_become_new_versions_and_the_newest_receipt_is_current(warehouse: Engine) -> None:
@@ -162,11 +170,13 @@ def test_history_lookup_reads_current_open_rows_as_of_receipt(warehouse: Engine)
         london(2026, 11, 24, 12, 0),
         [hub_row("02H-H1", closed_day, hub_status="CLOSED_UNPLANNED", comments="flood")],
     )
-    earlier = load.history_lookup(warehouse, london(2026, 11, 24, 11, 0))(
+    earlier = history.history_lookup(warehouse, london(2026, 11, 24, 11, 0))(
         ["02H-H1"], DAY - timedelta(28), DAY
     )
     assert sorted(earlier["appts_offered"]) == [91, 92, 93]
-    later = load.history_lookup(warehouse, london(2026, 11, 24, 13, 0))(["02h-h1"], DAY - timedelta(28), DAY)
+    later = history.history_lookup(warehouse, london(2026, 11, 24, 13, 0))(
+        ["02h-h1"], DAY - timedelta(28), DAY
+    )
     assert sorted(later["appts_offered"]) == [91, 93]
     assert list(later.columns) == ["hub_code", "activity_date", "appts_offered"]
     assert isinstance(later["activity_date"].iloc[0], date)
@@ -196,7 +206,7 @@ def test_a_failure_inside_the_load_leaves_nothing(warehouse: Engine) -> None:
             submission_id=submission_id,
             received_at=ON_TIME,
             arrival_seq=submission_id,
-            rows=[hub_row("00V-H1", DAY)],
+            rows=load.rows_from_frame(accepted_frame([hub_row("00V-H1", DAY)])),
         )
         raise RuntimeError("boom after the rows were written")
     with warehouse.connect() as connection:
@@ -256,7 +266,7 @@ def test_rag_threshold_cases_from_the_warehouse(
 # accepted frame (text as Python objects or Arrow strings), in one chunk or several ------------------
 
 #: None: rows as dictionaries; otherwise an accepted frame whose text columns have that dtype.
-LOADS = [None, *TEXT_DTYPES]
+LOADS = list(TEXT_DTYPES)
 
 
 def _stored(engine: Engine, hub_code: str, day: date) -> list[tuple[int, bool, int]]:
@@ -264,7 +274,7 @@ def _stored(engine: Engine, hub_code: str, day: date) -> list[tuple[int, bool, i
 
 
 @pytest.mark.parametrize("text_dtype", LOADS)
-def test_hours_are_stored_exact_to_two_places(warehouse: Engine, text_dtype: str | None) -> None:
+def test_hours_are_stored_exact_to_two_places(warehouse: Engine, text_dtype: str) -> None:
     hours = [
         (Decimal("0.07"), Decimal("1.10")),
         (Decimal("18.25"), Decimal("299.99")),
@@ -293,9 +303,7 @@ def test_hours_are_stored_exact_to_two_places(warehouse: Engine, text_dtype: str
 
 
 @pytest.mark.parametrize("text_dtype", LOADS)
-def test_blank_comments_are_null_and_other_text_is_kept_exactly(
-    warehouse: Engine, text_dtype: str | None
-) -> None:
+def test_blank_comments_are_null_and_other_text_is_kept_exactly(warehouse: Engine, text_dtype: str) -> None:
     comments = [None, "", "   ", '"Quoted", with a comma\nand a new line', "\\N", "  padded  ", "naïve café"]
     days = [DAY - timedelta(days=n) for n in range(len(comments))]
     rows = [hub_row("00V-H1", day, comments=c) for day, c in zip(days, comments, strict=True)]
@@ -324,7 +332,7 @@ def test_blank_comments_are_null_and_other_text_is_kept_exactly(
 
 
 @pytest.mark.parametrize("text_dtype", LOADS)
-def test_warnings_are_stored_as_json_lists_of_rule_ids(warehouse: Engine, text_dtype: str | None) -> None:
+def test_warnings_are_stored_as_json_lists_of_rule_ids(warehouse: Engine, text_dtype: str) -> None:
     rules = [["W01", "W03"], [], ["W05"], ["W02", "W04", "W01"]]
     days = [DAY - timedelta(days=n) for n in range(len(rules))]
     rows = [hub_row("00V-H1", day, warnings=r) for day, r in zip(days, rules, strict=True)]
@@ -333,7 +341,7 @@ def test_warnings_are_stored_as_json_lists_of_rule_ids(warehouse: Engine, text_d
 
 
 @pytest.mark.parametrize("text_dtype", LOADS)
-def test_receipt_times_keep_their_instant_in_summer_time(warehouse: Engine, text_dtype: str | None) -> None:
+def test_receipt_times_keep_their_instant_in_summer_time(warehouse: Engine, text_dtype: str) -> None:
     received = london(2026, 10, 20, 9, 30)  # BST: 08:30 UTC
     submit(warehouse, received, [hub_row("00V-H1", DAY)], text_dtype=text_dtype)
     [version] = _versions(warehouse, "00V-H1", DAY)
@@ -343,7 +351,7 @@ def test_receipt_times_keep_their_instant_in_summer_time(warehouse: Engine, text
 
 @pytest.mark.parametrize("text_dtype", LOADS)
 def test_a_hub_day_twice_in_one_load_takes_two_versions_and_only_the_last_can_be_current(
-    warehouse: Engine, text_dtype: str | None
+    warehouse: Engine, text_dtype: str
 ) -> None:
     # R08 keeps this out of a validated return, but the loader still numbers it like the old loop did.
     submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY, appts_booked=70)])
@@ -366,7 +374,7 @@ def test_a_hub_day_twice_in_one_load_takes_two_versions_and_only_the_last_can_be
 
 @pytest.mark.parametrize("text_dtype", LOADS)
 def test_a_mixed_load_numbers_and_flags_each_hub_day_on_its_own(
-    warehouse: Engine, text_dtype: str | None, monkeypatch: pytest.MonkeyPatch
+    warehouse: Engine, text_dtype: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.setattr(load, "CHUNK_ROWS", 3)  # several chunks per load
     monkeypatch.setattr(load, "DISPLACED_CHUNK", 2)  # and several UPDATEs for the five it displaces

@@ -1,0 +1,53 @@
+"""The warehouse as a return's receipt found it, for W05: each hub's recent OPEN days and their offers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import date, datetime
+from typing import TYPE_CHECKING
+
+from sqlalchemy import Engine, bindparam
+
+from surgehub.reference import normalise_code
+from surgehub.warehouse.queries import statement
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+#: (hub_codes, first_day, last_day) -> hub_code, activity_date, appts_offered of current OPEN rows.
+HistoryLookup = Callable[[Sequence[str], date, date], "pd.DataFrame"]
+
+
+def current_open_rows(
+    engine: Engine, hub_codes: Sequence[str], first_day: date, last_day: date, as_of: datetime
+) -> pd.DataFrame:
+    """hub_code, activity_date, appts_offered of the hub-days whose newest version as of T is OPEN."""
+    import pandas as pd
+
+    columns = ["hub_code", "activity_date", "appts_offered"]
+    if not hub_codes:
+        return pd.DataFrame(columns=columns)
+    query = statement("load/select_open_history.sql", "activity_date").bindparams(
+        bindparam("hub_codes", expanding=True)
+    )
+    with engine.connect() as connection:
+        result = connection.execute(
+            query,
+            {
+                "hub_codes": [normalise_code(code) for code in hub_codes],
+                "first_day": first_day,
+                "last_day": last_day,
+                "as_of": as_of,
+            },
+        )
+        rows = [(r.hub_code, r.activity_date, int(r.appts_offered)) for r in result]
+    return pd.DataFrame(rows, columns=columns)
+
+
+def history_lookup(engine: Engine, as_of: datetime) -> HistoryLookup:
+    """A validate_return ``history`` (W05) reading the warehouse as it stood at ``as_of``."""
+
+    def lookup(hub_codes: Sequence[str], first_day: date, last_day: date) -> pd.DataFrame:
+        return current_open_rows(engine, hub_codes, first_day, last_day, as_of)
+
+    return lookup
