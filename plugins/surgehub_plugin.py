@@ -19,8 +19,9 @@ app = FastAPI(title="surgehub health", docs_url=None, redoc_url=None, openapi_ur
 def health() -> JSONResponse:
     """200 with the report when every check passes, 503 with the report when any fails."""
     from surgehub.health import check_health
+    from surgehub.resources import Resources
 
-    report = check_health()
+    report = check_health(Resources.from_env())  # an entry point: each request reads the settings anew
     return JSONResponse(report.to_json_dict(), status_code=200 if report.ok else 503)
 
 

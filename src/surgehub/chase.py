@@ -79,7 +79,7 @@ def chase_mails(engine: Engine, run_at: datetime, settings: Settings) -> tuple[s
     kind = "reminder" if run_at < deadline else "chaser"
     mails: list[Mail] = []
     for code, owed in outstanding(engine, working_day, run_at, settings).items():
-        locality = reference.locality_by_code(code)
+        locality = reference.locality(code)
         context = {
             "kind": kind,
             "locality": locality,

@@ -234,7 +234,9 @@ def _print_rag_table(day_rag, as_of: datetime) -> None:  # type: ignore[no-untyp
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m surgehub.demo", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m surgehub.demo", description=(__doc__ or "").splitlines()[0]
+    )
     parser.add_argument(
         "--home", type=Path, default=Path(os.environ.get("SURGEHUB_DEMO_HOME", PROJECT_ROOT / "var" / "demo"))
     )

@@ -74,6 +74,14 @@ def locality_by_code(code: str) -> Locality | None:
     return next((loc for loc in localities() if loc.sub_icb_code == code), None)
 
 
+def locality(code: str) -> Locality:
+    """The locality of a code known to be valid (from the warehouse or the register); KeyError if not."""
+    found = locality_by_code(code)
+    if found is None:
+        raise KeyError(f"unknown locality code {code!r}")
+    return found
+
+
 def hubs_of(sub_icb_code: str) -> tuple[Hub, ...]:
     code = normalise_code(sub_icb_code)
     return tuple(h for h in hubs() if h.sub_icb_code == code)

@@ -31,7 +31,7 @@ class OutboxHandler:
     async def handle_DATA(self, server: SMTP, session: Session, envelope: Envelope) -> str:
         if self.refuse:
             return "421 Service not available, try again later"
-        content = envelope.original_content or envelope.content
+        content = envelope.original_content or envelope.content or b""
         if isinstance(content, str):
             content = content.encode("utf-8")
         message = message_from_bytes(content, policy=policy.default)

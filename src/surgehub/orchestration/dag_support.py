@@ -131,7 +131,9 @@ def late_run_deadline(dag_id: str, minutes: int) -> Any:
     alerts anyway, and in Airflow 3.3.2 a DAG with one fails at the end of ``dag.test()`` (it looks the
     alert up by the alert object instead of its id).
     """
-    from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
+    # airflow.sdk re-exports these lazily (invisible to type checkers): import them from where they live.
+    from airflow.sdk.definitions.callback import AsyncCallback
+    from airflow.sdk.definitions.deadline import DeadlineAlert, DeadlineReference
 
     if os.environ.get("SURGEHUB_DEADLINE_ALERTS", "on").lower() in {"off", "0", "false"}:
         return None

@@ -19,11 +19,11 @@ about one chunk's worth of memory, not a Python object per cell.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 from sqlalchemy import Connection, bindparam, insert, text
 
@@ -106,7 +106,7 @@ def _comments(series: pd.Series) -> pa.Array:
     import pyarrow.compute as pc
 
     array = _arrow(series)
-    blank = pc.equal(pc.utf8_trim_whitespace(array), "")
+    blank = pc.equal(pc.utf8_trim_whitespace(array), pa.scalar(""))
     return pc.if_else(blank, pa.scalar(None, array.type), array)
 
 
@@ -136,10 +136,13 @@ def _hours_text(cents: np.ndarray) -> pa.Array:
     magnitude = np.abs(cents)
     whole = pc.cast(pa.array(magnitude // 100), pa.string())
     fraction = pc.utf8_lpad(pc.cast(pa.array(magnitude % 100), pa.string()), width=2, padding="0")
-    text_ = pc.binary_join_element_wise(whole, fraction, ".")
+    # Arrow broadcasts a scalar separator; pyarrow-stubs accept only arrays here, hence the cast.
+    join = cast("Callable[..., pa.Array[Any]]", pc.binary_join_element_wise)
+    text_ = join(whole, fraction, pa.scalar("."))
     negative = cents < 0
     if negative.any():
-        text_ = pc.if_else(pa.array(negative), pc.binary_join_element_wise("-", text_, ""), text_)
+        signed = join(pa.scalar("-"), text_, pa.scalar(""))
+        text_ = pc.if_else(pa.array(negative), signed, text_)
     return text_
 
 
@@ -233,10 +236,10 @@ class _Keys:
         codes = _codes(rows.frame["hub_code"])
         if codes.null_count:
             raise ValueError("hub_code is missing on a row")
-        encoded = pc.dictionary_encode(codes)
+        encoded = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(codes))
         hub = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
         day = _days(rows.frame["activity_date"]).astype(np.int64)
-        return cls(encoded.dictionary.to_pylist(), hub, day)
+        return cls([str(code) for code in encoded.dictionary.to_pylist()], hub, day)
 
 
 @dataclass(frozen=True)
@@ -308,7 +311,7 @@ def _number(
 
     # The newest version held for each row's key (-1: none), and whether this receipt is newer.
     held_key = newest["hub"].to_numpy() * span + (newest["day"].to_numpy() - first_day)
-    found = pd.Index(held_key).get_indexer(key)
+    found = pd.Index(held_key).get_indexer(pd.Index(key))
     held = found >= 0
     stamp = pd.Timestamp(received_at).as_unit("ns").value  # since the epoch, UTC
     held_stamp, held_seq = newest["received_at"].to_numpy(), newest["arrival_seq"].to_numpy()

@@ -13,6 +13,7 @@ Types matter because SQLite keeps dates and times as text: binding every instant
 from __future__ import annotations
 
 from functools import cache
+from typing import Any
 
 from sqlalchemy import JSON, Date, Integer, TextClause, bindparam, text
 from sqlalchemy.types import TypeEngine
@@ -20,7 +21,7 @@ from sqlalchemy.types import TypeEngine
 from surgehub.warehouse.tables import UtcDateTime
 
 #: Parameter and result names with a type other than plain text or numbers.
-TYPES: dict[str, TypeEngine[object]] = {
+TYPES: dict[str, TypeEngine[Any]] = {
     "activity_date": Date(),
     "day_before": Date(),
     "first_day": Date(),
