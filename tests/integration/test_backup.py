@@ -52,7 +52,7 @@ def _load_week(tmp: Path) -> None:
 
 
 def _rag(url: str) -> dict:
-    return compute_rag(get_engine(url), DAY, AS_OF).to_json_dict()
+    return compute_rag(get_engine(url), DAY, AS_OF, load_settings()).to_json_dict()
 
 
 def _files(folder: Path) -> dict[str, bytes]:

@@ -157,10 +157,11 @@ def test_retries_within_one_run_deliver_once_the_server_is_back(
 
 def test_the_airflow_task_body_sends_each_digest_once(env, server, settings) -> None:
     from surgehub.orchestration.tasks import send_digest
+    from surgehub.resources import Resources
     from tests.unit.digest.digest_timeline import PREVIOUS_BOARD_AT
 
-    first = send_digest("board", PREVIOUS_BOARD_AT, settings)
+    first = send_digest("board", PREVIOUS_BOARD_AT, Resources.of(settings))
     assert first == {"period": "board:2026-11-23T07:30", "sent": 1, "already_sent": 0}
-    second = send_digest("board", PREVIOUS_BOARD_AT, settings)
+    second = send_digest("board", PREVIOUS_BOARD_AT, Resources.of(settings))
     assert second == {"period": "board:2026-11-23T07:30", "sent": 0, "already_sent": 1}
     assert len(received(server, "board:2026-11-23T07:30")) == 1
