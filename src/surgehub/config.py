@@ -436,7 +436,7 @@ def read_config_file(path: Path) -> dict[str, Any]:
         loaded = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
     except OSError as exc:
         raise ConfigError(f"cannot read {path}: {exc.strerror or exc}") from exc
-    except yaml.YAMLError as exc:
+    except (yaml.YAMLError, ValueError) as exc:  # ValueError: e.g. an unquoted date that does not exist
         raise ConfigError(f"{path} is not valid YAML: {exc}") from exc
     if not isinstance(loaded, dict):
         raise ConfigError(f"{path} must hold a mapping at the top level")
