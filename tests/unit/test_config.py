@@ -77,7 +77,7 @@ def test_a_file_that_is_not_a_mapping_or_not_yaml_is_refused(tmp_path: Path) -> 
         _settings_with(tmp_path, "- just\n- a list\n")
     with pytest.raises(ConfigError, match="not valid YAML"):
         _settings_with(tmp_path, "season: [unclosed\n")
-    with pytest.raises(ConfigError, match="not valid YAML: month must be in 1..12"):
+    with pytest.raises(ConfigError, match=r"not valid YAML: month must be in 1\.\.12"):
         _settings_with(tmp_path, "season:\n  start: 2026-13-01\n")  # YAML itself refuses the date
 
 
