@@ -57,3 +57,41 @@ def loaded_days(engine: Engine, submission_id: int) -> set[date]:
             select(v.c.activity_date).where(v.c.submission_id == submission_id).distinct()
         ).scalars()
         return {day if isinstance(day, date) else date.fromisoformat(str(day)[:10]) for day in found}
+
+
+# -- what a locality has sent (the Submission API's reads) -------------------------------------------
+
+
+def submission_of(engine: Engine, locality: str, submission_id: int) -> Row[Any] | None:
+    """One submission of this locality (None for an unknown number or another locality's)."""
+    with engine.connect() as connection:
+        return connection.execute(
+            select(_s).where(_s.c.submission_id == submission_id, _s.c.sub_icb_code == locality)
+        ).first()
+
+
+def submissions_of(engine: Engine, locality: str, limit: int) -> list[Row[Any]]:
+    """The locality's latest submissions on every channel, newest first (at most ``limit``)."""
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(_s)
+                .where(_s.c.sub_icb_code == locality)
+                .order_by(_s.c.received_at.desc(), _s.c.arrival_seq.desc())
+                .limit(limit)
+            )
+        )
+
+
+def submissions_of_bytes(engine: Engine, locality: str, sha256s: set[str]) -> list[Row[Any]]:
+    """Every submission from this locality of any of these files (by sha256), in recording order."""
+    if not sha256s:
+        return []
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(_s)
+                .where(_s.c.sub_icb_code == locality, _s.c.sha256.in_(sorted(sha256s)))
+                .order_by(_s.c.received_at, _s.c.arrival_seq)
+            )
+        )
