@@ -121,33 +121,28 @@ class Receiver:
     def _queue(self, arrival: Arrival, body: dict[str, Any] | None) -> Answer:
         """Under the hand-off lock: record an accepted return and hand it to landing, or mark it a duplicate."""
         original = self._duplicate_of(arrival.locality, arrival.sha256)
-        if original is None and body is None:  # the earlier copy vanished (an error): judge it after all
+        if original is not None:
+            validation = {**original, "status": "accepted", "errors": []}
+        elif body is not None:
+            validation = body
+        else:  # the earlier copy vanished (an error): judge it after all
             verdict = self._judge(arrival)
             if isinstance(verdict, Answer):
                 return verdict
-            body = verdict
+            validation = verdict
         api_id = new_api_id()
-        if original is not None:
-            row = self._record(
-                arrival,
-                api_id=api_id,
-                landing_name=None,
-                outcome=Outcome.ACCEPTED,
-                duplicate=True,
-                validation={**original, "status": "accepted", "errors": []},
-            )
-            return Answer(status_code=201, body=self.reader.describe(row))
-        assert body is not None  # judged above when there was no original
         extension = "xlsx" if arrival.data[:4] == ZIP_MAGIC else "csv"
-        landing_name = f"{api_id}.{extension}"
+        landing_name = None if original is not None else f"{api_id}.{extension}"
         row = self._record(
             arrival,
             api_id=api_id,
             landing_name=landing_name,
             outcome=Outcome.ACCEPTED,
-            duplicate=False,
-            validation=body,
+            duplicate=original is not None,
+            validation=validation,
         )
+        if landing_name is None:  # a duplicate: nothing new goes to landing
+            return Answer(status_code=201, body=self.reader.describe(row))
         try:
             self._hand_off(arrival.locality, landing_name, arrival.data)
         except OSError as exc:

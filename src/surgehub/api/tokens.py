@@ -13,9 +13,9 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from surgehub.api.records import iso
 from surgehub.warehouse import tokens as stored
@@ -23,7 +23,7 @@ from surgehub.warehouse import tokens as stored
 if TYPE_CHECKING:
     from datetime import datetime
 
-    from sqlalchemy import Engine
+    from sqlalchemy import Engine, Row
 
 TOKEN_PATTERN = re.compile(r"^sh_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
 _DUMMY_HASH = hashlib.sha256(b"no such token").hexdigest()
@@ -46,6 +46,11 @@ class TokenInfo:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> TokenInfo:
+        """What is listed of a stored token (a `submission_token` row)."""
+        return cls(**{field.name: getattr(row, field.name) for field in fields(cls)})
 
     def state(self, now: datetime) -> TokenState:
         if self.revoked_at is not None:
@@ -93,8 +98,7 @@ def create_token(
     for _attempt in range(5):  # a prefix collision (1 in 4 billion per token) just draws again
         prefix = secrets.token_hex(4)
         token = f"sh_{prefix}_{secrets.token_urlsafe(32)}"
-        token_id = stored.insert_token(
-            engine,
+        new = stored.NewToken(
             prefix=prefix,
             token_hash=hash_token(token),
             sub_icb_code=sub_icb_code,
@@ -102,34 +106,14 @@ def create_token(
             created_at=now,
             expires_at=expires_at,
         )
-        if token_id is None:
-            continue
-        info = TokenInfo(
-            token_id=token_id,
-            prefix=prefix,
-            sub_icb_code=sub_icb_code,
-            label=label,
-            created_at=now,
-            expires_at=expires_at,
-            revoked_at=None,
-        )
-        return token, info
+        row = stored.insert_token(engine, new)
+        if row is not None:
+            return token, TokenInfo.from_row(row)
     raise RuntimeError("could not draw an unused token prefix")
 
 
 def list_tokens(engine: Engine, sub_icb_code: str | None = None) -> list[TokenInfo]:
-    return [
-        TokenInfo(
-            token_id=r.token_id,
-            prefix=r.prefix,
-            sub_icb_code=r.sub_icb_code,
-            label=r.label,
-            created_at=r.created_at,
-            expires_at=r.expires_at,
-            revoked_at=r.revoked_at,
-        )
-        for r in stored.token_rows(engine, sub_icb_code)
-    ]
+    return [TokenInfo.from_row(row) for row in stored.token_rows(engine, sub_icb_code)]
 
 
 def revoke_token(engine: Engine, prefix: str, *, now: datetime) -> bool:

@@ -5,6 +5,7 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Row, select, update
@@ -18,34 +19,25 @@ if TYPE_CHECKING:
 _t = tables.submission_token
 
 
-def insert_token(
-    engine: Engine,
-    *,
-    prefix: str,
-    token_hash: str,
-    sub_icb_code: str,
-    label: str | None,
-    created_at: datetime,
-    expires_at: datetime | None,
-) -> int | None:
-    """Store a new token and return its id; None (nothing stored) when the prefix is already taken."""
+@dataclass(frozen=True, kw_only=True)
+class NewToken:
+    """A `submission_token` row to store: the public prefix and the hash, never the token."""
+
+    prefix: str
+    token_hash: str
+    sub_icb_code: str
+    label: str | None
+    created_at: datetime
+    expires_at: datetime | None
+
+
+def insert_token(engine: Engine, token: NewToken) -> Row[Any] | None:
+    """Store a new token and return its row; None (nothing stored) when the prefix is already taken."""
     with writer(engine).begin() as connection:
-        taken = connection.execute(select(_t.c.token_id).where(_t.c.prefix == prefix)).first()
+        taken = connection.execute(select(_t.c.token_id).where(_t.c.prefix == token.prefix)).first()
         if taken is not None:
             return None
-        token_id = connection.execute(
-            _t.insert()
-            .values(
-                prefix=prefix,
-                token_hash=token_hash,
-                sub_icb_code=sub_icb_code,
-                label=label,
-                created_at=created_at,
-                expires_at=expires_at,
-            )
-            .returning(_t.c.token_id)
-        ).scalar_one()
-    return int(token_id)
+        return connection.execute(_t.insert().values(**asdict(token)).returning(*_t.c)).one()
 
 
 def token_rows(engine: Engine, sub_icb_code: str | None = None) -> list[Row[Any]]:
