@@ -73,25 +73,25 @@ class Upload:
     file_name: str | None
 
 
-def services(request: Request) -> Services:
+def get_services(request: Request) -> Services:
     return request.app.state.services
 
 
-App = Annotated[Services, Depends(services)]
+ServicesDep = Annotated[Services, Depends(get_services)]
 
 
-def arrival(app: App) -> datetime:
+def arrival(services: ServicesDep) -> datetime:
     """The receipt time: when the request arrived, before its body is read (spec §4)."""
-    return app.resources.clock.now()
+    return services.resources.clock.now()
 
 
 # -- the caller and the rate limits ------------------------------------------------------------------
 
 
-async def authenticate(app: Services, token: str | None) -> tokens.Caller:
+async def authenticate(services: Services, token: str | None) -> tokens.Caller:
     """The caller ``token`` speaks for; 401 for a missing, wrong, revoked or expired token."""
-    now = app.resources.clock.now()
-    caller = await run_in_threadpool(tokens.authenticate, app.engine, token, now=now)
+    now = services.resources.clock.now()
+    caller = await run_in_threadpool(tokens.authenticate, services.engine, token, now=now)
     if caller is None:
         raise Problem(
             401,
@@ -121,27 +121,31 @@ def bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-async def api_caller(request: Request, app: App) -> tokens.Caller:
+async def api_caller(request: Request, services: ServicesDep) -> tokens.Caller:
     """The caller of an API request (its bearer token)."""
-    return await authenticate(app, bearer(request))
+    return await authenticate(services, bearer(request))
 
 
-async def upload_caller(caller: Annotated[tokens.Caller, Depends(api_caller)], app: App) -> tokens.Caller:
+async def upload_caller(
+    caller: Annotated[tokens.Caller, Depends(api_caller)], services: ServicesDep
+) -> tokens.Caller:
     """The caller of an upload, within its token's upload allowance."""
-    allow(app.uploads, caller)
+    allow(services.uploads, caller)
     return caller
 
 
-async def read_caller(caller: Annotated[tokens.Caller, Depends(api_caller)], app: App) -> tokens.Caller:
+async def read_caller(
+    caller: Annotated[tokens.Caller, Depends(api_caller)], services: ServicesDep
+) -> tokens.Caller:
     """The caller of a read, within its token's read allowance."""
-    allow(app.reads, caller)
+    allow(services.reads, caller)
     return caller
 
 
 # -- the body, within the size limit ---------------------------------------------------------------
 
 
-async def multipart_form(request: Request, app: Services) -> FormData:
+async def multipart_form(request: Request, services: Services) -> FormData:
     """The request's multipart form, read within the size limit; malformed or abusive forms refused."""
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "multipart/form-data":
@@ -150,12 +154,12 @@ async def multipart_form(request: Request, app: Services) -> FormData:
     if declared is not None:
         if not declared.isdigit():
             raise Problem(400, "Content-Length is not a number")
-        if int(declared) > app.max_body_bytes:
-            raise Problem(413, too_large(app.settings), "file")
+        if int(declared) > services.max_body_bytes:
+            raise Problem(413, too_large(services.settings), "file")
     try:
-        body = await read_body(request.stream(), app.max_body_bytes)
+        body = await read_body(request.stream(), services.max_body_bytes)
     except BodyTooLarge:
-        raise Problem(413, too_large(app.settings), "file") from None
+        raise Problem(413, too_large(services.settings), "file") from None
 
     async def replay() -> AsyncGenerator[bytes, None]:
         yield body
@@ -169,22 +173,22 @@ async def multipart_form(request: Request, app: Services) -> FormData:
         raise Problem(400, f"the multipart form could not be read ({type(exc).__name__})") from None
 
 
-async def file_from(form: FormData, app: Services) -> Upload:
+async def file_from(form: FormData, services: Services) -> Upload:
     """The form's one file (field ``file``), at most the file size limit."""
     files = form.getlist("file")
     if len(files) != 1 or not isinstance(files[0], UploadFile):
         raise Problem(400, "choose one return file (CSV or XLSX) and send it in the field 'file'", "file")
     upload = files[0]
-    data = await upload.read(app.max_file_bytes + 1)
+    data = await upload.read(services.max_file_bytes + 1)
     await upload.close()
-    if len(data) > app.max_file_bytes:
-        raise Problem(413, too_large(app.settings), "file")
+    if len(data) > services.max_file_bytes:
+        raise Problem(413, too_large(services.settings), "file")
     return Upload(data=data, file_name=upload.filename)
 
 
-async def uploaded_file(request: Request, app: App) -> Upload:
+async def uploaded_file(request: Request, services: ServicesDep) -> Upload:
     """The file of an API upload."""
-    return await file_from(await multipart_form(request, app), app)
+    return await file_from(await multipart_form(request, services), services)
 
 
 def too_large(settings: Settings) -> str:
@@ -195,11 +199,11 @@ def too_large(settings: Settings) -> str:
 # -- the work, off the event loop ------------------------------------------------------------------
 
 
-async def receive(app: Services, caller: tokens.Caller, upload: Upload, received_at: datetime) -> Answer:
+async def receive(services: Services, caller: tokens.Caller, upload: Upload, received_at: datetime) -> Answer:
     """The receiver's answer to an upload; 503 when it could not be received (nothing kept)."""
     try:
         return await run_in_threadpool(
-            lambda: app.receiver.receive(
+            lambda: services.receiver.receive(
                 locality=caller.sub_icb_code,
                 token_id=caller.token_id,
                 data=upload.data,
@@ -218,7 +222,7 @@ async def receive(app: Services, caller: tokens.Caller, upload: Upload, received
         )
 
 
-async def overview_of(app: Services, locality: str) -> dict[str, Any]:
+async def overview_of(services: Services, locality: str) -> dict[str, Any]:
     """The locality's submissions and the hub-days it still owes, as of now."""
-    now = app.resources.clock.now()
-    return await run_in_threadpool(overview, app.receiver.reader, locality, now, app.settings)
+    now = services.resources.clock.now()
+    return await run_in_threadpool(overview, services.receiver.reader, locality, now, services.settings)

@@ -17,9 +17,9 @@ from starlette.datastructures import FormData, UploadFile
 
 from surgehub import clock
 from surgehub.api.dependencies import (
-    App,
     Problem,
     Services,
+    ServicesDep,
     allow,
     arrival,
     authenticate,
@@ -63,13 +63,13 @@ _pages = Environment(
 _pages.filters["london"] = _london
 
 
-def render(request: Request, app: Services, status_code: int = 200, **context: Any) -> HTMLResponse:
+def render(request: Request, services: Services, status_code: int = 200, **context: Any) -> HTMLResponse:
     """The page with ``context`` (errors, outcome, overview), under the page's security headers."""
     # Links and form actions carry the mount prefix (e.g. /surgehub inside the Airflow API server).
     context["base"] = str(request.scope.get("root_path", "")).rstrip("/")
     context.setdefault("errors", [])
     context["field_errors"] = {e["field"]: e["message"] for e in context["errors"]}
-    context.setdefault("max_mib", app.max_file_bytes // (1024 * 1024))
+    context.setdefault("max_mib", services.max_file_bytes // (1024 * 1024))
     html = _pages.get_template("upload.html.j2").render(**context)
     return HTMLResponse(html, status_code=status_code, headers=HEADERS)
 
@@ -87,18 +87,18 @@ def _token_of(form: FormData) -> str:
 
 
 @router.get("/", response_class=HTMLResponse)
-def upload_page(request: Request, app: App) -> HTMLResponse:
-    return render(request, app)
+def upload_page(request: Request, services: ServicesDep) -> HTMLResponse:
+    return render(request, services)
 
 
 @router.post("/", response_class=HTMLResponse)
 async def upload_from_page(
-    received_at: Annotated[datetime, Depends(arrival)], request: Request, app: App
+    received_at: Annotated[datetime, Depends(arrival)], request: Request, services: ServicesDep
 ) -> HTMLResponse:
     try:
-        form = await multipart_form(request, app)
+        form = await multipart_form(request, services)
     except Problem as problem:
-        return render(request, app, problem.status_code, errors=[field_error(problem)])
+        return render(request, services, problem.status_code, errors=[field_error(problem)])
     token = _token_of(form)
     errors = []
     if not token:
@@ -106,46 +106,49 @@ async def upload_from_page(
     if not [f for f in form.getlist("file") if isinstance(f, UploadFile) and f.filename]:
         errors.append({"field": "file", "message": "Choose the return file to send (CSV or Excel)"})
     if errors:
-        return render(request, app, 400, errors=errors)
+        return render(request, services, 400, errors=errors)
     try:
-        caller = await authenticate(app, token)
-        allow(app.uploads, caller)
-        upload = await file_from(form, app)
+        caller = await authenticate(services, token)
+        allow(services.uploads, caller)
+        upload = await file_from(form, services)
     except Problem as problem:
-        return render(request, app, problem.status_code, errors=[field_error(problem)])
-    answer = await receive(app, caller, upload, received_at)
+        return render(request, services, problem.status_code, errors=[field_error(problem)])
+    answer = await receive(services, caller, upload, received_at)
     if answer.status_code >= 500:
         return render(
-            request, app, answer.status_code, errors=[{"field": "file", "message": answer.body["error"]}]
+            request, services, answer.status_code, errors=[{"field": "file", "message": answer.body["error"]}]
         )
     return render(
         request,
-        app,
+        services,
         200 if answer.status_code == 201 else answer.status_code,
         outcome=answer.body,
-        overview=await overview_of(app, caller.sub_icb_code),
+        overview=await overview_of(services, caller.sub_icb_code),
     )
 
 
 @router.post("/my-returns", response_class=HTMLResponse)
-async def my_returns_page(request: Request, app: App) -> HTMLResponse:
+async def my_returns_page(request: Request, services: ServicesDep) -> HTMLResponse:
     try:
         form = await request.form(max_files=0, max_fields=4, max_part_size=8 * 1024)
     except Exception:
         return render(
-            request, app, 400, errors=[{"field": "status-token", "message": "The form could not be read"}]
+            request,
+            services,
+            400,
+            errors=[{"field": "status-token", "message": "The form could not be read"}],
         )
     token = _token_of(form)
     if not token:
         return render(
             request,
-            app,
+            services,
             400,
             errors=[{"field": "status-token", "message": "Enter your locality's submission token"}],
         )
     try:
-        caller = await authenticate(app, token)
-        allow(app.reads, caller)
+        caller = await authenticate(services, token)
+        allow(services.reads, caller)
     except Problem as problem:
-        return render(request, app, problem.status_code, errors=[field_error(problem, "status-token")])
-    return render(request, app, overview=await overview_of(app, caller.sub_icb_code))
+        return render(request, services, problem.status_code, errors=[field_error(problem, "status-token")])
+    return render(request, services, overview=await overview_of(services, caller.sub_icb_code))

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from surgehub.api.dependencies import (
-    App,
+    ServicesDep,
     Upload,
     arrival,
     overview_of,
@@ -32,22 +32,22 @@ async def post_return(
     received_at: Annotated[datetime, Depends(arrival)],  # first: the receipt time is the arrival
     caller: Annotated[Caller, Depends(upload_caller)],
     upload: Annotated[Upload, Depends(uploaded_file)],
-    app: App,
+    services: ServicesDep,
 ) -> Response:
-    answer = await receive(app, caller, upload, received_at)
+    answer = await receive(services, caller, upload, received_at)
     return JSONResponse(answer.body, status_code=answer.status_code)
 
 
 @router.get("", summary="This locality's submissions and the hub-days it still owes")
-async def list_returns(caller: Annotated[Caller, Depends(read_caller)], app: App) -> Response:
-    return JSONResponse(await overview_of(app, caller.sub_icb_code))
+async def list_returns(caller: Annotated[Caller, Depends(read_caller)], services: ServicesDep) -> Response:
+    return JSONResponse(await overview_of(services, caller.sub_icb_code))
 
 
 @router.get("/{submission_id}", summary="One submission's outcome and state")
 async def get_return(
-    submission_id: str, caller: Annotated[Caller, Depends(read_caller)], app: App
+    submission_id: str, caller: Annotated[Caller, Depends(read_caller)], services: ServicesDep
 ) -> Response:
-    found = await run_in_threadpool(app.receiver.reader.get, caller.sub_icb_code, submission_id)
+    found = await run_in_threadpool(services.receiver.reader.get, caller.sub_icb_code, submission_id)
     if found is None:  # another locality's looks exactly like one that does not exist
         return JSONResponse({"error": "no such submission for this locality"}, status_code=404)
     return JSONResponse(found)
