@@ -118,7 +118,7 @@ def _loaded_as_a_duplicate(row: Row[Any], state: State, behind: Row[Any] | None)
 
 def describe_warehouse(row: Row[Any]) -> dict[str, Any]:
     """A warehouse submission (any channel) in the same JSON shape as an API submission."""
-    state = {"accepted": "loaded", "rejected": "rejected"}.get(row.outcome, row.outcome)
+    state = {"accepted": State.LOADED, "rejected": State.REJECTED}.get(row.outcome, row.outcome)
     return {
         "status": row.outcome,
         "spec_version": row.spec_version,
@@ -126,7 +126,7 @@ def describe_warehouse(row: Row[Any]) -> dict[str, Any]:
         "errors": row.errors or [],
         "warnings": row.warnings or [],
         "submission_id": str(row.submission_id),
-        "state": state,
+        "state": str(state),
         "duplicate": False,
         "locality": row.sub_icb_code,
         "channel": row.channel,
