@@ -1,5 +1,7 @@
-"""The locality Submission API and upload page (issue 7): tokens, receipt, hand-off to the landing zone.
+"""The locality Submission API and upload page: tokens, receipt, hand-off to the landing zone.
 
-``create_app()`` (``surgehub.api.app``) is the FastAPI application that ``surgehub serve`` runs; see
+``create_app`` (``surgehub.api.app``) wires the routers (``surgehub.api.routers``) to what they share
+(``surgehub.api.dependencies``); ``Receiver`` (``surgehub.api.submissions``) does the work and
+``Reader`` (``surgehub.api.states``) answers what was sent. ``surgehub serve`` runs the app; see
 docs/api.md for the contract, the design (exactly-once loading) and the limits.
 """

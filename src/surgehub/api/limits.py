@@ -6,10 +6,36 @@ deployment this issue asks for); several processes would each count on their own
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections import deque
-from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator, Callable, Mapping
+
+#: Room for the multipart framing and the page's token field around the file itself.
+MULTIPART_OVERHEAD = 64 * 1024
+
+
+@dataclass(frozen=True, kw_only=True)
+class Limits:
+    """Per-token request limits (sliding windows, in this process's memory)."""
+
+    uploads_per_window: int = 30
+    reads_per_window: int = 300
+    window_seconds: float = 60.0
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
+        """The limits ``SURGEHUB_API_UPLOADS_PER_MINUTE`` and ``SURGEHUB_API_READS_PER_MINUTE`` set."""
+        env = os.environ if env is None else env
+        return cls(
+            uploads_per_window=int(env.get("SURGEHUB_API_UPLOADS_PER_MINUTE", "30")),
+            reads_per_window=int(env.get("SURGEHUB_API_READS_PER_MINUTE", "300")),
+        )
 
 
 class RateLimiter:

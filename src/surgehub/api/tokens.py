@@ -2,8 +2,9 @@
 
 A token reads ``sh_<prefix>_<secret>``: the prefix (8 hex digits) is public and names the token in
 listings and revocations; the secret is 32 random bytes (``secrets.token_urlsafe``). The warehouse
-keeps the prefix and the sha256 of the whole token. Checking a token looks the row up by prefix and
-compares hashes in constant time (``hmac.compare_digest``); an unknown prefix still costs a compare.
+(`surgehub.warehouse.tokens`) keeps the prefix and the sha256 of the whole token. Checking a token
+looks the row up by prefix and compares hashes in constant time (``hmac.compare_digest``); an
+unknown prefix still costs a compare. Every function takes the time it acts at (``now``).
 """
 
 from __future__ import annotations
@@ -12,20 +13,29 @@ import hashlib
 import hmac
 import re
 import secrets
-from dataclasses import dataclass
-from datetime import datetime
+from dataclasses import dataclass, fields
+from enum import StrEnum
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, select, update
+from surgehub.api.records import iso
+from surgehub.warehouse import tokens as stored
 
-from surgehub import clock
-from surgehub.warehouse import tables
-from surgehub.warehouse.db import writer
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from sqlalchemy import Engine, Row
 
 TOKEN_PATTERN = re.compile(r"^sh_([0-9a-f]{8})_([A-Za-z0-9_-]{43})$")
 _DUMMY_HASH = hashlib.sha256(b"no such token").hexdigest()
 
 
-@dataclass(frozen=True)
+class TokenState(StrEnum):
+    ACTIVE = "active"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+@dataclass(frozen=True, kw_only=True)
 class TokenInfo:
     """A token as listed: never its secret or hash."""
 
@@ -37,17 +47,19 @@ class TokenInfo:
     expires_at: datetime | None
     revoked_at: datetime | None
 
-    def state(self, now: datetime) -> str:
+    @classmethod
+    def from_row(cls, row: Row[Any]) -> TokenInfo:
+        """What is listed of a stored token (a `submission_token` row)."""
+        return cls(**{field.name: getattr(row, field.name) for field in fields(cls)})
+
+    def state(self, now: datetime) -> TokenState:
         if self.revoked_at is not None:
-            return "revoked"
+            return TokenState.REVOKED
         if self.expires_at is not None and self.expires_at <= now:
-            return "expired"
-        return "active"
+            return TokenState.EXPIRED
+        return TokenState.ACTIVE
 
     def to_json_dict(self, now: datetime) -> dict[str, object]:
-        def iso(value: datetime | None) -> str | None:
-            return None if value is None else value.isoformat().replace("+00:00", "Z")
-
         return {
             "prefix": self.prefix,
             "sub_icb_code": self.sub_icb_code,
@@ -55,11 +67,11 @@ class TokenInfo:
             "created_at": iso(self.created_at),
             "expires_at": iso(self.expires_at),
             "revoked_at": iso(self.revoked_at),
-            "state": self.state(now),
+            "state": str(self.state(now)),
         }
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Caller:
     """Who a valid token speaks for: the locality comes from here, never from the request."""
 
@@ -73,77 +85,53 @@ def hash_token(token: str) -> str:
 
 
 def create_token(
-    engine: Engine, sub_icb_code: str, *, expires_at: datetime | None = None, label: str | None = None
+    engine: Engine,
+    sub_icb_code: str,
+    *,
+    now: datetime,
+    expires_at: datetime | None = None,
+    label: str | None = None,
 ) -> tuple[str, TokenInfo]:
-    """A new token for a locality: the token itself (to show once) and what is kept of it."""
+    """A new token for a locality (a normalised code): the token itself (to show once) and what is kept."""
     if expires_at is not None and expires_at.tzinfo is None:
         raise ValueError("expires_at must be an aware time")
-    now = clock.now()
     for _attempt in range(5):  # a prefix collision (1 in 4 billion per token) just draws again
         prefix = secrets.token_hex(4)
         token = f"sh_{prefix}_{secrets.token_urlsafe(32)}"
-        with writer(engine).begin() as connection:
-            taken = connection.execute(
-                select(tables.submission_token.c.token_id).where(tables.submission_token.c.prefix == prefix)
-            ).first()
-            if taken is not None:
-                continue
-            token_id = connection.execute(
-                tables.submission_token.insert().values(
-                    prefix=prefix,
-                    token_hash=hash_token(token),
-                    sub_icb_code=sub_icb_code,
-                    label=label,
-                    created_at=now,
-                    expires_at=expires_at,
-                )
-            ).inserted_primary_key[0]
-        info = TokenInfo(int(token_id), prefix, sub_icb_code, label, now, expires_at, None)
-        return token, info
+        new = stored.NewToken(
+            prefix=prefix,
+            token_hash=hash_token(token),
+            sub_icb_code=sub_icb_code,
+            label=label,
+            created_at=now,
+            expires_at=expires_at,
+        )
+        row = stored.insert_token(engine, new)
+        if row is not None:
+            return token, TokenInfo.from_row(row)
     raise RuntimeError("could not draw an unused token prefix")
 
 
 def list_tokens(engine: Engine, sub_icb_code: str | None = None) -> list[TokenInfo]:
-    t = tables.submission_token
-    query = select(t).order_by(t.c.sub_icb_code, t.c.created_at, t.c.token_id)
-    if sub_icb_code is not None:
-        query = query.where(t.c.sub_icb_code == sub_icb_code)
-    with engine.connect() as connection:
-        return [
-            TokenInfo(r.token_id, r.prefix, r.sub_icb_code, r.label, r.created_at, r.expires_at, r.revoked_at)
-            for r in connection.execute(query)
-        ]
+    return [TokenInfo.from_row(row) for row in stored.token_rows(engine, sub_icb_code)]
 
 
-def revoke_token(engine: Engine, prefix: str) -> bool:
+def revoke_token(engine: Engine, prefix: str, *, now: datetime) -> bool:
     """Revoke the token with this prefix (or the whole token); False when there is no such token."""
     match = TOKEN_PATTERN.match(prefix.strip())
-    prefix = match.group(1) if match else prefix.strip().lower()
-    t = tables.submission_token
-    with writer(engine).begin() as connection:
-        row = connection.execute(select(t.c.token_id, t.c.revoked_at).where(t.c.prefix == prefix)).first()
-        if row is None:
-            return False
-        if row.revoked_at is None:
-            connection.execute(update(t).where(t.c.token_id == row.token_id).values(revoked_at=clock.now()))
-    return True
+    return stored.revoke_prefix(engine, match.group(1) if match else prefix.strip().lower(), now)
 
 
-def authenticate(engine: Engine, token: str | None) -> Caller | None:
+def authenticate(engine: Engine, token: str | None, *, now: datetime) -> Caller | None:
     """The caller a token stands for, or None (missing, malformed, unknown, wrong, revoked or expired)."""
     if not token:
         return None
     match = TOKEN_PATTERN.match(token.strip())
-    prefix = match.group(1) if match else ""
-    t = tables.submission_token
-    row = None
-    if match:
-        with engine.connect() as connection:
-            row = connection.execute(select(t).where(t.c.prefix == prefix)).first()
+    row = stored.token_by_prefix(engine, match.group(1)) if match else None
     expected = row.token_hash if row is not None else _DUMMY_HASH
     matches = hmac.compare_digest(hash_token(token.strip()), expected)
     if row is None or not matches or row.revoked_at is not None:
         return None
-    if row.expires_at is not None and row.expires_at <= clock.now():
+    if row.expires_at is not None and row.expires_at <= now:
         return None
-    return Caller(int(row.token_id), row.prefix, row.sub_icb_code)
+    return Caller(token_id=int(row.token_id), prefix=row.prefix, sub_icb_code=row.sub_icb_code)

@@ -24,9 +24,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "health": ("surgehub.cli.ops:health", "Check the warehouse, migrations and landing zone"),
     "backup": ("surgehub.cli.ops:backup_cmd", "Back up the warehouse and the archive into a folder"),
     "restore": ("surgehub.cli.ops:restore_cmd", "Restore a backup into an empty warehouse and archive"),
-    "serve": ("surgehub.api.commands:serve", "Serve the Submission API and the upload page"),
-    "token": ("surgehub.api.commands:token", "Create, list and revoke localities' submission tokens"),
-    "submit": ("surgehub.submit:submit", "Send a return to the Submission API"),
+    "serve": ("surgehub.cli.api:serve", "Serve the Submission API and the upload page"),
+    "token": ("surgehub.cli.api:token", "Create, list and revoke localities' submission tokens"),
+    "submit": ("surgehub.cli.api:submit", "Send a return to the Submission API"),
 }
 
 

@@ -63,3 +63,41 @@ def last_processed_at(engine: Engine) -> datetime | None:
     """When the last submission was recorded (health: the last ingest)."""
     with engine.connect() as connection:
         return connection.execute(select(func.max(_s.c.processed_at))).scalar()
+
+
+# -- what a locality has sent (the Submission API's reads) -------------------------------------------
+
+
+def submission_of(engine: Engine, locality: str, submission_id: int) -> Row[Any] | None:
+    """One submission of this locality (None for an unknown number or another locality's)."""
+    with engine.connect() as connection:
+        return connection.execute(
+            select(_s).where(_s.c.submission_id == submission_id, _s.c.sub_icb_code == locality)
+        ).first()
+
+
+def submissions_of(engine: Engine, locality: str, limit: int) -> list[Row[Any]]:
+    """The locality's latest submissions on every channel, newest first (at most ``limit``)."""
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(_s)
+                .where(_s.c.sub_icb_code == locality)
+                .order_by(_s.c.received_at.desc(), _s.c.arrival_seq.desc())
+                .limit(limit)
+            )
+        )
+
+
+def submissions_of_bytes(engine: Engine, locality: str, sha256s: set[str]) -> list[Row[Any]]:
+    """Every submission from this locality of any of these files (by sha256), in recording order."""
+    if not sha256s:
+        return []
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(_s)
+                .where(_s.c.sub_icb_code == locality, _s.c.sha256.in_(sorted(sha256s)))
+                .order_by(_s.c.received_at, _s.c.arrival_seq)
+            )
+        )

@@ -19,7 +19,7 @@ import pytest
 import requests
 from sqlalchemy import Engine
 
-from surgehub import reference
+from surgehub import clock, reference
 from surgehub.api.tokens import create_token
 from surgehub.config import PROJECT_ROOT, Settings, load_settings
 from surgehub.warehouse.db import ensure_warehouse, get_engine
@@ -62,7 +62,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("SURGEHUB_NOW", TIMELINE_NOW.isoformat())
         tokens = {
-            loc.sub_icb_code: create_token(engine, loc.sub_icb_code)[0] for loc in reference.localities()
+            loc.sub_icb_code: create_token(engine, loc.sub_icb_code, now=clock.now())[0]
+            for loc in reference.localities()
         }
     port = _free_port()
     log = home / "serve.log"

@@ -11,14 +11,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from surgehub.api.app import Limits, create_app
+from surgehub import clock
 from surgehub.api.tokens import create_token
 from surgehub.config import load_settings
 from surgehub.orchestration import tasks
 from surgehub.resources import Resources
 from surgehub.warehouse import tables
 from tests.integration.warehouse.conftest import postgres_url, warehouse  # noqa: F401  (fixtures)
-from tests.unit.api.api_fixtures import rejected_return, valid_return
+from tests.unit.api.api_fixtures import app_for, rejected_return, valid_return
 
 pytestmark = pytest.mark.postgres
 
@@ -32,8 +32,8 @@ def test_api_on_postgres_queues_loads_once_and_rejects(
     monkeypatch.setenv("SURGEHUB_HOME", str(tmp_path / "var"))
     monkeypatch.setenv("SURGEHUB_WAREHOUSE_URL", postgres_url)
     settings = load_settings()
-    tokens = {code: create_token(warehouse, code)[0] for code in ("14L", "00V")}
-    with TestClient(create_app(settings, Limits())) as client:
+    tokens = {code: create_token(warehouse, code, now=clock.now())[0] for code in ("14L", "00V")}
+    with TestClient(app_for(settings)) as client:
 
         def send(code: str, data: bytes) -> dict:
             response = client.post(

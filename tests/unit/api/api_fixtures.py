@@ -6,11 +6,15 @@ import random
 from datetime import date
 from pathlib import Path
 
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
-from surgehub import reference, sample
+from surgehub import clock, reference, sample
+from surgehub.api.app import create_app
+from surgehub.api.limits import Limits
 from surgehub.api.tokens import create_token
 from surgehub.config import Settings, load_settings
+from surgehub.resources import Resources
 from surgehub.warehouse.db import ensure_warehouse, get_engine
 
 #: The activity day of the test timeline's returns (received 2026-11-25 around 09:00, London).
@@ -25,8 +29,13 @@ def settings_for(home: Path) -> tuple[Settings, Engine]:
 
 
 def token_for(engine: Engine, code: str, **kwargs: object) -> str:
-    secret, _info = create_token(engine, code, **kwargs)  # type: ignore[arg-type]
+    secret, _info = create_token(engine, code, now=clock.now(), **kwargs)  # type: ignore[arg-type]
     return secret
+
+
+def app_for(settings: Settings, limits: Limits | None = None) -> FastAPI:
+    """The application on ``settings`` (the system clock, which follows SURGEHUB_NOW), default limits."""
+    return create_app(resources=Resources.of(settings), limits=limits or Limits())
 
 
 def valid_return(code: str, seed: int = 0, day: date = DAY) -> bytes:

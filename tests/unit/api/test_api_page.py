@@ -9,15 +9,14 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
-from surgehub.api.app import Limits, create_app
-from tests.unit.api.api_fixtures import rejected_return, settings_for, token_for, valid_return
+from tests.unit.api.api_fixtures import app_for, rejected_return, settings_for, token_for, valid_return
 
 
 @pytest.fixture
 def page(surgehub_home: Path) -> Iterator[tuple[TestClient, str]]:
     settings, engine = settings_for(surgehub_home)
     token = token_for(engine, "01W")
-    with TestClient(create_app(settings, Limits())) as client:
+    with TestClient(app_for(settings)) as client:
         yield client, token
 
 
@@ -108,7 +107,7 @@ def test_mounted_under_a_prefix_the_page_links_and_posts_within_it(surgehub_home
     settings, engine = settings_for(surgehub_home)
     token = token_for(engine, "02H")
     host = FastAPI()
-    host.mount("/surgehub", create_app(settings, Limits()))
+    host.mount("/surgehub", app_for(settings))
     with TestClient(host) as client:
         html = client.get("/surgehub/").text
         assert 'action="/surgehub/"' in html and 'href="/surgehub/api/v1/template.csv"' in html
@@ -124,8 +123,8 @@ def test_mounted_under_a_prefix_the_page_links_and_posts_within_it(surgehub_home
 def test_warm_up_reaches_the_gx_suite_whatever_the_date(
     surgehub_home: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from surgehub.api.app import _warm_up
+    from surgehub.api.warmup import warm_up
 
     monkeypatch.setenv("SURGEHUB_NOW", "2027-07-01T09:00")  # summer: outside the season
     settings, _engine = settings_for(surgehub_home)
-    assert _warm_up(settings) == "accepted"  # a whole valid return, so every rule (GX included) ran
+    assert warm_up(settings) == "accepted"  # a whole valid return, so every rule (GX included) ran

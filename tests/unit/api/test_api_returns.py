@@ -16,14 +16,14 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from surgehub import sample, spec
-from surgehub.api.app import Limits, create_app
+from surgehub import clock, sample, spec
+from surgehub.api.limits import Limits
 from surgehub.api.submissions import api_receipt_for
 from surgehub.config import Settings
 from surgehub.orchestration import tasks
 from surgehub.resources import Resources
 from surgehub.warehouse import tables
-from tests.unit.api.api_fixtures import DAY, rejected_return, settings_for, token_for, valid_return
+from tests.unit.api.api_fixtures import DAY, app_for, rejected_return, settings_for, token_for, valid_return
 
 MIB = 1024 * 1024
 
@@ -57,7 +57,7 @@ class Api:
 def api(surgehub_home: Path) -> Iterator[Api]:
     settings, engine = settings_for(surgehub_home)
     tokens = {code: token_for(engine, code) for code in ("14L", "00T")}
-    with TestClient(create_app(settings, Limits(uploads_per_window=100))) as client:
+    with TestClient(app_for(settings, Limits(uploads_per_window=100))) as client:
         yield Api(client, settings, engine, tokens)
 
 
@@ -203,7 +203,7 @@ def test_no_token_or_wrong_token_is_401_and_nothing_is_kept(api: Api) -> None:
 def test_revoked_token_is_401(api: Api) -> None:
     from surgehub.api.tokens import revoke_token
 
-    revoke_token(api.engine, api.tokens["14L"])
+    revoke_token(api.engine, api.tokens["14L"], now=clock.now())
     assert api.send("14L", valid_return("14L")).status_code == 401
 
 
@@ -317,7 +317,7 @@ def test_wrong_content_type_and_multipart_abuse_are_refused_cleanly(api: Api) ->
 def test_uploads_are_rate_limited_per_token(surgehub_home: Path) -> None:
     settings, engine = settings_for(surgehub_home)
     manchester, bolton = token_for(engine, "14L"), token_for(engine, "00T")
-    with TestClient(create_app(settings, Limits(uploads_per_window=2))) as client:
+    with TestClient(app_for(settings, Limits(uploads_per_window=2))) as client:
 
         def send(token: str, seed: int) -> object:
             return client.post(

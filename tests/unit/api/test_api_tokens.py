@@ -9,16 +9,16 @@ from pathlib import Path
 from click.testing import CliRunner
 from sqlalchemy import select
 
-from surgehub import clock
 from surgehub.api.tokens import authenticate, create_token, hash_token, list_tokens, revoke_token
 from surgehub.cli import cli
 from surgehub.warehouse import tables
+from tests.conftest import TIMELINE_NOW as NOW
 from tests.unit.api.api_fixtures import settings_for
 
 
 def test_token_is_stored_only_as_its_hash(surgehub_home: Path) -> None:
     _settings, engine = settings_for(surgehub_home)
-    token, info = create_token(engine, "14L", label="Manchester BI team")
+    token, info = create_token(engine, "14L", now=NOW, label="Manchester BI team")
     assert token.startswith(f"sh_{info.prefix}_")
     with engine.connect() as connection:
         rows = [dict(r._mapping) for r in connection.execute(select(tables.submission_token))]
@@ -30,42 +30,42 @@ def test_token_is_stored_only_as_its_hash(surgehub_home: Path) -> None:
 
 def test_token_authenticates_as_its_own_locality_only(surgehub_home: Path) -> None:
     _settings, engine = settings_for(surgehub_home)
-    token, info = create_token(engine, "00T")
-    caller = authenticate(engine, token)
+    token, info = create_token(engine, "00T", now=NOW)
+    caller = authenticate(engine, token, now=NOW)
     assert caller is not None
     assert (caller.sub_icb_code, caller.prefix) == ("00T", info.prefix)
-    assert authenticate(engine, f"  {token}\n") is not None  # pasted with spaces
+    assert authenticate(engine, f"  {token}\n", now=NOW) is not None  # pasted with spaces
 
 
 def test_wrong_missing_and_malformed_tokens_are_refused(surgehub_home: Path) -> None:
     _settings, engine = settings_for(surgehub_home)
-    token, info = create_token(engine, "00T")
+    token, info = create_token(engine, "00T", now=NOW)
     wrong_secret = f"sh_{info.prefix}_" + ("A" * 43)
-    assert authenticate(engine, wrong_secret) is None
-    assert authenticate(engine, None) is None
-    assert authenticate(engine, "") is None
-    assert authenticate(engine, "sh_00000000_" + token.split("_", 2)[2]) is None  # another prefix
-    assert authenticate(engine, token[:-1]) is None
-    assert authenticate(engine, hash_token(token)) is None  # the stored hash is not a token
+    assert authenticate(engine, wrong_secret, now=NOW) is None
+    assert authenticate(engine, None, now=NOW) is None
+    assert authenticate(engine, "", now=NOW) is None
+    assert authenticate(engine, "sh_00000000_" + token.split("_", 2)[2], now=NOW) is None  # another prefix
+    assert authenticate(engine, token[:-1], now=NOW) is None
+    assert authenticate(engine, hash_token(token), now=NOW) is None  # the stored hash is not a token
 
 
 def test_revoked_token_is_refused_at_once(surgehub_home: Path) -> None:
     _settings, engine = settings_for(surgehub_home)
-    token, info = create_token(engine, "01G")
-    assert revoke_token(engine, info.prefix)
-    assert authenticate(engine, token) is None
-    assert revoke_token(engine, info.prefix)  # revoking twice is fine
-    assert not revoke_token(engine, "deadbeef")
-    assert [t.state(clock.now()) for t in list_tokens(engine)] == ["revoked"]
+    token, info = create_token(engine, "01G", now=NOW)
+    assert revoke_token(engine, info.prefix, now=NOW)
+    assert authenticate(engine, token, now=NOW) is None
+    assert revoke_token(engine, info.prefix, now=NOW)  # revoking twice is fine
+    assert not revoke_token(engine, "deadbeef", now=NOW)
+    assert [t.state(NOW) for t in list_tokens(engine)] == ["revoked"]
 
 
 def test_expired_token_is_refused(surgehub_home: Path) -> None:
     _settings, engine = settings_for(surgehub_home)
-    soon, _ = create_token(engine, "01G", expires_at=clock.now() + timedelta(minutes=5))
-    past, _ = create_token(engine, "01G", expires_at=clock.now() - timedelta(seconds=1))
-    assert authenticate(engine, soon) is not None
-    assert authenticate(engine, past) is None
-    states = sorted(t.state(clock.now()) for t in list_tokens(engine, "01G"))
+    soon, _ = create_token(engine, "01G", now=NOW, expires_at=NOW + timedelta(minutes=5))
+    past, _ = create_token(engine, "01G", now=NOW, expires_at=NOW - timedelta(seconds=1))
+    assert authenticate(engine, soon, now=NOW) is not None
+    assert authenticate(engine, past, now=NOW) is None
+    states = sorted(t.state(NOW) for t in list_tokens(engine, "01G"))
     assert states == ["active", "expired"]
 
 

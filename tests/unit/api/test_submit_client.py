@@ -9,7 +9,7 @@ import pytest
 import requests
 from click.testing import CliRunner
 
-from surgehub import submit as client
+from surgehub.api import client
 from surgehub.cli import cli
 
 

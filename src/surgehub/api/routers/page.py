@@ -1,0 +1,154 @@
+"""The upload page: ``GET /`` and ``POST /`` (send a return), ``POST /my-returns`` (what was sent, what is owed).
+
+Server-rendered (Jinja2, autoescaped), no script; the token is typed (or filled by a password
+manager) into each form: no cookie, no session. Every refusal is shown on the form, in an error
+summary linked to its field, with the API's status code.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads these signatures at runtime.
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.datastructures import FormData, UploadFile
+
+from surgehub import clock
+from surgehub.api.dependencies import (
+    Problem,
+    Services,
+    ServicesDep,
+    allow,
+    arrival,
+    authenticate,
+    file_from,
+    multipart_form,
+    overview_of,
+    receive,
+)
+
+router = APIRouter(include_in_schema=False)
+
+#: The page's own words for refusals whose API message is written for scripts (None: the API's).
+PAGE_WORDS: dict[int, str | None] = {
+    401: "The submission token was not recognised, or it has expired or been revoked. "
+    "Check it, or ask the GM primary care data team for a new one",
+    413: None,
+    415: "Send the return using this form",
+}
+
+HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'self' 'unsafe-inline'; "
+    "form-action 'self'; frame-ancestors 'none'; base-uri 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "no-referrer",
+    "Cache-Control": "no-store",
+}
+
+
+def _london(text: str | None) -> str:
+    if not text:
+        return ""
+    return clock.to_london(clock.parse_instant(text)).strftime("%a %d %b %Y, %H:%M:%S")
+
+
+_pages = Environment(
+    loader=PackageLoader("surgehub.api", "templates"),
+    autoescape=select_autoescape(["html", "j2"]),
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+_pages.filters["london"] = _london
+
+
+def render(request: Request, services: Services, status_code: int = 200, **context: Any) -> HTMLResponse:
+    """The page with ``context`` (errors, outcome, overview), under the page's security headers."""
+    # Links and form actions carry the mount prefix (e.g. /surgehub inside the Airflow API server).
+    context["base"] = str(request.scope.get("root_path", "")).rstrip("/")
+    context.setdefault("errors", [])
+    context["field_errors"] = {e["field"]: e["message"] for e in context["errors"]}
+    context.setdefault("max_mib", services.max_file_bytes // (1024 * 1024))
+    html = _pages.get_template("upload.html.j2").render(**context)
+    return HTMLResponse(html, status_code=status_code, headers=HEADERS)
+
+
+def field_error(problem: Problem, token_field: str = "token") -> dict[str, str]:
+    """A refusal as an error on the page's form: the field it belongs to and words for people."""
+    message = PAGE_WORDS.get(problem.status_code) or (problem.message[:1].upper() + problem.message[1:])
+    field = problem.field or "file"
+    return {"field": token_field if field == "token" else field, "message": message}
+
+
+def _token_of(form: FormData) -> str:
+    text = form.get("token")
+    return text.strip() if isinstance(text, str) else ""
+
+
+@router.get("/", response_class=HTMLResponse)
+def upload_page(request: Request, services: ServicesDep) -> HTMLResponse:
+    return render(request, services)
+
+
+@router.post("/", response_class=HTMLResponse)
+async def upload_from_page(
+    received_at: Annotated[datetime, Depends(arrival)], request: Request, services: ServicesDep
+) -> HTMLResponse:
+    try:
+        form = await multipart_form(request, services)
+    except Problem as problem:
+        return render(request, services, problem.status_code, errors=[field_error(problem)])
+    token = _token_of(form)
+    errors = []
+    if not token:
+        errors.append({"field": "token", "message": "Enter your locality's submission token"})
+    if not [f for f in form.getlist("file") if isinstance(f, UploadFile) and f.filename]:
+        errors.append({"field": "file", "message": "Choose the return file to send (CSV or Excel)"})
+    if errors:
+        return render(request, services, 400, errors=errors)
+    try:
+        caller = await authenticate(services, token)
+        allow(services.uploads, caller)
+        upload = await file_from(form, services)
+    except Problem as problem:
+        return render(request, services, problem.status_code, errors=[field_error(problem)])
+    answer = await receive(services, caller, upload, received_at)
+    if answer.status_code >= 500:
+        return render(
+            request, services, answer.status_code, errors=[{"field": "file", "message": answer.body["error"]}]
+        )
+    return render(
+        request,
+        services,
+        200 if answer.status_code == 201 else answer.status_code,
+        outcome=answer.body,
+        overview=await overview_of(services, caller.sub_icb_code),
+    )
+
+
+@router.post("/my-returns", response_class=HTMLResponse)
+async def my_returns_page(request: Request, services: ServicesDep) -> HTMLResponse:
+    try:
+        form = await request.form(max_files=0, max_fields=4, max_part_size=8 * 1024)
+    except Exception:
+        return render(
+            request,
+            services,
+            400,
+            errors=[{"field": "status-token", "message": "The form could not be read"}],
+        )
+    token = _token_of(form)
+    if not token:
+        return render(
+            request,
+            services,
+            400,
+            errors=[{"field": "status-token", "message": "Enter your locality's submission token"}],
+        )
+    try:
+        caller = await authenticate(services, token)
+        allow(services.reads, caller)
+    except Problem as problem:
+        return render(request, services, problem.status_code, errors=[field_error(problem, "status-token")])
+    return render(request, services, overview=await overview_of(services, caller.sub_icb_code))
