@@ -27,9 +27,10 @@ test: venv ## Run the test suite (CI=true makes PostgreSQL, SMTP and browser tes
 test-unit: venv ## Only the fast unit tests
 	$(PY) -m pytest tests/unit
 
-lint: venv ## ruff check and format check
+lint: venv ## ruff check, format check and pyright (as .pre-commit-config.yaml and CI run them)
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/pyright
 
 format: venv ## Apply ruff's formatting and safe fixes
 	$(VENV)/bin/ruff check --fix .
