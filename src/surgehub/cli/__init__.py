@@ -18,7 +18,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rag": ("surgehub.commands_warehouse:rag", "RAG status of every locality for one activity date"),
     "db": ("surgehub.commands_warehouse:db", "Warehouse schema migrations"),
     "backfill": ("surgehub.commands_warehouse:backfill", "Replay archived returns in order of receipt"),
-    "digest": ("surgehub.digest.commands:digest", "Build (and optionally send) the board or daily digest"),
+    "digest": ("surgehub.cli.digest:digest", "Build (and optionally send) the board or daily digest"),
     "mailserver": ("surgehub.commands_ops:mailserver", "Run the loopback SMTP server that keeps .eml files"),
     "health": ("surgehub.commands_ops:health", "Check the warehouse, migrations and landing zone"),
     "backup": ("surgehub.commands_ops:backup_cmd", "Back up the warehouse and the archive into a folder"),

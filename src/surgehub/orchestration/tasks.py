@@ -273,14 +273,17 @@ def recompute_rag(days: list[date], as_of: datetime, settings: Settings | None =
 
 def send_digest(kind: str, as_of: datetime, settings: Settings | None = None) -> dict[str, Any]:
     """Build the board or daily digest as of a time and send it to its list, once per recipient."""
-    from surgehub.digest.build import build_digest, digest_mails
+    from surgehub.digest.build import build_digest
+    from surgehub.digest.mails import digest_mails
+    from surgehub.digest.model import DigestKind
+    from surgehub.digest.render import render_digest
     from surgehub.mail.send import send_all
     from surgehub.warehouse.db import get_engine
 
     settings = settings or load_settings()
     engine = get_engine(settings.warehouse_url)
-    digest = build_digest(engine, kind, as_of, settings)
-    mails = digest_mails(digest, settings)
+    digest = build_digest(engine, DigestKind(kind), as_of, settings)
+    mails = digest_mails(render_digest(digest), settings)
     deliveries = send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id)
     return {
         "period": digest.period_key,

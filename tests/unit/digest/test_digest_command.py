@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from surgehub.cli import cli
-from surgehub.digest.commands import digest as digest_command
+from surgehub.cli.digest import digest as digest_command
 from tests.unit.digest.digest_timeline import timeline_settings
 
 
@@ -29,7 +29,7 @@ def run(*args: str):
 def test_the_cli_group_finds_the_digest_command_lazily() -> None:
     from surgehub.cli import COMMANDS
 
-    assert COMMANDS["digest"][0] == "surgehub.digest.commands:digest"
+    assert COMMANDS["digest"][0] == "surgehub.cli.digest:digest"
     assert digest_command.name == "digest"
     result = run("--help")
     assert result.exit_code == 0

@@ -10,7 +10,8 @@ from html.parser import HTMLParser
 import pytest
 
 from surgehub.digest import render
-from surgehub.digest.build import Digest, ExceptionItem, HubComment, WarningItem, build_digest
+from surgehub.digest.build import build_digest
+from surgehub.digest.model import DigestKind, ExceptionItem, HubComment, RenderedDigest, WarningItem
 from surgehub.warehouse.db import get_engine
 from tests.unit.digest.digest_timeline import BOARD_AT, HOSTILE_COMMENT, LOCALITY_NAMES, timeline_settings
 
@@ -70,9 +71,10 @@ def parse(html: str) -> Page:
 
 
 @pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory) -> Digest:
+def board(tmp_path_factory: pytest.TempPathFactory) -> RenderedDigest:
     settings = timeline_settings(tmp_path_factory.getbasetemp() / "digest-timeline")
-    return build_digest(get_engine(settings.warehouse_url), "board", BOARD_AT, settings)
+    built = build_digest(get_engine(settings.warehouse_url), DigestKind.BOARD, BOARD_AT, settings)
+    return render.render_digest(built)
 
 
 def test_html_stays_under_gmails_clipping_size(board) -> None:
@@ -183,24 +185,31 @@ def test_html_holds_the_six_sections_and_the_management_information_caveat(board
 
 def test_an_oversized_digest_is_rendered_compact_and_still_fits(board) -> None:
     long = "x" * 400 + " " + HOSTILE_COMMENT
-    cell = board.exceptions[0].cell
-    exceptions = [
+    digest = board.digest
+    cell = digest.exceptions[0].cell
+    exceptions = tuple(
         ExceptionItem(
-            loc.sub_icb_code,
-            loc.name,
-            dataclasses.replace(cell, day=date(2026, 11, day)),
-            (HubComment("H1", "Hub one", long), HubComment("H2", "Hub two", long)),
+            sub_icb_code=loc.sub_icb_code,
+            name=loc.name,
+            cell=dataclasses.replace(cell, day=date(2026, 11, day)),
+            comments=(HubComment("H1", "Hub one", long), HubComment("H2", "Hub two", long)),
         )
-        for loc in board.localities
+        for loc in digest.localities
         for day in range(17, 25)
-    ]
-    warnings = [
-        WarningItem(loc.sub_icb_code, loc.name, ("W01", "W04"), f"{n} {long}", (("H1", date(2026, 11, 24)),))
-        for loc in board.localities
+    )
+    warnings = tuple(
+        WarningItem(
+            sub_icb_code=loc.sub_icb_code,
+            name=loc.name,
+            rules=("W01", "W04"),
+            comment=f"{n} {long}",
+            hub_days=(("H1", date(2026, 11, 24)),),
+        )
+        for loc in digest.localities
         for n in range(12)
-    ]
-    huge = dataclasses.replace(board, exceptions=exceptions, warnings=warnings)
-    html = render.render_html(huge)
+    )
+    huge = dataclasses.replace(digest, exceptions=exceptions, warnings=warnings)
+    html = render.render_html(huge, board.images)
     assert len(html.encode("utf-8")) < GMAIL_CLIP_BYTES
     assert "Summarised to keep this email readable" in html
     assert "fewer sessions delivered than planned ×12" in html

@@ -10,63 +10,47 @@ Exit codes: 0 done, 1 sending failed (recorded as failed in the email log; run a
 
 from __future__ import annotations
 
-import sys
 import time
-from datetime import datetime
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import TYPE_CHECKING
 
 import click
 
 from surgehub import clock
+from surgehub.cli.common import ExitCode, fail, instant, resources, warehouse
+from surgehub.config import ConfigError
+from surgehub.digest.mails import digest_mails, preview_mail, recipients_for
+from surgehub.digest.model import DigestKind
+from surgehub.digest.render import render_digest
+from surgehub.mail.compose import build_message
 
-PREVIEW_RECIPIENT = "undisclosed-recipients:;"
+# The warehouse side (surgehub.digest.build, surgehub.mail.send) pulls in SQLAlchemy and the RAG: it is
+# imported when the command runs, so `surgehub digest --help` stays fast.
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
+
+    from surgehub.digest.model import RenderedDigest
+    from surgehub.mail.compose import Mail
+    from surgehub.mail.send import Delivery
 
 
-def _fail(message: str, code: int = 2) -> NoReturn:
-    click.echo(f"surgehub digest: {message}", err=True)
-    sys.exit(code)
-
-
-def _as_of(text: str | None) -> datetime:
-    if text is None:
-        return clock.now()
-    try:
-        return clock.parse_instant(text)
-    except ValueError:
-        _fail(f"--as-of {text!r} is not an ISO 8601 time (e.g. 2026-11-26T07:30)")
-
-
-def write_outputs(out: Path, digest: Any, mails: list[Any]) -> Path:
-    """Write message.eml, digest.html, digest.txt, digest.csv and the charts; returns the .eml path."""
-    from surgehub.mail.compose import Attachment, Mail, build_message
-
+def write_outputs(out: Path, rendered: RenderedDigest, mail: Mail) -> Path:
+    """Write message.eml (``mail``), digest.html, digest.txt, digest.csv and the charts; returns the .eml path."""
     out.mkdir(parents=True, exist_ok=True)
-    if mails:
-        mail = mails[0]
-    else:  # nobody on the list: still show exactly what would go out
-        mail = Mail(
-            digest.kind,
-            digest.period_key,
-            PREVIEW_RECIPIENT,
-            digest.settings.email.sender,
-            digest.subject,
-            digest.text,
-            digest.html,
-            digest.images,
-            (Attachment(digest.csv_filename, digest.csv, "text", "csv"),),
-        )
     eml = out / "message.eml"
     eml.write_bytes(bytes(build_message(mail)))
-    (out / "digest.html").write_text(digest.html, encoding="utf-8")
-    (out / "digest.txt").write_text(digest.text, encoding="utf-8")
-    (out / "digest.csv").write_bytes(digest.csv)
-    for image in digest.images:
+    (out / "digest.html").write_text(rendered.html, encoding="utf-8")
+    (out / "digest.txt").write_text(rendered.text, encoding="utf-8")
+    (out / "digest.csv").write_bytes(rendered.csv)
+    for image in rendered.images:
         (out / f"{image.cid}.png").write_bytes(image.png)
     return eml
 
 
-def send_with_retries(engine: Any, mails: list[Any], conn_id: str, retries: int, wait: float) -> list[Any]:
+def send_with_retries(
+    engine: Engine, mails: list[Mail], conn_id: str, retries: int, wait: float
+) -> list[Delivery]:
     """``send_all`` and, on failure, again after a growing wait; what was sent is never sent twice."""
     from surgehub.mail.send import MailDeliveryError, send_all
 
@@ -86,8 +70,8 @@ def send_with_retries(engine: Any, mails: list[Any], conn_id: str, retries: int,
 @click.command("digest")
 @click.option(
     "--kind",
-    type=click.Choice(["board", "daily"]),
-    default="board",
+    type=click.Choice([kind.value for kind in DigestKind]),
+    default=DigestKind.BOARD.value,
     show_default=True,
     help="board: the board digest (email.board); daily: the operations summary (email.operations).",
 )
@@ -123,45 +107,42 @@ def send_with_retries(engine: Any, mails: list[Any], conn_id: str, retries: int,
 )
 def digest(kind: str, as_of_text: str | None, send: bool, out: Path, retries: int, retry_wait: float) -> None:
     """Build the board digest or daily operations summary, write it to --out, and with --send send it once."""
-    from surgehub.config import ConfigError, load_settings
+    from surgehub.digest.build import build_digest
+    from surgehub.mail.send import MailDeliveryError
 
-    as_of = _as_of(as_of_text)
+    as_of = instant("--as-of", as_of_text)
+    settings = resources().settings
+    engine = warehouse()
+    digest_kind = DigestKind(kind)
+    if send and not recipients_for(digest_kind, settings):
+        key = "email.board" if digest_kind == DigestKind.BOARD else "email.operations"
+        fail(f"{key} lists no recipients in {settings.config_file or 'the configuration'}")
     try:
-        settings = load_settings()
+        rendered = render_digest(build_digest(engine, digest_kind, as_of, settings))
+        mails = digest_mails(rendered, settings)
     except ConfigError as exc:
-        _fail(f"configuration error: {exc}")
-    from surgehub.digest.build import build_digest, digest_mails, recipients_for
-    from surgehub.warehouse.db import ensure_warehouse, get_engine
-
-    try:
-        engine = ensure_warehouse(get_engine(settings.warehouse_url))
-    except Exception as exc:
-        _fail(f"warehouse {settings.warehouse_url!r} is not usable: {exc}")
-    if send and not recipients_for(kind, settings):
-        key = "email.board" if kind == "board" else "email.operations"
-        _fail(f"{key} lists no recipients in {settings.config_file or 'the configuration'}")
-    try:
-        built = build_digest(engine, kind, as_of, settings)
-        mails = digest_mails(built, settings)
-    except ConfigError as exc:
-        _fail(f"configuration error: {exc}")
-    eml = write_outputs(out, built, mails)
+        fail(f"configuration error: {exc}")
+    # Nobody on the list: still show exactly what would go out.
+    eml = write_outputs(out, rendered, mails[0] if mails else preview_mail(rendered, settings))
+    built = rendered.digest
     period = built.period
     judged = ", ".join(f"{d:%a %d %b}" for d in period.days) or "none"
     click.echo(
         f"{built.title} {built.period_key}: cut-off {clock.to_london(period.cutoff):%Y-%m-%d %H:%M %Z}; "
         f"days judged: {judged}; pending: {len(period.pending_days)}"
     )
-    click.echo(f"wrote {eml} and {out / 'digest.html'} ({len(built.html.encode('utf-8')):,} bytes of HTML)")
+    click.echo(
+        f"wrote {eml} and {out / 'digest.html'} ({len(rendered.html.encode('utf-8')):,} bytes of HTML)"
+    )
     if not send:
         return
-    from surgehub.mail.send import MailDeliveryError
-
-    conn_id = settings.email.smtp_conn_id
     try:
-        deliveries = send_with_retries(engine, mails, conn_id, retries, retry_wait)
+        deliveries = send_with_retries(engine, mails, settings.email.smtp_conn_id, retries, retry_wait)
     except MailDeliveryError as exc:
-        _fail(f"could not send {built.period_key}: {exc}. Recorded as failed in the email log; run again.", 1)
+        fail(
+            f"could not send {built.period_key}: {exc}. Recorded as failed in the email log; run again.",
+            ExitCode.PROBLEM,
+        )
     sent = sum(d.result == "sent" for d in deliveries)
     already = sum(d.result == "already_sent" for d in deliveries)
     click.echo(f"sent to {sent} recipient(s); {already} already had it (not sent again)")
