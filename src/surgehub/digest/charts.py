@@ -8,15 +8,16 @@ that says what the picture shows in words, so nothing is lost when images are bl
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from datetime import date
-from fractions import Fraction
 from typing import TYPE_CHECKING
 
 from surgehub.digest.model import SOURCES
 from surgehub.mail.compose import InlineImage
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date
+    from fractions import Fraction
+
     from matplotlib.figure import Figure
 
     from surgehub.digest.model import Digest, LocalityLine, Totals

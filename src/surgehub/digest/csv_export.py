@@ -12,13 +12,14 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Mapping, Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from surgehub.digest.model import SUM_NAMES
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+
     from surgehub.digest.model import Digest
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")

@@ -8,9 +8,7 @@ frozen: nothing is filled in later, and every module reads this one rather than 
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from datetime import date, datetime
 from enum import StrEnum
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -19,6 +17,9 @@ from surgehub import spec
 from surgehub.clock import to_london
 
 if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping
+    from datetime import date, datetime
+
     from surgehub.config import UtilisationRule
     from surgehub.mail.compose import InlineImage
     from surgehub.rag import DayRag

@@ -11,9 +11,6 @@ and as a last step the exceptions are listed without the comments (which the CSV
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import date, datetime
-from fractions import Fraction
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
@@ -22,6 +19,10 @@ from surgehub.digest import charts, csv_export
 from surgehub.digest.model import SOURCES, WARNING_WORDS, RenderedDigest
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date, datetime
+    from fractions import Fraction
+
     from jinja2 import Environment
 
     from surgehub.digest.model import Digest

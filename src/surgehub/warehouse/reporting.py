@@ -8,12 +8,13 @@ the SQL orders them; an empty date range returns no rows without asking the ware
 
 from __future__ import annotations
 
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from surgehub.warehouse.queries import statement
 
 if TYPE_CHECKING:
+    from datetime import date, datetime
+
     from sqlalchemy import Engine, TextClause
 
 

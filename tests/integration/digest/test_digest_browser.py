@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -18,6 +18,9 @@ from surgehub.digest.render import render_digest
 from surgehub.warehouse.db import get_engine
 from tests.browser import axe_violations
 from tests.unit.digest.digest_timeline import BOARD_AT, LOCALITY_NAMES, london, timeline_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = pytest.mark.browser
 
@@ -69,14 +72,16 @@ def test_grid_and_all_ten_locality_names_are_visible_without_sideways_scrolling(
     assert grid.is_visible()
     width = page.viewport_size["width"]
     box = grid.bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= width
     row_headers = grid.locator("th[scope=row]")
     assert row_headers.all_inner_texts() == LOCALITY_NAMES
     for index in range(row_headers.count()):
         header = row_headers.nth(index)
         assert header.is_visible()
         cell_box = header.bounding_box()
-        assert cell_box["x"] >= 0 and cell_box["x"] + cell_box["width"] <= width
+        assert cell_box["x"] >= 0
+        assert cell_box["x"] + cell_box["width"] <= width
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -14,6 +14,9 @@ from surgehub.digest.render import render_digest
 from surgehub.warehouse import db
 from tests.conftest import port_open, require
 from tests.unit.digest.digest_timeline import BOARD_AT, london, timeline_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = pytest.mark.postgres
 

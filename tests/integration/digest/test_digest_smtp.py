@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from email.message import EmailMessage
 from email.utils import parseaddr
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
@@ -19,6 +17,11 @@ from surgehub.mail.server import LoopbackSmtpServer
 from surgehub.warehouse.db import get_engine
 from surgehub.warehouse.tables import email_log
 from tests.unit.digest.digest_timeline import timeline_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from email.message import EmailMessage
+    from pathlib import Path
 
 pytestmark = pytest.mark.smtp
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import date
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Engine
 
 from surgehub.digest.build import build_digest
 from surgehub.digest.mails import digest_mails, recipients_for
@@ -16,6 +16,9 @@ from surgehub.mail.compose import build_message, stable_message_id
 from surgehub.rag import compute_rag
 from surgehub.warehouse.db import get_engine
 from tests.unit.digest.digest_timeline import BOARD_AT, london, timeline_settings, with_raw
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @pytest.fixture(scope="module")
@@ -119,7 +122,8 @@ def test_exceptions_are_red_and_no_return_locality_days_with_their_comments(boar
 
 def test_warnings_are_grouped_by_locality_rule_and_comment(board) -> None:
     manchester = [w for w in board.warnings if w.sub_icb_code == "14L"]
-    assert manchester and all("W01" in w.rules for w in manchester)
+    assert manchester
+    assert all("W01" in w.rules for w in manchester)
     assert sum(len(w.hub_days) for w in manchester) >= 5
     bolton = next(w for w in board.warnings if w.sub_icb_code == "00T")
     assert set(bolton.rules) >= {"W02", "W03", "W04"}
@@ -134,7 +138,9 @@ def test_revisions_mark_figures_changed_and_no_returns_filled_since_the_last_dig
     assert any(change.startswith("offered ") for change in stockport.changes)
     assert (stockport.was.status, stockport.now.status) == ("GREEN", "AMBER")
     trafford = revisions[("02A", "02A-H1", date(2026, 11, 19))]
-    assert trafford.filled and trafford.was.status == "NO_RETURN" and trafford.now.status == "GREEN"
+    assert trafford.filled
+    assert trafford.was.status == "NO_RETURN"
+    assert trafford.now.status == "GREEN"
 
 
 def test_a_digest_is_reproducible_whatever_arrives_after_its_cut_off(
@@ -143,7 +149,9 @@ def test_a_digest_is_reproducible_whatever_arrives_after_its_cut_off(
     later = build_digest(engine, DigestKind.BOARD, london(2026, 11, 26, 12, 0), settings)
     assert later.period_key == board.period_key
     again = render_digest(later)
-    assert again.html == rendered.html and again.text == rendered.text and again.csv == rendered.csv
+    assert again.html == rendered.html
+    assert again.text == rendered.text
+    assert again.csv == rendered.csv
 
 
 def test_monday_digest_shows_thursday_as_it_stood_then(engine, settings) -> None:
@@ -167,7 +175,8 @@ def test_daily_summary_goes_to_operations_and_covers_the_day_that_just_closed(en
         == recipients_for(DigestKind.DAILY, settings)
         == list(settings.email.operations)
     )
-    assert mails[0].kind == "daily" and "daily operations summary" in mails[0].subject
+    assert mails[0].kind == "daily"
+    assert "daily operations summary" in mails[0].subject
 
 
 def test_one_mail_per_board_member_with_subject_from_configuration_and_a_stable_message_id(
@@ -199,7 +208,8 @@ def test_csv_attachment_has_a_row_per_locality_day_and_gm_with_hostile_text_neut
     rows = list(csv.DictReader(io.StringIO(rendered.csv.decode("utf-8-sig"), newline="")))
     assert len(rows) == 5 * 11
     wigan = next(r for r in rows if r["sub_icb_code"] == "02H" and r["activity_date"] == "2026-11-24")
-    assert wigan["status"] == "RED" and wigan["level"] == "3"
+    assert wigan["status"] == "RED"
+    assert wigan["level"] == "3"
     assert wigan["comments"].startswith("02H-H1: <script>")
     assert '=HYPERLINK("http://evil.example/","click")' in wigan["comments"]
     assert all(not r[k].startswith(("=", "+", "-", "@")) for r in rows for k in r)
@@ -208,7 +218,8 @@ def test_csv_attachment_has_a_row_per_locality_day_and_gm_with_hostile_text_neut
 
 def test_first_digest_of_the_season_judges_nothing_and_says_so(engine, settings) -> None:
     first = build_digest(engine, DigestKind.BOARD, london(2026, 11, 2, 7, 30), settings)
-    assert first.days == () and first.period.pending_days == (date(2026, 11, 1),)
+    assert first.days == ()
+    assert first.period.pending_days == (date(2026, 11, 1),)
     assert all(loc.cells == () and loc.change.direction == "new" for loc in first.localities)
     shown = render_digest(first)
     assert "No activity day closed in this period" in shown.text

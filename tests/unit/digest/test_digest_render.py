@@ -121,10 +121,12 @@ def test_rag_grid_has_ten_localities_and_a_text_label_in_every_cell(board) -> No
     labels = re.compile(r"^(Green 1|Amber 2|Red [34]|No return( ESC)?|Closed|Pending)$")
     for row in body:
         for tag, attrs, text in row[1:-1]:
-            assert tag == "td" and labels.match(text), text
+            assert tag == "td", text
+            assert labels.match(text), text
             assert "background-color:" in attrs["style"]
     bolton, oldham = body[0], body[4]
-    assert bolton[-2][2] == "Red 3" and bolton[-1][2].startswith("▲ Worse")
+    assert bolton[-2][2] == "Red 3"
+    assert bolton[-1][2].startswith("▲ Worse")
     assert oldham[-2][2] == "No return ESC"
 
 
@@ -151,7 +153,8 @@ def test_charts_are_inline_cid_images_with_descriptive_alt_text(board) -> None:
     assert all(name in trend.alt for name in LOCALITY_NAMES)
     assert "Bolton 99% rising" in trend.alt
     mix = next(i for i in board.images if i.cid == "source-mix")
-    assert "GP practice" in mix.alt and "NHS 111" in mix.alt
+    assert "GP practice" in mix.alt
+    assert "NHS 111" in mix.alt
 
 
 def test_text_alternative_reads_on_its_own_with_all_six_sections(board) -> None:
@@ -173,14 +176,16 @@ def test_text_alternative_reads_on_its_own_with_all_six_sections(board) -> None:
     assert "REVISED Stockport, 01W-H1, Thu 19 Nov: version 1 -> 2" in text
     assert "Pending, not judged: Wed 25 Nov" in text
     assert all(name in text for name in LOCALITY_NAMES)
-    assert "{{" not in text and "{%" not in text
+    assert "{{" not in text
+    assert "{%" not in text
 
 
 def test_html_holds_the_six_sections_and_the_management_information_caveat(board) -> None:
     for heading in ("1. Period and returns", "2. RAG by locality", "3. Activity", "4. Flow", "5. Exceptions"):
         assert heading in board.html
     assert render.MANAGEMENT_INFORMATION.replace("'", "&#39;") in board.html
-    assert "REVISED" in board.html and "GM season to date" in board.html
+    assert "REVISED" in board.html
+    assert "GM season to date" in board.html
 
 
 def test_an_oversized_digest_is_rendered_compact_and_still_fits(board) -> None:
