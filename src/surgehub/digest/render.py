@@ -2,6 +2,7 @@
 
 ``render_digest(digest)`` draws the charts (``charts``), writes the CSV (``csv_export``) and fills
 the two templates in ``templates/``; all three read the :class:`~surgehub.digest.model.Digest` value.
+
 Jinja2 with autoescape on for the HTML template, so everything a locality wrote (comments, which
 may hold ``<script>`` or anything else) is shown as text, never as markup. The HTML stays under
 Gmail's clipping size: comments are cut to a length (the full text is in the CSV attachment); when a
