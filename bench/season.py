@@ -103,17 +103,21 @@ def _digest_figures(env: dict[str, str]) -> dict[str, float]:
 
     os.environ.update({k: env[k] for k in ("SURGEHUB_HOME", "SURGEHUB_NOW")})
     from surgehub.config import load_settings
-    from surgehub.digest.build import build_digest, digest_mails
+    from surgehub.digest.build import build_digest
+    from surgehub.digest.mails import digest_mails
+    from surgehub.digest.model import DigestKind
+    from surgehub.digest.render import render_digest
     from surgehub.warehouse.db import get_engine
 
     settings = load_settings()
     engine = get_engine(settings.warehouse_url)
-    build_digest(engine, "board", AS_OF, settings)  # warm: imports, templates, matplotlib
+    # Warm: imports, templates, matplotlib.
+    render_digest(build_digest(engine, DigestKind.BOARD, AS_OF, settings))
     start = clock_time.perf_counter()
-    digest = build_digest(engine, "board", AS_OF, settings)
-    mails = digest_mails(digest, settings)
+    rendered = render_digest(build_digest(engine, DigestKind.BOARD, AS_OF, settings))
+    mails = digest_mails(rendered, settings)
     render_s = clock_time.perf_counter() - start
-    html_bytes = len(digest.html.encode("utf-8"))
+    html_bytes = len(rendered.html.encode("utf-8"))
     if not mails:
         raise RuntimeError("the digest has no recipients configured")
     return {"digest_render_s": round(render_s, 3), "digest_html_bytes": html_bytes}

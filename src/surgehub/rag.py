@@ -321,6 +321,46 @@ class DayRag:
         code = reference.normalise_code(sub_icb_code)
         return next(loc for loc in self.localities if loc.sub_icb_code == code)
 
+    def result_rows(self, computed_at: datetime) -> list[dict[str, Any]]:
+        """The rows of ``rag_result`` for this day as of its T: one per locality, and GM's."""
+        common: dict[str, Any] = {
+            "activity_date": self.activity_date,
+            "as_of": self.as_of,
+            "ruleset_version": self.ruleset_version,
+            "computed_at": computed_at,
+        }
+        rows = [
+            {
+                **common,
+                "scope": "LOCALITY",
+                "sub_icb_code": loc.sub_icb_code,
+                "status": loc.status.value,
+                "level": loc.level,
+                "points": loc.points,
+                "escalated": loc.escalated,
+                "assurance": loc.assurance,
+                "reasons": loc.reasons,
+                "figures": loc.figures,
+            }
+            for loc in self.localities
+        ]
+        gm = self.gm.figures
+        rows.append(
+            {
+                **common,
+                "scope": "GM",
+                "sub_icb_code": "GM",
+                "status": str(gm["status_of_sums"]),
+                "level": gm["level_of_sums"],
+                "points": gm["points"],
+                "escalated": False,
+                "assurance": None,
+                "reasons": gm["reasons"],
+                "figures": gm,
+            }
+        )
+        return rows
+
     def to_json_dict(self) -> dict[str, Any]:
         """The ``surgehub rag --json`` shape of interfaces.md (plus as_of, figures and gm_figures)."""
         return {

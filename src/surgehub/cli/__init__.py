@@ -19,7 +19,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "rag": ("surgehub.cli.warehouse:rag", "RAG status of every locality for one activity date"),
     "db": ("surgehub.cli.warehouse:db", "Warehouse schema migrations"),
     "backfill": ("surgehub.cli.warehouse:backfill", "Replay archived returns in order of receipt"),
-    "digest": ("surgehub.digest.commands:digest", "Build (and optionally send) the board or daily digest"),
+    "digest": ("surgehub.cli.digest:digest", "Build (and optionally send) the board or daily digest"),
     "mailserver": ("surgehub.cli.ops:mailserver", "Run the loopback SMTP server that keeps .eml files"),
     "health": ("surgehub.cli.ops:health", "Check the warehouse, migrations and landing zone"),
     "backup": ("surgehub.cli.ops:backup_cmd", "Back up the warehouse and the archive into a folder"),

@@ -117,7 +117,7 @@ def rag(day_text: str, as_of_text: str | None, as_json: bool, store: bool) -> No
 
     day_rag = compute_rag(engine, day, as_of, resources.settings)
     if store:
-        store_rag(engine, day_rag, computed_at=resources.clock.now())
+        store_rag(engine, day_rag.result_rows(computed_at=resources.clock.now()))
     if as_json:
         click.echo(json.dumps(day_rag.to_json_dict(), ensure_ascii=False))
         return

@@ -1,1 +1,1 @@
-"""Board digest and daily operations summary (spec §6): periods, figures, charts, CSV, HTML and text."""
+"""Board digest and daily operations summary (spec §6): model, periods, build, render (charts, CSV, HTML, text), mails."""

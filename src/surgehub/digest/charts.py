@@ -8,15 +8,19 @@ that says what the picture shows in words, so nothing is lost when images are bl
 from __future__ import annotations
 
 import io
-from collections.abc import Sequence
-from datetime import date
-from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
+from surgehub.digest.model import SOURCES
 from surgehub.mail.compose import InlineImage
 
 if TYPE_CHECKING:
-    from surgehub.digest.build import Digest, LocalityLine, Totals
+    from collections.abc import Sequence
+    from datetime import date
+    from fractions import Fraction
+
+    from matplotlib.figure import Figure
+
+    from surgehub.digest.model import Digest, LocalityLine, Totals
 
 TREND_CID = "utilisation-trend"
 SOURCE_MIX_CID = "source-mix"
@@ -44,7 +48,7 @@ def _percent(value: Fraction | None) -> str:
     return "no figure" if value is None else f"{float(value) * 100:.0f}%"
 
 
-def _png(figure: Any) -> bytes:
+def _png(figure: Figure) -> bytes:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     FigureCanvasAgg(figure)
@@ -133,8 +137,6 @@ def source_mix(gm_days: Sequence[tuple[date, Totals]], gm_period: Totals) -> Inl
     """Stacked bars of where GM bookings came from: one bar per day and one for the whole period."""
     from matplotlib.figure import Figure
 
-    from surgehub.digest.build import SOURCES
-
     bars = [(f"{day:%a %d %b}", totals) for day, totals in gm_days]
     bars.append(("Whole period", gm_period))
     figure = Figure(figsize=(WIDTH_IN, 0.3 * len(bars) + 0.9), layout="constrained")
@@ -172,8 +174,7 @@ def source_mix(gm_days: Sequence[tuple[date, Totals]], gm_period: Totals) -> Inl
 
 
 def source_mix_alt(gm_days: Sequence[tuple[date, Totals]], gm_period: Totals) -> str:
-    from surgehub.digest.build import SOURCES
-
+    """Alt text: the period and GM's whole-period share of bookings from each source."""
     if not gm_period["appts_booked"]:
         return "Bar chart of where GM surge-hub bookings came from: no bookings in this period."
     shares = ", ".join(f"{words} {_percent(gm_period.source_share(column))}" for column, words in SOURCES)
@@ -186,12 +187,8 @@ def source_mix_alt(gm_days: Sequence[tuple[date, Totals]], gm_period: Totals) ->
 
 def digest_charts(digest: Digest) -> tuple[InlineImage, ...]:
     """The digest's charts: utilisation trend, and the GM source mix when anything was booked."""
-    rag = digest.settings.rag
-    images = [
-        utilisation_trend(
-            digest.localities, float(rag.utilisation.amber_from), float(rag.utilisation.red_from)
-        )
-    ]
+    rule = digest.utilisation_rule
+    images = [utilisation_trend(digest.localities, float(rule.amber_from), float(rule.red_from))]
     if digest.gm_days:
         images.append(source_mix(digest.gm_days, digest.gm_period))
     return tuple(images)

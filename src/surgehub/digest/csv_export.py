@@ -12,15 +12,15 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Sequence
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from surgehub.digest.build import SUM_NAMES
+from surgehub.digest.model import SUM_NAMES
 
 if TYPE_CHECKING:
-    from surgehub.digest.build import Digest
-    from surgehub.rag import DayRag
+    from collections.abc import Mapping, Sequence
+
+    from surgehub.digest.model import Digest
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
@@ -55,7 +55,7 @@ COLUMNS: tuple[str, ...] = (
 )
 
 
-def neutralise(value: Any) -> Any:
+def neutralise(value: object) -> object:
     """A text cell that could run as a formula gets a leading apostrophe; other values pass unchanged."""
     if not isinstance(value, str):
         return value
@@ -64,19 +64,19 @@ def neutralise(value: Any) -> Any:
     return value
 
 
-def _ratio(value: Any) -> str:
+def _ratio(value: Fraction | float | None) -> str:
     if value is None:
         return ""
-    return f"{float(Fraction(value) if isinstance(value, Fraction) else value):.4f}"
+    return f"{float(value):.4f}"
 
 
 def _row(
-    period_key: str, day: str, code: str, name: str, status: Any, figures: dict[str, Any]
-) -> dict[str, Any]:
+    period_key: str, day: str, code: str, name: str, status: Mapping[str, object], figures: Mapping[str, Any]
+) -> dict[str, object]:
     sums = figures.get("sums") or {}
     ratios = figures.get("ratios") or {}
     attended = int(sums.get("appts_attended") or 0)
-    row: dict[str, Any] = {
+    row: dict[str, object] = {
         "period_key": period_key,
         "activity_date": day,
         "sub_icb_code": code,
@@ -91,10 +91,10 @@ def _row(
     return row
 
 
-def digest_rows(digest: Digest, rags: Sequence[DayRag]) -> list[dict[str, Any]]:
-    """The rows of the CSV (before neutralising), localities in localities.csv order, then GM."""
-    rows: list[dict[str, Any]] = []
-    for day_rag in rags:
+def digest_rows(digest: Digest) -> list[dict[str, object]]:
+    """The rows of the CSV (before neutralising): per judged day, localities in register order, then GM."""
+    rows: list[dict[str, object]] = []
+    for day_rag in digest.day_rags:
         day = day_rag.activity_date.isoformat()
         for loc in day_rag.localities:
             comments = " | ".join(
@@ -129,7 +129,7 @@ def digest_rows(digest: Digest, rags: Sequence[DayRag]) -> list[dict[str, Any]]:
     return rows
 
 
-def to_csv(rows: Sequence[dict[str, Any]]) -> bytes:
+def to_csv(rows: Sequence[Mapping[str, object]]) -> bytes:
     """CSV bytes (UTF-8 with BOM, CRLF), every text cell neutralised."""
     buffer = io.StringIO()
     writer = csv.DictWriter(buffer, fieldnames=list(COLUMNS), lineterminator="\r\n", extrasaction="ignore")
@@ -139,6 +139,6 @@ def to_csv(rows: Sequence[dict[str, Any]]) -> bytes:
     return ("\ufeff" + buffer.getvalue()).encode("utf-8")
 
 
-def digest_csv(digest: Digest, rags: Sequence[DayRag]) -> bytes:
+def digest_csv(digest: Digest) -> bytes:
     """The CSV attachment of a digest."""
-    return to_csv(digest_rows(digest, rags))
+    return to_csv(digest_rows(digest))

@@ -16,44 +16,17 @@ Readings taken (also in docs/digest.md):
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 
 from surgehub.clock import london_instant, to_london
 from surgehub.config import ConfigError, Settings
+from surgehub.digest.model import DigestKind, Period
 from surgehub.timeliness import close_for, is_working_day
-
-KINDS: tuple[str, ...] = ("board", "daily")
 
 _WEEKDAYS = {"MON": 0, "TUE": 1, "WED": 2, "THU": 3, "FRI": 4, "SAT": 5, "SUN": 6}
 
 #: How far back to look for a previous slot or close (covers Christmas and long gaps in a schedule).
 _LOOKBACK_DAYS = 40
-
-
-@dataclass(frozen=True)
-class Period:
-    """What one digest covers: its cut-off, the previous digest's cut-off, judged and pending days."""
-
-    kind: str
-    cutoff: datetime  # aware UTC
-    previous_cutoff: datetime  # aware UTC
-    days: tuple[date, ...]  # judged: close in (previous_cutoff, cutoff]
-    pending_days: tuple[date, ...]  # close after cutoff, up to the day before the cut-off's date
-
-    @property
-    def period_key(self) -> str:
-        """``board:2026-11-26T07:30`` or ``daily:2026-11-25T13:45`` (cut-off, Europe/London wall time)."""
-        return f"{self.kind}:{to_london(self.cutoff):%Y-%m-%dT%H:%M}"
-
-    @property
-    def label(self) -> str:
-        """Human label used in subjects: ``Thu 26 Nov 2026 07:30``."""
-        return to_london(self.cutoff).strftime("%a %d %b %Y %H:%M")
-
-    @property
-    def last_day(self) -> date | None:
-        return self.days[-1] if self.days else None
 
 
 def board_slot_days(settings: Settings) -> set[int]:
@@ -128,7 +101,7 @@ def board_period(as_of: datetime, settings: Settings) -> Period:
     if len(slots) < 2:
         raise ConfigError("schedule.board_digest_days gives no two slots within 40 days")
     cutoff, previous = slots[0], slots[1]
-    return _period("board", cutoff, previous, settings)
+    return _period(DigestKind.BOARD, cutoff, previous, settings)
 
 
 def daily_period(as_of: datetime, settings: Settings) -> Period:
@@ -138,24 +111,30 @@ def daily_period(as_of: datetime, settings: Settings) -> Period:
     if len(closes) < 2:
         raise ConfigError("no two working days within 40 days: check timeliness.extra_holidays")
     cutoff, previous = closes[0] + delay, closes[1] + delay
-    return _period("daily", cutoff, previous, settings)
+    return _period(DigestKind.DAILY, cutoff, previous, settings)
 
 
-def _period(kind: str, cutoff: datetime, previous: datetime, settings: Settings) -> Period:
+def _period(kind: DigestKind, cutoff: datetime, previous: datetime, settings: Settings) -> Period:
     judged = days_closing_between(previous, cutoff, settings)
     last = judged[-1] if judged else None
-    return Period(kind, cutoff, previous, tuple(judged), tuple(pending_days(last, cutoff, settings)))
+    return Period(
+        kind=kind,
+        cutoff=cutoff,
+        previous_cutoff=previous,
+        days=tuple(judged),
+        pending_days=tuple(pending_days(last, cutoff, settings)),
+    )
 
 
-def period_for(kind: str, as_of: datetime, settings: Settings) -> Period:
+def period_for(kind: DigestKind, as_of: datetime, settings: Settings) -> Period:
     """The period of a ``board`` or ``daily`` digest as of an instant."""
     if as_of.tzinfo is None:
         raise ValueError("naive as_of: surgehub only handles aware instants")
-    if kind == "board":
+    if kind == DigestKind.BOARD:
         return board_period(as_of, settings)
-    if kind == "daily":
+    if kind == DigestKind.DAILY:
         return daily_period(as_of, settings)
-    raise ValueError(f"unknown digest kind {kind!r}: expected one of {', '.join(KINDS)}")
+    raise ValueError(f"unknown digest kind {kind!r}: expected one of {', '.join(DigestKind)}")
 
 
 def previous_period(period: Period, settings: Settings) -> Period:

@@ -1,4 +1,7 @@
-"""Renders a built digest as email HTML (tables, inline CSS, CID images) and as plain text.
+"""Renders a built digest as its email carries it: charts, CSV, HTML (tables, inline CSS, CID images), text.
+
+``render_digest(digest)`` draws the charts (``charts``), writes the CSV (``csv_export``) and fills
+the two templates in ``templates/``; all three read the :class:`~surgehub.digest.model.Digest` value.
 
 Jinja2 with autoescape on for the HTML template, so everything a locality wrote (comments, which
 may hold ``<script>`` or anything else) is shown as text, never as markup. The HTML stays under
@@ -9,17 +12,22 @@ and as a last step the exceptions are listed without the comments (which the CSV
 
 from __future__ import annotations
 
-from datetime import date, datetime
-from fractions import Fraction
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
 from surgehub.clock import to_london
+from surgehub.digest import charts, csv_export
+from surgehub.digest.model import SOURCES, WARNING_WORDS, RenderedDigest
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import date, datetime
+    from fractions import Fraction
+
     from jinja2 import Environment
 
-    from surgehub.digest.build import Digest
+    from surgehub.digest.model import Digest
+    from surgehub.mail.compose import InlineImage
 
 #: Gmail clips HTML bodies over about 102 kB; stay well below with a margin for headers and encoding.
 HTML_BUDGET_BYTES = 95_000
@@ -93,10 +101,8 @@ def environment() -> Environment:
     return env
 
 
-def _context(digest: Digest, detail: int) -> dict[str, Any]:
+def _context(digest: Digest, images: Sequence[InlineImage], detail: int) -> dict[str, Any]:
     """Template variables; ``detail`` 2 is everything, 1 compact, 0 compact without exception comments."""
-    from surgehub.digest.build import SOURCES, WARNING_WORDS
-
     latest = digest.days[-1] if digest.days else None
     warning_counts: dict[str, dict[str, int]] = {}
     for item in digest.warnings:
@@ -106,27 +112,39 @@ def _context(digest: Digest, detail: int) -> dict[str, Any]:
     return {
         "d": digest,
         "latest_day": latest,
-        "images": {image.cid: image for image in digest.images},
+        "images": {image.cid: image for image in images},
         "sources": SOURCES,
         "warning_words": WARNING_WORDS,
         "warning_counts": warning_counts,
         "compact": detail < 2,
         "show_comments": detail > 0,
         "comment_chars": COMMENT_CHARS if detail == 2 else COMPACT_COMMENT_CHARS,
-        "pending_closes": [(day, digest.close_of(day)) for day in digest.period.pending_days],
+        "pending_closes": digest.pending_closes,
     }
 
 
-def render_html(digest: Digest) -> str:
+def render_html(digest: Digest, images: Sequence[InlineImage]) -> str:
     """The HTML body, with less detail (each step says where the rest is) until Gmail would not clip it."""
     template = environment().get_template("digest.html.j2")
     for detail in (2, 1, 0):
-        html = template.render(**_context(digest, detail))
+        html = template.render(**_context(digest, images, detail))
         if len(html.encode("utf-8")) <= HTML_BUDGET_BYTES:
             return html
     return html  # still too big: sent as is; Gmail shows a "view entire message" link
 
 
-def render_text(digest: Digest) -> str:
-    """The plain-text alternative: the same sections, written to be read on its own."""
-    return environment().get_template("digest.txt.j2").render(**_context(digest, 2))
+def render_text(digest: Digest, images: Sequence[InlineImage]) -> str:
+    """The plain-text alternative: the same sections, written to be read on its own (charts as words)."""
+    return environment().get_template("digest.txt.j2").render(**_context(digest, images, 2))
+
+
+def render_digest(digest: Digest) -> RenderedDigest:
+    """The digest as its email carries it: charts, HTML and text bodies, and the CSV attachment."""
+    images = charts.digest_charts(digest)
+    return RenderedDigest(
+        digest=digest,
+        images=images,
+        html=render_html(digest, images),
+        text=render_text(digest, images),
+        csv=csv_export.digest_csv(digest),
+    )

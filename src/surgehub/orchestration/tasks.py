@@ -276,9 +276,8 @@ def recompute_rag(days: list[date], as_of: datetime, resources: Resources) -> li
     engine = resources.warehouse()
     affected = sorted(set(days) | {d + timedelta(days=1) for d in days if d < clock.london_day(as_of)})
     for day in affected:
-        store_rag(
-            engine, compute_rag(engine, day, as_of, resources.settings), computed_at=resources.clock.now()
-        )
+        day_rag = compute_rag(engine, day, as_of, resources.settings)
+        store_rag(engine, day_rag.result_rows(computed_at=resources.clock.now()))
     return [d.isoformat() for d in affected]
 
 
@@ -287,13 +286,16 @@ def recompute_rag(days: list[date], as_of: datetime, resources: Resources) -> li
 
 def send_digest(kind: str, as_of: datetime, resources: Resources) -> dict[str, Any]:
     """Build the board or daily digest as of a time and send it to its list, once per recipient."""
-    from surgehub.digest.build import build_digest, digest_mails
+    from surgehub.digest.build import build_digest
+    from surgehub.digest.mails import digest_mails
+    from surgehub.digest.model import DigestKind
+    from surgehub.digest.render import render_digest
     from surgehub.mail.send import send_all
 
     settings = resources.settings
     engine = resources.warehouse()
-    digest = build_digest(engine, kind, as_of, settings)
-    mails = digest_mails(digest, settings)
+    digest = build_digest(engine, DigestKind(kind), as_of, settings)
+    mails = digest_mails(render_digest(digest), settings)
     deliveries = send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id, clock=resources.clock)
     return {
         "period": digest.period_key,

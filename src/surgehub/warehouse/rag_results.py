@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import Engine, RowMapping
 
 from surgehub.warehouse.db import writer
 from surgehub.warehouse.queries import statement
-
-if TYPE_CHECKING:
-    from surgehub.rag import DayRag
 
 
 def hub_day_rows(engine: Engine, day: date, as_of: datetime) -> Sequence[RowMapping]:
@@ -23,43 +20,8 @@ def hub_day_rows(engine: Engine, day: date, as_of: datetime) -> Sequence[RowMapp
         return connection.execute(query, parameters).mappings().all()
 
 
-def store_rag(engine: Engine, day_rag: DayRag, *, computed_at: datetime) -> None:
-    """Upsert the results of one day as of its T into rag_result (re-running replaces them)."""
-    common: dict[str, Any] = {
-        "activity_date": day_rag.activity_date,
-        "as_of": day_rag.as_of,
-        "ruleset_version": day_rag.ruleset_version,
-        "computed_at": computed_at,
-    }
-    rows = [
-        {
-            **common,
-            "scope": "LOCALITY",
-            "sub_icb_code": loc.sub_icb_code,
-            "status": loc.status.value,
-            "level": loc.level,
-            "points": loc.points,
-            "escalated": loc.escalated,
-            "assurance": loc.assurance,
-            "reasons": loc.reasons,
-            "figures": loc.figures,
-        }
-        for loc in day_rag.localities
-    ]
-    gm = day_rag.gm.figures
-    rows.append(
-        {
-            **common,
-            "scope": "GM",
-            "sub_icb_code": "GM",
-            "status": str(gm["status_of_sums"]),
-            "level": gm["level_of_sums"],
-            "points": gm["points"],
-            "escalated": False,
-            "assurance": None,
-            "reasons": gm["reasons"],
-            "figures": gm,
-        }
-    )
+def store_rag(engine: Engine, rows: Sequence[Mapping[str, Any]]) -> None:
+    """Upsert RAG result rows (``DayRag.result_rows``: each locality and GM for one day as of T) into
+    rag_result; the key is (day, code, as-of), so re-running replaces them."""
     with writer(engine).begin() as connection:
-        connection.execute(statement("rag/upsert_rag_result.sql"), rows)
+        connection.execute(statement("rag/upsert_rag_result.sql"), list(rows))

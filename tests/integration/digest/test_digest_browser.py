@@ -7,15 +7,20 @@ from __future__ import annotations
 
 import base64
 import re
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from surgehub.config import PROJECT_ROOT
-from surgehub.digest.build import Digest, build_digest
+from surgehub.digest.build import build_digest
+from surgehub.digest.model import DigestKind, RenderedDigest
+from surgehub.digest.render import render_digest
 from surgehub.warehouse.db import get_engine
 from tests.browser import axe_violations
 from tests.unit.digest.digest_timeline import BOARD_AT, LOCALITY_NAMES, london, timeline_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = pytest.mark.browser
 
@@ -25,19 +30,21 @@ GRID_NAME = re.compile(r"^Status and escalation level")
 
 
 @pytest.fixture(scope="module")
-def digests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Digest]:
+def digests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RenderedDigest]:
     settings = timeline_settings(tmp_path_factory.getbasetemp() / "digest-timeline")
     engine = get_engine(settings.warehouse_url)
     return {
-        "board": build_digest(engine, "board", BOARD_AT, settings),
-        "daily": build_digest(engine, "daily", london(2026, 11, 25, 13, 45), settings),
+        "board": render_digest(build_digest(engine, DigestKind.BOARD, BOARD_AT, settings)),
+        "daily": render_digest(
+            build_digest(engine, DigestKind.DAILY, london(2026, 11, 25, 13, 45), settings)
+        ),
     }
 
 
-def as_opened(digest: Digest) -> str:
+def as_opened(rendered: RenderedDigest) -> str:
     """The HTML as a mail client shows it: each cid: image resolved to its MIME part (here a data URI)."""
-    html = digest.html
-    for image in digest.images:
+    html = rendered.html
+    for image in rendered.images:
         data = base64.b64encode(image.png).decode("ascii")
         html = html.replace(f'src="cid:{image.content_id}"', f'src="data:image/png;base64,{data}"')
     return html
@@ -53,7 +60,7 @@ def page(request: pytest.FixtureRequest, browser, digests) -> Iterator[object]:
     opened.on("dialog", lambda dialog: (dialogs.append(dialog.message), dialog.dismiss()))
     opened.set_content(as_opened(digests[kind]), wait_until="load")
     opened.dialogs = dialogs  # type: ignore[attr-defined]
-    opened.digest = digests[kind]  # type: ignore[attr-defined]
+    opened.rendered = digests[kind]  # type: ignore[attr-defined]
     yield opened
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     opened.screenshot(path=str(ARTIFACTS / f"{kind}-{screen}-{width}px.png"), full_page=True)
@@ -65,21 +72,23 @@ def test_grid_and_all_ten_locality_names_are_visible_without_sideways_scrolling(
     assert grid.is_visible()
     width = page.viewport_size["width"]
     box = grid.bounding_box()
-    assert box["x"] >= 0 and box["x"] + box["width"] <= width
+    assert box["x"] >= 0
+    assert box["x"] + box["width"] <= width
     row_headers = grid.locator("th[scope=row]")
     assert row_headers.all_inner_texts() == LOCALITY_NAMES
     for index in range(row_headers.count()):
         header = row_headers.nth(index)
         assert header.is_visible()
         cell_box = header.bounding_box()
-        assert cell_box["x"] >= 0 and cell_box["x"] + cell_box["width"] <= width
+        assert cell_box["x"] >= 0
+        assert cell_box["x"] + cell_box["width"] <= width
     assert page.evaluate("document.documentElement.scrollWidth") <= width
 
 
 def test_every_grid_cell_shows_its_label_in_readable_text(page) -> None:
     grid = page.get_by_role("table", name=GRID_NAME)
     cells = grid.locator("td[style*='background-color']")
-    assert cells.count() == 10 * len(page.digest.days)
+    assert cells.count() == 10 * len(page.rendered.digest.days)
     texts = cells.all_inner_texts()
     assert all(
         text.split("\n")[0] in {"Green", "Amber", "Red", "No return", "Closed", "Pending"} for text in texts
@@ -90,7 +99,7 @@ def test_every_grid_cell_shows_its_label_in_readable_text(page) -> None:
 
 def test_charts_load_and_fit_the_screen(page) -> None:
     images = page.locator("img")
-    assert images.count() == len(page.digest.images) == 2
+    assert images.count() == len(page.rendered.images) == 2
     width = page.viewport_size["width"]
     for index in range(images.count()):
         image = images.nth(index)

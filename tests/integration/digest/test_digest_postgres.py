@@ -4,14 +4,19 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 
 from surgehub.digest.build import build_digest
+from surgehub.digest.model import DigestKind
+from surgehub.digest.render import render_digest
 from surgehub.warehouse import db
 from tests.conftest import port_open, require
 from tests.unit.digest.digest_timeline import BOARD_AT, london, timeline_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = pytest.mark.postgres
 
@@ -51,15 +56,17 @@ def postgres_url() -> Iterator[str]:
             admin.execute(f'drop database if exists "{name}" with (force)')
 
 
-@pytest.mark.parametrize(("kind", "as_of"), [("board", BOARD_AT), ("daily", london(2026, 11, 25, 13, 45))])
+@pytest.mark.parametrize(
+    ("kind", "as_of"), [(DigestKind.BOARD, BOARD_AT), (DigestKind.DAILY, london(2026, 11, 25, 13, 45))]
+)
 def test_postgres_and_sqlite_give_the_same_digest(
     tmp_path_factory: pytest.TempPathFactory, postgres_url: str, kind: str, as_of
 ) -> None:
     base = tmp_path_factory.getbasetemp()
     on_sqlite = timeline_settings(base / "digest-timeline")
     on_postgres = timeline_settings(base / "digest-pg-timeline", postgres_url)
-    expected = build_digest(db.get_engine(on_sqlite.warehouse_url), kind, as_of, on_sqlite)
-    found = build_digest(db.get_engine(on_postgres.warehouse_url), kind, as_of, on_postgres)
+    expected = render_digest(build_digest(db.get_engine(on_sqlite.warehouse_url), kind, as_of, on_sqlite))
+    found = render_digest(build_digest(db.get_engine(on_postgres.warehouse_url), kind, as_of, on_postgres))
     assert found.text == expected.text
     assert found.csv == expected.csv
     assert found.html == expected.html

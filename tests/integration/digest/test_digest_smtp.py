@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterator
-from email.message import EmailMessage
 from email.utils import parseaddr
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
@@ -19,6 +17,11 @@ from surgehub.mail.server import LoopbackSmtpServer
 from surgehub.warehouse.db import get_engine
 from surgehub.warehouse.tables import email_log
 from tests.unit.digest.digest_timeline import timeline_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from email.message import EmailMessage
+    from pathlib import Path
 
 pytestmark = pytest.mark.smtp
 
@@ -137,7 +140,7 @@ def test_an_smtp_outage_is_recorded_as_failed_and_the_digest_goes_on_the_next_ru
 def test_retries_within_one_run_deliver_once_the_server_is_back(
     env, server, settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from surgehub.digest import commands
+    from surgehub.cli import digest as digest_cli
 
     period = "daily:2026-11-24T13:45"
     server.handler.refuse = True
@@ -145,7 +148,7 @@ def test_retries_within_one_run_deliver_once_the_server_is_back(
     def back_after_wait(seconds: float) -> None:
         server.handler.refuse = False  # the outage ends while we wait
 
-    monkeypatch.setattr(commands.time, "sleep", back_after_wait)
+    monkeypatch.setattr(digest_cli.time, "sleep", back_after_wait)
     args = ["digest", "--send", "--kind", "daily", "--as-of", "2026-11-24T13:45", "--out", str(tmp_path)]
     result = CliRunner().invoke(cli, [*args, "--retries", "2", "--retry-wait", "1"])
     assert result.exit_code == 0, result.output + result.stderr

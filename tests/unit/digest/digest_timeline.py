@@ -19,14 +19,18 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from surgehub import reference, sample
 from surgehub.clock import LONDON
-from surgehub.config import Settings
 from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.resources import Resources
 from surgehub.warehouse.db import get_engine, upgrade
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from surgehub.config import Settings
 
 #: The ten localities as the digest names them, in register order (written out: the expected answer).
 LOCALITY_NAMES = [

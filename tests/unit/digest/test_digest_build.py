@@ -4,15 +4,21 @@ from __future__ import annotations
 
 from datetime import date
 from email.message import EmailMessage
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Engine
 
-from surgehub.digest.build import Digest, build_digest, digest_mails, recipients_for
+from surgehub.digest.build import build_digest
+from surgehub.digest.mails import digest_mails, recipients_for
+from surgehub.digest.model import SOURCES, Digest, DigestKind, RenderedDigest
+from surgehub.digest.render import render_digest
 from surgehub.mail.compose import build_message, stable_message_id
 from surgehub.rag import compute_rag
 from surgehub.warehouse.db import get_engine
 from tests.unit.digest.digest_timeline import BOARD_AT, london, timeline_settings, with_raw
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 
 @pytest.fixture(scope="module")
@@ -27,7 +33,12 @@ def engine(settings) -> Engine:
 
 @pytest.fixture(scope="module")
 def board(engine, settings) -> Digest:
-    return build_digest(engine, "board", BOARD_AT, settings)
+    return build_digest(engine, DigestKind.BOARD, BOARD_AT, settings)
+
+
+@pytest.fixture(scope="module")
+def rendered(board) -> RenderedDigest:
+    return render_digest(board)
 
 
 def line(digest: Digest, code: str):
@@ -90,8 +101,6 @@ def test_activity_totals_add_up_to_the_rag_sums(board, engine, settings) -> None
 
 
 def test_source_shares_of_booked_add_up_to_one(board) -> None:
-    from surgehub.digest.build import SOURCES
-
     total = sum(board.gm_period.source_share(column) for column, _ in SOURCES)
     assert total == 1
 
@@ -113,7 +122,8 @@ def test_exceptions_are_red_and_no_return_locality_days_with_their_comments(boar
 
 def test_warnings_are_grouped_by_locality_rule_and_comment(board) -> None:
     manchester = [w for w in board.warnings if w.sub_icb_code == "14L"]
-    assert manchester and all("W01" in w.rules for w in manchester)
+    assert manchester
+    assert all("W01" in w.rules for w in manchester)
     assert sum(len(w.hub_days) for w in manchester) >= 5
     bolton = next(w for w in board.warnings if w.sub_icb_code == "00T")
     assert set(bolton.rules) >= {"W02", "W03", "W04"}
@@ -128,39 +138,49 @@ def test_revisions_mark_figures_changed_and_no_returns_filled_since_the_last_dig
     assert any(change.startswith("offered ") for change in stockport.changes)
     assert (stockport.was.status, stockport.now.status) == ("GREEN", "AMBER")
     trafford = revisions[("02A", "02A-H1", date(2026, 11, 19))]
-    assert trafford.filled and trafford.was.status == "NO_RETURN" and trafford.now.status == "GREEN"
+    assert trafford.filled
+    assert trafford.was.status == "NO_RETURN"
+    assert trafford.now.status == "GREEN"
 
 
-def test_a_digest_is_reproducible_whatever_arrives_after_its_cut_off(engine, settings, board) -> None:
-    later = build_digest(engine, "board", london(2026, 11, 26, 12, 0), settings)
+def test_a_digest_is_reproducible_whatever_arrives_after_its_cut_off(
+    engine, settings, board, rendered
+) -> None:
+    later = build_digest(engine, DigestKind.BOARD, london(2026, 11, 26, 12, 0), settings)
     assert later.period_key == board.period_key
-    assert later.html == board.html and later.text == board.text and later.csv == board.csv
+    again = render_digest(later)
+    assert again.html == rendered.html
+    assert again.text == rendered.text
+    assert again.csv == rendered.csv
 
 
 def test_monday_digest_shows_thursday_as_it_stood_then(engine, settings) -> None:
-    monday = build_digest(engine, "board", london(2026, 11, 23, 7, 30), settings)
+    monday = build_digest(engine, DigestKind.BOARD, london(2026, 11, 23, 7, 30), settings)
     assert monday.days == (date(2026, 11, 18), date(2026, 11, 19))
     trafford = line(monday, "02A").cells[-1]
     assert trafford.status == "NO_RETURN"  # its return came on Tue 24, after this cut-off
-    assert monday.revisions == []
+    assert monday.revisions == ()
 
 
 def test_daily_summary_goes_to_operations_and_covers_the_day_that_just_closed(engine, settings) -> None:
-    daily = build_digest(engine, "daily", london(2026, 11, 25, 13, 45), settings)
+    daily = build_digest(engine, DigestKind.DAILY, london(2026, 11, 25, 13, 45), settings)
     assert daily.period_key == "daily:2026-11-25T13:45"
     assert daily.days == (date(2026, 11, 24),)
     assert daily.title == "Daily operations summary"
     oldham = line(daily, "00Y").change
     assert (oldham.direction, oldham.previous.short) == ("worse", "No return")  # now escalated
-    mails = digest_mails(daily, settings)
+    mails = digest_mails(render_digest(daily), settings)
     assert (
-        [m.recipient for m in mails] == recipients_for("daily", settings) == list(settings.email.operations)
+        [m.recipient for m in mails]
+        == recipients_for(DigestKind.DAILY, settings)
+        == list(settings.email.operations)
     )
-    assert mails[0].kind == "daily" and "daily operations summary" in mails[0].subject
+    assert mails[0].kind == "daily"
+    assert "daily operations summary" in mails[0].subject
 
 
 def test_one_mail_per_board_member_with_subject_from_configuration_and_a_stable_message_id(
-    board, settings
+    board, rendered, settings
 ) -> None:
     two = with_raw(
         settings,
@@ -169,7 +189,7 @@ def test_one_mail_per_board_member_with_subject_from_configuration_and_a_stable_
             "subjects": {"board": "Board {period}"},
         },
     )
-    mails = digest_mails(board, two)
+    mails = digest_mails(rendered, two)
     assert [m.recipient for m in mails] == ["chair@example.nhs.uk", "Member@example.nhs.uk"]
     assert {m.subject for m in mails} == {f"Board {board.period.label}"}
     ids = [m.message_id for m in mails]
@@ -181,14 +201,15 @@ def test_one_mail_per_board_member_with_subject_from_configuration_and_a_stable_
     assert [a.get_filename() for a in message.iter_attachments()] == [board.csv_filename]
 
 
-def test_csv_attachment_has_a_row_per_locality_day_and_gm_with_hostile_text_neutralised(board) -> None:
+def test_csv_attachment_has_a_row_per_locality_day_and_gm_with_hostile_text_neutralised(rendered) -> None:
     import csv
     import io
 
-    rows = list(csv.DictReader(io.StringIO(board.csv.decode("utf-8-sig"), newline="")))
+    rows = list(csv.DictReader(io.StringIO(rendered.csv.decode("utf-8-sig"), newline="")))
     assert len(rows) == 5 * 11
     wigan = next(r for r in rows if r["sub_icb_code"] == "02H" and r["activity_date"] == "2026-11-24")
-    assert wigan["status"] == "RED" and wigan["level"] == "3"
+    assert wigan["status"] == "RED"
+    assert wigan["level"] == "3"
     assert wigan["comments"].startswith("02H-H1: <script>")
     assert '=HYPERLINK("http://evil.example/","click")' in wigan["comments"]
     assert all(not r[k].startswith(("=", "+", "-", "@")) for r in rows for k in r)
@@ -196,10 +217,12 @@ def test_csv_attachment_has_a_row_per_locality_day_and_gm_with_hostile_text_neut
 
 
 def test_first_digest_of_the_season_judges_nothing_and_says_so(engine, settings) -> None:
-    first = build_digest(engine, "board", london(2026, 11, 2, 7, 30), settings)
-    assert first.days == () and first.period.pending_days == (date(2026, 11, 1),)
+    first = build_digest(engine, DigestKind.BOARD, london(2026, 11, 2, 7, 30), settings)
+    assert first.days == ()
+    assert first.period.pending_days == (date(2026, 11, 1),)
     assert all(loc.cells == () and loc.change.direction == "new" for loc in first.localities)
-    assert "No activity day closed in this period" in first.text
-    assert "No day to judge in this period." in first.text
-    assert "No day to judge in this period." in first.html
-    assert [image.cid for image in first.images] == ["utilisation-trend"]
+    shown = render_digest(first)
+    assert "No activity day closed in this period" in shown.text
+    assert "No day to judge in this period." in shown.text
+    assert "No day to judge in this period." in shown.html
+    assert [image.cid for image in shown.images] == ["utilisation-trend"]

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 from email import message_from_bytes, policy
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
 
 from surgehub.cli import cli
-from surgehub.digest.commands import digest as digest_command
+from surgehub.cli.digest import digest as digest_command
 from tests.unit.digest.digest_timeline import timeline_settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -29,11 +32,13 @@ def run(*args: str):
 def test_the_cli_group_finds_the_digest_command_lazily() -> None:
     from surgehub.cli import COMMANDS
 
-    assert COMMANDS["digest"][0] == "surgehub.digest.commands:digest"
+    assert COMMANDS["digest"][0] == "surgehub.cli.digest:digest"
     assert digest_command.name == "digest"
     result = run("--help")
     assert result.exit_code == 0
-    assert "--kind [board|daily]" in result.output and "--send" in result.output and "--out" in result.output
+    assert "--kind [board|daily]" in result.output
+    assert "--send" in result.output
+    assert "--out" in result.output
 
 
 def test_writes_the_whole_mime_message_and_the_html_it_holds(home: Path, tmp_path: Path) -> None:

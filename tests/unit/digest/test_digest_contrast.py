@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from surgehub.digest.build import STATUS_LABELS
 from surgehub.digest.charts import SOURCE_STYLE
+from surgehub.digest.model import STATUS_LABELS
 from surgehub.digest.render import STATUS_STYLES, clip, percent
 
 

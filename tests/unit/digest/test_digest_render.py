@@ -10,7 +10,8 @@ from html.parser import HTMLParser
 import pytest
 
 from surgehub.digest import render
-from surgehub.digest.build import Digest, ExceptionItem, HubComment, WarningItem, build_digest
+from surgehub.digest.build import build_digest
+from surgehub.digest.model import DigestKind, ExceptionItem, HubComment, RenderedDigest, WarningItem
 from surgehub.warehouse.db import get_engine
 from tests.unit.digest.digest_timeline import BOARD_AT, HOSTILE_COMMENT, LOCALITY_NAMES, timeline_settings
 
@@ -70,9 +71,10 @@ def parse(html: str) -> Page:
 
 
 @pytest.fixture(scope="module")
-def board(tmp_path_factory: pytest.TempPathFactory) -> Digest:
+def board(tmp_path_factory: pytest.TempPathFactory) -> RenderedDigest:
     settings = timeline_settings(tmp_path_factory.getbasetemp() / "digest-timeline")
-    return build_digest(get_engine(settings.warehouse_url), "board", BOARD_AT, settings)
+    built = build_digest(get_engine(settings.warehouse_url), DigestKind.BOARD, BOARD_AT, settings)
+    return render.render_digest(built)
 
 
 def test_html_stays_under_gmails_clipping_size(board) -> None:
@@ -119,10 +121,12 @@ def test_rag_grid_has_ten_localities_and_a_text_label_in_every_cell(board) -> No
     labels = re.compile(r"^(Green 1|Amber 2|Red [34]|No return( ESC)?|Closed|Pending)$")
     for row in body:
         for tag, attrs, text in row[1:-1]:
-            assert tag == "td" and labels.match(text), text
+            assert tag == "td", text
+            assert labels.match(text), text
             assert "background-color:" in attrs["style"]
     bolton, oldham = body[0], body[4]
-    assert bolton[-2][2] == "Red 3" and bolton[-1][2].startswith("▲ Worse")
+    assert bolton[-2][2] == "Red 3"
+    assert bolton[-1][2].startswith("▲ Worse")
     assert oldham[-2][2] == "No return ESC"
 
 
@@ -149,7 +153,8 @@ def test_charts_are_inline_cid_images_with_descriptive_alt_text(board) -> None:
     assert all(name in trend.alt for name in LOCALITY_NAMES)
     assert "Bolton 99% rising" in trend.alt
     mix = next(i for i in board.images if i.cid == "source-mix")
-    assert "GP practice" in mix.alt and "NHS 111" in mix.alt
+    assert "GP practice" in mix.alt
+    assert "NHS 111" in mix.alt
 
 
 def test_text_alternative_reads_on_its_own_with_all_six_sections(board) -> None:
@@ -171,36 +176,45 @@ def test_text_alternative_reads_on_its_own_with_all_six_sections(board) -> None:
     assert "REVISED Stockport, 01W-H1, Thu 19 Nov: version 1 -> 2" in text
     assert "Pending, not judged: Wed 25 Nov" in text
     assert all(name in text for name in LOCALITY_NAMES)
-    assert "{{" not in text and "{%" not in text
+    assert "{{" not in text
+    assert "{%" not in text
 
 
 def test_html_holds_the_six_sections_and_the_management_information_caveat(board) -> None:
     for heading in ("1. Period and returns", "2. RAG by locality", "3. Activity", "4. Flow", "5. Exceptions"):
         assert heading in board.html
     assert render.MANAGEMENT_INFORMATION.replace("'", "&#39;") in board.html
-    assert "REVISED" in board.html and "GM season to date" in board.html
+    assert "REVISED" in board.html
+    assert "GM season to date" in board.html
 
 
 def test_an_oversized_digest_is_rendered_compact_and_still_fits(board) -> None:
     long = "x" * 400 + " " + HOSTILE_COMMENT
-    cell = board.exceptions[0].cell
-    exceptions = [
+    digest = board.digest
+    cell = digest.exceptions[0].cell
+    exceptions = tuple(
         ExceptionItem(
-            loc.sub_icb_code,
-            loc.name,
-            dataclasses.replace(cell, day=date(2026, 11, day)),
-            (HubComment("H1", "Hub one", long), HubComment("H2", "Hub two", long)),
+            sub_icb_code=loc.sub_icb_code,
+            name=loc.name,
+            cell=dataclasses.replace(cell, day=date(2026, 11, day)),
+            comments=(HubComment("H1", "Hub one", long), HubComment("H2", "Hub two", long)),
         )
-        for loc in board.localities
+        for loc in digest.localities
         for day in range(17, 25)
-    ]
-    warnings = [
-        WarningItem(loc.sub_icb_code, loc.name, ("W01", "W04"), f"{n} {long}", (("H1", date(2026, 11, 24)),))
-        for loc in board.localities
+    )
+    warnings = tuple(
+        WarningItem(
+            sub_icb_code=loc.sub_icb_code,
+            name=loc.name,
+            rules=("W01", "W04"),
+            comment=f"{n} {long}",
+            hub_days=(("H1", date(2026, 11, 24)),),
+        )
+        for loc in digest.localities
         for n in range(12)
-    ]
-    huge = dataclasses.replace(board, exceptions=exceptions, warnings=warnings)
-    html = render.render_html(huge)
+    )
+    huge = dataclasses.replace(digest, exceptions=exceptions, warnings=warnings)
+    html = render.render_html(huge, board.images)
     assert len(html.encode("utf-8")) < GMAIL_CLIP_BYTES
     assert "Summarised to keep this email readable" in html
     assert "fewer sessions delivered than planned ×12" in html

@@ -141,8 +141,8 @@ def test_store_rag_is_an_idempotent_upsert(warehouse: Engine) -> None:
     submit_all_green(warehouse, DAY, ON_TIME, skip=("00T",))
     settings = load_settings()
     day_rag = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, settings)
-    store_rag(warehouse, day_rag, computed_at=COMPUTED_AT)
-    store_rag(warehouse, day_rag, computed_at=COMPUTED_AT)
+    store_rag(warehouse, day_rag.result_rows(COMPUTED_AT))
+    store_rag(warehouse, day_rag.result_rows(COMPUTED_AT))
     with warehouse.connect() as connection:
         rows = connection.execute(
             select(tables.rag_result.c.sub_icb_code, tables.rag_result.c.status, tables.rag_result.c.reasons)

@@ -1,0 +1,66 @@
+"""A rendered digest as email: its subject and list from the configuration, and one Mail per recipient.
+
+Every recipient gets the same bodies, charts and CSV; each message has its own Message-ID, derived
+from (kind, period key, recipient), which is what keeps a re-run from sending anything twice.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from surgehub.config import ConfigError
+from surgehub.digest.model import DigestKind
+from surgehub.mail.compose import Attachment, Mail
+
+if TYPE_CHECKING:
+    from surgehub.config import Settings
+    from surgehub.digest.model import Period, RenderedDigest
+
+#: The To of a message written for looking at when the list is empty (RFC 5322's empty group).
+PREVIEW_RECIPIENT = "undisclosed-recipients:;"
+
+
+def subject_for(kind: DigestKind, period: Period, settings: Settings) -> str:
+    """The subject from ``email.subjects.<kind>`` with ``{period}`` filled in (a default when not set)."""
+    default = (
+        "GM surge hubs: board digest {period}"
+        if kind == DigestKind.BOARD
+        else "GM surge hubs: daily summary {period}"
+    )
+    template = settings.email.subjects.get(kind) or default
+    try:
+        return template.format(period=period.label)
+    except (KeyError, IndexError, ValueError) as exc:
+        raise ConfigError(f"email.subjects.{kind} must use only {{period}}: {exc}") from exc
+
+
+def recipients_for(kind: DigestKind, settings: Settings) -> list[str]:
+    """``email.board`` for the board digest, ``email.operations`` for the daily summary."""
+    return list(settings.email.board if kind == DigestKind.BOARD else settings.email.operations)
+
+
+def _mail(rendered: RenderedDigest, settings: Settings, recipient: str) -> Mail:
+    digest = rendered.digest
+    return Mail(
+        kind=digest.kind,
+        period_key=digest.period_key,
+        recipient=recipient,
+        sender=settings.email.sender,
+        subject=subject_for(digest.kind, digest.period, settings),
+        text=rendered.text,
+        html=rendered.html,
+        images=rendered.images,
+        attachments=(Attachment(digest.csv_filename, rendered.csv, "text", "csv"),),
+    )
+
+
+def digest_mails(rendered: RenderedDigest, settings: Settings) -> list[Mail]:
+    """One message per recipient of the digest's list; identical bodies, a Message-ID each."""
+    return [
+        _mail(rendered, settings, recipient) for recipient in recipients_for(rendered.digest.kind, settings)
+    ]
+
+
+def preview_mail(rendered: RenderedDigest, settings: Settings) -> Mail:
+    """The message as a recipient would get it, addressed to nobody: for looking at when the list is empty."""
+    return _mail(rendered, settings, PREVIEW_RECIPIENT)
