@@ -367,12 +367,19 @@ class Settings:
     rag: RagRules
     email: EmailConfig
     schedule: Schedule
+    #: Earlier seasons, still queryable (RAG, digests); ``season`` is the current one.
+    past_seasons: tuple[Season, ...] = ()
     #: The configuration mapping as read (before defaults), kept to derive `overridden` settings.
     source: Mapping[str, Any] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def logs_dir(self) -> Path:
         return self.home / "logs"
+
+    @property
+    def seasons(self) -> tuple[Season, ...]:
+        """Every season the configuration knows, the current one first."""
+        return (self.season, *self.past_seasons)
 
     def overridden(self, overrides: Mapping[str, Any]) -> Settings:
         """These settings with configuration keys laid over them, checked as a file's would be (tests, bench)."""
@@ -384,6 +391,17 @@ class Settings:
         )
         folders = ("landing_dir", "archive_dir", "quarantine_dir", "outbox_dir")
         return replace(parsed, **{name: getattr(self, name) for name in folders})
+
+
+def _past_seasons(top: _Section) -> tuple[Season, ...]:
+    """``past_seasons``: a list of {start, end}, each checked as the current season is."""
+    listed = top.raw.get("past_seasons") or []
+    if not isinstance(listed, list | tuple):
+        raise ConfigError(f"{top.key('past_seasons')} must be a list of {{start, end}} mappings")
+    return tuple(
+        Season.from_section(_Section(entry, f"{top.key('past_seasons')}[{i}]"))
+        for i, entry in enumerate(listed)
+    )
 
 
 def merge(base: Mapping[str, Any], override: Mapping[str, Any]) -> dict[str, Any]:
@@ -426,6 +444,7 @@ def settings_from(
         rag=RagRules.from_section(top.section("rag")),
         email=EmailConfig.from_section(top.section("email")),
         schedule=Schedule.from_section(top.section("schedule")),
+        past_seasons=_past_seasons(top),
         source=dict(raw),
     )
 

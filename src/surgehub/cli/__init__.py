@@ -41,13 +41,25 @@ class LazyGroup(click.Group):
         module_name, attribute = target[0].split(":")
         return getattr(importlib.import_module(module_name), attribute)
 
+    def invoke(self, ctx: click.Context) -> object:
+        """Run the command; a database error that reaches here is one plain line and exit 2, not a traceback."""
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            if not type(exc).__module__.startswith(("sqlalchemy", "psycopg", "sqlite3")):
+                raise
+            from surgehub.warehouse.db import one_line
+
+            click.echo(f"surgehub: warehouse error: {one_line(exc)}", err=True)
+            raise SystemExit(2) from None
+
     def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         rows = [(name, COMMANDS[name][1]) for name in self.list_commands(ctx)]
         with formatter.section("Commands"):
             formatter.write_dl(rows)
 
 
-@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(name="surgehub", cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 def cli() -> None:
     """surgehub: intake, validation, warehouse, RAG and digests for the GM winter surge hubs.
 

@@ -63,7 +63,7 @@ def token_list(code: str | None, as_json: bool) -> None:
 
     code = locality(code) if code else None
     now = resources().clock.now()
-    found = list_tokens(warehouse(), code)
+    found = list_tokens(warehouse(read_only=True), code)
     if as_json:
         click.echo(json.dumps([t.to_json_dict(now) for t in found]))
         return
@@ -88,7 +88,7 @@ def token_revoke(prefix: str) -> None:
     from surgehub.api.tokens import revoke_token
 
     if not revoke_token(warehouse(), prefix, now=resources().clock.now()):
-        fail(f"no token with prefix {prefix!r} (see `surgehub token list`)", ExitCode.PROBLEM)
+        fail(f"no token with prefix {prefix!r} (see `surgehub token list`)")
     click.echo(f"revoked {prefix}")
 
 

@@ -49,13 +49,22 @@ def resources() -> Resources:
     return root.obj
 
 
-def warehouse() -> Engine:
-    """The warehouse engine, migrated to head (a warehouse that cannot be used exits 2)."""
+def warehouse(*, read_only: bool = False) -> Engine:
+    """The warehouse engine; a warehouse that cannot be used exits 2 with one line saying why.
+
+    A command that writes gets a warehouse migrated to head (created if it is new). A ``read_only``
+    command never creates or migrates one: it says what to run instead (`surgehub db upgrade`).
+    """
+    from surgehub.warehouse import db
+
     found = resources()
+    shown = found.engine.url.render_as_string(hide_password=True)
     try:
-        return found.warehouse()
+        return db.check_ready(found.engine) if read_only else found.warehouse()
+    except db.WarehouseNotReady as exc:
+        fail(str(exc))
     except Exception as exc:
-        fail(f"warehouse {found.settings.warehouse_url!r} is not usable: {exc}")
+        fail(f"the warehouse {shown} is not usable: {db.one_line(exc)}")
 
 
 def instant(option: str, text: str | None) -> datetime:

@@ -117,7 +117,7 @@ def digest(kind: str, as_of_text: str | None, send: bool, out: Path, retries: in
     as_of = instant("--as-of", as_of_text)
     found = resources()
     settings = found.settings
-    engine = warehouse()
+    engine = warehouse(read_only=not send)
     digest_kind = DigestKind(kind)
     if send and not recipients_for(digest_kind, settings):
         key = "email.board" if digest_kind == DigestKind.BOARD else "email.operations"

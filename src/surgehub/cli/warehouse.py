@@ -108,9 +108,13 @@ def rag(day_text: str, as_of_text: str | None, as_json: bool, store: bool) -> No
         day = date.fromisoformat(day_text)
     except ValueError:
         fail(f"--date {day_text!r} is not a date (YYYY-MM-DD)")
-    as_of = common.instant("--as-of", as_of_text)
     resources = common.resources()
-    engine = common.warehouse()
+    known = resources.settings.seasons
+    if not any(day in season for season in known):
+        listed = "; ".join(f"{s.start.isoformat()} to {s.end.isoformat()}" for s in known)
+        fail(f"--date {day.isoformat()} is outside every season this configuration knows ({listed})")
+    as_of = common.instant("--as-of", as_of_text)
+    engine = common.warehouse(read_only=not store)
 
     from surgehub.rag import compute_rag
     from surgehub.warehouse.rag_results import store_rag
@@ -156,7 +160,8 @@ def upgrade(revision: str) -> None:
         engine = warehouse_db.upgrade(resources.engine, revision)
         heads = sorted(warehouse_db.current_revisions(engine))
     except Exception as exc:
-        fail(f"could not migrate {resources.settings.warehouse_url!r}: {exc}")
+        shown = resources.engine.url.render_as_string(hide_password=True)
+        fail(f"could not migrate {shown}: {warehouse_db.one_line(exc)}")
     click.echo(f"warehouse at revision {', '.join(heads) or '(none)'}")
 
 
@@ -166,11 +171,16 @@ def current() -> None:
     resources = common.resources()
     from surgehub.warehouse import db as warehouse_db
 
+    path = warehouse_db.sqlite_file(resources.engine)
+    if path is not None and not path.is_file():  # reading would create an empty file
+        click.echo(f"there is no warehouse at {path} yet: `surgehub db upgrade` creates it")
+        sys.exit(ExitCode.PROBLEM)
     try:
         ok = warehouse_db.migrations_current(resources.engine)
         heads = sorted(warehouse_db.current_revisions(resources.engine))
     except Exception as exc:
-        fail(f"cannot read {resources.settings.warehouse_url!r}: {exc}")
+        shown = resources.engine.url.render_as_string(hide_password=True)
+        fail(f"cannot read {shown}: {warehouse_db.one_line(exc)}")
     click.echo(f"warehouse at revision {', '.join(heads) or '(none)'}: {'current' if ok else 'behind'}")
     sys.exit(ExitCode.OK if ok else ExitCode.PROBLEM)
 

@@ -28,6 +28,7 @@ from sqlalchemy.engine import Engine
 from surgehub.clock import Clock
 from surgehub.mail.compose import Mail
 from surgehub.mail.send import Delivery, MailDeliveryError, send_once
+from surgehub.warehouse.db import sqlite_file
 
 log = logging.getLogger(__name__)
 
@@ -44,12 +45,8 @@ class ReceiptLockBusy(RuntimeError):
 
 def lock_file(engine: Engine) -> Path | None:
     """The lock file of an SQLite warehouse on disk (None for PostgreSQL or an in-memory database)."""
-    if engine.dialect.name != "sqlite":
-        return None
-    database = engine.url.database
-    if not database or database == ":memory:" or database.startswith("file:"):
-        return None
-    return Path(database + "-receipts.lock")
+    database = sqlite_file(engine)
+    return None if database is None else database.with_name(database.name + "-receipts.lock")
 
 
 @contextlib.contextmanager

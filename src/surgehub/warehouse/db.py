@@ -67,15 +67,61 @@ def get_engine(url: str | URL) -> Engine:
         if engine is not None:
             return engine
         if parsed.get_backend_name() == "sqlite":
-            database = parsed.database
-            if database and database != ":memory:" and not database.startswith("file:"):
-                Path(database).parent.mkdir(parents=True, exist_ok=True)
+            # No folder or file is made here: a reader must not create a warehouse (`upgrade` does).
             engine = create_engine(parsed, connect_args={"timeout": SQLITE_BUSY_TIMEOUT_MS / 1000})
             _configure_sqlite(engine)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
         _engines[key] = engine
         return engine
+
+
+def sqlite_file(engine: Engine) -> Path | None:
+    """The file of an SQLite warehouse on disk (None for PostgreSQL or an in-memory database)."""
+    database = engine.url.database
+    if (
+        engine.dialect.name != "sqlite"
+        or not database
+        or database == ":memory:"
+        or database.startswith("file:")
+    ):
+        return None
+    return Path(database)
+
+
+class WarehouseNotReady(RuntimeError):
+    """The warehouse is missing, unreachable or not migrated; the message says what to do, in one line."""
+
+
+def check_ready(engine: Engine) -> Engine:
+    """For readers: the warehouse exists, answers and is at the head revision. Creates nothing, migrates nothing.
+
+    Raises WarehouseNotReady with a one-line message (what is wrong and what to run).
+    """
+    from sqlalchemy.exc import SQLAlchemyError
+
+    shown = engine.url.render_as_string(hide_password=True)
+    path = sqlite_file(engine)
+    if path is not None and not path.is_file():  # sqlite would create an empty file on connect
+        raise WarehouseNotReady(f"there is no warehouse at {path}: run `surgehub db upgrade` to create it")
+    try:
+        current, heads = current_revisions(engine), head_revisions()
+    except SQLAlchemyError as exc:
+        raise WarehouseNotReady(f"cannot read the warehouse {shown}: {one_line(exc)}") from exc
+    if current != heads:
+        at = ", ".join(sorted(current)) or "no revision"
+        raise WarehouseNotReady(
+            f"the warehouse {shown} is not migrated (at {at}; this surgehub needs {', '.join(sorted(heads))}): "
+            "run `surgehub db upgrade`"
+        )
+    return engine
+
+
+def one_line(exc: BaseException) -> str:
+    """A database error as one plain line: the driver's own first line, without SQLAlchemy's trailer."""
+    original = getattr(exc, "orig", None)
+    text_ = str(original if original is not None else exc).strip()
+    return text_.splitlines()[0] if text_ else type(exc).__name__
 
 
 def dispose_engines() -> None:
@@ -119,6 +165,9 @@ def upgrade(engine_or_url: Engine | str | URL, revision: str = "head") -> Engine
     from alembic import command
 
     engine = _as_engine(engine_or_url)
+    path = sqlite_file(engine)
+    if path is not None:
+        path.parent.mkdir(parents=True, exist_ok=True)
     cfg = alembic_config()
     with writer(engine).begin() as connection:
         if connection.dialect.name == "postgresql":
@@ -194,6 +243,9 @@ def ensure_warehouse(engine: Engine) -> Engine:
     key = _engine_key(engine)
     if key in _ready:
         return engine
+    path = sqlite_file(engine)
+    if path is not None:  # a writer may create the warehouse: its folder first
+        path.parent.mkdir(parents=True, exist_ok=True)
     if not migrations_current(engine):
         upgrade(engine)
     else:

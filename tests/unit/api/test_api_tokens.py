@@ -87,7 +87,7 @@ def test_token_commands_create_list_revoke(surgehub_home: Path) -> None:
     assert runner.invoke(cli, ["token", "revoke", entry["prefix"]]).exit_code == 0
     assert json.loads(runner.invoke(cli, ["token", "list", "--json"]).stdout)[0]["state"] == "revoked"
     missing = runner.invoke(cli, ["token", "revoke", "deadbeef"])
-    assert missing.exit_code == 1 and "no token" in missing.stderr
+    assert missing.exit_code == 2 and "no token" in missing.stderr  # a usage error (README exit codes)
 
 
 def test_token_create_refuses_unknown_locality_and_past_expiry(surgehub_home: Path) -> None:

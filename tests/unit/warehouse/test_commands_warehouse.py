@@ -78,6 +78,7 @@ def test_rag_json_lists_all_ten_localities_as_of(surgehub_home: Path) -> None:
 
 
 def test_rag_human_table_and_bad_date(surgehub_home: Path) -> None:
+    assert _run("db", "upgrade").exit_code == 0  # rag reads a warehouse; it never creates one
     result = _run("rag", "--date", "2026-11-24", "--as-of", "2026-11-25T14:00")
     assert result.exit_code == 0
     assert "Manchester" in result.stdout and "NO_RETURN" in result.stdout

@@ -16,6 +16,8 @@ def test_engine_is_cached_per_url_and_sqlite_is_in_wal_with_foreign_keys(tmp_pat
     url = f"sqlite:///{tmp_path / 'sub' / 'w.sqlite'}"
     engine = db.get_engine(url)
     assert db.get_engine(url) is engine
+    assert not (tmp_path / "sub").exists()  # an engine creates nothing: upgrade does
+    db.upgrade(engine)
     with engine.connect() as connection:
         assert connection.exec_driver_sql("pragma journal_mode").scalar() == "wal"
         assert connection.exec_driver_sql("pragma foreign_keys").scalar() == 1
