@@ -26,17 +26,20 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 from sqlalchemy import Engine
 
 from surgehub import archive, clock
 from surgehub.config import Settings, load_settings
 from surgehub.returns.findings import Finding
-from surgehub.returns.validate import ValidationBatch, ValidationResult, validate_return
+from surgehub.returns.validate import Outcome, ValidationResult, validate_return
 from surgehub.spec import SPEC_VERSION
 from surgehub.warehouse import load, submissions
 from surgehub.warehouse.db import ensure_warehouse, get_engine, writer
+
+if TYPE_CHECKING:
+    from surgehub.returns.batch import ValidationBatch
 
 log = logging.getLogger(__name__)
 
@@ -127,9 +130,11 @@ def _batch(items: Sequence[IncomingReturn], settings: Settings) -> ValidationBat
     """
     if len(items) < 2:
         return None
+    from surgehub.returns.batch import ValidationBatch  # pandas and GX: only when validating
+
     try:
         return ValidationBatch(
-            [(item.path.read_bytes(), item.locality, item.received_at) for item in items], settings
+            [(item.path.read_bytes(), item.locality, item.received_at) for item in items], settings=settings
         )
     except Exception:  # e.g. a file vanished: fall back to one at a time, which reports it per item
         log.warning(
@@ -140,12 +145,14 @@ def _batch(items: Sequence[IncomingReturn], settings: Settings) -> ValidationBat
 
 def _failed(item: IncomingReturn, message: str) -> IngestOutcome:
     received = item.received_at.astimezone(UTC) if item.received_at.tzinfo else item.received_at
-    stand_in = ValidationResult("rejected", SPEC_VERSION, 0, [], [], None)
+    stand_in = ValidationResult(
+        status=Outcome.REJECTED, spec_version=SPEC_VERSION, rows=0, errors=[], warnings=[]
+    )
     return IngestOutcome(None, item.locality.strip().upper(), received, False, stand_in, None, False, message)
 
 
 def _stored_findings(items: Any) -> list[Finding]:
-    return [Finding(f["rule"], f.get("row"), f.get("column"), f["message"]) for f in items or []]
+    return [Finding.from_dict(f) for f in items or []]
 
 
 def _ingest_one(
@@ -167,12 +174,11 @@ def _ingest_one(
     original = submissions.accepted_original(engine, locality, sha256)
     if original is not None:
         validation = ValidationResult(
-            "accepted",
-            original.spec_version,
-            original.data_rows,
-            [],
-            _stored_findings(original.warnings),
-            None,
+            status=Outcome.ACCEPTED,
+            spec_version=original.spec_version,
+            rows=original.data_rows,
+            errors=[],
+            warnings=_stored_findings(original.warnings),
         )
         return IngestOutcome(
             original.submission_id,
@@ -284,18 +290,21 @@ def _replayed(known: Any, locality: str, received_at: datetime, settings: Settin
     """The outcome recorded for this very receipt, from its submission row (nothing is written)."""
     if known.outcome == "accepted":
         validation = ValidationResult(
-            "accepted", known.spec_version, known.data_rows, [], _stored_findings(known.warnings), None
+            status=Outcome.ACCEPTED,
+            spec_version=known.spec_version,
+            rows=known.data_rows,
+            errors=[],
+            warnings=_stored_findings(known.warnings),
         )
         duplicate = True
     else:
         validation = ValidationResult(
-            "rejected",
-            known.spec_version,
-            known.data_rows,
-            _stored_findings(known.errors),
-            _stored_findings(known.warnings),
-            None,
-            any(f.get("rule") == "R16" for f in known.errors or []),
+            status=Outcome.REJECTED,
+            spec_version=known.spec_version,
+            rows=known.data_rows,
+            errors=_stored_findings(known.errors),
+            warnings=_stored_findings(known.warnings),
+            r16_failed=any(f.get("rule") == "R16" for f in known.errors or []),
         )
         duplicate = False
     return IngestOutcome(

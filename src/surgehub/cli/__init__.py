@@ -13,7 +13,7 @@ import click
 
 #: name -> "module:attribute" of a click command. Each area registers its commands here.
 COMMANDS: dict[str, tuple[str, str]] = {
-    "validate": ("surgehub.returns.commands:validate", "Check one return against the specification"),
+    "validate": ("surgehub.cli.returns:validate", "Check one return against the specification"),
     "ingest": ("surgehub.commands_warehouse:ingest", "Validate a return and load it into the warehouse"),
     "rag": ("surgehub.commands_warehouse:rag", "RAG status of every locality for one activity date"),
     "db": ("surgehub.commands_warehouse:db", "Warehouse schema migrations"),
