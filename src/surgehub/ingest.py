@@ -77,7 +77,7 @@ class IngestOutcome:
     replayed: bool = False  # this exact receipt had been ingested before; nothing was written
 
     @property
-    def status(self) -> Literal["accepted", "rejected", "error"]:
+    def status(self) -> Outcome | Literal["error"]:
         if self.error is not None:
             return "error"
         return self.validation.status

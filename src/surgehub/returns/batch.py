@@ -13,22 +13,20 @@ from __future__ import annotations
 
 import gc
 import hashlib
-from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
 from surgehub import reference, spec
-from surgehub.config import Settings
 from surgehub.returns.findings import Finding, sort_key
 from surgehub.returns.read import RawReturn, read_return
 from surgehub.returns.result import Outcome, UnknownLocality, ValidationResult, receipt_day, sender_code
 from surgehub.returns.rules.arithmetic import with_derived_columns
 from surgehub.returns.rules.cells import type_cells
-from surgehub.returns.rules.checks import IntArray
 from surgehub.returns.rules.comments import comment_findings
 from surgehub.returns.rules.gx import suite_findings
 from surgehub.returns.rules.identity import Sender, identity_findings
@@ -40,6 +38,12 @@ from surgehub.returns.rules.warnings import (
     warning_findings,
     warning_masks,
 )
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+
+    from surgehub.config import Settings
+    from surgehub.returns.rules.checks import IntArray
 
 #: What a batch keeps an answer under: (sha256 of the bytes, sender, London day of receipt).
 _Key = tuple[str, str, date]
@@ -242,7 +246,9 @@ def _accepted_frames(
         out[i] = (
             frame.iloc[lo:hi]
             .reset_index(drop=True)
-            .assign(row_number=own, warnings=_warning_rules(own, warnings_by_file[i]))
+            .assign(
+                row_number=own, warnings=pd.Series(_warning_rules(own, warnings_by_file[i]), dtype=object)
+            )
         )
     return out
 
@@ -268,14 +274,14 @@ def _with_warning_rules(frame: pd.DataFrame, findings: list[Finding]) -> pd.Data
         [*held, *(rule for rule in new if rule not in held)]
         for held, new in zip(frame["warnings"], added, strict=True)
     ]
-    return frame.assign(warnings=rules)
+    return frame.assign(warnings=pd.Series(rules, index=frame.index, dtype=object))
 
 
 def _warning_rules(row_numbers: np.ndarray, warnings: list[Finding]) -> list[list[str]]:
     """Each row's warning rule IDs, in the order of ``warnings`` (sorted: W01 … W05), once each."""
     rules: list[list[str]] = [[] for _ in range(len(row_numbers))]
     if warnings:
-        positions = np.searchsorted(row_numbers, [w.row for w in warnings])
+        positions = np.searchsorted(row_numbers, np.array([w.row for w in warnings], dtype=np.int64))
         for pos, w in zip(positions, warnings, strict=True):
             if w.rule not in rules[pos]:
                 rules[pos].append(w.rule)

@@ -263,9 +263,10 @@ def _shape_arrow(columns: list[Any], max_data_rows: int) -> RawReturn:
     import pyarrow.compute as pc
 
     cells = [pc.utf8_trim_whitespace(c).combine_chunks() for c in columns]
-    filled = pc.not_equal(cells[0], "")
+    empty = pa.scalar("", pa.large_string())
+    filled = pc.not_equal(cells[0], empty)
     for c in cells[1:]:
-        filled = pc.or_(filled, pc.not_equal(c, ""))
+        filled = pc.or_(filled, pc.not_equal(c, empty))
     non_empty = filled.to_numpy(zero_copy_only=False)
     found = np.flatnonzero(non_empty)
     if not len(found):
@@ -279,7 +280,7 @@ def _shape_arrow(columns: list[Any], max_data_rows: int) -> RawReturn:
     numbers = np.flatnonzero(keep) + 1
 
     def has_values(index: int) -> bool:
-        return bool(pc.any(pc.not_equal(body[index], "")).as_py())
+        return bool(pc.any(pc.not_equal(body[index], empty)).as_py())
 
     errors, positions = judge_file("csv", header, has_values, len(numbers), max_data_rows)
     if errors:

@@ -5,7 +5,6 @@ time enter validation. Light to import: no pandas until a return is validated.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
@@ -13,6 +12,8 @@ from surgehub import reference
 from surgehub.clock import LONDON, london_day
 
 if TYPE_CHECKING:
+    from datetime import date, datetime
+
     import pandas as pd
 
     from surgehub.returns.findings import Finding

@@ -7,14 +7,17 @@ and GX, which skips nulls, does not judge it (spec §3, the skip rule).
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from surgehub.returns import suite
 from surgehub.returns.findings import number
 from surgehub.returns.rules.checks import Wording
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    import pandas as pd
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -6,15 +6,17 @@ from the values it quotes taken for those rows alone (no per-row pandas access).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
 from surgehub.returns.findings import Finding
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterable
 
 BoolArray = npt.NDArray[np.bool_]
 IntArray = npt.NDArray[np.int64]

@@ -6,11 +6,13 @@ or parsed is raised by the reading itself (`returns/read.py`) as `Unreadable`, w
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from surgehub import spec
 from surgehub.returns.findings import Finding, shown
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 Format = Literal["csv", "xlsx"]
 

@@ -7,7 +7,7 @@ R03 and R04 are worded in rules/cells.py, R09–R14 and R17 in rules/arithmetic.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -16,6 +16,9 @@ from surgehub.returns.findings import Finding, shown
 from surgehub.returns.gx_runtime import run_suite
 from surgehub.returns.rules import arithmetic, cells
 from surgehub.returns.rules.checks import Check, IntArray, Wording, at_positions, findings_of
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 #: rule -> how its failed rows read (R03 depends on the column: see _wording).
 _WORDINGS: dict[str, Wording] = {"R04": cells.STATUS_WORDING, **arithmetic.WORDINGS}

@@ -7,7 +7,6 @@ judged at once; each rule is a table of (rule, failed rows, column, message).
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from datetime import date, datetime
 from functools import cache, partial
 from typing import TYPE_CHECKING
@@ -21,6 +20,8 @@ from surgehub.returns.findings import Finding, shown
 from surgehub.returns.rules.checks import Check, DayArray, IntArray, findings_of
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
     from surgehub.config import Season, Settings
 
 #: (locality code, London day of receipt) of each return.

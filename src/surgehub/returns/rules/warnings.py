@@ -12,14 +12,16 @@ import statistics
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 
 from surgehub.returns.findings import Finding, number
 from surgehub.returns.rules.checks import BoolArray, Check, DayArray, FloatArray, IntArray, findings_of
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: (hub_codes, first_day, last_day) -> hub_code, activity_date, appts_offered of the current OPEN rows
 #: (None or empty: no history).
