@@ -8,7 +8,7 @@ judged at once; each rule is a table of (rule, failed rows, column, message).
 from __future__ import annotations
 
 from datetime import date, datetime
-from functools import cache, partial
+from functools import partial
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -38,21 +38,40 @@ def identity_findings(
     received: DayArray = np.array([np.datetime64(day, "D") for _, day in senders], dtype="datetime64[D]")[
         files
     ]
+    localities = _Localities()
     checks = [
-        *_locality_checks(t["sub_icb_code"], codes, files, sent_by),
-        *_register_checks(t, sent_by),
+        *_locality_checks(t["sub_icb_code"], codes, files, sent_by, localities),
+        *_register_checks(t, sent_by, localities),
         *_date_checks(t["activity_date"], received, settings),
     ]
     rows: IntArray = t["row_number"].to_numpy().astype(np.int64)
     return findings_of(checks, rows)
 
 
+class _Localities:
+    """Locality names and hub lists as messages quote them, read from the register once per pass."""
+
+    def __init__(self) -> None:
+        self.names = {loc.sub_icb_code: loc.name for loc in reference.localities()}
+        self._hub_lists: dict[str, str] = {}
+
+    def hubs_of(self, code: str) -> str:
+        """A locality's hub codes, as a message lists them."""
+        if code not in self._hub_lists:
+            self._hub_lists[code] = ", ".join(h.hub_code for h in reference.hubs_of(code))
+        return self._hub_lists[code]
+
+
 def _locality_checks(
-    sub: pd.Series, codes: npt.NDArray[np.object_], files: IntArray, sent_by: npt.NDArray[np.object_]
+    sub: pd.Series,
+    codes: npt.NDArray[np.object_],
+    files: IntArray,
+    sent_by: npt.NDArray[np.object_],
+    localities: _Localities,
 ) -> list[Check]:
     """R05: the row's sub_icb_code is a known code, and the sender's own."""
     present = sub.notna().to_numpy(dtype=bool)
-    is_known = sub.isin([loc.sub_icb_code for loc in reference.localities()]).to_numpy(dtype=bool)
+    is_known = sub.isin(list(localities.names)).to_numpy(dtype=bool)
     own = np.zeros(len(sub), dtype=bool)
     for code in set(codes.tolist()):
         own |= (codes == code)[files] & (sub == code).to_numpy(dtype=bool)
@@ -61,34 +80,36 @@ def _locality_checks(
             rule="R05",
             column="sub_icb_code",
             failed=present & ~is_known,
-            message=_unknown_locality,
+            message=partial(_unknown_locality, localities),
             quotes=(sub, sent_by),
         ),
         Check(
             rule="R05",
             column="sub_icb_code",
             failed=present & is_known & ~own,
-            message=_another_locality,
+            message=partial(_another_locality, localities),
             quotes=(sub, sent_by),
         ),
     ]
 
 
-def _unknown_locality(code: str, sender: str) -> str:
+def _unknown_locality(localities: _Localities, code: str, sender: str) -> str:
     return (
         f"sub_icb_code {shown(code)} is not a known locality code: this return comes from "
-        f"{_name_of(sender)}, so use {sender}"
+        f"{localities.names[sender]}, so use {sender}"
     )
 
 
-def _another_locality(code: str, sender: str) -> str:
+def _another_locality(localities: _Localities, code: str, sender: str) -> str:
     return (
-        f"sub_icb_code {code} is {_name_of(code)}'s code, but this return comes from {_name_of(sender)} "
-        f"({sender}): report only your own hubs, with sub_icb_code {sender}"
+        f"sub_icb_code {code} is {localities.names[code]}'s code, but this return comes from "
+        f"{localities.names[sender]} ({sender}): report only your own hubs, with sub_icb_code {sender}"
     )
 
 
-def _register_checks(t: pd.DataFrame, sent_by: npt.NDArray[np.object_]) -> list[Check]:
+def _register_checks(
+    t: pd.DataFrame, sent_by: npt.NDArray[np.object_], localities: _Localities
+) -> list[Check]:
     """R06: the hub is in the register, registered to the row's locality, and active on the row's day."""
     register = pd.DataFrame(
         [(h.hub_code, h.sub_icb_code, h.active_from, h.active_to) for h in reference.hubs()],
@@ -109,14 +130,14 @@ def _register_checks(t: pd.DataFrame, sent_by: npt.NDArray[np.object_]) -> list[
             rule="R06",
             column="hub_code",
             failed=not_registered.to_numpy(dtype=bool),
-            message=_not_registered,
+            message=partial(_not_registered, localities),
             quotes=(hub, sent_by),
         ),
         Check(
             rule="R06",
             column="hub_code",
             failed=wrong_locality.to_numpy(dtype=bool),
-            message=_registered_elsewhere,
+            message=partial(_registered_elsewhere, localities),
             quotes=(hub, rows["reg_sub"], rows["sub_icb_code"], sent_by),
         ),
         Check(
@@ -129,17 +150,19 @@ def _register_checks(t: pd.DataFrame, sent_by: npt.NDArray[np.object_]) -> list[
     ]
 
 
-def _not_registered(hub: str, sender: str) -> str:
+def _not_registered(localities: _Localities, hub: str, sender: str) -> str:
     return (
-        f"hub_code {shown(hub)} is not in the hub register: use one of {_name_of(sender)}'s hub codes "
-        f"({_hubs_of(sender)})"
+        f"hub_code {shown(hub)} is not in the hub register: use one of {localities.names[sender]}'s hub "
+        f"codes ({localities.hubs_of(sender)})"
     )
 
 
-def _registered_elsewhere(hub: str, registered_to: str, code: str, sender: str) -> str:
+def _registered_elsewhere(
+    localities: _Localities, hub: str, registered_to: str, code: str, sender: str
+) -> str:
     return (
         f"hub {hub} is registered to locality {registered_to}, not {shown(code)}: check the hub code and "
-        f"the row's sub_icb_code ({_name_of(sender)}'s hubs: {_hubs_of(sender)})"
+        f"the row's sub_icb_code ({localities.names[sender]}'s hubs: {localities.hubs_of(sender)})"
     )
 
 
@@ -211,15 +234,3 @@ def _before_window(window: int, day: date, received: date) -> str:
 def _iso(day: date) -> str:
     """A day as YYYY-MM-DD (a pandas Timestamp is a datetime: its date)."""
     return (day.date() if isinstance(day, datetime) else day).isoformat()
-
-
-@cache
-def _name_of(code: str) -> str:
-    found = reference.locality_by_code(code)
-    return found.name if found is not None else code
-
-
-@cache
-def _hubs_of(code: str) -> str:
-    """A locality's hub codes, as a message lists them."""
-    return ", ".join(h.hub_code for h in reference.hubs_of(code))
