@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from functools import cache
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from surgehub import spec
@@ -24,8 +23,6 @@ if TYPE_CHECKING:
     from surgehub.config import Settings
     from surgehub.returns.findings import Finding
     from surgehub.returns.result import ValidationResult
-
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -42,7 +39,7 @@ def _environment() -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.PackageLoader("surgehub", "templates"),  # package data, read as the wheel ships it
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,

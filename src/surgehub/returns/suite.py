@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
+from importlib import resources
 from typing import Any
 
 from surgehub import spec
@@ -22,7 +22,6 @@ from surgehub import spec
 SUITE_NAME = "surgehub.return"
 #: The committed suite, inside the package: ``<domain>.<suite>`` is stored as ``<domain>/<suite>.json``.
 SUITE_RESOURCE = ("gx", "expectations", *SUITE_NAME.split("."))
-SUITE_PATH = Path(__file__).resolve().parents[1].joinpath(*SUITE_RESOURCE[:-1], f"{SUITE_RESOURCE[-1]}.json")
 
 #: Derived columns (rules/arithmetic.py computes each); each must be ≥ 0 or exactly 0.
 R09_SPARE = "r09_offered_minus_booked"
@@ -199,14 +198,15 @@ def suite_json() -> str:
     return json.dumps(suite_dict(), indent=2, ensure_ascii=False) + "\n"
 
 
-def load_suite_dict(path: Path | None = None) -> dict[str, Any]:
-    """The committed suite JSON (package data; or the file at ``path``)."""
-    if path is not None:
-        return json.loads(path.read_text(encoding="utf-8"))
-    from importlib import resources
-
+def committed_suite_json() -> str:
+    """The committed suite's JSON text, as the package ships it (``gx/expectations/surgehub/return.json``)."""
     directory, name = SUITE_RESOURCE[:-1], f"{SUITE_RESOURCE[-1]}.json"
-    return json.loads(resources.files("surgehub").joinpath(*directory, name).read_text(encoding="utf-8"))
+    return resources.files("surgehub").joinpath(*directory, name).read_text(encoding="utf-8")
+
+
+def load_suite_dict() -> dict[str, Any]:
+    """The committed suite, as the dict `gx.ExpectationSuite(**d)` accepts."""
+    return json.loads(committed_suite_json())
 
 
 if __name__ == "__main__":
