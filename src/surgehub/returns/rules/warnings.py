@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, cast
 import numpy as np
 import pyarrow as pa
 
+from surgehub import reference
 from surgehub.returns.findings import Finding, number
 from surgehub.returns.rules.checks import BoolArray, Check, DayArray, FloatArray, IntArray, findings_of
 
@@ -239,7 +240,7 @@ def _pools(
             past["appts_offered"].tolist(),
             strict=True,
         ):
-            key = (str(hub).upper(), _day_number(day))
+            key = (reference.normalise_code(str(hub)), _day_number(day))
             if key not in mine:
                 pools.setdefault(key[0], []).append((key[1], float(value)))
     for (hub, day), i in mine.items():
