@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import partial
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
+import numpy.typing as npt
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -29,6 +30,9 @@ from surgehub.returns.rules.checks import (
     Wording,
     findings_of,
 )
+
+if TYPE_CHECKING:
+    from pandas.api.extensions import ExtensionArray
 
 # ASCII digits only: Python's \d would also take other scripts' digits (e.g. fullwidth ９).
 _INTEGER = r"-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)"
@@ -49,7 +53,7 @@ class Typed:
 def type_cells(table: pd.DataFrame) -> Typed:
     """Type every spec column of a text table (as read.py builds it), checking R01 and R02."""
     rows: IntArray = table["row_number"].to_numpy().astype(np.int64)
-    out: dict[str, Any] = {"row_number": rows}
+    out: dict[str, npt.NDArray[Any] | ExtensionArray] = {"row_number": rows}
     checks: list[Check] = []
     for col in spec.COLUMNS:
         text = _as_arrow_text(table[col.name])
@@ -123,7 +127,7 @@ def _dates(text: pa.StringArray, index: pd.Index) -> tuple[DayArray, BoolArray]:
     return parsed.to_numpy(dtype="datetime64[ns]"), parsed.notna().to_numpy()
 
 
-def _text(text: pa.StringArray, blank: BoolArray, index: pd.Index, *, upper: bool) -> Any:
+def _text(text: pa.StringArray, blank: BoolArray, index: pd.Index, *, upper: bool) -> ExtensionArray:
     """A text column in Arrow (pandas "str"), a blank as missing; codes upper-cased.
 
     Not Python objects: a million short strings as objects would cost ~65 MB a column.
