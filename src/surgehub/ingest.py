@@ -34,7 +34,7 @@ from sqlalchemy import Engine, Row
 from surgehub import archive
 from surgehub.reference import normalise_code
 from surgehub.returns.findings import Finding
-from surgehub.returns.validate import ValidationBatch, ValidationResult, validate_return
+from surgehub.returns.validate import Outcome, ValidationResult, validate_return
 from surgehub.spec import SPEC_VERSION
 from surgehub.warehouse import history, load, submissions
 from surgehub.warehouse.db import writer
@@ -42,6 +42,7 @@ from surgehub.warehouse.db import writer
 if TYPE_CHECKING:
     from surgehub.config import Settings
     from surgehub.resources import Resources
+    from surgehub.returns.batch import ValidationBatch
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,7 @@ class IngestOutcome:
     def status(self) -> IngestStatus:
         if self.error is not None:
             return IngestStatus.ERROR
-        return IngestStatus(self.validation.status)
+        return IngestStatus(self.validation.status.value)
 
     def to_json_dict(self) -> dict[str, Any]:
         """The ``validate`` JSON plus ``submission_id`` and ``duplicate`` (interfaces.md), and context."""
@@ -141,9 +142,11 @@ def _batch(items: Sequence[IncomingReturn], settings: Settings) -> ValidationBat
     """
     if len(items) < 2:
         return None
+    from surgehub.returns.batch import ValidationBatch  # pandas and GX: only when validating
+
     try:
         return ValidationBatch(
-            [(item.path.read_bytes(), item.locality, item.received_at) for item in items], settings
+            [(item.path.read_bytes(), item.locality, item.received_at) for item in items], settings=settings
         )
     except Exception:  # e.g. a file vanished: fall back to one at a time, which reports it per item
         log.warning(
@@ -172,7 +175,7 @@ def _recorded(
     """A validation result as recorded for a submission (findings as stored: a list of dicts)."""
     errors_found, warnings_found = _stored_findings(errors), _stored_findings(warnings)
     return ValidationResult(
-        status="accepted" if outcome == "accepted" else "rejected",
+        status=Outcome.ACCEPTED if outcome == Outcome.ACCEPTED else Outcome.REJECTED,
         spec_version=spec_version,
         rows=rows,
         errors=errors_found,
@@ -183,10 +186,7 @@ def _recorded(
 
 
 def _stored_findings(items: Sequence[Mapping[str, Any]] | None) -> list[Finding]:
-    return [
-        Finding(rule=f["rule"], row=f.get("row"), column=f.get("column"), message=f["message"])
-        for f in items or []
-    ]
+    return [Finding.from_dict(f) for f in items or []]
 
 
 def _ingest_one(

@@ -14,7 +14,7 @@ import click
 
 #: name -> ("module:attribute" of a click command, its one-line summary for --help).
 COMMANDS: dict[str, tuple[str, str]] = {
-    "validate": ("surgehub.returns.commands:validate", "Check one return against the specification"),
+    "validate": ("surgehub.cli.returns:validate", "Check one return against the specification"),
     "ingest": ("surgehub.cli.warehouse:ingest", "Validate a return and load it into the warehouse"),
     "rag": ("surgehub.cli.warehouse:rag", "RAG status of every locality for one activity date"),
     "db": ("surgehub.cli.warehouse:db", "Warehouse schema migrations"),

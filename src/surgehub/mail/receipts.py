@@ -27,7 +27,7 @@ def receipt_mails(
     its own receipt, keyed on its receipt time, saying nothing was loaded.
     """
     from surgehub.returns.receipt import render_receipt
-    from surgehub.returns.validate import Finding, ValidationResult
+    from surgehub.returns.validate import Finding, Outcome, ValidationResult
 
     wanted = set(submission_ids) | {int(d["submission_id"]) for d in duplicates}
     if not wanted:
@@ -48,12 +48,11 @@ def receipt_mails(
     mails: list[Mail] = []
     for row, duplicate, received_at, period_key in jobs:
         result = ValidationResult(
-            status="rejected" if row.outcome == "rejected" else "accepted",
+            status=Outcome.REJECTED if row.outcome == "rejected" else Outcome.ACCEPTED,
             spec_version=row.spec_version,
             rows=row.data_rows,
-            errors=[Finding(**e) for e in row.errors or []],
-            warnings=[Finding(**w) for w in row.warnings or []],
-            frame=None,
+            errors=[Finding.from_dict(e) for e in row.errors or []],
+            warnings=[Finding.from_dict(w) for w in row.warnings or []],
             r16_failed=bool(row.quarantined),
         )
         locality = reference.locality_by_code(row.sub_icb_code)

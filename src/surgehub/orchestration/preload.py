@@ -38,7 +38,7 @@ def preload_task_modules() -> None:
     import surgehub.ingest
     import surgehub.mail.send
     import surgehub.rag
-    import surgehub.returns.validate  # noqa: F401
+    import surgehub.returns.batch  # noqa: F401  (every rule module, with pandas and pyarrow)
 
 
 def preload_if_forking(argv: list[str] | None = None) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ def contains_nhs_number(text: str) -> bool:
     return False
 
 
-def shown(value: Any, limit: int = 40) -> str:
+def shown(value: object, limit: int = 40) -> str:
     """A cell value as it may appear in a message: shortened, and never an NHS number.
 
     R16 is about comments, but a patient's number typed into any other column must not be echoed
@@ -47,7 +48,16 @@ def shown(value: Any, limit: int = 40) -> str:
     return f'"{text}"'
 
 
-@dataclass(frozen=True)
+def number(value: float) -> str:
+    """A typed number as the submitter would write it: 12 (not 12.0), 1234567 (not 1.23e+06), 7.25."""
+    if value != value:
+        return "?"
+    if float(value).is_integer():
+        return str(int(value))
+    return f"{value:.2f}".rstrip("0")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Finding:
     """A rule that failed (or a warning that fired), where, and what to do about it.
 
@@ -60,12 +70,16 @@ class Finding:
     column: str | None
     message: str
 
-    @property
-    def is_warning(self) -> bool:
-        return self.rule.startswith("W")
-
     def to_dict(self) -> dict[str, Any]:
+        """The JSON shape of interfaces.md (also how a submission row stores it)."""
         return {"rule": self.rule, "row": self.row, "column": self.column, "message": self.message}
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any]) -> Finding:
+        """A finding as stored by :meth:`to_dict` (a submission row's errors and warnings)."""
+        return cls(
+            rule=stored["rule"], row=stored.get("row"), column=stored.get("column"), message=stored["message"]
+        )
 
 
 def sort_key(finding: Finding) -> tuple[int, int, str, str]:

@@ -5,6 +5,9 @@ are run again with COMPLETE results. The frame's index is the row number, so COM
 ``unexpected_index_list`` is the failing rows' numbers; asking for
 ``unexpected_index_column_names=["row_number"]`` instead gives the same answer but makes GX look each
 failing row up one by one (13 s rather than 0.05 s for 100,000 failing rows).
+
+GX's API is mostly untyped, so this adapter stays outside `returns/rules/` (which pyright checks
+strictly); rules/gx.py gets typed `Failure` records from it.
 """
 
 from __future__ import annotations
@@ -23,7 +26,7 @@ if TYPE_CHECKING:
 _LOCK = threading.Lock()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Failure:
     """One failed expectation: its meta (rule_id, column, fix, key) and the row numbers that failed it."""
 
@@ -76,7 +79,7 @@ def run_suite(frame: pd.DataFrame) -> list[Failure]:
             )
             _raise_if_broken(detail)
             rows = sorted({int(n) for n in detail.result.get("unexpected_index_list", [])})
-            failures.append(Failure(dict(expectation.meta), rows))
+            failures.append(Failure(meta=dict(expectation.meta), row_numbers=rows))
     return failures
 
 

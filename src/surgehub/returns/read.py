@@ -1,8 +1,9 @@
-"""Reading a return's bytes into a table of trimmed strings, enforcing file rules F01–F06 (spec §1, §3).
+"""Reading a return's bytes into a table of trimmed strings (spec §1); the file rules are in rules/file.py.
 
 The format is told from the content, never from the file name: a ZIP holding ``xl/workbook.xml`` is
 an XLSX workbook, anything else must be comma-separated text in UTF-8 (with or without a BOM) or,
-failing that, Windows-1252 as Excel saves it.
+failing that, Windows-1252 as Excel saves it. Bytes that cannot be decoded or parsed are F01, raised
+here as `Unreadable` with what was found; the header and the row count are judged by rules/file.py.
 """
 
 from __future__ import annotations
@@ -10,40 +11,31 @@ from __future__ import annotations
 import csv
 import io
 import zipfile
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from surgehub import spec
-from surgehub.returns.findings import Finding, shown
+from surgehub.returns.rules.file import (
+    EMPTY_FILE,
+    HOW_TO_SAVE,
+    Format,
+    Unreadable,
+    check_workbook,
+    file_error,
+    file_format,
+    judge_file,
+    separator_problem,
+    size_problem,
+)
 
 if TYPE_CHECKING:
     import pandas as pd
 
-Format = Literal["csv", "xlsx"]
-
-#: Leading bytes of files people send by mistake, with what to call them in a message.
-_MAGIC: tuple[tuple[bytes, str], ...] = (
-    (b"\x89PNG\r\n\x1a\n", "a PNG image"),
-    (b"\xff\xd8\xff", "a JPEG image"),
-    (b"GIF87a", "a GIF image"),
-    (b"GIF89a", "a GIF image"),
-    (b"%PDF", "a PDF document"),
-    (b"\x1f\x8b", "a gzip-compressed file"),
-    (b"Rar!", "a RAR archive"),
-    (b"7z\xbc\xaf\x27\x1c", "a 7-Zip archive"),
-    (b"{\\rtf", "a Rich Text (RTF) document"),
-    (b"II*\x00", "a TIFF image"),
-    (b"MM\x00*", "a TIFF image"),
-    (b"BM", "a BMP image"),
-)
-_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-_ZIP = (b"PK\x03\x04", b"PK\x05\x06")
-_HOW_TO_SAVE = "save the return from Excel as 'Excel Workbook (.xlsx)' or 'CSV UTF-8' and send that file"
+    from surgehub.returns.findings import Finding
 
 
-@dataclass
+@dataclass(frozen=True, kw_only=True)
 class RawReturn:
     """A return as read: one row per non-empty data row, every spec column as trimmed text.
 
@@ -56,14 +48,6 @@ class RawReturn:
     rows: int
     errors: list[Finding] = field(default_factory=list)
     table: pd.DataFrame | None = None
-
-
-class _Unreadable(Exception):
-    """F01: the bytes are not a return we can read; the message says what they look like."""
-
-
-def _file_error(rule: str, message: str, column: str | None = None) -> Finding:
-    return Finding(rule, None, column, message)
 
 
 def _cell_text(value: Any) -> str:
@@ -93,30 +77,6 @@ def _cell_text(value: Any) -> str:
     return str(value).strip()
 
 
-def _sniff(data: bytes) -> Format:
-    """Decide the format from the bytes, or raise _Unreadable saying what the file looks like."""
-    for magic, what in _MAGIC:
-        if data.startswith(magic):
-            raise _Unreadable(f"this looks like {what}, not a CSV or XLSX file; {_HOW_TO_SAVE}")
-    if data.startswith(_OLE2):
-        raise _Unreadable(
-            "this looks like an older Excel 97–2003 (.xls) file or a password-protected workbook; "
-            f"remove any password and {_HOW_TO_SAVE}"
-        )
-    if data.startswith(_ZIP):
-        return "xlsx"
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        raise _Unreadable(
-            f"this text is saved as UTF-16 ('Unicode Text'), which is not accepted; {_HOW_TO_SAVE}"
-        )
-    if b"\x00" in data:
-        raise _Unreadable(
-            "this file contains NUL bytes, so it is not CSV text (it may be a binary file or UTF-16 "
-            f"text); {_HOW_TO_SAVE}"
-        )
-    return "csv"
-
-
 def _decode(data: bytes) -> str:
     """CSV bytes as text: UTF-8 (a BOM dropped), else Windows-1252, else F01; a lone quote mark is F01."""
     try:
@@ -126,15 +86,15 @@ def _decode(data: bytes) -> str:
             text = data.decode("cp1252")
         except UnicodeDecodeError as exc:
             bad = data[exc.start]
-            raise _Unreadable(
+            raise Unreadable(
                 f"this file is neither UTF-8 nor Windows-1252 text (byte 0x{bad:02X} at position "
-                f"{exc.start + 1} has no meaning in either); {_HOW_TO_SAVE}"
+                f"{exc.start + 1} has no meaning in either); {HOW_TO_SAVE}"
             ) from None
     if text.count('"') % 2:
         # Properly quoted text always holds quote marks in pairs; an odd one swallows the rest of the
         # file into a single cell, and the errors that would follow would only mislead.
         line = _record_start_of_last(text)
-        raise _Unreadable(
+        raise Unreadable(
             f'a quote mark (") on line {line} of the file is opened but never closed, so the rest of '
             "the file cannot be read; remove the stray quote mark or close it"
         )
@@ -161,7 +121,7 @@ def _csv_rows(text: str) -> list[list[str]]:
     try:
         return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
     except csv.Error as exc:
-        raise _Unreadable(f"this CSV text cannot be read ({exc}); {_HOW_TO_SAVE}") from None
+        raise Unreadable(f"this CSV text cannot be read ({exc}); {HOW_TO_SAVE}") from None
 
 
 def _csv_arrow_columns(text: str) -> list[Any] | None:
@@ -210,32 +170,21 @@ def _xlsx_rows(data: bytes, row_cap: int) -> list[list[str]]:
         with zipfile.ZipFile(io.BytesIO(data)) as archive:
             names = set(archive.namelist())
     except zipfile.BadZipFile:
-        raise _Unreadable(f"this looks like a damaged ZIP or Excel file; {_HOW_TO_SAVE}") from None
-    if "xl/workbook.xml" not in names:
-        if "word/document.xml" in names:
-            what = "a Word document"
-        elif "ppt/presentation.xml" in names:
-            what = "a PowerPoint presentation"
-        elif "content.xml" in names:
-            what = "an OpenDocument (LibreOffice) file"
-        else:
-            what = "a ZIP archive that is not an Excel workbook"
-        raise _Unreadable(f"this looks like {what}, not a CSV or XLSX file; {_HOW_TO_SAVE}")
+        raise Unreadable(f"this looks like a damaged ZIP or Excel file; {HOW_TO_SAVE}") from None
+    check_workbook(names)
     import openpyxl
 
     try:
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a broken workbook; all mean "cannot read"
-        raise _Unreadable(
-            f"this Excel workbook cannot be opened (it may be damaged); {_HOW_TO_SAVE}"
-        ) from None
+        raise Unreadable(f"this Excel workbook cannot be opened (it may be damaged); {HOW_TO_SAVE}") from None
     try:
         sheet = next(
             (ws for ws in workbook.worksheets if ws.title.strip().lower() == "return"),
             workbook.worksheets[0] if workbook.worksheets else None,
         )
         if sheet is None:
-            raise _Unreadable(f"this Excel workbook has no worksheet; {_HOW_TO_SAVE}")
+            raise Unreadable(f"this Excel workbook has no worksheet; {HOW_TO_SAVE}")
         # Some tools write a wrong <dimension> (e.g. "A1"); read-only openpyxl trusts it unless reset.
         sheet.reset_dimensions()
         rows: list[list[str]] = []
@@ -248,21 +197,12 @@ def _xlsx_rows(data: bytes, row_cap: int) -> list[list[str]]:
                 if non_empty >= row_cap:
                     break
         return rows
-    except _Unreadable:
+    except Unreadable:
         raise
     except Exception:
-        raise _Unreadable(f"this Excel workbook cannot be read (it may be damaged); {_HOW_TO_SAVE}") from None
+        raise Unreadable(f"this Excel workbook cannot be read (it may be damaged); {HOW_TO_SAVE}") from None
     finally:
         workbook.close()
-
-
-def _column_letter(index: int) -> str:
-    letters = ""
-    index += 1
-    while index:
-        index, rest = divmod(index - 1, 26)
-        letters = chr(65 + rest) + letters
-    return letters
 
 
 def read_return(
@@ -272,22 +212,12 @@ def read_return(
     max_data_rows: int = spec.MAX_DATA_ROWS,
 ) -> RawReturn:
     """Read a return's bytes, checking F01–F06; every file-rule failure is listed, not just the first."""
-    if len(data) > max_file_bytes:
-        return RawReturn(
-            None,
-            0,
-            [
-                _file_error(
-                    "F01",
-                    f"the file is {len(data):,} bytes, more than the limit of {max_file_bytes:,} bytes "
-                    f"({max_file_bytes / 1048576:g} MiB); send fewer days in each file",
-                )
-            ],
-        )
+    if (too_big := size_problem(len(data), max_file_bytes)) is not None:
+        return RawReturn(format=None, rows=0, errors=[too_big])
     if not data.strip(b" \t\r\n"):
-        return RawReturn(None, 0, [_file_error("F05", "the file is empty; fill in one row per hub per day")])
+        return RawReturn(format=None, rows=0, errors=[file_error("F05", EMPTY_FILE)])
     try:
-        fmt = _sniff(data)
+        fmt = file_format(data)
         if fmt == "xlsx":
             return _shape(fmt, _xlsx_rows(data, max_data_rows + 2), max_data_rows)  # header + one past
         text = _decode(data)
@@ -295,92 +225,8 @@ def read_return(
         if columns is not None:
             return _shape_arrow(columns, max_data_rows)
         return _shape(fmt, _csv_rows(text), max_data_rows)
-    except _Unreadable as exc:
-        return RawReturn(None, 0, [_file_error("F01", str(exc))])
-
-
-def _separator_problem(header: list[str]) -> Finding | None:
-    """F01 for semicolon- or tab-separated text: one clear message beats 22 "missing column" lines."""
-    named = [cell for cell in header if cell]
-    if len(named) != 1:
-        return None
-    for separator, what in ((";", "semicolons"), ("\t", "tabs")):
-        parts = {part.strip().lower() for part in named[0].split(separator)}
-        if len(parts & set(spec.COLUMN_NAMES)) >= 2:
-            return _file_error(
-                "F01",
-                f"the file is separated by {what}, not commas; save it from Excel as "
-                "'CSV UTF-8 (Comma delimited)' or as 'Excel Workbook (.xlsx)'",
-            )
-    return None
-
-
-def _judge(
-    fmt: Format, header: list[str], has_values: Callable[[int], bool], count: int, max_data_rows: int
-) -> tuple[list[Finding], dict[str, int]]:
-    """F02–F06 from the header and the data-row count; also where each spec column sits."""
-    errors: list[Finding] = []
-    positions: dict[str, int] = {}
-    seen: dict[str, int] = {}
-    for index, name in enumerate(header):
-        key = name.lower()
-        if not key:
-            if has_values(index):
-                errors.append(
-                    _file_error(
-                        "F03",
-                        f"column {_column_letter(index)} has values but no header name; give it its "
-                        "name from the specification, or delete the column",
-                    )
-                )
-            continue
-        seen[key] = seen.get(key, 0) + 1
-        if seen[key] == 2:
-            errors.append(
-                _file_error(
-                    "F04",
-                    f"the column {name} appears more than once; keep one and delete the others",
-                    column=key if key in spec.COLUMN_BY_NAME else name,
-                )
-            )
-        if key in spec.COLUMN_BY_NAME:
-            positions.setdefault(key, index)
-        elif seen[key] == 1:
-            errors.append(
-                _file_error(
-                    "F03",
-                    f"the column {shown(name, 60)} is not in the specification; delete it or use "
-                    "the column name from the template",
-                    column=name,
-                )
-            )
-    for name in spec.COLUMN_NAMES:
-        if name not in positions:
-            errors.append(
-                _file_error(
-                    "F02",
-                    f"the column {name} is missing; add it to the header row "
-                    + ("(it may be left empty)" if name == "comments" else "and fill it in for every row"),
-                    column=name,
-                )
-            )
-    if count == 0:
-        errors.append(
-            _file_error("F05", "the file has a header row but no data rows; add one row per hub per day")
-        )
-    elif count > max_data_rows:
-        # An XLSX is read only up to one row past the limit (a small file can hold a huge sheet).
-        counted = f"more than {max_data_rows}" if fmt == "xlsx" else str(count)
-        errors.append(
-            _file_error(
-                "F06",
-                f"the file has {counted} data rows; the limit is {max_data_rows}. Split it into several returns",
-            )
-        )
-    return errors, positions
-
-
-_EMPTY_FILE = "the file is empty; fill in one row per hub per day"
+    except Unreadable as exc:
+        return RawReturn(format=None, rows=0, errors=[file_error("F01", str(exc))])
 
 
 def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:
@@ -389,10 +235,10 @@ def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:
 
     header_at = next((i for i, row in enumerate(rows) if any(row)), None)
     if header_at is None:
-        return RawReturn(fmt, 0, [_file_error("F05", _EMPTY_FILE)])
+        return RawReturn(format=fmt, rows=0, errors=[file_error("F05", EMPTY_FILE)])
     header = rows[header_at]
-    if fmt == "csv" and (problem := _separator_problem(header)) is not None:
-        return RawReturn(fmt, 0, [problem])
+    if fmt == "csv" and (problem := separator_problem(header)) is not None:
+        return RawReturn(format=fmt, rows=0, errors=[problem])
     body = rows[header_at + 1 :]
     width = max([len(header), *(len(r) for r in body)])
     header = header + [""] * (width - len(header))
@@ -401,13 +247,13 @@ def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:
     def has_values(index: int) -> bool:
         return any(index < len(r) and r[index] for r in body)
 
-    errors, positions = _judge(fmt, header, has_values, len(numbered), max_data_rows)
+    errors, positions = judge_file(fmt, header, has_values, len(numbered), max_data_rows)
     if errors:
-        return RawReturn(fmt, len(numbered), errors)
+        return RawReturn(format=fmt, rows=len(numbered), errors=errors)
     columns = {name: [r[pos] if pos < len(r) else "" for _, r in numbered] for name, pos in positions.items()}
     table = pd.DataFrame({name: columns[name] for name in spec.COLUMN_NAMES}, dtype=object)
     table.insert(0, "row_number", [n for n, _ in numbered])
-    return RawReturn(fmt, len(numbered), [], table)
+    return RawReturn(format=fmt, rows=len(numbered), table=table)
 
 
 def _shape_arrow(columns: list[Any], max_data_rows: int) -> RawReturn:
@@ -417,27 +263,28 @@ def _shape_arrow(columns: list[Any], max_data_rows: int) -> RawReturn:
     import pyarrow.compute as pc
 
     cells = [pc.utf8_trim_whitespace(c).combine_chunks() for c in columns]
-    filled = pc.not_equal(cells[0], "")
+    empty = pa.scalar("", pa.large_string())
+    filled = pc.not_equal(cells[0], empty)
     for c in cells[1:]:
-        filled = pc.or_(filled, pc.not_equal(c, ""))
+        filled = pc.or_(filled, pc.not_equal(c, empty))
     non_empty = filled.to_numpy(zero_copy_only=False)
     found = np.flatnonzero(non_empty)
     if not len(found):
-        return RawReturn("csv", 0, [_file_error("F05", _EMPTY_FILE)])
+        return RawReturn(format="csv", rows=0, errors=[file_error("F05", EMPTY_FILE)])
     header_at = int(found[0])
     header = [c[header_at].as_py() for c in cells]
-    if (problem := _separator_problem(header)) is not None:
-        return RawReturn("csv", 0, [problem])
+    if (problem := separator_problem(header)) is not None:
+        return RawReturn(format="csv", rows=0, errors=[problem])
     body = [c.slice(header_at + 1) for c in cells]
     keep = non_empty[header_at + 1 :]
     numbers = np.flatnonzero(keep) + 1
 
     def has_values(index: int) -> bool:
-        return bool(pc.any(pc.not_equal(body[index], "")).as_py())
+        return bool(pc.any(pc.not_equal(body[index], empty)).as_py())
 
-    errors, positions = _judge("csv", header, has_values, len(numbers), max_data_rows)
+    errors, positions = judge_file("csv", header, has_values, len(numbers), max_data_rows)
     if errors:
-        return RawReturn("csv", len(numbers), errors)
+        return RawReturn(format="csv", rows=len(numbers), errors=errors)
     mask = pa.array(keep)
     # One conversion for the whole table (pandas "str" columns), cheaper than one per column.
     table = pa.table(
@@ -446,4 +293,4 @@ def _shape_arrow(columns: list[Any], max_data_rows: int) -> RawReturn:
             **{name: body[positions[name]].filter(mask) for name in spec.COLUMN_NAMES},
         }
     ).to_pandas()
-    return RawReturn("csv", len(numbers), [], table)
+    return RawReturn(format="csv", rows=len(numbers), table=table)

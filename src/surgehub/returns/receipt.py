@@ -8,21 +8,24 @@ which never hold an R16 number (findings.shown masks any value that looks like o
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
 from functools import cache
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 
 from surgehub import spec
 from surgehub.clock import LONDON
-from surgehub.config import Settings, load_settings
-from surgehub.returns.findings import Finding
-from surgehub.returns.validate import ValidationResult
+from surgehub.returns.result import Outcome
 
-TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    import jinja2
+
+    from surgehub.config import Settings
+    from surgehub.returns.findings import Finding
+    from surgehub.returns.result import ValidationResult
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class _Line:
     rule: str
     rule_text: str
@@ -32,11 +35,11 @@ class _Line:
 
 
 @cache
-def _environment() -> Any:
+def _environment() -> jinja2.Environment:
     import jinja2
 
     return jinja2.Environment(
-        loader=jinja2.FileSystemLoader(TEMPLATES),
+        loader=jinja2.PackageLoader("surgehub", "templates"),  # package data, read as the wheel ships it
         autoescape=jinja2.select_autoescape(enabled_extensions=("html.j2",), default_for_string=False),
         undefined=jinja2.StrictUndefined,
         trim_blocks=True,
@@ -69,18 +72,17 @@ def render_receipt(
     locality_name: str,
     received_at: datetime,
     submission_id: int | None,
+    settings: Settings,
     duplicate: bool = False,
-    settings: Settings | None = None,
 ) -> tuple[str, str, str]:
     """(subject, text, html) of the receipt for one return; deadlines are taken from ``settings``."""
-    settings = settings or load_settings()
     if received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=LONDON)
     local = received_at.astimezone(LONDON)
     if duplicate:
         outcome = "duplicate"
         subject = f"Surge hub return already received: {locality_name} ({locality_code}), nothing changed"
-    elif result.status == "rejected":
+    elif result.status == Outcome.REJECTED:
         outcome = "rejected"
         subject = (
             f"Surge hub return REJECTED: {locality_name} ({locality_code}), "

@@ -11,6 +11,7 @@ from typing import Any
 
 from surgehub import spec
 from surgehub.clock import LONDON
+from surgehub.config import Settings, load_settings
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 
@@ -18,6 +19,9 @@ CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 RECEIVED_AT = datetime(2026, 11, 25, 9, 0, tzinfo=LONDON)
 
 HEADER: tuple[str, ...] = spec.COLUMN_NAMES
+
+#: The project's settings as configured: the season, the R07 window and the file limits validation reads.
+SETTINGS: Settings = load_settings()
 
 
 def row(**overrides: Any) -> dict[str, str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from markupsafe import escape
-from return_builders import RECEIVED_AT, corpus_file, csv_bytes, row
+from return_builders import RECEIVED_AT, SETTINGS, corpus_file, csv_bytes, row
 
 from surgehub.returns.receipt import render_receipt
 from surgehub.returns.validate import ValidationResult, validate_return
@@ -18,12 +18,13 @@ def receipt(result: ValidationResult, **kwargs: object) -> tuple[str, str, str]:
         locality_name="Manchester",
         received_at=RECEIVED_AT,
         submission_id=7,
+        settings=SETTINGS,
         **kwargs,  # type: ignore[arg-type]
     )
 
 
 def validated(data: bytes) -> ValidationResult:
-    return validate_return(data, locality="14L", received_at=RECEIVED_AT)
+    return validate_return(data, locality="14L", received_at=RECEIVED_AT, settings=SETTINGS)
 
 
 class _Tags(HTMLParser):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 
 import pytest
-from return_builders import RECEIVED_AT, corpus_file, csv_bytes, row
+from return_builders import RECEIVED_AT, SETTINGS, corpus_file, csv_bytes, row
 
 from surgehub.returns.receipt import render_receipt
 from surgehub.returns.validate import validate_return
@@ -26,9 +26,14 @@ def _receipts() -> dict[str, str]:
     )
     out = {}
     for name, data in (("rejected", rejected), ("warned", corpus_file("example-return.csv"))):
-        result = validate_return(data, locality="14L", received_at=RECEIVED_AT)
+        result = validate_return(data, locality="14L", received_at=RECEIVED_AT, settings=SETTINGS)
         out[name] = render_receipt(
-            result, locality_code="14L", locality_name="Manchester", received_at=RECEIVED_AT, submission_id=3
+            result,
+            locality_code="14L",
+            locality_name="Manchester",
+            received_at=RECEIVED_AT,
+            submission_id=3,
+            settings=SETTINGS,
         )[2]
     return out
 

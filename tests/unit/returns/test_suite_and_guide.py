@@ -7,18 +7,20 @@ import re
 
 from surgehub import spec
 from surgehub.config import PROJECT_ROOT
-from surgehub.returns.suite import SUITE_NAME, SUITE_PATH, suite_dict, suite_json
+from surgehub.returns.suite import SUITE_NAME, committed_suite_json, suite_dict, suite_json
 
 GUIDE = PROJECT_ROOT / "docs" / "submitter-guide.md"
 READINGS = PROJECT_ROOT / "docs" / "validation.md"
 
 
 def test_committed_suite_is_the_generated_one() -> None:
-    assert SUITE_PATH.read_text(encoding="utf-8") == suite_json(), "run: python -m surgehub.returns.suite"
+    assert committed_suite_json() == suite_json(), (
+        "run: python -m surgehub.returns.suite > src/surgehub/gx/expectations/surgehub/return.json"
+    )
 
 
 def test_suite_rule_ids_are_spec_rules_and_every_expectation_has_a_fix() -> None:
-    suite = json.loads(SUITE_PATH.read_text(encoding="utf-8"))
+    suite = json.loads(committed_suite_json())
     assert suite["name"] == SUITE_NAME == "surgehub.return"
     metas = [e["meta"] for e in suite["expectations"]]
     assert {m["rule_id"] for m in metas} <= set(spec.RULES)

@@ -5,18 +5,24 @@ from __future__ import annotations
 import random
 from datetime import date, timedelta
 
+from return_builders import SETTINGS
 from test_validate_corpus import CASES
 
 from surgehub import sample
-from surgehub.returns.validate import ValidationBatch, validate_return
+from surgehub.returns.batch import ValidationBatch
+from surgehub.returns.validate import validate_return
 
 
 def test_every_corpus_return_gets_the_same_answer_in_a_batch_as_alone() -> None:
-    batch = ValidationBatch([(case.data, case.locality, case.received_at) for case in CASES])
+    batch = ValidationBatch(
+        [(case.data, case.locality, case.received_at) for case in CASES], settings=SETTINGS
+    )
     for case in CASES:
-        alone = validate_return(case.data, locality=case.locality, received_at=case.received_at)
+        alone = validate_return(
+            case.data, locality=case.locality, received_at=case.received_at, settings=SETTINGS
+        )
         together = validate_return(
-            case.data, locality=case.locality, received_at=case.received_at, batch=batch
+            case.data, locality=case.locality, received_at=case.received_at, batch=batch, settings=SETTINGS
         )
         assert together.to_json_dict() == alone.to_json_dict(), case.id
         if alone.frame is not None:
@@ -29,10 +35,12 @@ def test_the_same_hub_day_in_two_files_of_a_batch_is_not_a_repeat() -> None:
     first, revised = sample.to_csv(rows), sample.to_csv([{**rows[0], "signed_off_by": "Deputy lead"}])
     from tests.conftest import TIMELINE_NOW
 
-    batch = ValidationBatch([(first, "14L", TIMELINE_NOW), (revised, "14L", TIMELINE_NOW)])
+    batch = ValidationBatch([(first, "14L", TIMELINE_NOW), (revised, "14L", TIMELINE_NOW)], settings=SETTINGS)
 
     for data in (first, revised):
-        result = validate_return(data, locality="14L", received_at=TIMELINE_NOW, batch=batch)
+        result = validate_return(
+            data, locality="14L", received_at=TIMELINE_NOW, batch=batch, settings=SETTINGS
+        )
         assert result.status == "accepted", result.errors
 
 
@@ -41,10 +49,11 @@ def test_bytes_not_in_the_batch_are_validated_on_their_own() -> None:
     rows[0]["appts_booked"] = str(int(rows[0]["appts_offered"]) + 1)
     from tests.conftest import TIMELINE_NOW
 
-    batch = ValidationBatch([(sample.to_csv(rows), "00T", TIMELINE_NOW)])
+    batch = ValidationBatch([(sample.to_csv(rows), "00T", TIMELINE_NOW)], settings=SETTINGS)
     other = sample.to_csv(sample.locality_rows("00V", [date(2026, 11, 24)], random.Random(3)))
     assert batch.lookup(other, "00V", TIMELINE_NOW) is None
-    assert validate_return(other, locality="00V", received_at=TIMELINE_NOW, batch=batch).status == "accepted"
+    alone = validate_return(other, locality="00V", received_at=TIMELINE_NOW, batch=batch, settings=SETTINGS)
+    assert alone.status == "accepted"
 
 
 def test_w05_is_judged_per_return_in_a_batch_as_alone() -> None:
@@ -62,23 +71,31 @@ def test_w05_is_judged_per_return_in_a_batch_as_alone() -> None:
     calm = csv_bytes([row(appts_offered="60")])
     rejected_spike = csv_bytes([row(appts_offered="500", appts_booked="501")])
     returns = [spike, calm, rejected_spike]
-    batch = ValidationBatch([(data, "14L", RECEIVED_AT) for data in returns])
+    batch = ValidationBatch([(data, "14L", RECEIVED_AT) for data in returns], settings=SETTINGS)
     for data in returns:
-        alone = validate_return(data, locality="14L", received_at=RECEIVED_AT, history=history)
+        alone = validate_return(
+            data, locality="14L", received_at=RECEIVED_AT, history=history, settings=SETTINGS
+        )
         together = validate_return(
-            data, locality="14L", received_at=RECEIVED_AT, history=history, batch=batch
+            data, locality="14L", received_at=RECEIVED_AT, history=history, batch=batch, settings=SETTINGS
         )
         assert together.to_json_dict() == alone.to_json_dict()
         if alone.frame is not None:
             assert together.frame is not None and together.frame.equals(alone.frame)
-    first = validate_return(spike, locality="14L", received_at=RECEIVED_AT, history=history, batch=batch)
+    first = validate_return(
+        spike, locality="14L", received_at=RECEIVED_AT, history=history, batch=batch, settings=SETTINGS
+    )
     assert [w.rule for w in first.warnings] == ["W05"]
     assert first.frame is not None and first.frame["warnings"].tolist() == [["W05"]]
-    again = validate_return(spike, locality="14L", received_at=RECEIVED_AT, history=history, batch=batch)
+    again = validate_return(
+        spike, locality="14L", received_at=RECEIVED_AT, history=history, batch=batch, settings=SETTINGS
+    )
     assert again.frame is not None and again.frame["warnings"].tolist() == [["W05"]], (
         "the batch's copy changed"
     )
-    no_history = validate_return(spike, locality="14L", received_at=RECEIVED_AT, batch=batch)
+    no_history = validate_return(
+        spike, locality="14L", received_at=RECEIVED_AT, batch=batch, settings=SETTINGS
+    )
     assert no_history.warnings == [] and no_history.frame["warnings"].tolist() == [[]]
 
 
@@ -87,9 +104,9 @@ def test_a_return_judged_for_another_sender_or_day_is_judged_again() -> None:
     from return_builders import RECEIVED_AT, csv_bytes, row
 
     data = csv_bytes([row()])
-    batch = ValidationBatch([(data, "14L", RECEIVED_AT)])
+    batch = ValidationBatch([(data, "14L", RECEIVED_AT)], settings=SETTINGS)
     assert batch.lookup(data, "14L", RECEIVED_AT) is not None
     assert batch.lookup(data, "00T", RECEIVED_AT) is None
     assert batch.lookup(data, "14L", RECEIVED_AT + timedelta(days=1)) is None
-    other = validate_return(data, locality="00T", received_at=RECEIVED_AT, batch=batch)
+    other = validate_return(data, locality="00T", received_at=RECEIVED_AT, batch=batch, settings=SETTINGS)
     assert "R05" in {f.rule for f in other.errors}

@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import pytest
-from return_builders import RECEIVED_AT, corpus_file, csv_bytes, row, three_hubs
+from return_builders import RECEIVED_AT, SETTINGS, corpus_file, csv_bytes, row, three_hubs
 
 from surgehub.clock import LONDON
 from surgehub.returns.validate import validate_return
@@ -396,7 +396,9 @@ def _keys(findings: list[Any]) -> Counter[Key]:
 
 @pytest.mark.parametrize("case", CASES, ids=[c.id for c in CASES])
 def test_corpus_return_gets_exactly_its_findings(case: Case) -> None:
-    result = validate_return(case.data, locality=case.locality, received_at=case.received_at)
+    result = validate_return(
+        case.data, locality=case.locality, received_at=case.received_at, settings=SETTINGS
+    )
     assert _keys(result.errors) == Counter(case.errors)
     assert _keys(result.warnings) == Counter(case.warnings)
     assert result.status == case.status

@@ -8,7 +8,7 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from return_builders import RECEIVED_AT, corpus_file
+from return_builders import RECEIVED_AT, SETTINGS, corpus_file
 
 from surgehub.returns.validate import ValidationResult, validate_return
 
@@ -78,7 +78,7 @@ def test_cell_mutations_never_raise(edits: list[tuple[int, int, str]]) -> None:
     rows = [list(r) for r in ROWS]
     for r, c, value in edits:
         rows[r][c] = value
-    check(validate_return(to_bytes(rows), locality="14L", received_at=RECEIVED_AT))
+    check(validate_return(to_bytes(rows), locality="14L", received_at=RECEIVED_AT, settings=SETTINGS))
 
 
 @PROPERTY_SETTINGS
@@ -107,7 +107,7 @@ def test_shape_mutations_never_raise(operations: list[str], data: st.DataObject)
                     r.append(r[i])
                 elif op == "swap_cols" and max(i, j) < len(r):
                     r[i], r[j] = r[j], r[i]
-    check(validate_return(to_bytes(rows), locality="14L", received_at=RECEIVED_AT))
+    check(validate_return(to_bytes(rows), locality="14L", received_at=RECEIVED_AT, settings=SETTINGS))
 
 
 @PROPERTY_SETTINGS
@@ -118,10 +118,10 @@ def test_byte_mutations_never_raise(edits: list[tuple[int, bytes, int]]) -> None
     data = bytearray(EXAMPLE)
     for at, insert, delete in edits:
         data[at : at + delete] = insert
-    check(validate_return(bytes(data), locality="14L", received_at=RECEIVED_AT))
+    check(validate_return(bytes(data), locality="14L", received_at=RECEIVED_AT, settings=SETTINGS))
 
 
 @PROPERTY_SETTINGS
 @given(st.binary(max_size=200))
 def test_arbitrary_bytes_never_raise(data: bytes) -> None:
-    check(validate_return(data, locality="14L", received_at=RECEIVED_AT))
+    check(validate_return(data, locality="14L", received_at=RECEIVED_AT, settings=SETTINGS))

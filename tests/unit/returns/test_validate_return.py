@@ -8,7 +8,7 @@ from datetime import date, timedelta
 
 import pandas as pd
 import pytest
-from return_builders import RECEIVED_AT, corpus_file, csv_bytes, row, three_hubs
+from return_builders import RECEIVED_AT, SETTINGS, corpus_file, csv_bytes, row, three_hubs
 
 from surgehub import spec
 from surgehub.returns.validate import UnknownLocality, validate_return
@@ -17,7 +17,7 @@ NHS_NUMBER = "943 476 5919"
 
 
 def validate(data: bytes, **kwargs: object) -> object:
-    return validate_return(data, locality="14L", received_at=RECEIVED_AT, **kwargs)  # type: ignore[arg-type]
+    return validate_return(data, locality="14L", received_at=RECEIVED_AT, settings=SETTINGS, **kwargs)  # type: ignore[arg-type]
 
 
 def test_accepted_frame_is_typed_and_normalised() -> None:
@@ -98,12 +98,15 @@ def test_r16_is_reported_once_per_row_with_several_numbers() -> None:
 
 def test_unknown_submitting_locality_is_a_configuration_error() -> None:
     with pytest.raises(UnknownLocality):
-        validate_return(csv_bytes([row()]), locality="XYZ", received_at=RECEIVED_AT)
+        validate_return(csv_bytes([row()]), locality="XYZ", received_at=RECEIVED_AT, settings=SETTINGS)
 
 
 def test_naive_received_at_is_london_time() -> None:
     naive = RECEIVED_AT.replace(tzinfo=None)
-    assert validate_return(csv_bytes([row()]), locality="14l", received_at=naive).status == "accepted"
+    assert (
+        validate_return(csv_bytes([row()]), locality="14l", received_at=naive, settings=SETTINGS).status
+        == "accepted"
+    )
 
 
 def test_warnings_are_listed_on_rejected_returns_too() -> None:

@@ -1,0 +1,75 @@
+"""`surgehub validate`: check one return against the specification without loading it (interfaces.md)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from surgehub.cli.common import ExitCode, fail, instant, locality, resources
+
+if TYPE_CHECKING:
+    from surgehub.returns.result import ValidationResult
+
+
+@click.command("validate")
+@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
+@click.option(
+    "--locality",
+    "locality_code",
+    required=True,
+    metavar="CODE",
+    help="The submitting locality's sub-ICB code.",
+)
+@click.option(
+    "--received-at",
+    "received_at",
+    metavar="ISO8601",
+    default=None,
+    help="Receipt time (default now; a time without an offset is Europe/London).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+def validate(file: Path, locality_code: str, received_at: str | None, as_json: bool) -> None:
+    """Check one return FILE against the common specification without loading it.
+
+    Exit codes: 0 accepted, 1 rejected, 2 usage or configuration error.
+    """
+    code = locality(locality_code)
+    at = instant("--received-at", received_at)
+    try:
+        data = file.read_bytes()
+    except FileNotFoundError:
+        fail(f"file not found: {file}")
+    except OSError as exc:
+        fail(f"cannot read {file}: {exc.strerror or exc}")
+    settings = resources().settings
+
+    from surgehub.returns.validate import validate_return
+
+    result = validate_return(data, locality=code, received_at=at, settings=settings)
+    if as_json:
+        click.echo(json.dumps(result.to_json_dict(), ensure_ascii=False))
+    else:
+        click.echo(_for_people(result, file, code))
+    raise SystemExit(int(ExitCode.OK if result.accepted else ExitCode.PROBLEM))
+
+
+def _for_people(result: ValidationResult, file: Path, code: str) -> str:
+    """The result as a table a person reads in a terminal."""
+    lines = [
+        f"{file.name}: {str(result.status).upper()} "
+        f"({result.rows} data row{'s' if result.rows != 1 else ''}, locality {code}, "
+        f"spec {result.spec_version})"
+    ]
+    for title, findings in (("Errors", result.errors), ("Warnings", result.warnings)):
+        if not findings:
+            continue
+        lines.append("")
+        lines.append(f"{title} ({len(findings)}):")
+        lines.append(f"  {'rule':<5} {'row':>5}  {'column':<22} message")
+        for f in findings:
+            row = "-" if f.row is None else str(f.row)
+            lines.append(f"  {f.rule:<5} {row:>5}  {f.column or '-':<22} {f.message}")
+    return "\n".join(lines)
