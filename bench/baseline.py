@@ -9,12 +9,13 @@ rows the engine builds no messages either, so both do the same work.
 
 from __future__ import annotations
 
-from datetime import date
 from typing import TYPE_CHECKING
 
 from surgehub import reference, spec
 
 if TYPE_CHECKING:
+    from datetime import date
+
     import pandas as pd
 
 _INTEGER = r"^-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)$"

@@ -13,13 +13,14 @@ swaps that register in for the benchmark process only (see docs/benchmarks.md fo
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterator
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from surgehub import reference, spec
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     import pandas as pd
 
 ICBS = 42

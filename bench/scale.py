@@ -26,16 +26,18 @@ import resource
 import sys
 import time
 import uuid
-from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bench import baseline
 from bench.national import national_register, text_frame
 from surgehub.clock import LONDON
 from surgehub.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 ROWS = 1_000_000
 RECEIVED_AT = datetime(2027, 3, 31, 12, 0, tzinfo=LONDON)  # the season's last day: every row in the season

@@ -17,11 +17,13 @@ the first file to land.
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.triggers.base import BaseEventTrigger, TriggerEvent
+
+if TYPE_CHECKING:
+    from collections.abc import AsyncIterator
 
 #: Logged once the watcher is ready and polling (the benchmark waits for it before dropping files).
 READY_MESSAGE = "landing watcher ready: watching"

@@ -5,15 +5,17 @@ from __future__ import annotations
 import importlib.util
 import os
 import socket
-from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from surgehub.clock import LONDON
 from surgehub.config import PROJECT_ROOT
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 # Airflow reads its configuration when first imported: point it at a throwaway home for the whole
 # session before any test imports it (SQLite metadata, this repo's dags/ and plugins/).
@@ -62,13 +64,13 @@ def fixed_timeline(monkeypatch: pytest.MonkeyPatch) -> datetime:
 
 
 @pytest.fixture
-def surgehub_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+def surgehub_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     """An isolated data folder (warehouse, landing, archive, mail) for one test."""
     home = tmp_path / "var"
     home.mkdir()
     monkeypatch.setenv("SURGEHUB_HOME", str(home))
     monkeypatch.delenv("SURGEHUB_WAREHOUSE_URL", raising=False)
-    yield home
+    return home
 
 
 @pytest.fixture(scope="module")

@@ -14,14 +14,16 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from surgehub.clock import london_day
 from surgehub.files import write_atomically
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 RECEIPT_SUFFIX = ".receipt.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")

@@ -18,12 +18,13 @@ import subprocess
 import tarfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.engine import URL, make_url
 
-from surgehub.resources import Resources
+if TYPE_CHECKING:
+    from surgehub.resources import Resources
 
 COUNTED = ("submission", "hub_day_version", "rag_result", "email_log")
 

@@ -10,14 +10,18 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from jinja2 import Environment, PackageLoader, select_autoescape
-from sqlalchemy.engine import Engine
 
 from surgehub import clock, reference
-from surgehub.config import Settings
 from surgehub.mail.compose import Mail
 from surgehub.timeliness import deadline_for, is_working_day, next_working_day
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from surgehub.config import Settings
 
 
 @dataclass(frozen=True)

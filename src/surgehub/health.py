@@ -5,11 +5,13 @@ from __future__ import annotations
 import os
 import tempfile
 from dataclasses import dataclass, field
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from surgehub.config import Settings
-from surgehub.resources import Resources
+if TYPE_CHECKING:
+    from datetime import datetime
+
+    from surgehub.config import Settings
+    from surgehub.resources import Resources
 
 
 @dataclass

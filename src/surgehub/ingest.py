@@ -22,14 +22,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
-
-from sqlalchemy import Engine, Row
 
 from surgehub import archive
 from surgehub.reference import normalise_code
@@ -40,6 +36,11 @@ from surgehub.warehouse import history, load, submissions
 from surgehub.warehouse.db import writer
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from pathlib import Path
+
+    from sqlalchemy import Engine, Row
+
     from surgehub.config import Settings
     from surgehub.resources import Resources
     from surgehub.returns.batch import ValidationBatch

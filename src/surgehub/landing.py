@@ -11,10 +11,14 @@ from __future__ import annotations
 import hashlib
 import shutil
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from surgehub import reference
-from surgehub.config import Settings
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from surgehub.config import Settings
 
 PARTIAL_SUFFIXES = (".part", ".tmp", ".partial", ".crdownload")
 DONE_FOLDERS = ("processed", "rejected")

@@ -18,20 +18,23 @@ Readings taken where the spec leaves room (also in docs/warehouse.md):
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from enum import StrEnum
 from fractions import Fraction
-from typing import Any
-
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING, Any
 
 from surgehub import reference, spec
 from surgehub.clock import to_london
-from surgehub.config import Bands, CapacityRule, RagRules, RateRule, Settings, UtilisationRule
 from surgehub.timeliness import Timeliness, close_for, close_passed, hub_day_status, worst
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Mapping, Sequence
+
+    from sqlalchemy import Engine
+
+    from surgehub.config import Bands, CapacityRule, RagRules, RateRule, Settings, UtilisationRule
 
 
 class Status(StrEnum):

@@ -7,7 +7,10 @@ from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
-from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @dataclass(frozen=True)

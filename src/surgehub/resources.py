@@ -8,7 +8,6 @@ engine or reads the system clock by itself.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
@@ -16,6 +15,8 @@ from surgehub.clock import Clock, SystemClock
 from surgehub.config import Settings, load_settings
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sqlalchemy import Engine
 
 

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-import random
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import date
+from typing import TYPE_CHECKING
 
 from surgehub import reference
 from surgehub.spec import COLUMN_NAMES
+
+if TYPE_CHECKING:
+    import random
+    from collections.abc import Iterable, Sequence
+    from datetime import date
 
 
 @dataclass(frozen=True)

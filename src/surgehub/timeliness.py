@@ -15,11 +15,14 @@ from __future__ import annotations
 from datetime import UTC, date, datetime, timedelta
 from enum import StrEnum
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import holidays
 
 from surgehub.clock import london_instant
-from surgehub.config import Settings
+
+if TYPE_CHECKING:
+    from surgehub.config import Settings
 
 
 class Timeliness(StrEnum):

@@ -53,8 +53,11 @@ def test_dag_id_is_the_file_name(dag_bag) -> None:
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED))
 def test_dag_follows_house_rules(dag_bag, dag_id: str) -> None:
     dag = dag_bag.dags[dag_id]
-    assert dag.doc_md and "**Owner.**" in dag.doc_md and "**When it fails.**" in dag.doc_md
-    assert dag.tags and set(dag.tags) <= {t.value for t in Tag}
+    assert dag.doc_md
+    assert "**Owner.**" in dag.doc_md
+    assert "**When it fails.**" in dag.doc_md
+    assert dag.tags
+    assert set(dag.tags) <= {t.value for t in Tag}
     assert dag.catchup is False
     for task in dag.tasks:
         assert task.owner == OWNER
@@ -79,7 +82,8 @@ def test_ingest_task_sends_its_receipts_and_the_sweep_follows_it(dag_bag) -> Non
     dag = dag_bag.dags["surgehub_ingest"]
     ingest, sweep = dag.get_task("ingest_returns"), dag.get_task("send_receipts")
     assert "tasks.send_receipts_from_ingest(result, resources)" in inspect.getsource(ingest.python_callable)
-    assert sweep.upstream_task_ids == {"ingest_returns"} and sweep.trigger_rule == "all_done"
+    assert sweep.upstream_task_ids == {"ingest_returns"}
+    assert sweep.trigger_rule == "all_done"
 
 
 _PROBE = """

@@ -6,9 +6,8 @@ from __future__ import annotations
 import os
 import random
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -20,6 +19,10 @@ from surgehub.rag import compute_rag
 from surgehub.resources import Resources
 from surgehub.warehouse.db import dispose_engines, get_engine, upgrade
 from tests.conftest import port_open, require
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 DAY = date(2026, 11, 24)
 AS_OF = datetime(2026, 11, 26, 7, 30, tzinfo=clock.LONDON)
@@ -88,7 +91,8 @@ def test_postgres_backup_restores_into_a_new_database_with_the_same_rag(
     _load_week(tmp_path)
     before = _rag(source_url)
     manifest = backup(tmp_path / "backup", Resources.of(load_settings()))
-    assert manifest.dialect == "postgresql" and manifest.counts["submission"] == 5
+    assert manifest.dialect == "postgresql"
+    assert manifest.counts["submission"] == 5
 
     monkeypatch.setenv("SURGEHUB_HOME", str(tmp_path / "restored"))
     monkeypatch.setenv("SURGEHUB_WAREHOUSE_URL", target_url)

@@ -8,8 +8,8 @@ from __future__ import annotations
 import os
 import random
 import uuid
-from collections.abc import Iterator
 from datetime import date
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, func, select, text
@@ -19,6 +19,9 @@ from surgehub.config import load_settings
 from surgehub.warehouse.tables import hub_day_version, submission
 from tests.conftest import port_open, require
 from tests.integration.test_live import drop, receipts_to, wait_for
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = [pytest.mark.airflow, pytest.mark.smtp, pytest.mark.postgres]
 

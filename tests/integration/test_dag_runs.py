@@ -8,11 +8,9 @@ real SMTP server on loopback, on the test timeline.
 from __future__ import annotations
 
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
@@ -22,6 +20,10 @@ from surgehub.config import load_settings
 from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.mail.server import LoopbackSmtpServer
 from surgehub.resources import Resources
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = [pytest.mark.airflow, pytest.mark.smtp]
 
@@ -98,7 +100,8 @@ def test_daily_summary_goes_to_the_operations_list_once(airflow: Airflow) -> Non
     airflow.run("surgehub_daily_summary", THURSDAY_1345)
     airflow.run("surgehub_daily_summary", THURSDAY_1345)  # a re-run of the same slot sends nothing
     operations = [s for to, s in airflow.sent_to() if to == "gm-primary-care-ops@gm-surgehub.example.nhs.uk"]
-    assert len(operations) == 1 and "daily operations summary" in operations[0]
+    assert len(operations) == 1
+    assert "daily operations summary" in operations[0]
 
 
 def test_housekeeping_deletes_quarantined_files_past_their_retention(airflow: Airflow) -> None:

@@ -5,9 +5,8 @@ folders and must come out loaded, moved and acknowledged, with no DAG run starte
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 from email import message_from_bytes, policy
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, func, select
@@ -15,6 +14,10 @@ from sqlalchemy import create_engine, func, select
 from surgehub import sample
 from surgehub.config import load_settings
 from surgehub.warehouse.tables import hub_day_version, submission
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = [pytest.mark.airflow, pytest.mark.smtp]
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import subprocess
 import sys
 from email import message_from_bytes, policy
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import create_engine, func, select
 
 from surgehub.warehouse.tables import email_log, hub_day_version, submission
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = [pytest.mark.airflow, pytest.mark.smtp]
 
@@ -57,7 +60,9 @@ def test_every_locality_return_reaches_the_warehouse_except_the_missing_and_reje
     rejected = [(code, name) for code, outcome, name in outcomes if outcome == "rejected"]
     assert ("00Y", "00Y_2026-11-24_v1.csv") in rejected
     assert "02H" not in days  # Wigan sent nothing for Tuesday
-    assert days["14L"] == 3 and days["00Y"] == 1 and days["02A"] == 1
+    assert days["14L"] == 3
+    assert days["00Y"] == 1
+    assert days["02A"] == 1
 
 
 def test_rag_table_shows_the_late_the_missing_and_the_rejected_then_fixed(demo) -> None:
@@ -68,11 +73,14 @@ def test_rag_table_shows_the_late_the_missing_and_the_rejected_then_fixed(demo) 
         if line[:3] in {"00T", "00V", "01D", "14L", "00Y", "01G", "01W", "01Y", "02A", "02H"}
     }
     assert len(lines) == 10
-    assert "NO_RETURN" in lines["02H"] and "yes" in lines["02H"]  # two days running: escalated
+    assert "NO_RETURN" in lines["02H"]
+    assert "yes" in lines["02H"]
     assert "LATE" in lines["02A"]
     assert "ON_TIME" in lines["00Y"]  # corrected before the deadline
-    assert "RED" in lines["01G"] and " 4 " in lines["01G"]  # unplanned closure: red, level 4
-    assert "Warehouse:" in out and "Board digest:" in out
+    assert "RED" in lines["01G"]
+    assert " 4 " in lines["01G"]
+    assert "Warehouse:" in out
+    assert "Board digest:" in out
 
 
 def test_board_digest_reached_the_smtp_server_with_text_and_html(demo) -> None:
@@ -107,7 +115,8 @@ def test_receipts_went_to_each_locality_and_the_rejection_lists_its_rules(demo) 
     rejected = [m for m in oldham if "reject" in str(m["Subject"]).lower()]
     assert rejected, [str(m["Subject"]) for m in oldham]
     body = rejected[0].get_body(preferencelist=("plain",)).get_content()
-    assert "R09" in body and "R13" in body
+    assert "R09" in body
+    assert "R13" in body
 
 
 def test_a_second_demo_adds_nothing_and_sends_no_digest_again(demo) -> None:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import date, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -16,6 +16,9 @@ from surgehub.mail.send import send_all
 from surgehub.mail.server import LoopbackSmtpServer
 from surgehub.resources import Resources
 from surgehub.warehouse.db import get_engine, upgrade
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 MONDAY = date(2026, 11, 30)
 
@@ -76,7 +79,8 @@ def test_reminder_names_each_locality_and_hub_still_owed(warehouse) -> None:  # 
     assert kind == "reminder"
     by_locality = {m.period_key.rsplit(":", 1)[1]: m for m in mails}
     assert set(by_locality) == {"00V", "02H"}
-    assert "02H-H2" in by_locality["02H"].text and "02H-H1" not in by_locality["02H"].text
+    assert "02H-H2" in by_locality["02H"].text
+    assert "02H-H1" not in by_locality["02H"].text
     assert "00V-H1" in by_locality["00V"].text
     assert "due by 11:00" in by_locality["00V"].text
     assert by_locality["00V"].recipient == "bury-gp-board@gm-surgehub.example.nhs.uk"
@@ -103,7 +107,8 @@ def test_chaser_at_the_deadline_and_nothing_for_a_locality_that_has_since_sent(
     kind, mails = chase_mails(engine, datetime(2026, 11, 26, 11, 0, tzinfo=clock.LONDON), settings)
     assert kind == "chaser"
     assert [m.period_key for m in mails] == ["chaser:2026-11-26:02H"]
-    assert "Overdue" in mails[0].subject and "13:30" in mails[0].text
+    assert "Overdue" in mails[0].subject
+    assert "13:30" in mails[0].text
 
 
 def test_no_chasing_on_a_bank_holiday(warehouse) -> None:  # type: ignore[no-untyped-def]

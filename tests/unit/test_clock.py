@@ -23,5 +23,5 @@ def test_london_day_differs_from_utc_day_late_in_summer_evening() -> None:
 
 
 def test_rejects_naive_times() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="naive datetime"):
         clock.to_london(datetime(2026, 11, 25, 9, 0))

@@ -85,7 +85,8 @@ def test_metadata_and_warehouse_are_separate_databases() -> None:
     assert metadata_db != warehouse_db
     assert env["SURGEHUB_WAREHOUSE_URL"].startswith("postgresql+psycopg://")
     init_script = (PROJECT_ROOT / "deploy" / "postgres-init" / "10-create-warehouse.sh").read_text()
-    assert "CREATE DATABASE" in init_script and "WAREHOUSE_DB" in init_script
+    assert "CREATE DATABASE" in init_script
+    assert "WAREHOUSE_DB" in init_script
 
 
 def test_every_deployment_variable_the_code_reads_is_set() -> None:
@@ -106,12 +107,14 @@ def test_landing_archive_and_quarantine_are_volumes_shared_by_every_airflow_serv
         for key in ("SURGEHUB_LANDING_DIR", "SURGEHUB_ARCHIVE_DIR", "SURGEHUB_QUARANTINE_DIR"):
             assert env[key] in mounts, f"{name} lacks a volume at {env[key]}"
             assert mounts[env[key]] in COMPOSE["volumes"]
-        assert mounts["/opt/airflow/dags"] == "./dags" and mounts["/opt/airflow/plugins"] == "./plugins"
+        assert mounts["/opt/airflow/dags"] == "./dags"
+        assert mounts["/opt/airflow/plugins"] == "./plugins"
 
 
 def test_init_runs_both_migrations_and_the_others_wait_for_it() -> None:
     script = "\n".join(SERVICES["airflow-init"]["command"])
-    assert "airflow db migrate" in script and "surgehub db upgrade" in script
+    assert "airflow db migrate" in script
+    assert "surgehub db upgrade" in script
     for name in AIRFLOW_SERVICES[:-1]:
         assert SERVICES[name]["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
 
@@ -128,7 +131,8 @@ def test_secrets_come_from_an_uncommitted_env_file() -> None:
     assert referenced <= set(example), f"variables without an example: {referenced - set(example)}"
     assert ".env" in (PROJECT_ROOT / ".gitignore").read_text().split()
     smtp = json.loads(example["AIRFLOW_CONN_SMTP_DEFAULT"])
-    assert smtp["host"] == "mailpit" and smtp["port"] == 1025
+    assert smtp["host"] == "mailpit"
+    assert smtp["port"] == 1025
     assert "mailpit" in SERVICES
 
 

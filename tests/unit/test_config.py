@@ -24,7 +24,8 @@ def test_an_empty_file_gives_the_spec_defaults(tmp_path: Path) -> None:
     assert settings.timeliness.revision_window_days == 14
     assert (settings.limits.max_file_bytes, settings.limits.max_data_rows) == (5 * 1024 * 1024, 500)
     assert settings.rag.capacity_delivered.red_below == Decimal("0.80")
-    assert settings.rag.bands.green_max == 2 and settings.rag.bands.amber_max == 5
+    assert settings.rag.bands.green_max == 2
+    assert settings.rag.bands.amber_max == 5
     assert settings.schedule.board_digest_days == ("MON", "THU")
     assert settings.email.smtp_conn_id == "smtp_default"
 
@@ -90,7 +91,8 @@ def test_folders_follow_the_home_unless_the_environment_moves_them(tmp_path: Pat
     settings = _settings_with(tmp_path, "", SURGEHUB_ARCHIVE_DIR=str(tmp_path / "elsewhere"))
     home = (tmp_path / "home").resolve()
     assert settings.home == home
-    assert settings.landing_dir == home / "landing" and settings.quarantine_dir == home / "quarantine"
+    assert settings.landing_dir == home / "landing"
+    assert settings.quarantine_dir == home / "quarantine"
     assert settings.archive_dir == tmp_path / "elsewhere"
     assert settings.warehouse_url == f"sqlite:///{home / 'warehouse.sqlite'}"
     moved = _settings_with(tmp_path, "", SURGEHUB_WAREHOUSE_URL="postgresql+psycopg://u@h/db")

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from surgehub.clock import LONDON
 from surgehub.config import load_settings
@@ -11,6 +11,9 @@ from surgehub.health import check_health
 from surgehub.resources import Resources
 from surgehub.warehouse import db, submissions
 from surgehub.warehouse.db import writer
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _resources(surgehub_home: Path) -> Resources:

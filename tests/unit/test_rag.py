@@ -289,6 +289,8 @@ def test_gm_rollup_counts_statuses_and_scores_gm_wide_sums(settings: Settings) -
     green = judge(settings, hub("14L-H1"))
     red = judge_locality("00T", DAY, [hub("00T-H1", sessions_delivered=10)], AFTER_CLOSE, settings)
     gm = rag.gm_rollup([green, red], settings)
-    assert gm.counts["GREEN"] == 1 and gm.counts["RED"] == 1 and set(gm.counts) == set(rag.STATUSES)
+    assert gm.counts["GREEN"] == 1
+    assert gm.counts["RED"] == 1
+    assert set(gm.counts) == set(rag.STATUSES)
     assert gm.figures["sums"]["sessions_planned"] == 40
     assert gm.figures["ratios"]["capacity_delivered"] == 0.75

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -11,6 +11,9 @@ from surgehub import timeliness
 from surgehub.clock import LONDON
 from surgehub.config import Settings, load_settings
 from surgehub.timeliness import Timeliness, close_for, deadline_for, hub_day_status, next_working_day
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 @pytest.fixture
@@ -98,5 +101,5 @@ def test_worst_orders_no_return_pending_late_on_time() -> None:
 
 
 def test_naive_times_are_refused(settings: Settings) -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="naive datetime"):
         hub_day_status(date(2026, 11, 24), None, datetime(2026, 11, 25, 9, 0), settings)

@@ -6,7 +6,6 @@ Exit codes (README, interfaces.md): 0 success, 1 the work found a problem (e.g. 
 
 from __future__ import annotations
 
-from datetime import datetime
 from enum import IntEnum
 from typing import TYPE_CHECKING, NoReturn
 
@@ -15,6 +14,8 @@ import click
 from surgehub import clock
 
 if TYPE_CHECKING:
+    from datetime import datetime
+
     from sqlalchemy import Engine
 
     from surgehub.resources import Resources

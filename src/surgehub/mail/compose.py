@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field
-from datetime import datetime
 from email.message import EmailMessage
 from email.utils import format_datetime
-from typing import cast
+from typing import TYPE_CHECKING, cast
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 MESSAGE_ID_DOMAIN = "surgehub.gm.nhs.invalid"
 
@@ -74,7 +76,7 @@ def build_message(mail: Mail, *, date: datetime) -> EmailMessage:
     if mail.html is not None:
         message.add_alternative(mail.html, subtype="html", charset="utf-8")
         if mail.images:
-            html_part = cast(list[EmailMessage], message.get_payload())[-1]
+            html_part = cast("list[EmailMessage]", message.get_payload())[-1]
             for image in mail.images:
                 html_part.add_related(
                     image.png,
@@ -85,7 +87,7 @@ def build_message(mail: Mail, *, date: datetime) -> EmailMessage:
                     disposition="inline",
                 )
                 # alt text lives in the HTML <img alt>; Content-Description helps clients that list parts
-                cast(list[EmailMessage], html_part.get_payload())[-1]["Content-Description"] = image.alt
+                cast("list[EmailMessage]", html_part.get_payload())[-1]["Content-Description"] = image.alt
     for attachment in mail.attachments:
         message.add_attachment(
             attachment.content,

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
-from sqlalchemy.engine import Engine
 
 from surgehub import clock, reference
-from surgehub.config import Settings
 from surgehub.mail.compose import Mail
 from surgehub.warehouse.tables import submission
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from sqlalchemy.engine import Engine
+
+    from surgehub.config import Settings
 
 
 def receipt_mails(

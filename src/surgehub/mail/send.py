@@ -8,17 +8,20 @@ task retries with backoff and the failure is never silent.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime
 from email.utils import parseaddr
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from sqlalchemy.engine import Engine
-
-from surgehub.clock import Clock
 from surgehub.mail.compose import Mail, build_message
 from surgehub.warehouse import email_log
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+
+    from sqlalchemy.engine import Engine
+
+    from surgehub.clock import Clock
 
 log = logging.getLogger(__name__)
 

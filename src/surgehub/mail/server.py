@@ -11,10 +11,14 @@ import re
 import threading
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from aiosmtpd.controller import Controller
-from aiosmtpd.smtp import SMTP, Envelope, Session
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from aiosmtpd.smtp import SMTP, Envelope, Session
 
 _SAFE = re.compile(r"[^A-Za-z0-9._-]+")
 

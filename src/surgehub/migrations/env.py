@@ -6,10 +6,14 @@ SQLite and PostgreSQL.
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from alembic import context
-from sqlalchemy import Connection
 
 from surgehub.warehouse.tables import metadata
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection
 
 config = context.config
 

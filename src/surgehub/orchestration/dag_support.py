@@ -10,11 +10,12 @@ from __future__ import annotations
 import os
 from datetime import date, datetime, time, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from airflow.sdk import Asset
 
-from surgehub.config import Settings
+if TYPE_CHECKING:
+    from surgehub.config import Settings
 
 OWNER = "gm-primary-care-data"
 

@@ -7,8 +7,10 @@ configuration when first imported.
 from __future__ import annotations
 
 import os
-from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from datetime import datetime
 
 WAREHOUSE_POOL = "surgehub_warehouse"
 

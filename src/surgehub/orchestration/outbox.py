@@ -19,16 +19,21 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator, Sequence
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from sqlalchemy import text
-from sqlalchemy.engine import Engine
 
-from surgehub.clock import Clock
-from surgehub.mail.compose import Mail
 from surgehub.mail.send import Delivery, MailDeliveryError, send_once
 from surgehub.warehouse.db import sqlite_file
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator, Sequence
+    from pathlib import Path
+
+    from sqlalchemy.engine import Engine
+
+    from surgehub.clock import Clock
+    from surgehub.mail.compose import Mail
 
 log = logging.getLogger(__name__)
 

@@ -7,7 +7,6 @@ clock) and makes a short call into here, so everything below can be tested witho
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -15,6 +14,8 @@ from typing import TYPE_CHECKING, Any
 from surgehub import clock
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping
+
     from sqlalchemy import Engine
 
     from surgehub.mail.compose import Mail

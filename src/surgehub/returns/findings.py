@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping
 
 #: A run of exactly ten digits, possibly split by single spaces or dashes, with no digit touching it.
 #: The lookahead makes overlapping candidates visible ("12345 67890 12345" has two).

@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
-from sqlalchemy.engine import URL
 
 from surgehub import reference
 from surgehub.warehouse import tables
 from surgehub.warehouse.queries import statement
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import URL
 
 #: Execution option that marks a transaction as a writer (SQLite: BEGIN IMMEDIATE, waits on the lock).
 WRITE = {"surgehub_write": True}

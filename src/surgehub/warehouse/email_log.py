@@ -5,13 +5,16 @@ The key makes sending idempotent: a message logged as sent is never sent again (
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, String, cast, func, literal, select
 
 from surgehub.warehouse.db import writer
 from surgehub.warehouse.tables import email_log, submission
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
 
 
 def status_of(engine: Engine, kind: str, period_key: str, recipient: str) -> str | None:

@@ -19,9 +19,7 @@ about one chunk's worth of memory, not a Python object per cell.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
@@ -32,6 +30,9 @@ from surgehub.warehouse import tables
 from surgehub.warehouse.queries import statement
 
 if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from datetime import datetime
+
     import numpy as np
     import pandas as pd
     import pyarrow as pa

@@ -13,12 +13,14 @@ Types matter because SQLite keeps dates and times as text: binding every instant
 from __future__ import annotations
 
 from functools import cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import JSON, Date, Integer, TextClause, bindparam, text
-from sqlalchemy.types import TypeEngine
 
 from surgehub.warehouse.tables import UtcDateTime
+
+if TYPE_CHECKING:
+    from sqlalchemy.types import TypeEngine
 
 #: Parameter and result names with a type other than plain text or numbers.
 TYPES: dict[str, TypeEngine[Any]] = {

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy import Engine, RowMapping
+from typing import TYPE_CHECKING, Any
 
 from surgehub.warehouse.db import writer
 from surgehub.warehouse.queries import statement
+
+if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
+    from datetime import date, datetime
+
+    from sqlalchemy import Engine, RowMapping
 
 
 def hub_day_rows(engine: Engine, day: date, as_of: datetime) -> Sequence[RowMapping]:

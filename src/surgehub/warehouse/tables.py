@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -22,10 +22,12 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
 )
-from sqlalchemy.engine import Dialect
 from sqlalchemy.types import TypeDecorator
 
 from surgehub import spec
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Dialect
 
 metadata = MetaData(
     naming_convention={

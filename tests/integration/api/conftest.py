@@ -11,19 +11,23 @@ import socket
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 import requests
-from sqlalchemy import Engine
 
 from surgehub import clock, reference
 from surgehub.api.tokens import create_token
 from surgehub.config import PROJECT_ROOT, Settings, load_settings
 from surgehub.warehouse.db import ensure_warehouse, get_engine
 from tests.conftest import TIMELINE_NOW
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+
+    from sqlalchemy import Engine
 
 STARTUP_SECONDS = 120
 

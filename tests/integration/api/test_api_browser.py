@@ -6,16 +6,19 @@ Screenshots are kept in test-artifacts/api/ (git-ignored).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 
 from surgehub.config import PROJECT_ROOT
 from tests.browser import axe_violations
-from tests.integration.api.conftest import Server
 from tests.unit.api.api_fixtures import rejected_return, valid_return
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from tests.integration.api.conftest import Server
 
 pytestmark = pytest.mark.browser
 

@@ -11,6 +11,7 @@ import sys
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import requests
 from sqlalchemy import func, select
@@ -19,8 +20,10 @@ from surgehub import reference
 from surgehub.orchestration import tasks
 from surgehub.resources import Resources
 from surgehub.warehouse import tables
-from tests.integration.api.conftest import Server
 from tests.unit.api.api_fixtures import rejected_return, valid_return
+
+if TYPE_CHECKING:
+    from tests.integration.api.conftest import Server
 
 SEEDS = (11, 12, 13)
 
@@ -78,7 +81,8 @@ def test_all_ten_localities_at_once_every_accepted_return_loaded_exactly_once(se
         rejected = connection.execute(
             select(func.count()).select_from(s).where(s.c.outcome == "rejected", s.c.channel == "api")
         ).scalar_one()
-    assert len(loaded) == len(originals) and all(n == 1 for _c, _sha, n in loaded)
+    assert len(loaded) == len(originals)
+    assert all(n == 1 for _c, _sha, n in loaded)
     rows_sent = sum(body["rows"] for _code, _data, body in accepted if not body["duplicate"])
     assert versions == rows_sent
     assert rejected == 10
@@ -122,9 +126,13 @@ def test_submit_command_against_the_server(server_env: Server, tmp_path: Path) -
 
     accepted = run(good, server.tokens["02A"])
     assert accepted.returncode == 0, accepted.stderr
-    assert "ACCEPTED" in accepted.stdout and "state queued" in accepted.stdout
+    assert "ACCEPTED" in accepted.stdout
+    assert "state queued" in accepted.stdout
     rejected = run(bad, server.tokens["02A"])
     assert rejected.returncode == 1
-    assert "REJECTED" in rejected.stdout and "R09" in rejected.stdout and "appts_booked" in rejected.stdout
+    assert "REJECTED" in rejected.stdout
+    assert "R09" in rejected.stdout
+    assert "appts_booked" in rejected.stdout
     refused = run(good, "sh_00000000_" + "x" * 43)
-    assert refused.returncode == 2 and "token was not accepted" in refused.stderr
+    assert refused.returncode == 2
+    assert "token was not accepted" in refused.stderr

@@ -5,7 +5,7 @@ Needs the PostgreSQL server at 127.0.0.1:5432 (required when CI=true, skipped lo
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,6 +19,9 @@ from surgehub.resources import Resources
 from surgehub.warehouse import tables
 from tests.integration.warehouse.conftest import postgres_url, warehouse  # noqa: F401  (fixtures)
 from tests.unit.api.api_fixtures import app_for, rejected_return, valid_return
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.postgres
 

@@ -9,9 +9,8 @@ from __future__ import annotations
 
 import random
 import uuid
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine, text
@@ -19,6 +18,10 @@ from sqlalchemy import Engine, text
 from surgehub import reference, sample
 from surgehub.clock import LONDON
 from tests.conftest import port_open, require
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 PG_HOST, PG_PORT = "127.0.0.1", 5432
 DAY = date(2026, 11, 24)

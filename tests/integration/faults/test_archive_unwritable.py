@@ -10,8 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-from collections.abc import Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -22,6 +21,10 @@ from surgehub.orchestration import tasks
 from surgehub.resources import Resources
 from surgehub.warehouse.db import get_engine
 from tests.integration.faults.conftest import RECEIVED, count, hub_days, write_return
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 CODE = "00Y"  # Oldham
 
@@ -70,7 +73,8 @@ def test_ingest_does_not_acknowledge_a_return_it_could_not_keep(
     item = IncomingReturn(path=path, locality=CODE, channel=Channel.FOLDER, received_at=RECEIVED)
 
     [outcome] = ingest_returns([item], Resources.of(settings, engine=engine))
-    assert outcome.status == "error" and outcome.submission_id is None
+    assert outcome.status == "error"
+    assert outcome.submission_id is None
     assert outcome.to_json_dict()["status"] == "error"  # never "accepted"
     assert (
         count(engine, "select count(*) from submission"),

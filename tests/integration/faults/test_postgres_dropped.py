@@ -3,11 +3,9 @@ the others in the same run are loaded once; a retry of the whole run loads the m
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
-from sqlalchemy import Connection
 
 from surgehub.config import load_settings
 from surgehub.ingest import Channel, IncomingReturn, ingest_returns
@@ -15,6 +13,11 @@ from surgehub.resources import Resources
 from surgehub.warehouse import load
 from surgehub.warehouse.db import get_engine, normalise_url
 from tests.integration.faults.conftest import count, doubled_hub_days, hub_days, later, write_return
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy import Connection
 
 pytestmark = pytest.mark.postgres
 
@@ -67,7 +70,8 @@ def test_connection_dropped_during_the_copy_loses_nothing_and_doubles_nothing(
     assert count(engine, "select count(*) from submission") == 2
     assert count(engine, "select count(*) from hub_day_version where sub_icb_code = '00T'") == 0
     archived = sorted(p.name for p in settings.archive_dir.rglob("*.csv"))
-    assert len(archived) == 2 and not any("00T" in name for name in archived)
+    assert len(archived) == 2
+    assert not any("00T" in name for name in archived)
 
     monkeypatch.setattr(load, "_copy_versions", original)
     retry = ingest_returns(

@@ -18,10 +18,9 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
 from email import message_from_bytes, policy
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import Engine, create_engine, select
@@ -29,6 +28,9 @@ from sqlalchemy import Engine, create_engine, select
 from surgehub import reference, sample
 from surgehub.config import load_settings
 from tests.integration.faults.conftest import DAY, count, doubled_hub_days, hub_days
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
 
 pytestmark = [pytest.mark.airflow, pytest.mark.smtp]
 

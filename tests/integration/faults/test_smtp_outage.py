@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections import Counter
 from datetime import datetime
 from email.utils import parseaddr
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
@@ -27,6 +27,9 @@ from surgehub.resources import Resources
 from surgehub.warehouse.db import get_engine
 from surgehub.warehouse.tables import email_log
 from tests.integration.faults.conftest import later, write_return
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 pytestmark = pytest.mark.smtp
 
@@ -80,7 +83,8 @@ def test_smtp_down_then_back_delivers_each_message_once(
     assert _send_everything(result, settings) == ["receipts", "daily", "board"]
     with engine.connect() as connection:
         statuses = connection.execute(select(email_log.c.status)).scalars().all()
-    assert statuses and set(statuses) == {"failed"}
+    assert statuses
+    assert set(statuses) == {"failed"}
 
     server = LoopbackSmtpServer(surgehub_home / "outbox-smtp", port=port).start()
     try:
@@ -111,10 +115,10 @@ def test_smtp_down_then_back_delivers_each_message_once(
     receipt_periods = {period for kind, period, _ in keys if kind == "receipt"}
     assert receipt_periods == {f"submission:{o.submission_id}" for o in outcomes}
     assert kinds["receipt"] == sum(len(settings.email.contacts_of(code)) for code in CODES)
-    assert kinds["daily"] == len(list(settings.email.operations)) and kinds["board"] == len(
-        list(settings.email.board)
-    )
+    assert kinds["daily"] == len(list(settings.email.operations))
+    assert kinds["board"] == len(list(settings.email.board))
     with engine.connect() as connection:
         log = connection.execute(select(email_log.c.status, email_log.c.attempts)).all()
-    assert len(log) == len(keys) and {status for status, _ in log} == {"sent"}
+    assert len(log) == len(keys)
+    assert {status for status, _ in log} == {"sent"}
     assert min(attempts for _, attempts in log) == 3  # refused, refused, sent: each attempt on record

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import Engine, text
 
 from surgehub.warehouse import db
 from tests.conftest import port_open, require
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 PG_HOST = os.environ.get("SURGEHUB_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("SURGEHUB_TEST_PG_PORT", "5432"))
@@ -56,11 +59,11 @@ def postgres_url() -> Iterator[str]:
 
 
 @pytest.fixture
-def warehouse(postgres_url: str) -> Iterator[Engine]:
+def warehouse(postgres_url: str) -> Engine:
     """The session database, emptied of returns and results before each test (reference data kept)."""
     engine = db.get_engine(postgres_url)
     with engine.begin() as connection:
         connection.execute(
             text("truncate hub_day_version, submission, rag_result, email_log restart identity cascade")
         )
-    yield engine
+    return engine

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner
-from sqlalchemy import Engine
 
 from surgehub.cli import cli
 from tests.unit.warehouse.builders import hub_row, return_csv
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from sqlalchemy import Engine
 
 pytestmark = pytest.mark.postgres
 

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Connection
 
 from tests.unit.warehouse.ingest_cases import *  # noqa: F403 - the shared cases are the tests here
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+
+    from sqlalchemy import Connection
 
 pytestmark = pytest.mark.postgres
 

@@ -4,10 +4,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
-from pathlib import Path
-
-from fastapi import FastAPI
-from sqlalchemy import Engine
+from typing import TYPE_CHECKING
 
 from surgehub import clock, reference, sample
 from surgehub.api.app import create_app
@@ -16,6 +13,12 @@ from surgehub.api.tokens import create_token
 from surgehub.config import Settings, load_settings
 from surgehub.resources import Resources
 from surgehub.warehouse.db import ensure_warehouse, get_engine
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from fastapi import FastAPI
+    from sqlalchemy import Engine
 
 #: The activity day of the test timeline's returns (received 2026-11-25 around 09:00, London).
 DAY = date(2026, 11, 24)

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 import io
 import random
-from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
@@ -19,11 +18,16 @@ from sqlalchemy import Engine, func, select
 from surgehub import clock, sample, spec
 from surgehub.api.limits import Limits
 from surgehub.api.submissions import api_receipt_for
-from surgehub.config import Settings
 from surgehub.orchestration import tasks
 from surgehub.resources import Resources
 from surgehub.warehouse import tables
 from tests.unit.api.api_fixtures import DAY, app_for, rejected_return, settings_for, token_for, valid_return
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from surgehub.config import Settings
 
 MIB = 1024 * 1024
 
@@ -74,8 +78,11 @@ def test_accepted_return_is_201_queued_and_lands_under_a_system_name(api: Api) -
     assert response.status_code == 201
     body = response.json()
     assert {"status", "spec_version", "rows", "errors", "warnings"} <= body.keys()  # the validate JSON
-    assert body["status"] == "accepted" and body["state"] == "queued" and body["rows"] == 3
-    assert body["locality"] == "14L" and body["received_at"] == "2026-11-25T09:00:00Z"
+    assert body["status"] == "accepted"
+    assert body["state"] == "queued"
+    assert body["rows"] == 3
+    assert body["locality"] == "14L"
+    assert body["received_at"] == "2026-11-25T09:00:00Z"
     assert body["file_name"] == "Manchester 24 Nov.csv"
     [landed] = api.landed("14L")
     assert landed.name == f"{body['submission_id']}.csv"
@@ -98,7 +105,8 @@ def test_rejected_return_is_422_recorded_and_archived_not_landed(api: Api) -> No
     response = api.send("14L", rejected_return("14L"), "bad.csv")
     assert response.status_code == 422
     body = response.json()
-    assert body["status"] == "rejected" and body["state"] == "rejected"
+    assert body["status"] == "rejected"
+    assert body["state"] == "rejected"
     assert {(e["rule"], e["row"], e["column"]) for e in body["errors"]} >= {("R09", 1, "appts_booked")}
     assert api.landed("14L") == []
     with api.engine.connect() as connection:
@@ -112,18 +120,21 @@ def test_locality_is_the_tokens_never_the_files(api: Api) -> None:
     response = api.send("00T", valid_return("14L"))  # Bolton's token, Manchester's rows
     assert response.status_code == 422
     assert {e["rule"] for e in response.json()["errors"]} >= {"R05"}
-    assert api.landed("14L") == [] and api.landed("00T") == []
+    assert api.landed("14L") == []
+    assert api.landed("00T") == []
 
 
 def test_same_bytes_again_is_a_duplicate_and_lands_nothing_new(api: Api) -> None:
     first = api.send("14L", valid_return("14L")).json()
     again = api.send("14L", valid_return("14L"))
     assert again.status_code == 201
-    assert again.json()["duplicate"] is True and again.json()["status"] == "accepted"
+    assert again.json()["duplicate"] is True
+    assert again.json()["status"] == "accepted"
     assert len(api.landed("14L")) == 1
     api.ingest()
     third = api.send("14L", valid_return("14L")).json()  # now loaded: a duplicate of the warehouse's
-    assert third["duplicate"] is True and third["state"] == "loaded"
+    assert third["duplicate"] is True
+    assert third["state"] == "loaded"
     assert (
         third["warehouse_submission_id"]
         == api.client.get(f"/api/v1/returns/{first['submission_id']}", headers=api.auth("14L")).json()[
@@ -146,10 +157,11 @@ def test_list_shows_own_submissions_newest_first_and_hub_days_owed(
     assert [s["state"] for s in listing["submissions"]] == ["queued", "rejected"]  # newest first
     owed_before = {(o["activity_date"], o["hub_code"]) for o in listing["outstanding"]}
     assert (DAY.isoformat(), "14L-H1") in owed_before
-    assert ("2026-11-11", "14L-H1") in owed_before and (
+    assert ("2026-11-11", "14L-H1") in owed_before
+    assert (
         "2026-11-10",
         "14L-H1",
-    ) not in owed_before  # R07 window
+    ) not in owed_before
     api.ingest()
     listing = api.client.get("/api/v1/returns", headers=api.auth("14L")).json()
     owed_after = {(o["activity_date"], o["hub_code"]) for o in listing["outstanding"]}
@@ -165,10 +177,12 @@ def test_templates_are_empty_returns_with_the_header_row(api: Api) -> None:
     from openpyxl import load_workbook
 
     csv = api.client.get("/api/v1/template.csv")
-    assert csv.status_code == 200 and csv.headers["content-type"].startswith("text/csv")
+    assert csv.status_code == 200
+    assert csv.headers["content-type"].startswith("text/csv")
     assert csv.content.decode("utf-8").strip().split(",") == list(spec.COLUMN_NAMES)
     xlsx = api.client.get("/api/v1/template.xlsx")
-    assert xlsx.status_code == 200 and "attachment" in xlsx.headers["content-disposition"]
+    assert xlsx.status_code == 200
+    assert "attachment" in xlsx.headers["content-disposition"]
     sheet = load_workbook(io.BytesIO(xlsx.content))["Return"]
     assert [c.value for c in next(sheet.iter_rows(max_row=1))] == list(spec.COLUMN_NAMES)
     # A template is a return with no rows: read as one, it fails F05 alone.
@@ -197,7 +211,8 @@ def test_no_token_or_wrong_token_is_401_and_nothing_is_kept(api: Api) -> None:
         assert response.status_code == 401
         assert response.headers["www-authenticate"].startswith("Bearer")
     assert api.client.get("/api/v1/returns").status_code == 401
-    assert api.landed("14L") == [] and count(api.engine, tables.submission) == 0
+    assert api.landed("14L") == []
+    assert count(api.engine, tables.submission) == 0
 
 
 def test_revoked_token_is_401(api: Api) -> None:
@@ -224,7 +239,8 @@ def test_another_localitys_submission_is_404_whatever_the_id(api: Api) -> None:
 def test_oversized_file_is_413(api: Api) -> None:
     just_over = b"a" * (5 * MIB + 1)
     response = api.send("14L", just_over)  # body within the framing allowance, file itself over
-    assert response.status_code == 413 and "5 MiB" in response.json()["error"]
+    assert response.status_code == 413
+    assert "5 MiB" in response.json()["error"]
     far_over = api.send("14L", b"a" * (6 * MIB))  # refused on Content-Length, before reading
     assert far_over.status_code == 413
 
@@ -262,7 +278,8 @@ def test_file_names_cannot_escape_the_landing_folder(api: Api, name: str) -> Non
     response = api.send("14L", valid_return("14L"), name)
     assert response.status_code == 201
     body = response.json()
-    assert "/" not in body["file_name"] and "\\" not in body["file_name"]
+    assert "/" not in body["file_name"]
+    assert "\\" not in body["file_name"]
     landing = api.settings.landing_dir
     files = sorted(p for p in landing.rglob("*") if p.is_file())
     assert files == [landing / "14L" / f"{body['submission_id']}.csv"]
@@ -311,7 +328,8 @@ def test_wrong_content_type_and_multipart_abuse_are_refused_cleanly(api: Api) ->
     assert truncated.status_code == 400
     for response in (as_json, raw, no_file, two_files, many_fields, no_boundary, truncated):
         assert "error" in response.json()
-    assert api.landed("14L") == [] and count(api.engine, tables.submission) == 0
+    assert api.landed("14L") == []
+    assert count(api.engine, tables.submission) == 0
 
 
 def test_uploads_are_rate_limited_per_token(surgehub_home: Path) -> None:
@@ -328,7 +346,8 @@ def test_uploads_are_rate_limited_per_token(surgehub_home: Path) -> None:
 
         assert [send(manchester, i).status_code for i in range(2)] == [422, 422]
         limited = send(manchester, 3)
-        assert limited.status_code == 429 and int(limited.headers["retry-after"]) >= 1
+        assert limited.status_code == 429
+        assert int(limited.headers["retry-after"]) >= 1
         assert send(bolton, 4).status_code == 422  # another token has its own allowance
 
 
@@ -382,7 +401,8 @@ def test_a_late_pickup_is_judged_on_the_api_receipt_time(api: Api, monkeypatch: 
     assert after["state"] == "loaded"
     with api.engine.connect() as conn:
         channel, name = conn.execute(select(tables.submission.c.channel, tables.submission.c.file_name)).one()
-    assert channel == "api" and name == body["file_name"]
+    assert channel == "api"
+    assert name == body["file_name"]
 
 
 def test_nhs_number_in_comments_is_rejected_quarantined_and_never_echoed(api: Api) -> None:
@@ -391,13 +411,15 @@ def test_nhs_number_in_comments_is_rejected_quarantined_and_never_echoed(api: Ap
     response = api.send("14L", sample.to_csv(rows), "r16.csv")
     assert response.status_code == 422
     assert "R16" in {e["rule"] for e in response.json()["errors"]}
-    assert "5919" not in response.text and "9434765919" not in response.text
+    assert "5919" not in response.text
+    assert "9434765919" not in response.text
     listing = api.client.get("/api/v1/returns", headers=api.auth("14L")).text
     assert "5919" not in listing
     assert api.landed("14L") == []
     with api.engine.connect() as connection:
         row = connection.execute(select(tables.submission)).one()
-    assert row.quarantined and row.archive_path is None
+    assert row.quarantined
+    assert row.archive_path is None
 
 
 def test_ingest_using_the_api_receipt_keeps_the_arrival_time_and_reads_loaded(
@@ -423,7 +445,8 @@ def test_ingest_using_the_api_receipt_keeps_the_arrival_time_and_reads_loaded(
         ],
         Resources.of(api.settings),
     )
-    assert outcome.status == "accepted" and not outcome.duplicate
+    assert outcome.status == "accepted"
+    assert not outcome.duplicate
     with api.engine.connect() as connection:
         row = connection.execute(select(tables.submission)).one()
     assert (row.channel, row.file_name) == ("api", "Manchester Tuesday.csv")
@@ -443,7 +466,8 @@ def test_a_return_that_cannot_be_recorded_is_503_and_nothing_lands(
 
     monkeypatch.setattr(Receiver, "_record", broken)
     response = api.send("14L", valid_return("14L"))
-    assert response.status_code == 503 and "send it again" in response.json()["error"]
+    assert response.status_code == 503
+    assert "send it again" in response.json()["error"]
     assert api.landed("14L") == []
 
 
@@ -464,4 +488,5 @@ def test_a_landing_zone_that_cannot_be_written_is_503_and_the_state_says_error(
     monkeypatch.setattr(Receiver, "_hand_off", working)
     monkeypatch.setenv("SURGEHUB_NOW", "2026-11-25T09:01:00+00:00")
     again = api.send("14L", valid_return("14L")).json()  # not a duplicate of the copy that never landed
-    assert again["duplicate"] is False and again["state"] == "queued"
+    assert again["duplicate"] is False
+    assert again["state"] == "queued"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from datetime import timedelta
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from click.testing import CliRunner
 from sqlalchemy import select
@@ -14,6 +14,9 @@ from surgehub.cli import cli
 from surgehub.warehouse import tables
 from tests.conftest import TIMELINE_NOW as NOW
 from tests.unit.api.api_fixtures import settings_for
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_token_is_stored_only_as_its_hash(surgehub_home: Path) -> None:
@@ -74,25 +77,30 @@ def test_token_commands_create_list_revoke(surgehub_home: Path) -> None:
     created = runner.invoke(cli, ["token", "create", "--locality", "14l", "--expires-in-days", "30"])
     assert created.exit_code == 0, created.output
     token = created.stdout.strip()
-    assert token.startswith("sh_") and "\n" not in token
+    assert token.startswith("sh_")
+    assert "\n" not in token
     assert "shown only now" in created.stderr
 
     listed = runner.invoke(cli, ["token", "list", "--json"])
     assert listed.exit_code == 0
     [entry] = json.loads(listed.stdout)
-    assert entry["sub_icb_code"] == "14L" and entry["state"] == "active"
+    assert entry["sub_icb_code"] == "14L"
+    assert entry["state"] == "active"
     assert entry["expires_at"].startswith("2026-12-25")
     assert token not in listed.stdout
 
     assert runner.invoke(cli, ["token", "revoke", entry["prefix"]]).exit_code == 0
     assert json.loads(runner.invoke(cli, ["token", "list", "--json"]).stdout)[0]["state"] == "revoked"
     missing = runner.invoke(cli, ["token", "revoke", "deadbeef"])
-    assert missing.exit_code == 2 and "no token" in missing.stderr  # a usage error (README exit codes)
+    assert missing.exit_code == 2
+    assert "no token" in missing.stderr
 
 
 def test_token_create_refuses_unknown_locality_and_past_expiry(surgehub_home: Path) -> None:
     runner = CliRunner()
     unknown = runner.invoke(cli, ["token", "create", "--locality", "XXX"])
-    assert unknown.exit_code == 2 and "unknown locality" in unknown.stderr
+    assert unknown.exit_code == 2
+    assert "unknown locality" in unknown.stderr
     past = runner.invoke(cli, ["token", "create", "--locality", "14L", "--expires", "2026-11-01T00:00"])
-    assert past.exit_code == 2 and "in the past" in past.stderr
+    assert past.exit_code == 2
+    assert "in the past" in past.stderr

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 import requests
@@ -11,6 +10,9 @@ from click.testing import CliRunner
 
 from surgehub.api import client
 from surgehub.cli import cli
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 class Reply:
@@ -75,7 +77,8 @@ def test_gives_up_after_the_retries_with_a_clear_message(return_file: Path) -> N
         client.submit_file(
             return_file, "http://h:1", "tok", retries=2, session=session, sleep=lambda _s: None
         )  # type: ignore[arg-type]
-    assert failure.value.code == 2 and "after 3 attempt(s)" in str(failure.value)
+    assert failure.value.code == 2
+    assert "after 3 attempt(s)" in str(failure.value)
 
 
 def test_busy_server_and_rate_limit_are_waited_out(return_file: Path) -> None:
@@ -86,7 +89,8 @@ def test_busy_server_and_rate_limit_are_waited_out(return_file: Path) -> None:
         Reply(422, {"status": "rejected"}),
     )
     status, _body = client.submit_file(return_file, "http://h:1", "tok", session=session, sleep=pauses.append)  # type: ignore[arg-type]
-    assert status == 422 and pauses == [1.0, 7.0]
+    assert status == 422
+    assert pauses == [1.0, 7.0]
 
 
 @pytest.mark.parametrize(
@@ -99,7 +103,9 @@ def test_refusals_are_errors_with_their_exit_code(
     session = Session(Reply(status, {"error": "because"}))
     with pytest.raises(client.SubmitError) as failure:
         client.submit_file(return_file, "http://h:1", "tok", session=session, sleep=lambda _s: None)  # type: ignore[arg-type]
-    assert failure.value.code == code and words in str(failure.value) and "because" in str(failure.value)
+    assert failure.value.code == code
+    assert words in str(failure.value)
+    assert "because" in str(failure.value)
 
 
 def test_command_exit_codes_follow_the_outcome(return_file: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -114,13 +120,12 @@ def test_command_exit_codes_follow_the_outcome(return_file: Path, monkeypatch: p
         monkeypatch.setattr(client, "submit_file", lambda *a, _r=(status, body), **k: _r)
         result = runner.invoke(cli, ["submit", str(return_file), "--url", "http://h:1", "--token", "t"])
         assert result.exit_code == code, result.output
-    assert (
-        "R09" in result.stdout
-        and "appts_booked" in result.stdout
-        and "booked 90 > offered 80" in result.stdout
-    )
+    assert "R09" in result.stdout
+    assert "appts_booked" in result.stdout
+    assert "booked 90 > offered 80" in result.stdout
     missing = runner.invoke(cli, ["submit", "nope.csv", "--url", "http://h:1", "--token", "t"])
-    assert missing.exit_code == 2 and "file not found" in missing.stderr
+    assert missing.exit_code == 2
+    assert "file not found" in missing.stderr
     bad_url = runner.invoke(cli, ["submit", str(return_file), "--url", "h:1", "--token", "t"])
     assert bad_url.exit_code == 2
 
@@ -129,4 +134,5 @@ def test_unreachable_server_exits_2_after_retrying(return_file: Path) -> None:
     result = CliRunner().invoke(
         cli, ["submit", str(return_file), "--url", "http://127.0.0.1:9", "--token", "t", "--retries", "0"]
     )
-    assert result.exit_code == 2 and "could not reach" in result.stderr
+    assert result.exit_code == 2
+    assert "could not reach" in result.stderr

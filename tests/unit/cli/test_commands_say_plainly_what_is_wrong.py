@@ -6,13 +6,16 @@ usage error; a database error is one line, never a traceback.
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from click.testing import CliRunner, Result
 
 from surgehub.cli import cli
 from surgehub.warehouse import db
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def _run(*args: str) -> Result:
@@ -40,7 +43,8 @@ def test_rag_on_a_warehouse_that_does_not_exist_creates_nothing(surgehub_home: P
 def test_db_current_on_a_missing_warehouse_says_so_without_creating_it(surgehub_home: Path) -> None:
     result = _run("db", "current")
     assert result.exit_code == 1
-    assert "there is no warehouse at" in result.stdout and "`surgehub db upgrade` creates it" in result.stdout
+    assert "there is no warehouse at" in result.stdout
+    assert "`surgehub db upgrade` creates it" in result.stdout
     assert not (surgehub_home / "warehouse.sqlite").exists()
 
 

@@ -5,13 +5,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 from landing_trigger import LandingZoneTrigger
 
 from surgehub.landing import ensure_landing
 from surgehub.orchestration.dag_support import landing_poll_seconds
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_the_poll_is_one_second_unless_configured(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -61,5 +64,6 @@ def test_a_file_still_being_written_is_announced_only_once_it_holds_still(tmp_pa
 
     payload, announced, last_write = asyncio.run(scenario())
     assert announced >= last_write + poll * 0.9  # after the last write, and a whole poll after it
-    assert payload["path"] == str(target) and payload["locality"] == "14L"
+    assert payload["path"] == str(target)
+    assert payload["locality"] == "14L"
     assert payload["size"] == 16 == target.stat().st_size  # the whole file, never half of it

@@ -5,7 +5,7 @@ The run that loses the race must not fail (and alert operations) for a file the 
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -15,6 +15,9 @@ from surgehub.landing import ensure_landing, move_done
 from surgehub.orchestration import tasks
 from surgehub.resources import Resources
 from tests.integration.faults.conftest import later, write_return
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_a_file_another_run_took_meanwhile_is_not_this_runs_failure(
@@ -48,7 +51,8 @@ def test_a_file_still_in_landing_that_was_not_acknowledged_is_a_failure(
     blocker.write_text("a file where the archive folder should be")
     monkeypatch.setenv("SURGEHUB_ARCHIVE_DIR", str(blocker))
     result = tasks.ingest_files(files, Resources.of(load_settings()))
-    assert len(result["failures"]) == 1 and landed.exists()
+    assert len(result["failures"]) == 1
+    assert landed.exists()
     with pytest.raises(RuntimeError, match="not acknowledged"):
         tasks.raise_for_unacknowledged(result)
 
@@ -61,7 +65,8 @@ def test_a_retried_run_recomputes_rag_for_returns_an_earlier_attempt_loaded(surg
     data = landed.read_bytes()
     files = [{"path": str(landed), "locality": "00V", "received_at": later(0).isoformat()}]
     first = tasks.ingest_files(files, Resources.of(settings))
-    assert first["days"] == ["2026-11-24"] and not landed.exists()
+    assert first["days"] == ["2026-11-24"]
+    assert not landed.exists()
     landed.write_bytes(data)  # the killed attempt had not moved it yet: the retry finds it again
     again = tasks.ingest_files(files, Resources.of(settings))
     assert [s["status"] for s in again["submissions"]] == ["accepted"]

@@ -9,10 +9,8 @@ from __future__ import annotations
 
 import multiprocessing
 from collections import Counter
-from collections.abc import Iterator
 from email.utils import parseaddr
-from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pytest
 from sqlalchemy import select
@@ -25,6 +23,10 @@ from surgehub.resources import Resources
 from surgehub.warehouse import db
 from surgehub.warehouse.tables import email_log
 from tests.integration.faults.conftest import later, postgres_url, write_return  # noqa: F401 (fixture)
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = pytest.mark.smtp
 
@@ -97,7 +99,8 @@ def test_a_receipt_sent_by_the_ingest_task_is_not_sent_again_by_the_sweep(
     )  # the sweep: all due, all already sent
     assert tasks.send_receipts(None, Resources.from_env()) == 0  # a later run's sweep: nothing pending
     delivered = _delivered(server)
-    assert sum(delivered.values()) == _wanted() and max(delivered.values()) == 1
+    assert sum(delivered.values()) == _wanted()
+    assert max(delivered.values()) == 1
     assert _log() == [("sent", 1)] * _wanted()
 
 
@@ -124,7 +127,8 @@ def test_smtp_down_in_the_ingest_task_is_left_for_the_sweep(surgehub_home: Path,
         assert _delivered(server) == delivered
     finally:
         server.stop()
-    assert sum(delivered.values()) == _wanted() and max(delivered.values()) == 1
+    assert sum(delivered.values()) == _wanted()
+    assert max(delivered.values()) == 1
     assert {status for status, _ in _log()} == {"sent"}
 
 

@@ -4,14 +4,16 @@ from __future__ import annotations
 
 import csv
 import io
-from collections.abc import Iterable, Sequence
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from surgehub import spec
 from surgehub.clock import LONDON
 from surgehub.config import Settings, load_settings
+
+if TYPE_CHECKING:
+    from collections.abc import Iterable, Sequence
 
 CORPUS = Path(__file__).resolve().parents[2] / "corpus"
 

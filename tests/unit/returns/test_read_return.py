@@ -24,8 +24,10 @@ def test_file_of_exactly_five_mib_is_read_and_one_byte_more_fails_f01() -> None:
     padded = body.replace(b",X,", b"," + b" " * (5 * MIB - len(body) + 1) + b",")  # trimmed to blank
     assert len(padded) == 5 * MIB
     raw = read_return(padded)
-    assert raw.errors == [] and raw.rows == 1
-    assert raw.table is not None and raw.table["comments"].iloc[0] == ""
+    assert raw.errors == []
+    assert raw.rows == 1
+    assert raw.table is not None
+    assert raw.table["comments"].iloc[0] == ""
     over = read_return(padded + b"\n")
     assert [f.rule for f in over.errors] == ["F01"]
     assert "5 MiB" in over.errors[0].message
@@ -69,7 +71,8 @@ def test_unreadable_files_say_what_they_look_like(name: str, words: str) -> None
     raw = read_return(corpus_file(name))
     assert [f.rule for f in raw.errors] == ["F01"]
     assert words in raw.errors[0].message
-    assert raw.errors[0].row is None and raw.errors[0].column is None
+    assert raw.errors[0].row is None
+    assert raw.errors[0].column is None
 
 
 def test_old_excel_and_jpeg_are_named() -> None:
@@ -98,12 +101,14 @@ def test_windows_1252_text_is_decoded_with_pound_and_accents() -> None:
 def test_bom_does_not_spoil_the_first_header_name() -> None:
     raw = read_return(corpus_file("utf8-bom.csv"))
     assert raw.errors == []
-    assert raw.table is not None and raw.table["activity_date"].iloc[0] == "2026-11-24"
+    assert raw.table is not None
+    assert raw.table["activity_date"].iloc[0] == "2026-11-24"
 
 
 def test_quoted_thousands_stay_one_cell() -> None:
     raw = read_return(corpus_file("quoted-thousands.csv"))
-    assert raw.table is not None and raw.table["appts_offered"].iloc[0] == "1,234"
+    assert raw.table is not None
+    assert raw.table["appts_offered"].iloc[0] == "1,234"
 
 
 def test_header_is_first_non_empty_row_and_rows_count_empty_ones() -> None:
@@ -115,7 +120,8 @@ def test_header_is_first_non_empty_row_and_rows_count_empty_ones() -> None:
 
 def test_xlsx_cells_become_the_text_a_csv_would_hold() -> None:
     raw = read_return(corpus_file("xlsx-typed-cells.xlsx"))
-    assert raw.format == "xlsx" and raw.table is not None
+    assert raw.format == "xlsx"
+    assert raw.table is not None
     first = raw.table.iloc[0]
     assert first["activity_date"] == "2026-11-24"
     assert first["appts_offered"] == "120"
@@ -124,7 +130,8 @@ def test_xlsx_cells_become_the_text_a_csv_would_hold() -> None:
 
 def test_sheet_named_return_is_preferred_over_the_first() -> None:
     raw = read_return(corpus_file("xlsx-return-second-sheet.xlsx"))
-    assert raw.errors == [] and raw.rows == 3
+    assert raw.errors == []
+    assert raw.rows == 3
 
 
 @pytest.mark.parametrize(
@@ -232,5 +239,6 @@ def test_large_csv_takes_the_fast_path() -> None:
 def test_careful_path_reads_cells_longer_than_the_csv_modules_default_limit() -> None:
     ragged = csv_bytes([row(comments=" " * 200_000 + "x"), [*row().values(), ""]])  # forces the csv module
     raw = read_return(ragged)
-    assert raw.errors == [] and raw.table is not None
+    assert raw.errors == []
+    assert raw.table is not None
     assert raw.table["comments"].iloc[0] == "x"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from typing import TYPE_CHECKING
 
 import pytest
 from return_builders import RECEIVED_AT, SETTINGS, corpus_file, csv_bytes, row
@@ -10,6 +10,9 @@ from return_builders import RECEIVED_AT, SETTINGS, corpus_file, csv_bytes, row
 from surgehub.returns.receipt import render_receipt
 from surgehub.returns.validate import validate_return
 from tests.browser import axe_violations
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
 
 pytestmark = pytest.mark.browser
 
@@ -63,5 +66,6 @@ def test_receipt_has_no_wcag_aa_violations(page) -> None:
 def test_receipt_fits_the_screen_and_runs_no_script(page) -> None:
     width = page.viewport_size["width"]
     assert page.evaluate("document.documentElement.scrollWidth") <= width
-    assert page.dialogs == [] and page.locator("script").count() == 0
+    assert page.dialogs == []
+    assert page.locator("script").count() == 0
     assert page.get_by_text("Outcome:").first.is_visible()

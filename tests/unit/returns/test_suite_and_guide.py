@@ -65,4 +65,5 @@ def test_submitter_guide_mentions_every_rule_and_column() -> None:
 
 def test_validation_readings_exist() -> None:
     text = READINGS.read_text(encoding="utf-8")
-    assert "W05" in text and "R15" in text
+    assert "W05" in text
+    assert "R15" in text

@@ -26,7 +26,8 @@ def test_every_corpus_return_gets_the_same_answer_in_a_batch_as_alone() -> None:
         )
         assert together.to_json_dict() == alone.to_json_dict(), case.id
         if alone.frame is not None:
-            assert together.frame is not None and together.frame.equals(alone.frame), case.id
+            assert together.frame is not None, case.id
+            assert together.frame.equals(alone.frame), case.id
 
 
 def test_the_same_hub_day_in_two_files_of_a_batch_is_not_a_repeat() -> None:
@@ -81,22 +82,24 @@ def test_w05_is_judged_per_return_in_a_batch_as_alone() -> None:
         )
         assert together.to_json_dict() == alone.to_json_dict()
         if alone.frame is not None:
-            assert together.frame is not None and together.frame.equals(alone.frame)
+            assert together.frame is not None
+            assert together.frame.equals(alone.frame)
     first = validate_return(
         spike, locality="14L", received_at=RECEIVED_AT, history=history, batch=batch, settings=SETTINGS
     )
     assert [w.rule for w in first.warnings] == ["W05"]
-    assert first.frame is not None and first.frame["warnings"].tolist() == [["W05"]]
+    assert first.frame is not None
+    assert first.frame["warnings"].tolist() == [["W05"]]
     again = validate_return(
         spike, locality="14L", received_at=RECEIVED_AT, history=history, batch=batch, settings=SETTINGS
     )
-    assert again.frame is not None and again.frame["warnings"].tolist() == [["W05"]], (
-        "the batch's copy changed"
-    )
+    assert again.frame is not None
+    assert again.frame["warnings"].tolist() == [["W05"]], "the batch's copy changed"
     no_history = validate_return(
         spike, locality="14L", received_at=RECEIVED_AT, batch=batch, settings=SETTINGS
     )
-    assert no_history.warnings == [] and no_history.frame["warnings"].tolist() == [[]]
+    assert no_history.warnings == []
+    assert no_history.frame["warnings"].tolist() == [[]]
 
 
 def test_a_return_judged_for_another_sender_or_day_is_judged_again() -> None:

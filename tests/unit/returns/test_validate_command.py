@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from click.testing import CliRunner
 from return_builders import CORPUS, csv_bytes, row
 
 from surgehub.cli import cli
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 EXAMPLE = str(CORPUS / "example-return.csv")
 
@@ -22,7 +25,8 @@ def test_accepted_return_exits_0_with_the_json_shape() -> None:
     code, out, _ = run(EXAMPLE, "--locality", "14L", "--received-at", "2026-11-25T09:00", "--json")
     assert code == 0
     payload = json.loads(out)
-    assert payload["status"] == "accepted" and payload["rows"] == 3
+    assert payload["status"] == "accepted"
+    assert payload["rows"] == 3
     assert payload["warnings"][0]["rule"] == "W01"
 
 
@@ -32,7 +36,9 @@ def test_rejected_return_exits_1_and_lists_errors_for_people(tmp_path: Path) -> 
     code, out, _ = run(str(path), "--locality", "14l", "--received-at", "2026-11-25T09:00")
     assert code == 1
     assert "REJECTED" in out
-    assert "R09" in out and "appts_booked" in out and "more than appts_offered 80" in out
+    assert "R09" in out
+    assert "appts_booked" in out
+    assert "more than appts_offered 80" in out
 
 
 def test_received_at_defaults_to_the_injected_clock() -> None:
@@ -49,15 +55,18 @@ def test_received_at_decides_r07() -> None:
 
 def test_unknown_locality_is_a_usage_error() -> None:
     code, out, err = run(EXAMPLE, "--locality", "XYZ")
-    assert code == 2 and out == ""
+    assert code == 2
+    assert out == ""
     assert "unknown locality" in err
 
 
 def test_missing_file_is_a_usage_error(tmp_path: Path) -> None:
     code, _, err = run(str(tmp_path / "nope.csv"), "--locality", "14L")
-    assert code == 2 and "not found" in err
+    assert code == 2
+    assert "not found" in err
 
 
 def test_bad_received_at_is_a_usage_error() -> None:
     code, _, err = run(EXAMPLE, "--locality", "14L", "--received-at", "yesterday")
-    assert code == 2 and "ISO 8601" in err
+    assert code == 2
+    assert "ISO 8601" in err

@@ -60,7 +60,8 @@ def check(result: ValidationResult) -> None:
         assert result.errors
     else:
         assert result.errors == []
-        assert result.frame is not None and len(result.frame) == result.rows
+        assert result.frame is not None
+        assert len(result.frame) == result.rows
     if result.r16_failed:
         assert result.status == "rejected"
         assert "943 476 5919" not in json.dumps(result.to_json_dict())

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
 from datetime import date, timedelta
+from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
@@ -12,6 +12,9 @@ from return_builders import RECEIVED_AT, SETTINGS, corpus_file, csv_bytes, row, 
 
 from surgehub import spec
 from surgehub.returns.validate import UnknownLocality, validate_return
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
 
 NHS_NUMBER = "943 476 5919"
 
@@ -60,7 +63,8 @@ def test_json_shape_is_the_interface() -> None:
     result = validate(csv_bytes([row(appts_offered="80")]))
     payload = result.to_json_dict()
     assert list(payload) == ["status", "spec_version", "rows", "errors", "warnings"]
-    assert payload["status"] == "rejected" and payload["spec_version"] == spec.SPEC_VERSION
+    assert payload["status"] == "rejected"
+    assert payload["spec_version"] == spec.SPEC_VERSION
     assert payload["rows"] == 1
     assert payload["errors"] == [
         {
@@ -83,7 +87,8 @@ def test_file_rule_findings_name_no_row() -> None:
 def test_nhs_number_never_appears_in_anything_returned() -> None:
     data = csv_bytes([row(comments=f"Patient {NHS_NUMBER} sent to ED", hub_code=NHS_NUMBER.replace(" ", ""))])
     result = validate(data)
-    assert result.status == "rejected" and result.r16_failed
+    assert result.status == "rejected"
+    assert result.r16_failed
     assert result.frame is None
     dumped = json.dumps(result.to_json_dict()) + repr(result)
     for form in (NHS_NUMBER, NHS_NUMBER.replace(" ", "")):
@@ -187,7 +192,8 @@ def test_w05_counts_the_files_own_earlier_days() -> None:
 
 def test_w05_does_not_trigger_r15() -> None:
     result = validate(spike(500), history=History([40] * 7))
-    assert result.errors == [] and [f.rule for f in result.warnings] == ["W05"]
+    assert result.errors == []
+    assert [f.rule for f in result.warnings] == ["W05"]
 
 
 def _forty() -> dict[str, str]:

@@ -8,14 +8,15 @@ from __future__ import annotations
 import hashlib
 from datetime import date, datetime
 from decimal import Decimal
-from typing import Any
-
-from sqlalchemy import Connection, Engine
+from typing import TYPE_CHECKING, Any
 
 from surgehub import reference
 from surgehub.clock import LONDON
 from surgehub.warehouse import load, submissions, tables
 from surgehub.warehouse.db import writer
+
+if TYPE_CHECKING:
+    from sqlalchemy import Connection, Engine
 
 
 def london(*args: int) -> datetime:

@@ -7,11 +7,9 @@ each providing ``warehouse`` (a migrated, empty engine) and ``breaker`` (breaks 
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, date
-from pathlib import Path
+from typing import TYPE_CHECKING
 
-import pytest
 from sqlalchemy import Connection, Engine, event, text
 
 from surgehub import archive
@@ -19,6 +17,12 @@ from surgehub.config import Settings, load_settings
 from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.resources import Resources
 from tests.unit.warehouse.builders import hub_row, london, return_csv, versions_of
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    import pytest
 
 DAY = date(2026, 11, 24)
 RECEIVED = london(2026, 11, 25, 9, 0)
@@ -59,9 +63,11 @@ def test_accepted_return_is_archived_unchanged_and_loaded(surgehub_home: Path, w
     outcome = _ingest(warehouse, _file(surgehub_home, "manchester return.csv", data))
     assert outcome.status == "accepted", outcome.to_json_dict()
     assert (outcome.duplicate, outcome.quarantined) == (False, False)
-    assert outcome.archive_path is not None and outcome.archive_path.read_bytes() == data
+    assert outcome.archive_path is not None
+    assert outcome.archive_path.read_bytes() == data
     receipt = json.loads(archive.receipt_path(outcome.archive_path).read_text())
-    assert receipt["locality"] == "14L" and receipt["channel"] == "cli"
+    assert receipt["locality"] == "14L"
+    assert receipt["channel"] == "cli"
     assert receipt["received_at"] == "2026-11-25T09:00:00Z"
     assert receipt["file_name"] == "manchester return.csv"
     assert outcome.archive_path.parent.name == "2026-11-25"
@@ -110,9 +116,11 @@ def test_rejected_return_is_archived_recorded_and_validated_again_when_resent(
     first = _ingest(warehouse, bad)
     assert first.status == "rejected"
     assert {f.rule for f in first.validation.errors} >= {"R09"}
-    assert first.archive_path is not None and first.archive_path.exists()
+    assert first.archive_path is not None
+    assert first.archive_path.exists()
     second = _ingest(warehouse, bad, received=london(2026, 11, 25, 9, 30))
-    assert second.status == "rejected" and second.submission_id != first.submission_id
+    assert second.status == "rejected"
+    assert second.submission_id != first.submission_id
     assert (_count(warehouse, "submission"), _count(warehouse, "hub_day_version")) == (2, 0)
 
 
@@ -131,11 +139,13 @@ def test_r16_return_goes_to_quarantine_and_the_number_is_kept_nowhere_else(
     assert (outcome.status, outcome.quarantined, outcome.archive_path) == ("rejected", True, None)
     assert _archived_files(settings) == []
     kept = list(settings.quarantine_dir.rglob("*.csv"))
-    assert len(kept) == 1 and kept[0].read_bytes() == data
+    assert len(kept) == 1
+    assert kept[0].read_bytes() == data
     assert kept[0].stat().st_mode & 0o077 == 0  # operators only
     with warehouse.connect() as connection:
         row = connection.execute(text("select quarantined, archive_path, errors from submission")).one()
-    assert bool(row.quarantined) is True and row.archive_path is None
+    assert bool(row.quarantined) is True
+    assert row.archive_path is None
     stored = json.dumps(row.errors if not isinstance(row.errors, str) else json.loads(row.errors))
     assert "R16" in stored
     assert "9434765919" not in stored.replace(" ", "").replace("-", "")
@@ -149,7 +159,8 @@ def test_archive_failure_is_not_acknowledged_and_loads_nothing(
     blocker.write_text("a file where the archive folder should be")
     monkeypatch.setenv("SURGEHUB_ARCHIVE_DIR", str(blocker))
     outcome = _ingest(warehouse, _file(surgehub_home, "a.csv", _manchester()))
-    assert outcome.status == "error" and outcome.submission_id is None
+    assert outcome.status == "error"
+    assert outcome.submission_id is None
     assert "could not keep" in (outcome.error or "")
     assert (_count(warehouse, "submission"), _count(warehouse, "hub_day_version")) == (0, 0)
 
@@ -230,7 +241,8 @@ def test_one_bad_item_never_stops_the_others(surgehub_home: Path, warehouse: Eng
     outcomes = ingest_returns(items, Resources.of(load_settings(), engine=warehouse))
     assert [o.status for o in outcomes] == ["error", "error", "accepted"]
     assert "unknown locality" in (outcomes[1].error or "")
-    assert outcomes[0].validation.errors == [] and outcomes[0].to_json_dict()["status"] == "error"
+    assert outcomes[0].validation.errors == []
+    assert outcomes[0].to_json_dict()["status"] == "error"
 
 
 def test_backfill_replays_the_archive_in_receipt_order_and_twice_changes_nothing(

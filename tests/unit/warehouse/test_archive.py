@@ -26,7 +26,8 @@ def test_path_is_locality_london_day_and_utc_stamp() -> None:
 def test_store_keeps_bytes_and_receipt_and_is_idempotent(tmp_path: Path) -> None:
     r = receipt(datetime(2026, 11, 25, 9, 0, tzinfo=UTC))
     first = archive.store(tmp_path, r, b"data")
-    assert first.created and first.path.read_bytes() == b"data"
+    assert first.created
+    assert first.path.read_bytes() == b"data"
     record = json.loads(archive.receipt_path(first.path).read_text())
     assert record["received_at"] == "2026-11-25T09:00:00Z"
     assert Receipt.from_json_dict(record) == r
@@ -35,7 +36,8 @@ def test_store_keeps_bytes_and_receipt_and_is_idempotent(tmp_path: Path) -> None
     archive.discard(again)  # never removes what it did not write
     assert first.path.exists()
     archive.discard(first)
-    assert not first.path.exists() and not archive.receipt_path(first.path).exists()
+    assert not first.path.exists()
+    assert not archive.receipt_path(first.path).exists()
 
 
 def test_store_failure_is_an_archive_error(tmp_path: Path) -> None:

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from click.testing import CliRunner
 
 from surgehub.cli import cli
 from tests.unit.warehouse.builders import hub_row, return_csv
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 DAY = date(2026, 11, 24)
 
@@ -55,7 +58,8 @@ def test_ingest_human_output_names_the_findings(surgehub_home: Path) -> None:
     bad = _write(surgehub_home, "bad.csv", return_csv([hub_row("00V-H1", DAY, appts_booked=101)]))
     result = _run("ingest", str(bad), "--locality", "00V")
     assert result.exit_code == 1
-    assert "REJECTED" in result.stdout and "R09" in result.stdout
+    assert "REJECTED" in result.stdout
+    assert "R09" in result.stdout
 
 
 def test_rag_json_lists_all_ten_localities_as_of(surgehub_home: Path) -> None:
@@ -81,7 +85,8 @@ def test_rag_human_table_and_bad_date(surgehub_home: Path) -> None:
     assert _run("db", "upgrade").exit_code == 0  # rag reads a warehouse; it never creates one
     result = _run("rag", "--date", "2026-11-24", "--as-of", "2026-11-25T14:00")
     assert result.exit_code == 0
-    assert "Manchester" in result.stdout and "NO_RETURN" in result.stdout
+    assert "Manchester" in result.stdout
+    assert "NO_RETURN" in result.stdout
     assert _run("rag", "--date", "24/11/2026").exit_code == 2
 
 
@@ -90,7 +95,8 @@ def test_db_upgrade_and_current(surgehub_home: Path) -> None:
     assert upgraded.exit_code == 0, upgraded.output
     assert (surgehub_home / "warehouse.sqlite").exists()
     current = _run("db", "current")
-    assert current.exit_code == 0 and "current" in current.stdout
+    assert current.exit_code == 0
+    assert "current" in current.stdout
 
 
 def test_backfill_replays_the_archive_and_twice_changes_nothing(surgehub_home: Path) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Connection, Engine
 
 from surgehub.warehouse import db
 from tests.unit.warehouse.ingest_cases import *  # noqa: F403 - the shared cases are the tests here
+
+if TYPE_CHECKING:
+    from collections.abc import Callable, Iterator
+    from pathlib import Path
+
+    from sqlalchemy import Connection, Engine
 
 
 @pytest.fixture

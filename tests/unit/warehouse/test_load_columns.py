@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
@@ -15,6 +15,9 @@ from hypothesis import strategies as st
 from surgehub.warehouse import db, load
 from tests.unit.warehouse.builders import TEXT_DTYPES, accepted_frame, hub_row, submit, versions_of
 
+if TYPE_CHECKING:
+    from pathlib import Path
+
 DAY = date(2026, 11, 24)
 T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
 
@@ -24,7 +27,9 @@ def test_hours_text_is_exact_for_every_value_from_0_to_300() -> None:
     hours = pd.Series(cents / 100).round(2)  # what the validator hands over: float64 rounded to 2 places
     text = load._hours_text(load._cents(hours)).to_pylist()
     assert text == [f"{c // 100}.{c % 100:02d}" for c in cents.tolist()]
-    assert text[110] == "1.10" and text[7] == "0.07" and text[30_000] == "300.00"
+    assert text[110] == "1.10"
+    assert text[7] == "0.07"
+    assert text[30_000] == "300.00"
 
 
 def test_hours_text_of_negative_and_large_values() -> None:
@@ -123,7 +128,8 @@ def test_rows_from_frame_keeps_the_frame_and_stores_each_value_as_written(
         row["row_number"] = number
     frame = accepted_frame(rows, text_dtype)
     batch = load.rows_from_frame(frame)
-    assert batch.frame is frame and len(batch) == 2
+    assert batch.frame is frame
+    assert len(batch) == 2
     engine = db.upgrade(f"sqlite:///{tmp_path / 'warehouse.sqlite'}")
     submission_id = submit(engine, T0, rows, text_dtype=text_dtype)
     with engine.connect() as connection:

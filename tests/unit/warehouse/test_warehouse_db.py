@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pathlib import Path
+from typing import TYPE_CHECKING
 
 from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
@@ -10,6 +10,9 @@ from sqlalchemy import func, select, text
 
 from surgehub import reference
 from surgehub.warehouse import db, tables
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_engine_is_cached_per_url_and_sqlite_is_in_wal_with_foreign_keys(tmp_path: Path) -> None:

@@ -183,7 +183,11 @@ def test_history_lookup_reads_current_open_rows_as_of_receipt(warehouse: Engine)
 
 
 def test_a_failure_inside_the_load_leaves_nothing(warehouse: Engine) -> None:
-    with pytest.raises(RuntimeError), writer(warehouse).begin() as connection:
+    # The whole transaction is what raises (after its rows were written), and it must leave nothing.
+    with (  # noqa: PT012
+        pytest.raises(RuntimeError, match="boom after the rows were written"),
+        writer(warehouse).begin() as connection,
+    ):
         submission_id = submissions.insert_submission(
             connection,
             sub_icb_code="00V",
