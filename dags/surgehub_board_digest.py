@@ -19,32 +19,27 @@ clear the task: recipients already logged as sent are skipped.
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, CronTriggerTimetable, task
+from airflow.sdk import task
 
 from surgehub.config import load_settings
-from surgehub.orchestration.dag_support import Tag, board_digest_cron, default_args, late_run_deadline
+from surgehub.orchestration.dag_support import Tag, board_digest_cron, scheduled_dag
 
 settings = load_settings()  # once per parse: times, people and thresholds from the YAML file
 
-with DAG(
-    dag_id="surgehub_board_digest",
-    schedule=CronTriggerTimetable(board_digest_cron(settings), timezone="Europe/London"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(settings),
-    deadline=late_run_deadline("surgehub_board_digest", minutes=20),
+with scheduled_dag(
+    "surgehub_board_digest",
+    [board_digest_cron(settings)],
+    settings,
     tags=[Tag.BOARD, Tag.EMAIL],
     doc_md=__doc__,
+    deadline_minutes=20,
 ):
 
     @task
     def send_board_digest(**context) -> dict:
         from surgehub.orchestration import tasks
-        from surgehub.resources import Resources
 
-        resources = Resources.from_env()
-        run_at = tasks.run_time(context, resources)
-        tasks.skip_unless_working_day(run_at, resources)
+        run_at, resources = tasks.scheduled_run(context)
         return tasks.send_digest("board", run_at, resources)
 
     send_board_digest()

@@ -17,19 +17,17 @@ before the close (13:30).
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, MultipleCronTriggerTimetable, task
+from airflow.sdk import task
 
 from surgehub.config import load_settings
-from surgehub.orchestration.dag_support import Tag, chase_crons, default_args
+from surgehub.orchestration.dag_support import Tag, chase_crons, scheduled_dag
 
 settings = load_settings()  # once per parse: times, people and thresholds from the YAML file
 
-with DAG(
-    dag_id="surgehub_chase",
-    schedule=MultipleCronTriggerTimetable(*chase_crons(settings), timezone="Europe/London"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(settings),
+with scheduled_dag(
+    "surgehub_chase",
+    chase_crons(settings),
+    settings,
     tags=[Tag.INTAKE, Tag.EMAIL],
     doc_md=__doc__,
 ):
@@ -37,11 +35,8 @@ with DAG(
     @task
     def chase_localities(**context) -> dict:
         from surgehub.orchestration import tasks
-        from surgehub.resources import Resources
 
-        resources = Resources.from_env()
-        run_at = tasks.run_time(context, resources)
-        tasks.skip_unless_working_day(run_at, resources)
+        run_at, resources = tasks.scheduled_run(context)
         return tasks.chase_localities(run_at, resources)
 
     chase_localities()

@@ -14,32 +14,27 @@ exceptions and revisions. Sends it to the operations list once (email log), HTML
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, CronTriggerTimetable, task
+from airflow.sdk import task
 
 from surgehub.config import load_settings
-from surgehub.orchestration.dag_support import Tag, daily_summary_cron, default_args, late_run_deadline
+from surgehub.orchestration.dag_support import Tag, daily_summary_cron, scheduled_dag
 
 settings = load_settings()  # once per parse: times, people and thresholds from the YAML file
 
-with DAG(
-    dag_id="surgehub_daily_summary",
-    schedule=CronTriggerTimetable(daily_summary_cron(settings), timezone="Europe/London"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(settings),
-    deadline=late_run_deadline("surgehub_daily_summary", minutes=30),
+with scheduled_dag(
+    "surgehub_daily_summary",
+    [daily_summary_cron(settings)],
+    settings,
     tags=[Tag.OPERATIONS, Tag.EMAIL],
     doc_md=__doc__,
+    deadline_minutes=30,
 ):
 
     @task
     def send_daily_summary(**context) -> dict:
         from surgehub.orchestration import tasks
-        from surgehub.resources import Resources
 
-        resources = Resources.from_env()
-        run_at = tasks.run_time(context, resources)
-        tasks.skip_unless_working_day(run_at, resources)
+        run_at, resources = tasks.scheduled_run(context)
         return tasks.send_digest("daily", run_at, resources)
 
     send_daily_summary()

@@ -15,30 +15,27 @@ rows stay (they never held the number). Nothing else is touched: the archive kee
 
 from __future__ import annotations
 
-from airflow.sdk import DAG, CronTriggerTimetable, task
+from airflow.sdk import task
 
 from surgehub.config import load_settings
-from surgehub.orchestration.dag_support import Tag, default_args, late_run_deadline
+from surgehub.orchestration.dag_support import Tag, scheduled_dag
 
 settings = load_settings()  # once per parse: times, people and thresholds from the YAML file
 
-with DAG(
-    dag_id="surgehub_housekeeping",
-    schedule=CronTriggerTimetable("15 2 * * *", timezone="Europe/London"),
-    catchup=False,
-    max_active_runs=1,
-    default_args=default_args(settings),
-    deadline=late_run_deadline("surgehub_housekeeping", minutes=30),
+with scheduled_dag(
+    "surgehub_housekeeping",
+    ["15 2 * * *"],
+    settings,
     tags=[Tag.OPERATIONS],
     doc_md=__doc__,
+    deadline_minutes=30,
 ):
 
     @task
     def purge_quarantine(**context) -> dict:
         from surgehub.orchestration import tasks
-        from surgehub.resources import Resources
 
-        resources = Resources.from_env()
-        return tasks.purge_quarantine(tasks.run_time(context, resources), resources)
+        run_at, resources = tasks.scheduled_run(context, working_days_only=False)
+        return tasks.purge_quarantine(run_at, resources)
 
     purge_quarantine()

@@ -15,7 +15,7 @@ from pathlib import Path
 import click
 
 from surgehub import clock
-from surgehub.cli.common import ExitCode, fail, locality, resources, warehouse
+from surgehub.cli.common import ExitCode, fail, json_option, locality, resources, warehouse
 
 # -- surgehub token --------------------------------------------------------------------------------
 
@@ -56,7 +56,7 @@ def token_create(code: str, expires: str | None, expires_in_days: int | None, la
 
 @token.command("list")
 @click.option("--locality", "code", default=None, metavar="CODE", help="Only this locality's tokens.")
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON array on stdout.")
+@json_option("one JSON array")
 def token_list(code: str | None, as_json: bool) -> None:
     """List tokens (prefix, locality, state, dates): never the tokens themselves."""
     from surgehub.api.tokens import list_tokens
@@ -134,7 +134,7 @@ def serve(host: str, port: int) -> None:
 @click.option(
     "--timeout", default=60.0, show_default=True, type=click.FloatRange(min=1), help="Seconds per attempt."
 )
-@click.option("--json", "as_json", is_flag=True, help="Print the server's JSON answer on stdout.")
+@json_option("the server's JSON answer")
 def submit(file: Path, url: str, secret: str, retries: int, timeout: float, as_json: bool) -> None:
     """Send the return FILE to the Submission API; print the outcome at once.
 

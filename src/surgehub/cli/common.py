@@ -6,8 +6,10 @@ Exit codes (README, interfaces.md): 0 success, 1 the work found a problem (e.g. 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from enum import IntEnum
-from typing import TYPE_CHECKING, NoReturn
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, NoReturn, TypeVar
 
 import click
 
@@ -87,3 +89,37 @@ def locality(text: str) -> str:
         known = ", ".join(loc.sub_icb_code for loc in reference.localities())
         fail(f"unknown locality {text!r}; use one of {known}")
     return found.sub_icb_code
+
+
+# -- options several commands share, written once ---------------------------------------------------
+
+_Command = TypeVar("_Command", bound=Callable[..., Any])
+
+
+def return_file_options(command: _Command) -> _Command:
+    """FILE, --locality CODE and --received-at ISO8601: a return as a channel would hand it over."""
+    command = click.option(
+        "--received-at",
+        "received_at",
+        metavar="ISO8601",
+        default=None,
+        help="Receipt time (default now; a time without an offset is Europe/London).",
+    )(command)
+    command = click.option(
+        "--locality",
+        "locality_code",
+        required=True,
+        metavar="CODE",
+        help="The submitting locality's sub-ICB code.",
+    )(command)
+    return click.argument("file", type=click.Path(dir_okay=False, path_type=Path))(command)
+
+
+def json_option(what: str = "one JSON object") -> Callable[[_Command], _Command]:
+    """--json: print ``what`` on stdout instead of lines for people."""
+    return click.option("--json", "as_json", is_flag=True, help=f"Print {what} on stdout.")
+
+
+def as_of_option(help_text: str) -> Callable[[_Command], _Command]:
+    """--as-of ISO8601 (default now; a time without an offset is Europe/London)."""
+    return click.option("--as-of", "as_of_text", metavar="ISO8601", default=None, help=help_text)

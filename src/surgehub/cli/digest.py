@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from surgehub.cli.common import ExitCode, fail, instant, resources, warehouse
+from surgehub.cli.common import ExitCode, as_of_option, fail, instant, resources, warehouse
 from surgehub.clock import to_london
 from surgehub.config import ConfigError
 from surgehub.digest.mails import digest_mails, preview_mail, recipients_for
@@ -79,11 +79,8 @@ def send_with_retries(
     show_default=True,
     help="board: the board digest (email.board); daily: the operations summary (email.operations).",
 )
-@click.option(
-    "--as-of",
-    "as_of_text",
-    metavar="ISO8601",
-    help="Build the digest that went (or goes) out at this time; no offset means Europe/London. Default now.",
+@as_of_option(
+    "Build the digest that went (or goes) out at this time; no offset means Europe/London. Default now."
 )
 @click.option(
     "--send", is_flag=True, help="Also send it, once per recipient (never again for the same period)."

@@ -44,7 +44,7 @@ def mailserver(port: int, outbox: Path | None) -> None:
 
 
 @click.command()
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object.")
+@common.json_option()
 def health(as_json: bool) -> None:
     """Check the warehouse is reachable and migrated, the landing zone writable; show last ingest and digest.
 

@@ -3,34 +3,21 @@
 from __future__ import annotations
 
 import json
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 import click
 
-from surgehub.cli.common import ExitCode, fail, instant, locality, resources
+from surgehub.cli.common import ExitCode, fail, instant, json_option, locality, resources, return_file_options
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from surgehub.returns.result import ValidationResult
 
 
 @click.command("validate")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option(
-    "--locality",
-    "locality_code",
-    required=True,
-    metavar="CODE",
-    help="The submitting locality's sub-ICB code.",
-)
-@click.option(
-    "--received-at",
-    "received_at",
-    metavar="ISO8601",
-    default=None,
-    help="Receipt time (default now; a time without an offset is Europe/London).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@return_file_options
+@json_option()
 def validate(file: Path, locality_code: str, received_at: str | None, as_json: bool) -> None:
     """Check one return FILE against the common specification without loading it.
 

@@ -31,23 +31,15 @@ BACKFILL_CHUNK = 250
 
 
 @click.command("ingest")
-@click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--locality", required=True, metavar="CODE", help="The submitting locality's sub-ICB code.")
-@click.option(
-    "--received-at",
-    "received_at",
-    metavar="ISO8601",
-    default=None,
-    help="Receipt time (default now; a time without an offset is Europe/London).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
-def ingest(file: Path, locality: str, received_at: str | None, as_json: bool) -> None:
+@common.return_file_options
+@common.json_option()
+def ingest(file: Path, locality_code: str, received_at: str | None, as_json: bool) -> None:
     """Validate a return FILE and, when accepted, load it into the warehouse in one transaction.
 
     Exit codes: 0 accepted (or a duplicate of an accepted file), 1 rejected, 2 usage or
     configuration error (the return was then not kept or loaded).
     """
-    code = common.locality(locality)
+    code = common.locality(locality_code)
     instant = common.instant("--received-at", received_at)
     if not file.is_file():
         fail(f"file not found: {file}")
@@ -93,14 +85,8 @@ def _human_outcome(outcome: IngestOutcome, file: Path) -> str:
 
 @click.command("rag")
 @click.option("--date", "day_text", required=True, metavar="YYYY-MM-DD", help="The activity date.")
-@click.option(
-    "--as-of",
-    "as_of_text",
-    metavar="ISO8601",
-    default=None,
-    help="Judge as it stood then (default now; no offset = Europe/London).",
-)
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object on stdout.")
+@common.as_of_option("Judge as it stood then (default now; no offset = Europe/London).")
+@common.json_option()
 @click.option("--store", is_flag=True, help="Also upsert the results into rag_result.")
 def rag(day_text: str, as_of_text: str | None, as_json: bool, store: bool) -> None:
     """RAG status of every locality (and GM) for one activity date, as it stood at --as-of."""
@@ -190,7 +176,7 @@ def current() -> None:
 
 @click.command("backfill")
 @click.argument("directory", type=click.Path(file_okay=False, path_type=Path))
-@click.option("--json", "as_json", is_flag=True, help="Print one JSON object (counts and failures).")
+@common.json_option("one JSON object (counts and failures)")
 def backfill(directory: Path, as_json: bool) -> None:
     """Replay the archived returns under DIRECTORY with their recorded receipt times, oldest first.
 

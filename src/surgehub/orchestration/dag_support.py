@@ -125,6 +125,37 @@ def daily_summary_cron(settings: Settings) -> str:
     return _cron_at(at.time(), "MON-FRI")
 
 
+def scheduled_dag(
+    dag_id: str,
+    crons: list[str],
+    settings: Settings,
+    *,
+    tags: list[Tag],
+    doc_md: str | None,
+    deadline_minutes: int | None = None,
+) -> Any:
+    """A DAG run on cron times (Europe/London), one run at a time, no catch-up, the shared default_args,
+    and optionally a deadline alert ``deadline_minutes`` after a run is queued. Use it as a context
+    manager in the DAG file, as one would ``DAG(...)``."""
+    from airflow.sdk import DAG, CronTriggerTimetable, MultipleCronTriggerTimetable
+
+    timetable = (
+        CronTriggerTimetable(crons[0], timezone="Europe/London")
+        if len(crons) == 1
+        else MultipleCronTriggerTimetable(*crons, timezone="Europe/London")
+    )
+    return DAG(
+        dag_id=dag_id,
+        schedule=timetable,
+        catchup=False,
+        max_active_runs=1,
+        default_args=default_args(settings),
+        deadline=None if deadline_minutes is None else late_run_deadline(dag_id, minutes=deadline_minutes),
+        tags=list(tags),
+        doc_md=doc_md,
+    )
+
+
 def late_run_deadline(dag_id: str, minutes: int) -> Any:
     """An Airflow deadline alert: tell the operations list when a run has not finished in time.
 

@@ -305,6 +305,20 @@ def send_digest(kind: str, as_of: datetime, resources: Resources) -> dict[str, A
     }
 
 
+def scheduled_run(
+    context: Mapping[str, Any], *, working_days_only: bool = True
+) -> tuple[datetime, Resources]:
+    """A scheduled task's start: its resources, and the instant its run stands for. On a weekend or a
+    bank holiday a working-days-only run is skipped (Airflow's skip), since nothing is due."""
+    from surgehub.resources import Resources
+
+    resources = Resources.from_env()
+    run_at = run_time(context, resources)
+    if working_days_only:
+        skip_unless_working_day(run_at, resources)
+    return run_at, resources
+
+
 def run_time(context: Mapping[str, Any], resources: Resources) -> datetime:
     """The instant a scheduled run stands for (its slot), else the injected clock's now."""
     dag_run = context.get("dag_run")
