@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import Engine, func, inspect, select
 from sqlalchemy.engine import URL, make_url
 
+from surgehub.warehouse.db import sqlite_file
+
 if TYPE_CHECKING:
     from surgehub.resources import Resources
 
@@ -139,7 +141,8 @@ def restore(backup_dir: Path, resources: Resources) -> dict[str, int]:
     settings, engine = resources.settings, resources.engine
     manifest = _verify(backup_dir)
     url = make_url(settings.warehouse_url)
-    if inspect(engine).get_table_names():
+    file = sqlite_file(engine)
+    if (file is None or file.exists()) and inspect(engine).get_table_names():  # a missing file is empty
         raise BackupError(f"the target warehouse {url.render_as_string(hide_password=True)} is not empty")
     archive = settings.archive_dir
     if archive.exists() and any(archive.iterdir()):
