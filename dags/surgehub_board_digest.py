@@ -12,9 +12,15 @@ operations list (Airflow deadline alert).
 
 **Owner.** GM primary care data team (`gm-primary-care-data`).
 
-**When it fails.** Retries with backoff, then emails the operations list. If the board meeting is
-close, build and check it by hand: `surgehub digest --kind board --as-of <time> --out DIR`, then
-clear the task: recipients already logged as sent are skipped.
+**When it fails.** Each task retries with backoff; after the last retry the operations list gets an
+email (and one 20 minutes after queueing if the run is still going). Then:
+
+1. Read the task log for the cause: SMTP refused or unreachable, warehouse unreachable
+   (`surgehub health`), or a configuration error.
+2. Fix the cause (the `smtp_default` connection, the database, `config/surgehub.yaml`).
+3. If the meeting is close, build and check the digest by hand:
+   `surgehub digest --kind board --as-of <scheduled time> --out DIR`.
+4. Clear the task. Recipients the email log holds as sent are skipped, so nobody gets it twice.
 """
 
 from __future__ import annotations
@@ -30,12 +36,13 @@ with scheduled_dag(
     "surgehub_board_digest",
     [board_digest_cron(settings)],
     settings,
+    description="The RAG digest for the primary care system board, before each meeting",
     tags=[Tag.BOARD, Tag.EMAIL],
     doc_md=__doc__,
     deadline_minutes=20,
 ):
 
-    @task
+    @task(multiple_outputs=False)
     def send_board_digest(**context) -> dict:
         from surgehub.orchestration import tasks
 

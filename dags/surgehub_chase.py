@@ -10,9 +10,13 @@ locality).
 
 **Owner.** GM primary care data team (`gm-primary-care-data`).
 
-**When it fails.** Retries with backoff, then emails the operations list. Clearing the task is safe:
-localities already emailed for that run are not emailed again. A late chaser is still worth sending
-before the close (13:30).
+**When it fails.** Each task retries with backoff; after the last retry the operations list gets an
+email (and one 10 minutes after queueing if the run is still going: a reminder is only useful before
+the deadline). Then:
+
+1. Read the task log for the cause (SMTP, warehouse: `surgehub health`, configuration).
+2. Fix it and clear the task: localities already emailed for that run are not emailed again.
+3. A chaser that is late is still worth sending before the close (13:30).
 """
 
 from __future__ import annotations
@@ -28,11 +32,13 @@ with scheduled_dag(
     "surgehub_chase",
     chase_crons(settings),
     settings,
+    description="Reminder at 09:30 and chaser at 11:00 to localities whose returns are outstanding",
     tags=[Tag.INTAKE, Tag.EMAIL],
     doc_md=__doc__,
+    deadline_minutes=10,
 ):
 
-    @task
+    @task(multiple_outputs=False)
     def chase_localities(**context) -> dict:
         from surgehub.orchestration import tasks
 

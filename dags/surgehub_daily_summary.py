@@ -8,8 +8,13 @@ exceptions and revisions. Sends it to the operations list once (email log), HTML
 
 **Owner.** GM primary care data team (`gm-primary-care-data`).
 
-**When it fails.** Retries with backoff, then emails the operations list. Rebuild by hand with
-`surgehub digest --kind daily --as-of <time> --out DIR`; clearing the task never sends twice.
+**When it fails.** Each task retries with backoff; after the last retry the operations list gets an
+email (and one 30 minutes after queueing if the run is still going). Then:
+
+1. Read the task log for the cause (SMTP, warehouse: `surgehub health`, configuration).
+2. Fix it, and if the summary is needed now, build it by hand:
+   `surgehub digest --kind daily --as-of <scheduled time> --out DIR`.
+3. Clear the task: the email log stops anyone getting it twice.
 """
 
 from __future__ import annotations
@@ -25,12 +30,13 @@ with scheduled_dag(
     "surgehub_daily_summary",
     [daily_summary_cron(settings)],
     settings,
+    description="The operations summary of the days whose close has just passed",
     tags=[Tag.OPERATIONS, Tag.EMAIL],
     doc_md=__doc__,
     deadline_minutes=30,
 ):
 
-    @task
+    @task(multiple_outputs=False)
     def send_daily_summary(**context) -> dict:
         from surgehub.orchestration import tasks
 

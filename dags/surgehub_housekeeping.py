@@ -9,8 +9,12 @@ rows stay (they never held the number). Nothing else is touched: the archive kee
 
 **Owner.** GM primary care data team (`gm-primary-care-data`).
 
-**When it fails.** Retries with backoff, then emails the operations list. Safe to clear and re-run
-(deleting is idempotent); a missed night is caught up by the next one.
+**When it fails.** Each task retries with backoff; after the last retry the operations list gets an
+email (and one 30 minutes after queueing if the run is still going). Then:
+
+1. Read the task log: usually the quarantine folder is not readable or writable by the Airflow user.
+2. Fix the folder's ownership or mount, then clear the task. Deleting is idempotent, and a missed
+   night is caught up by the next one.
 """
 
 from __future__ import annotations
@@ -26,12 +30,13 @@ with scheduled_dag(
     "surgehub_housekeeping",
     ["15 2 * * *"],
     settings,
+    description="Nightly: delete quarantined (R16) files past their retention",
     tags=[Tag.OPERATIONS],
     doc_md=__doc__,
     deadline_minutes=30,
 ):
 
-    @task
+    @task(multiple_outputs=False)
     def purge_quarantine(**context) -> dict:
         from surgehub.orchestration import tasks
 

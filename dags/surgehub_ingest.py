@@ -10,28 +10,35 @@ transaction each, archives every file, moves it to `processed/` or `rejected/`, 
 locality its receipt: accepted, or every error with its rule, row, column and fix. The receipts go
 out from the end of `ingest_returns` itself; `send_receipts` then sweeps the outbox, sending whatever
 is still unsent (a receipt the email log holds as sent is never sent again). One run may carry
-several files; each is handled on its own, so one bad file never holds up the others. Updates the
-`surgehub_hub_days` asset, which triggers `surgehub_rag`.
+several files; each is handled on its own, so one bad file never holds up the others. When it loaded
+something, `announce_loaded_days` updates the `surgehub_hub_days` asset with the days it touched,
+which triggers `surgehub_rag` (a run that only rejected files triggers nothing).
 
 A manual run with `{"files": [{"path", "locality", "received_at"}]}` as conf ingests those files;
 with no conf it takes every ready file in the landing zone.
 
 **Owner.** GM primary care data team (`gm-primary-care-data`).
 
-**When it fails.** Tasks retry with backoff, then the operations list gets an email. A failed
-`ingest_returns` leaves nothing half-loaded (one transaction per return) and files stay in landing;
-`check_every_file_acknowledged` fails the run when a file could not be archived or loaded (it stays in
-landing, unacknowledged). A retry recognises what an earlier attempt already loaded (a replay: nothing is
-written twice) and still recomputes RAG for those days. Two runs may take the same file at once; the
-one that records it second answers with the first's record, and a file that leaves landing while a
-run reads it is the other run's, not a failure. A receipt that cannot be sent from `ingest_returns` (SMTP down or
-refusing) is logged and left to `send_receipts`: it never fails the ingest. `send_receipts` runs even
-when the ingest failed, for what was handled, and sends any earlier receipt that failed:
-fix the cause (warehouse reachable? `surgehub health`) and clear the task. A failed `send_receipts`
-means the SMTP relay refused: receipts already logged as sent are not sent again on retry.
+**When it fails.** Each task retries with backoff (`check_every_file_acknowledged`, a check that
+would fail the same way again, does not); after the last retry the operations list gets an email,
+and one 10 minutes after queueing if the run is still going. Nothing is ever half-loaded (one
+transaction per return), and a retry recognises what an earlier attempt loaded (a replay: nothing is
+written twice, and RAG is still recomputed for those days). Then:
+
+1. See which task failed. `check_every_file_acknowledged`: a file could not be archived or loaded
+   and stays in landing, unacknowledged; the message names it. `ingest_returns`: the warehouse or
+   the archive folder is the usual cause. `send_receipts`: the SMTP relay refused.
+2. Check the parts: `surgehub health` (warehouse, migrations, landing zone), the archive folder's
+   permissions, the `smtp_default` connection.
+3. Fix the cause and clear the failed task. Files still in landing are taken again; receipts the
+   email log holds as sent are not sent again.
+4. Two runs may take the same file at once: the second answers with the first's record, and a file
+   that leaves landing while a run reads it is the other run's, not a failure to chase.
 """
 
 from __future__ import annotations
+
+from datetime import timedelta
 
 from airflow.sdk import DAG, Asset, AssetWatcher, task
 from landing_trigger import LandingZoneTrigger
@@ -45,6 +52,7 @@ from surgehub.orchestration.dag_support import (
     default_args,
     landing_dir,
     landing_poll_seconds,
+    late_run_deadline,
 )
 
 settings = load_settings()  # once per parse: times, people and thresholds from the YAML file
@@ -62,18 +70,19 @@ landing = Asset(
 
 with DAG(
     dag_id="surgehub_ingest",
+    description="Validate, load, archive and acknowledge each return the moment it lands",
     schedule=[landing],
     catchup=False,
     max_active_runs=4,
+    dagrun_timeout=timedelta(hours=1),
     default_args=default_args(settings),
+    deadline=late_run_deadline("surgehub_ingest", minutes=10),
     tags=[Tag.INTAKE, Tag.WAREHOUSE, Tag.EMAIL],
     doc_md=__doc__,
 ):
 
-    @task(inlets=[landing], outlets=[HUB_DAYS], pool="surgehub_warehouse")
-    def ingest_returns(**context):
-        from airflow.sdk import Metadata
-
+    @task(inlets=[landing], pool="surgehub_warehouse", multiple_outputs=False)
+    def ingest_returns(**context) -> dict:
         from surgehub.orchestration import tasks
         from surgehub.resources import Resources
 
@@ -82,8 +91,16 @@ with DAG(
         result = tasks.ingest_files(files, resources)
         # The quick path; never fails the ingest (send_receipts retries).
         tasks.send_receipts_from_ingest(result, resources)
-        yield Metadata(HUB_DAYS, extra={"days": result["days"]})
         return result
+
+    @task(outlets=[HUB_DAYS])
+    def announce_loaded_days(result: dict):
+        """Only accepted loads update surgehub_hub_days (a skipped task emits no asset event)."""
+        from airflow.sdk import Metadata
+
+        from surgehub.orchestration import tasks
+
+        yield Metadata(HUB_DAYS, extra=tasks.loaded_days_or_skip(result))
 
     @task(trigger_rule="all_done")
     def send_receipts(result: dict | None) -> int:
@@ -92,7 +109,7 @@ with DAG(
 
         return tasks.send_receipts(result, Resources.from_env())
 
-    @task
+    @task(retries=0)  # deterministic: a retry would fail the same way
     def check_every_file_acknowledged(result: dict) -> None:
         from surgehub.orchestration import tasks
 
@@ -100,5 +117,6 @@ with DAG(
 
     # TaskFlow hands each task the upstream XComArg, resolved to its value when the task runs.
     ingested = ingest_returns()
+    announce_loaded_days(ingested)  # pyright: ignore[reportArgumentType]
     send_receipts(ingested)  # pyright: ignore[reportArgumentType]
     check_every_file_acknowledged(ingested)  # pyright: ignore[reportArgumentType]

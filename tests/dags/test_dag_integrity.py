@@ -16,13 +16,21 @@ from surgehub.orchestration.dag_support import OWNER, Tag
 DAGS = PROJECT_ROOT / "dags"
 
 EXPECTED = {
-    "surgehub_ingest": {"ingest_returns", "send_receipts", "check_every_file_acknowledged"},
+    "surgehub_ingest": {
+        "ingest_returns",
+        "announce_loaded_days",
+        "send_receipts",
+        "check_every_file_acknowledged",
+    },
     "surgehub_rag": {"compute_rag"},
     "surgehub_board_digest": {"send_board_digest"},
     "surgehub_chase": {"chase_localities"},
     "surgehub_daily_summary": {"send_daily_summary"},
     "surgehub_housekeeping": {"purge_quarantine"},
 }
+
+#: Tasks whose failure a retry cannot mend (a check of what already happened): they fail at once.
+DETERMINISTIC = {("surgehub_ingest", "check_every_file_acknowledged")}
 
 HEAVY = ("pandas", "great_expectations", "matplotlib", "openpyxl", "psycopg", "pyarrow")
 
@@ -53,17 +61,67 @@ def test_dag_id_is_the_file_name(dag_bag) -> None:
 @pytest.mark.parametrize("dag_id", sorted(EXPECTED))
 def test_dag_follows_house_rules(dag_bag, dag_id: str) -> None:
     dag = dag_bag.dags[dag_id]
+    assert dag.description, f"{dag_id} has no description (the Airflow UI lists it)"
     assert dag.doc_md
     assert "**Owner.**" in dag.doc_md
     assert "**When it fails.**" in dag.doc_md
+    assert "\n1. " in dag.doc_md.split("**When it fails.**")[1], (
+        "what to do when it fails is a numbered checklist"
+    )
     assert dag.tags
     assert set(dag.tags) <= {t.value for t in Tag}
     assert dag.catchup is False
+    assert dag.dagrun_timeout is not None, f"{dag_id} has no dagrun_timeout"
+    assert dag.deadline, f"{dag_id} has no deadline alert: lateness matters for every surgehub DAG"
     for task in dag.tasks:
         assert task.owner == OWNER
-        assert task.retries >= 2
-        assert task.retry_exponential_backoff
+        assert task.execution_timeout is not None, f"{dag_id}.{task.task_id} has no execution_timeout"
+        if (dag_id, task.task_id) in DETERMINISTIC:
+            assert task.retries == 0, f"{dag_id}.{task.task_id} is deterministic: a retry cannot mend it"
+        else:
+            assert task.retries >= 2
+            assert task.retry_exponential_backoff
         assert task.on_failure_callback, f"{dag_id}.{task.task_id} has no failure alert"
+
+
+def test_every_asset_a_dag_produces_is_consumed(dag_bag) -> None:
+    produced = {outlet.name for dag in dag_bag.dags.values() for task in dag.tasks for outlet in task.outlets}
+
+    def names(condition: object) -> set[str]:  # an asset, or an any/all condition over assets
+        parts = getattr(condition, "objects", None)
+        if parts is None:
+            return {condition.name} if hasattr(condition, "name") else set()
+        return set().union(*(names(part) for part in parts))
+
+    consumed = set().union(
+        *(names(getattr(dag.timetable, "asset_condition", None)) for dag in dag_bag.dags.values())
+    )
+    assert produced
+    assert produced <= consumed, f"produced but consumed by no DAG: {sorted(produced - consumed)}"
+
+
+def test_only_a_run_that_loaded_something_updates_the_hub_days(dag_bag) -> None:
+    from airflow.sdk.exceptions import AirflowSkipException
+
+    from surgehub.orchestration import tasks
+
+    dag = dag_bag.dags["surgehub_ingest"]
+    assert dag.get_task("ingest_returns").outlets == []
+    assert [a.name for a in dag.get_task("announce_loaded_days").outlets] == ["surgehub_hub_days"]
+    with pytest.raises(AirflowSkipException, match="no accepted return was loaded"):
+        tasks.loaded_days_or_skip({"submissions": [{"status": "rejected"}], "days": [], "failures": []})
+    assert tasks.loaded_days_or_skip({"days": ["2026-11-24"]}) == {"days": ["2026-11-24"]}
+
+
+def test_no_task_relies_on_multiple_outputs_inference() -> None:
+    """Ruff's preview rule AIR202: a task returning a dict says whether it has multiple outputs."""
+    ruff = Path(sys.executable).with_name("ruff")
+    result = subprocess.run(
+        [str(ruff), "check", "--preview", "--select", "AIR", "--no-cache", str(DAGS)],
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stdout
 
 
 def test_ingest_dag_is_triggered_by_the_landing_watcher(dag_bag) -> None:

@@ -21,8 +21,6 @@ OWNER = "gm-primary-care-data"
 
 #: The warehouse's hub-day versions changed (new accepted rows). extra: {"days": [...], "submissions": [...]}
 HUB_DAYS = Asset(name="surgehub_hub_days", uri="surgehub://warehouse/hub_day_version")
-#: RAG results recomputed. extra: {"days": [...], "as_of": ...}
-RAG_RESULTS = Asset(name="surgehub_rag_results", uri="surgehub://warehouse/rag_result")
 #: The landing zone (files arriving from localities); its watcher lives in the ingest DAG file.
 LANDING_NAME = "surgehub_landing"
 LANDING_URI = "surgehub://landing"
@@ -37,10 +35,16 @@ class Tag(StrEnum):
     OPERATIONS = "operations"
 
 
+#: How long one task may run before Airflow stops it (the slowest, an ingest of a large backfill-size
+#: batch, takes about a minute; a hung SMTP relay or database must not hold a pool slot for ever).
+TASK_TIMEOUT = timedelta(minutes=30)
+
+
 def default_args(settings: Settings) -> dict[str, Any]:
-    """Owner, retries with exponential backoff, and an email to the operations list on failure."""
+    """Owner, a timeout, retries with exponential backoff, and an email to the operations list on failure."""
     return {
         "owner": OWNER,
+        "execution_timeout": TASK_TIMEOUT,
         # SURGEHUB_TASK_RETRIES lets the one-shot demo fail fast; live and production use the default.
         "retries": int(os.environ.get("SURGEHUB_TASK_RETRIES", "3")),
         "retry_delay": timedelta(seconds=20),
@@ -130,13 +134,15 @@ def scheduled_dag(
     crons: list[str],
     settings: Settings,
     *,
+    description: str,
     tags: list[Tag],
     doc_md: str | None,
-    deadline_minutes: int | None = None,
+    deadline_minutes: int,
+    run_timeout: timedelta = timedelta(hours=1),
 ) -> Any:
     """A DAG run on cron times (Europe/London), one run at a time, no catch-up, the shared default_args,
-    and optionally a deadline alert ``deadline_minutes`` after a run is queued. Use it as a context
-    manager in the DAG file, as one would ``DAG(...)``."""
+    a run timeout, and a deadline alert ``deadline_minutes`` after a run is queued (the operations list
+    hears when it is late). Use it as a context manager in the DAG file, as one would ``DAG(...)``."""
     from airflow.sdk import DAG, CronTriggerTimetable, MultipleCronTriggerTimetable
 
     timetable = (
@@ -146,11 +152,13 @@ def scheduled_dag(
     )
     return DAG(
         dag_id=dag_id,
+        description=description,
         schedule=timetable,
         catchup=False,
         max_active_runs=1,
+        dagrun_timeout=run_timeout,
         default_args=default_args(settings),
-        deadline=None if deadline_minutes is None else late_run_deadline(dag_id, minutes=deadline_minutes),
+        deadline=late_run_deadline(dag_id, minutes=deadline_minutes),
         tags=list(tags),
         doc_md=doc_md,
     )

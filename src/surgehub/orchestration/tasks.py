@@ -240,6 +240,17 @@ def send_receipts(result: IngestResult | None, resources: Resources) -> int:
     return len(mails)
 
 
+def loaded_days_or_skip(result: IngestResult) -> dict[str, Any]:
+    """The surgehub_hub_days event's extra, ``{"days": [ISO dates loaded]}``; Airflow's skip when this
+    run loaded nothing (a skipped task emits no asset event, so a rejection triggers no RAG run)."""
+    days = list(result.get("days") or [])
+    if not days:
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        raise AirflowSkipException("no accepted return was loaded: surgehub_hub_days is not updated")
+    return {"days": days}
+
+
 def raise_for_unacknowledged(result: IngestResult) -> None:
     """Fail (so the operations list is told) when a file could not be archived or loaded."""
     failures = result.get("failures") or []
