@@ -39,8 +39,8 @@ format: venv ## Apply ruff's formatting and safe fixes
 clean: ## Remove the local data folder (warehouse, Airflow home, mail, logs)
 	rm -rf var
 
-up: venv ## Start the live system: Airflow standalone + loopback SMTP (embedded defaults)
-	$(PY) -m surgehub.orchestration.live up
+up: venv ## Start the live system: Airflow standalone + loopback SMTP (API_PORT=8080, SMTP_PORT=8025 to move them)
+	$(PY) -m surgehub.orchestration.live up $(if $(API_PORT),--api-port $(API_PORT)) $(if $(SMTP_PORT),--smtp-port $(SMTP_PORT))
 
 down: ## Stop what `make up` started
 	$(PY) -m surgehub.orchestration.live down

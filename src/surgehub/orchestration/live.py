@@ -35,6 +35,8 @@ class LiveSystem:
     username: str
     password: str | None
     env: dict[str, str]
+    #: Seconds spent on each step of the start-up, in order (what `make up` reports).
+    timings: dict[str, float]
 
     @property
     def landing_dir(self) -> Path:
@@ -158,18 +160,23 @@ def start(
     from surgehub.landing import ensure_landing
     from surgehub.warehouse.db import upgrade
 
+    timings: dict[str, float] = {}
+    step = time.monotonic()
+
+    def took(name: str) -> None:
+        nonlocal step
+        now = time.monotonic()
+        timings[name] = now - step
+        step = now
+
     upgrade(settings.warehouse_url)
     ensure_landing(settings.landing_dir)
+    took("warehouse migrations")
     env = live_environment(settings, api_port, smtp_port, executor, log_ports)
     env.update(extra_env or {})  # e.g. PostgreSQL metadata and the Celery broker for CeleryExecutor
+    _prepare_airflow(env)
+    took("Airflow's metadata migrations and the pool")
     airflow = str(VENV_BIN / "airflow")
-    subprocess.run([airflow, "db", "migrate"], env=env, check=True, capture_output=True)
-    subprocess.run(
-        [airflow, "pools", "set", "surgehub_warehouse", "1", "Warehouse writers: one at a time on SQLite"],
-        env=env,
-        check=True,
-        capture_output=True,
-    )
     _spawn("mailserver", [str(VENV_BIN / "surgehub"), "mailserver", "--port", str(smtp_port)], env, home)
     for component in components:
         argv = [airflow, *component.split()]
@@ -182,8 +189,40 @@ def start(
         time.sleep(1)
     else:
         raise TimeoutError(f"Airflow did not report healthy within {timeout:.0f} s; see {home / 'logs'}")
+    took("Airflow's scheduler, triggerer, DAG processor and API server up")
     warm_execution_api(api_url, timeout=max(deadline - time.monotonic(), 30))
-    return LiveSystem(home, api_url, smtp_port, "admin", _password(settings), env)
+    took("the task execution API warmed")
+    return LiveSystem(home, api_url, smtp_port, "admin", _password(settings), env, timings)
+
+
+_PREPARE = """
+from airflow.utils import db
+from airflow.models.pool import Pool
+db.upgradedb()
+if Pool.get_pool("surgehub_warehouse") is None:  # an operator's later change of slots is kept
+    Pool.create_or_update_pool(
+        "surgehub_warehouse", slots=1, description="Warehouse writers: one at a time on SQLite",
+        include_deferred=False,
+    )
+"""
+
+
+def _prepare_airflow(env: dict[str, str]) -> None:
+    """Airflow's metadata migrations and the warehouse pool, in one process (each `airflow` command
+    pays the import of Airflow again, so two commands cost twice)."""
+    result = subprocess.run([sys.executable, "-c", _PREPARE], env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise RuntimeError(f"could not prepare Airflow's metadata database: {result.stderr.strip()[-2000:]}")
+
+
+def port_in_use(port: int) -> bool:
+    """True when something already listens on ``port`` (the live system binds loopback)."""
+    with socket.socket() as sock:
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError:
+            return True
+    return False
 
 
 def _password(settings: Settings) -> str | None:
@@ -238,13 +277,27 @@ def main(argv: list[str] | None = None) -> int:
     if any(_run_dir(settings.home).glob("*.pid")):
         print("already running (pid files in var/run/): `make down` first", file=sys.stderr)
         return 2
-    print("starting Airflow standalone and the mail server (about 30 s)…", flush=True)
+    for port, what, setting in (
+        (args.api_port, "the Airflow UI and API", "API_PORT"),
+        (args.smtp_port, "the loopback SMTP server", "SMTP_PORT"),
+    ):
+        if port_in_use(port):
+            print(
+                f"error: port {port} (for {what}) is already in use on this machine: stop what listens there, "
+                f"or start on another port: make up {setting}={port + 1} (SURGEHUB_{setting} when run directly)",
+                file=sys.stderr,
+            )
+            return 2
+    print("starting Airflow standalone and the mail server…", flush=True)
+    started = time.monotonic()
     try:
         live = start(settings, api_port=args.api_port, smtp_port=args.smtp_port)
     except Exception as exc:
         print(f"error: {exc}", file=sys.stderr)
         stop(settings)
         return 1
+    steps = "; ".join(f"{name} {seconds:.0f} s" for name, seconds in live.timings.items())
+    print(f"ready in {time.monotonic() - started:.0f} s ({steps})")
     print(
         f"Airflow UI:     {live.api_url}   login {live.username} / {live.password or '(see simple_auth_manager_passwords.json.generated)'}"
     )
