@@ -44,53 +44,34 @@ def _expectation(kind: str, rule: str, names: str, fix: str, **kwargs: Any) -> d
     }
 
 
+def _range_fix(col: spec.Column) -> str | None:
+    """What to do about a value outside its column's range (R03), or None for an unranged column."""
+    if col.kind == "integer":
+        return _FIX_COUNT.format(maximum=int(col.maximum or 0))
+    if col.kind == "decimal":
+        return f"enter hours from 0 to {col.maximum:g}, with at most 2 decimal places"
+    if col.max_length is None:
+        return None
+    if col.name == "sub_icb_code":
+        return "use your locality's 3-character sub-ICB code, e.g. 14L"
+    if col.name == "comments":
+        return f"shorten the comments to at most {col.max_length} characters"
+    return f"give the role of the person signing off in at most {col.max_length} characters"
+
+
 def _range_expectations() -> list[dict[str, Any]]:
+    """R03 for every column with a range: numbers between their bounds, text within its lengths."""
     out: list[dict[str, Any]] = []
     for col in spec.COLUMNS:
-        if col.kind == "integer":
-            fix = _FIX_COUNT.format(maximum=int(col.maximum or 0))
-            out.append(
-                _expectation(
-                    "expect_column_values_to_be_between",
-                    "R03",
-                    col.name,
-                    fix,
-                    column=col.name,
-                    min_value=col.minimum,
-                    max_value=col.maximum,
-                )
-            )
-        elif col.kind == "decimal":
-            fix = f"enter hours from 0 to {col.maximum:g}, with at most 2 decimal places"
-            out.append(
-                _expectation(
-                    "expect_column_values_to_be_between",
-                    "R03",
-                    col.name,
-                    fix,
-                    column=col.name,
-                    min_value=col.minimum,
-                    max_value=col.maximum,
-                )
-            )
-        elif col.max_length is not None:
-            if col.name == "sub_icb_code":
-                fix = "use your locality's 3-character sub-ICB code, e.g. 14L"
-            elif col.name == "comments":
-                fix = f"shorten the comments to at most {col.max_length} characters"
-            else:
-                fix = f"give the role of the person signing off in at most {col.max_length} characters"
-            out.append(
-                _expectation(
-                    "expect_column_value_lengths_to_be_between",
-                    "R03",
-                    col.name,
-                    fix,
-                    column=col.name,
-                    min_value=col.min_length,
-                    max_value=col.max_length,
-                )
-            )
+        fix = _range_fix(col)
+        if fix is None:
+            continue
+        numeric = col.kind in ("integer", "decimal")
+        kind = (
+            "expect_column_values_to_be_between" if numeric else "expect_column_value_lengths_to_be_between"
+        )
+        low, high = (col.minimum, col.maximum) if numeric else (col.min_length, col.max_length)
+        out.append(_expectation(kind, "R03", col.name, fix, column=col.name, min_value=low, max_value=high))
     return out
 
 
