@@ -3,7 +3,8 @@
 - ``hub_row(hub, day, **values)`` is the builder: a valid hub-day as typed values (ints, Decimal hours,
   a date) on DEFAULTS; ``values`` overwrite single columns, ``preset`` swaps in a family's figures.
 - Renderings: ``cells`` (the text cells of a CSV or XLSX file), ``typed_cells`` (those cells as an
-  Excel user holds them).
+  Excel user holds them), ``rag_hub_day`` (a RAG ``HubDay``); the warehouse's accepted frame is
+  ``tests.support.warehouse.accepted_frame``.
 - ``csv_bytes`` and ``xlsx_bytes`` put rows in a file, with any quirk a test asks for.
 - A whole locality's realistic return comes from ``surgehub.sample`` (the generator the demo and the
   benchmarks use), always through ``locality_rows`` and the helpers below it.
@@ -21,10 +22,15 @@ from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 from surgehub import reference, sample, spec
-from tests.support.timeline import DAY
+from surgehub.ingest import Channel, IncomingReturn
+from surgehub.rag import HubDay
+from surgehub.timeliness import Timeliness
+from tests.support.timeline import DAY, later
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
+    from datetime import datetime
+    from pathlib import Path
 
 #: A valid OPEN hub-day with round figures: green on every RAG parameter, no warning (spec column order).
 DEFAULTS: Mapping[str, object] = MappingProxyType(
@@ -144,6 +150,12 @@ def typed_cells(row: Mapping[str, str]) -> list[Any]:
     return out
 
 
+def rag_hub_day(hub: str, timeliness: Timeliness = Timeliness.ON_TIME, **values: Any) -> HubDay:
+    """``hub``'s current row on DAY as RAG judges it (version 1), with ``timeliness``."""
+    row = {**hub_row(hub, **values), "version": 1}
+    return HubDay(hub_code=hub, sub_icb_code=row["sub_icb_code"], timeliness=timeliness, row=row)
+
+
 def csv_bytes(
     rows: Iterable[Mapping[str, object] | Sequence[str]],
     *,
@@ -220,3 +232,47 @@ def exported_csv(rows: Sequence[Mapping[str, str]]) -> bytes:
 def valid_return(code: str, seed: int = 0, day: date = DAY) -> bytes:
     """A valid return from ``code`` for ``day``; a different seed gives different bytes."""
     return exported_csv(locality_rows(code, [day], seed))
+
+
+def rejected_return(code: str, seed: int = 7, day: date = DAY) -> bytes:
+    """A return with one broken row: booked more than offered (R09, and so R13) on row 1."""
+    rows = locality_rows(code, [day], seed)
+    rows[0]["appts_booked"] = str(int(rows[0]["appts_offered"]) + 5)
+    return exported_csv(rows)
+
+
+def write_return(
+    folder: Path, code: str, day: date = DAY, seed: int = 0, name: str | None = None, **edit: str
+) -> Path:
+    """A valid return file for every active hub of ``code`` on ``day`` (``edit`` applied to each row)."""
+    rows = [{**row, **edit} for row in locality_rows(code, [day], seed)]
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / (name or f"{code}-{day.isoformat()}-{seed}.csv")
+    path.write_bytes(exported_csv(rows))
+    return path
+
+
+def sent_return(
+    folder: Path, code: str, rows: Sequence[Mapping[str, str]], received_at: datetime
+) -> IncomingReturn:
+    """``rows`` exported to ``folder/<code>.csv`` and sent by ``code`` with `surgehub ingest` at ``received_at``."""
+    path = folder / f"{code}.csv"
+    path.write_bytes(exported_csv(rows))
+    return IncomingReturn(
+        path=path, locality=code, channel=Channel.CLI, received_at=received_at, file_name=path.name
+    )
+
+
+def incoming_returns(folder: Path, codes: Iterable[str]) -> list[IncomingReturn]:
+    """A valid return from each locality in ``codes``, landed in ``folder`` and received a minute apart."""
+    return [
+        IncomingReturn(
+            path=write_return(folder, code), locality=code, channel=Channel.FOLDER, received_at=later(n)
+        )
+        for n, code in enumerate(codes)
+    ]
+
+
+def hub_days(code: str, day: date = DAY) -> int:
+    """How many rows a full return from ``code`` for ``day`` has: its hubs active that day."""
+    return len(reference.active_hubs(code, day))

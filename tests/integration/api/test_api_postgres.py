@@ -18,7 +18,8 @@ from surgehub.orchestration import tasks
 from surgehub.resources import Resources
 from surgehub.warehouse import tables
 from tests.integration.warehouse.conftest import postgres_url, warehouse  # noqa: F401  (fixtures)
-from tests.unit.api.api_fixtures import app_for, rejected_return, valid_return
+from tests.support.api import app_for
+from tests.support.returns import rejected_return, valid_return
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -22,7 +22,9 @@ from surgehub import reference
 from surgehub.config import load_settings
 from surgehub.resources import Resources
 from surgehub.warehouse import db
-from tests.integration.faults.conftest import RECEIVED, count, doubled_hub_days, hub_days, write_return
+from tests.support.returns import hub_days, write_return
+from tests.support.timeline import later
+from tests.support.warehouse import count, doubled_hub_days
 
 DAYS = [date(2026, 11, 15) + timedelta(days=n) for n in range(10)]  # all within the 14-day window
 RETURNS_PER_LOCALITY = 2 * len(DAYS)
@@ -38,7 +40,7 @@ def _submit(code: str, folder: str, url: str, barrier: Any, queue: Any) -> None:
         engine = db.get_engine(url)
         items = []
         for n, day in enumerate(DAYS):
-            sent = RECEIVED + timedelta(minutes=n)
+            sent = later(n)
             original = write_return(Path(folder), code, day, seed=n)
             revised = write_return(
                 Path(folder), code, day, seed=n, name=f"{code}-{day}-rev.csv", signed_off_by="Revised: lead"

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 
+from tests.support.postgres import terminate_backend
 from tests.unit.warehouse.ingest_cases import *  # noqa: F403 - the shared cases are the tests here
 
 if TYPE_CHECKING:
@@ -17,19 +18,6 @@ pytestmark = pytest.mark.postgres
 
 
 @pytest.fixture
-def breaker(postgres_url: str) -> Callable[[Connection], None]:
+def breaker() -> Callable[[Connection], None]:
     """Break the connection for real: another session terminates the loading backend mid-load."""
-    import psycopg
-
-    from surgehub.warehouse.db import normalise_url
-
-    url = normalise_url(postgres_url)
-
-    def terminate(connection: Connection) -> None:
-        pid = connection.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
-        with psycopg.connect(
-            host=url.host, port=url.port, user=url.username, dbname=url.database, autocommit=True
-        ) as admin:
-            admin.execute("select pg_terminate_backend(%s)", (pid,))
-
-    return terminate
+    return terminate_backend

@@ -8,7 +8,7 @@ import pytest
 
 from surgehub.returns.receipt import render_receipt
 from surgehub.returns.validate import validate_return
-from tests.browser import axe_violations
+from tests.support.browser import axe_violations
 from tests.support.corpus import SETTINGS, corpus_file
 from tests.support.returns import corpus_row, csv_bytes
 from tests.support.timeline import RECEIVED_AT
