@@ -29,6 +29,8 @@ os.environ.update(
 
 pytest_plugins = [
     "tests.support.fixtures.timeline",
+    "tests.support.fixtures.postgres",
+    "tests.support.fixtures.warehouse",
     "tests.support.fixtures.browser",
     "tests.support.fixtures.smtp",
     "tests.support.fixtures.api_server",

@@ -11,6 +11,7 @@ import uuid
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
+import pytest
 from sqlalchemy import text
 
 from surgehub.warehouse import db, tables
@@ -26,6 +27,11 @@ PG_PORT = int(os.environ.get("SURGEHUB_TEST_PG_PORT", "5432"))
 
 #: The reference data a migration seeds: kept when a warehouse is emptied.
 REFERENCE_TABLES = {"locality", "hub"}
+
+#: For a test that only means something on PostgreSQL: the ``warehouse`` fixture with its postgres case alone.
+ON_POSTGRES_ONLY = pytest.mark.parametrize(
+    "warehouse", [pytest.param("postgres", marks=pytest.mark.postgres, id="postgres")], indirect=True
+)
 
 
 def _login() -> str | None:

@@ -5,32 +5,29 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from surgehub.config import load_settings
 from surgehub.ingest import ingest_returns
 from surgehub.resources import Resources
 from surgehub.warehouse import load
-from surgehub.warehouse.db import get_engine
-from tests.support.postgres import terminate_backend
+from tests.support.postgres import ON_POSTGRES_ONLY, terminate_backend
 from tests.support.returns import hub_days, incoming_returns
 from tests.support.warehouse import count, doubled_hub_days
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sqlalchemy import Connection
-
-pytestmark = pytest.mark.postgres
+    import pytest
+    from sqlalchemy import Connection, Engine
 
 CODES = ("14L", "00T", "01G")  # Manchester, Bolton, Salford
 
 
+@ON_POSTGRES_ONLY
 def test_connection_dropped_during_the_copy_loses_nothing_and_doubles_nothing(
-    surgehub_home: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    surgehub_home: Path, warehouse: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = load_settings()
-    engine = get_engine(postgres_url)
+    engine = warehouse
     items = incoming_returns(surgehub_home / "in", CODES)
     expected_rows = sum(hub_days(code) for code in CODES)
 

@@ -22,11 +22,12 @@ from surgehub.orchestration import outbox, tasks
 from surgehub.resources import Resources
 from surgehub.warehouse import db
 from surgehub.warehouse.tables import email_log
-from tests.integration.faults.conftest import postgres_url  # noqa: F401 (fixture)
 from tests.support.returns import incoming_returns
 
 if TYPE_CHECKING:
     from pathlib import Path
+
+    from sqlalchemy import Engine
 
 pytestmark = pytest.mark.smtp
 
@@ -133,20 +134,10 @@ def _race(url: str, own: dict[str, Any] | None, barrier: Any, queue: Any) -> Non
         queue.put(f"{type(exc).__name__}: {exc}")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def warehouse_url(
-    request: pytest.FixtureRequest, surgehub_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    if request.param == "sqlite":
-        return load_settings().warehouse_url
-    url = request.getfixturevalue("postgres_url")
-    monkeypatch.setenv("SURGEHUB_WAREHOUSE_URL", url)
-    return url
-
-
 def test_ingest_tasks_and_sweeps_racing_send_each_receipt_once(
-    surgehub_home: Path, warehouse_url: str, smtp_server: LoopbackSmtpServer
+    surgehub_home: Path, warehouse: Engine, smtp_server: LoopbackSmtpServer
 ) -> None:
+    warehouse_url = load_settings().warehouse_url  # SQLite or PostgreSQL, as the fixture chose
     result = _ingest(surgehub_home)
     db.dispose_engines()  # no connection crosses the fork
     context = multiprocessing.get_context("fork")

@@ -1,7 +1,8 @@
-"""Warehouse cases run on every backend: versions, as-of RAG, escalation, store_rag, W05 history.
+"""The warehouse on SQLite and on PostgreSQL alike: schema, versions, as-of RAG, escalation, store_rag,
+W05 history, and the loader's columns.
 
-Not collected by itself: test_warehouse_sqlite.py and the PostgreSQL integration module import these
-functions, each with its own ``warehouse`` fixture (a migrated, empty warehouse engine).
+Every test runs on both backends through the ``warehouse`` fixture (a migrated warehouse holding only
+the reference data); a test that only means something on PostgreSQL says so with ON_POSTGRES_ONLY.
 """
 
 from __future__ import annotations
@@ -10,19 +11,23 @@ from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, func, select, text
 
-from surgehub import rag
+from surgehub import rag, reference
 from surgehub.config import load_settings
-from surgehub.warehouse import history, load, tables
+from surgehub.warehouse import db, history, load, tables
 from surgehub.warehouse.db import writer
 from surgehub.warehouse.rag_results import store_rag
+from tests.support.postgres import ON_POSTGRES_ONLY
 from tests.support.returns import hub_row
 from tests.support.timeline import AFTER_CLOSE, BEFORE_CLOSE, DAY, RECEIVED_AT, london
 from tests.support.warehouse import (
     TEXT_DTYPES,
     accepted_frame,
     record_submission,
+    scalar,
     submit,
     submit_all_green,
     versions_of,
@@ -34,6 +39,30 @@ COMPUTED_AT = london(2026, 11, 25, 14, 5)
 def _versions(engine: Engine, hub_code: str, day: date) -> list[dict]:
     with engine.connect() as connection:
         return versions_of(connection, hub_code, day)
+
+
+def test_migrations_give_the_schema_of_tables_py_and_seed_the_register(warehouse: Engine) -> None:
+    assert db.migrations_current(warehouse)
+    with warehouse.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), tables.metadata) == []
+        assert connection.execute(select(func.count()).select_from(tables.hub)).scalar() == len(
+            reference.hubs()
+        )
+        codes = connection.execute(
+            select(tables.locality.c.sub_icb_code).order_by(tables.locality.c.sort_order)
+        ).scalars()
+        assert list(codes) == [loc.sub_icb_code for loc in reference.localities()]
+        assert connection.execute(text("select count(*) from locality")).scalar() == 10
+
+
+@ON_POSTGRES_ONLY
+def test_instants_are_timestamptz(warehouse: Engine) -> None:
+    kind = scalar(
+        warehouse,
+        "select data_type from information_schema.columns "
+        "where table_name = 'hub_day_version' and column_name = 'received_at'",
+    )
+    assert kind == "timestamp with time zone"
 
 
 def test_revisions_become_new_versions_and_the_newest_receipt_is_current(warehouse: Engine) -> None:

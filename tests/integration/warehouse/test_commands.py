@@ -1,11 +1,10 @@
-"""`surgehub ingest` and `surgehub rag` against the real PostgreSQL server via SURGEHUB_WAREHOUSE_URL."""
+"""`surgehub ingest` then `surgehub rag` on SQLite and on PostgreSQL, through SURGEHUB_WAREHOUSE_URL."""
 
 from __future__ import annotations
 
 import json
 from typing import TYPE_CHECKING
 
-import pytest
 from click.testing import CliRunner
 
 from surgehub.cli import cli
@@ -17,13 +16,8 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Engine
 
-pytestmark = pytest.mark.postgres
 
-
-def test_ingest_then_rag_through_the_cli(
-    surgehub_home: Path, warehouse: Engine, postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SURGEHUB_WAREHOUSE_URL", postgres_url)
+def test_ingest_then_rag_through_the_cli(surgehub_home: Path, warehouse: Engine) -> None:
     path = surgehub_home / "trafford.csv"
     path.write_bytes(csv_bytes([hub_row("02A-H1", DAY, appts_booked=98, src_other=23)]))
     runner = CliRunner()

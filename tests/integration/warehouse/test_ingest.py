@@ -1,7 +1,8 @@
-"""Ingest cases run on every backend: duplicates, archive and quarantine, failures leave nothing, backfill.
+"""Ingest on SQLite and on PostgreSQL alike: duplicates, archive and quarantine, failures leave nothing,
+backfill.
 
-Not collected by itself: imported by test_ingest_sqlite.py and the PostgreSQL integration module,
-each providing ``warehouse`` (a migrated, empty engine) and ``breaker`` (breaks a connection).
+Every test runs on both backends through the ``warehouse`` fixture; ``breaker`` breaks a connection
+the way each backend can be broken.
 """
 
 from __future__ import annotations
@@ -10,12 +11,14 @@ import json
 from datetime import UTC
 from typing import TYPE_CHECKING
 
+import pytest
 from sqlalchemy import Connection, Engine, event, text
 
 from surgehub import archive
 from surgehub.config import Settings, load_settings
 from surgehub.ingest import Channel, IncomingReturn, IngestOutcome, ingest_returns
 from surgehub.resources import Resources
+from tests.support.postgres import terminate_backend
 from tests.support.returns import MANCHESTER_HUBS, csv_bytes, hub_row
 from tests.support.timeline import DAY, RECEIVED_AT, london
 from tests.support.warehouse import count, versions_of
@@ -24,9 +27,20 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    import pytest
-
 NHS_NUMBER = "943 476 5919"  # passes the modulus-11 check
+
+
+@pytest.fixture
+def breaker(warehouse: Engine) -> Callable[[Connection], None]:
+    """Break the connection under a transaction: close SQLite's DBAPI connection, or have another
+    PostgreSQL session terminate the loading backend."""
+    if warehouse.dialect.name == "postgresql":
+        return terminate_backend
+
+    def close(connection: Connection) -> None:
+        connection.connection.dbapi_connection.close()  # type: ignore[union-attr]
+
+    return close
 
 
 def _file(tmp_path: Path, name: str, data: bytes) -> Path:
