@@ -1,21 +1,15 @@
-"""Shared fixtures: a fixed timeline, an isolated data folder, and required-on-CI service checks."""
+"""Test session set-up: Airflow pointed at a throwaway home, and the shared fixtures registered.
+
+The fixtures live in tests/support/fixtures/ (the fixed timeline and data folder, the warehouse on
+SQLite and PostgreSQL, Chromium, loopback SMTP, a served API); helpers are in tests/support/.
+"""
 
 from __future__ import annotations
 
-import importlib.util
 import os
-import socket
-from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
 
-import pytest
-
-from surgehub.clock import LONDON
 from surgehub.config import PROJECT_ROOT
-
-if TYPE_CHECKING:
-    from collections.abc import Iterator
 
 # Airflow reads its configuration when first imported: point it at a throwaway home for the whole
 # session before any test imports it (SQLite metadata, this repo's dags/ and plugins/).
@@ -33,59 +27,11 @@ os.environ.update(
     }
 )
 
-#: The fixed "now" of the test timeline: inside the configured season, never today's date.
-TIMELINE_NOW = datetime(2026, 11, 25, 9, 0, tzinfo=LONDON)
-
-ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
-
-
-def require(condition: bool, what: str) -> None:
-    """Skip when a real service is missing on a developer's machine; fail on CI, where it is required."""
-    if condition:
-        return
-    if ON_CI:
-        pytest.fail(f"{what} is required when CI=true but is not available")
-    pytest.skip(f"SKIPPED LOUDLY: {what} is not available on this machine")
-
-
-def port_open(host: str, port: int) -> bool:
-    try:
-        with socket.create_connection((host, port), timeout=1):
-            return True
-    except OSError:
-        return False
-
-
-@pytest.fixture(autouse=True)
-def fixed_timeline(monkeypatch: pytest.MonkeyPatch) -> datetime:
-    """Every test runs with the injected clock frozen on the test timeline."""
-    monkeypatch.setenv("SURGEHUB_NOW", TIMELINE_NOW.isoformat())
-    return TIMELINE_NOW
-
-
-@pytest.fixture
-def surgehub_home(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An isolated data folder (warehouse, landing, archive, mail) for one test."""
-    home = tmp_path / "var"
-    home.mkdir()
-    monkeypatch.setenv("SURGEHUB_HOME", str(home))
-    monkeypatch.delenv("SURGEHUB_WAREHOUSE_URL", raising=False)
-    return home
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Headless Chromium for this module (skipped loudly where missing; required when CI=true)."""
-    from tests.browser import CHROMIUM, CHROMIUM_ARGS
-
-    require(CHROMIUM.exists(), f"Debian's chromium at {CHROMIUM}")
-    require(importlib.util.find_spec("playwright") is not None, "the playwright package")
-    require(
-        importlib.util.find_spec("axe_playwright_python") is not None, "the axe-playwright-python package"
-    )
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
-        yield launched
-        launched.close()
+pytest_plugins = [
+    "tests.support.fixtures.timeline",
+    "tests.support.fixtures.postgres",
+    "tests.support.fixtures.warehouse",
+    "tests.support.fixtures.browser",
+    "tests.support.fixtures.smtp",
+    "tests.support.fixtures.api_server",
+]

@@ -5,57 +5,42 @@ from __future__ import annotations
 
 import os
 import random
-import uuid
-from datetime import date, datetime
+from contextlib import ExitStack
 from typing import TYPE_CHECKING
 
 import pytest
 
-from surgehub import clock, sample
+from surgehub import sample
 from surgehub.backup import BackupError, backup, restore
 from surgehub.config import load_settings
-from surgehub.ingest import Channel, IncomingReturn, ingest_returns
+from surgehub.ingest import ingest_returns
 from surgehub.rag import compute_rag
 from surgehub.resources import Resources
-from surgehub.warehouse.db import dispose_engines, get_engine, upgrade
-from tests.conftest import port_open, require
+from surgehub.warehouse.db import get_engine, upgrade
+from tests.support.postgres import throwaway_database
+from tests.support.returns import locality_rows, sent_return
+from tests.support.timeline import BOARD_AT, DAY, RECEIVED_AT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-DAY = date(2026, 11, 24)
-AS_OF = datetime(2026, 11, 26, 7, 30, tzinfo=clock.LONDON)
-
 
 def _load_week(tmp: Path) -> None:
     rng = random.Random(3)
-    received = datetime(2026, 11, 25, 9, 0, tzinfo=clock.LONDON)
     items = []
     for loc in ("00T", "14L", "01G", "02A"):
-        path = tmp / f"{loc}.csv"
         profile = sample.RED if loc == "01G" else sample.GREEN
-        path.write_bytes(sample.to_csv(sample.locality_rows(loc, [DAY], rng, profile)))
-        items.append(
-            IncomingReturn(
-                path=path, locality=loc, channel=Channel.CLI, received_at=received, file_name=path.name
-            )
-        )
-    bad = tmp / "00V.csv"
-    rows = sample.locality_rows("00V", [DAY], rng)
+        items.append(sent_return(tmp, loc, locality_rows(loc, [DAY], rng, profile), RECEIVED_AT))
+    rows = locality_rows("00V", [DAY], rng)
     rows[0]["appts_booked"] = "9999"
-    bad.write_bytes(sample.to_csv(rows))
-    items.append(
-        IncomingReturn(
-            path=bad, locality="00V", channel=Channel.CLI, received_at=received, file_name=bad.name
-        )
-    )
+    items.append(sent_return(tmp, "00V", rows, RECEIVED_AT))
     outcomes = ingest_returns(items, Resources.of(load_settings()))
     assert [o.status for o in outcomes] == ["accepted"] * 4 + ["rejected"]
 
 
 def _rag(url: str) -> dict:
-    return compute_rag(get_engine(url), DAY, AS_OF, load_settings()).to_json_dict()
+    return compute_rag(get_engine(url), DAY, BOARD_AT, load_settings()).to_json_dict()
 
 
 def _files(folder: Path) -> dict[str, bytes]:
@@ -64,20 +49,12 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture
 def pg_databases() -> Iterator[tuple[str, str]]:
-    require(port_open("127.0.0.1", 5432), "PostgreSQL on 127.0.0.1:5432")
-    import psycopg
-
-    names = [f"sh_backup_{uuid.uuid4().hex[:8]}", f"sh_restore_{uuid.uuid4().hex[:8]}"]
-    with psycopg.connect(host="127.0.0.1", user="postgres", dbname="test", autocommit=True) as admin:
-        for name in names:
-            admin.execute(f'create database "{name}"')
-    try:
-        yield tuple(f"postgresql+psycopg://postgres@127.0.0.1:5432/{n}" for n in names)  # type: ignore[misc]
-    finally:
-        dispose_engines()
-        with psycopg.connect(host="127.0.0.1", user="postgres", dbname="test", autocommit=True) as admin:
-            for name in names:
-                admin.execute(f'drop database if exists "{name}" with (force)')
+    """Two empty databases, not migrated: the backup's source and the restore's target."""
+    with ExitStack() as stack:
+        yield tuple(  # type: ignore[misc]
+            stack.enter_context(throwaway_database(prefix, migrate=False))
+            for prefix in ("sh_backup", "sh_restore")
+        )
 
 
 @pytest.mark.postgres

@@ -14,12 +14,13 @@ from typing import TYPE_CHECKING, Any
 
 import pytest
 
-from surgehub import archive, sample
+from surgehub import archive
 from surgehub.clock import LONDON
-from surgehub.config import load_settings
-from surgehub.ingest import Channel, IncomingReturn, ingest_returns
+from surgehub.config import Settings, load_settings
+from surgehub.ingest import ingest_returns
 from surgehub.mail.server import LoopbackSmtpServer
 from surgehub.resources import Resources
+from tests.support.returns import locality_rows, sent_return
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -63,19 +64,11 @@ def airflow(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Airflow]:
         patch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", server.connection_json("surgehub@localhost"))
         resources = Resources.of(load_settings())
         rng = random.Random(11)
-        items = []
-        for loc in ("00T", "01D", "14L", "00Y", "01G", "01W", "01Y", "02A", "02H"):
-            path = home / f"{loc}.csv"
-            path.write_bytes(sample.to_csv(sample.locality_rows(loc, [WEDNESDAY], rng)))
-            items.append(
-                IncomingReturn(
-                    path=path,
-                    locality=loc,
-                    channel=Channel.CLI,
-                    received_at=datetime(2026, 11, 26, 9, 0, tzinfo=LONDON),
-                    file_name=path.name,
-                )
-            )
+        sent_at = datetime(2026, 11, 26, 9, 0, tzinfo=LONDON)
+        items = [
+            sent_return(home, loc, locality_rows(loc, [WEDNESDAY], rng), sent_at)
+            for loc in ("00T", "01D", "14L", "00Y", "01G", "01W", "01Y", "02A", "02H")
+        ]
         assert all(o.status == "accepted" for o in ingest_returns(items, resources))
 
         from surgehub.orchestration.local_runs import dag_bag, prepare_airflow
@@ -104,28 +97,30 @@ def test_daily_summary_goes_to_the_operations_list_once(airflow: Airflow) -> Non
     assert "daily operations summary" in operations[0]
 
 
+def _quarantined(
+    settings: Settings, received_at: datetime, name: str, sha256: str, data: bytes
+) -> archive.Stored:
+    """A rejected (R16) return kept in quarantine, received at ``received_at``."""
+    receipt = archive.Receipt(
+        locality="14L",
+        channel="folder",
+        received_at=received_at,
+        sha256=sha256,
+        file_name=name,
+        size_bytes=len(data),
+        outcome="rejected",
+    )
+    return archive.store(settings.quarantine_dir, receipt, data, private=True)
+
+
 def test_housekeeping_deletes_quarantined_files_past_their_retention(airflow: Airflow) -> None:
     settings = load_settings()
-    old = archive.Receipt(
-        locality="14L",
-        channel="folder",
-        received_at=datetime(2026, 10, 20, 9, 0, tzinfo=LONDON),
-        sha256="1" * 64,
-        file_name="old.csv",
-        size_bytes=3,
-        outcome="rejected",
+    old_copy = _quarantined(
+        settings, datetime(2026, 10, 20, 9, 0, tzinfo=LONDON), "old.csv", "1" * 64, b"old"
     )
-    recent = archive.Receipt(
-        locality="14L",
-        channel="folder",
-        received_at=datetime(2026, 11, 20, 9, 0, tzinfo=LONDON),
-        sha256="2" * 64,
-        file_name="recent.csv",
-        size_bytes=3,
-        outcome="rejected",
+    recent_copy = _quarantined(
+        settings, datetime(2026, 11, 20, 9, 0, tzinfo=LONDON), "recent.csv", "2" * 64, b"new"
     )
-    old_copy = archive.store(settings.quarantine_dir, old, b"old", private=True)
-    recent_copy = archive.store(settings.quarantine_dir, recent, b"new", private=True)
     airflow.run("surgehub_housekeeping", FRIDAY_0215)
     assert not old_copy.path.exists()
     assert recent_copy.path.exists()

@@ -8,19 +8,21 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from surgehub import clock, sample
+from surgehub import clock
 from surgehub.chase import chase_mails, days_due_on
 from surgehub.config import load_settings
-from surgehub.ingest import Channel, IncomingReturn, ingest_returns
+from surgehub.ingest import ingest_returns
 from surgehub.mail.send import send_all
 from surgehub.mail.server import LoopbackSmtpServer
 from surgehub.resources import Resources
 from surgehub.warehouse.db import get_engine, upgrade
+from tests.support.returns import locality_rows, sent_return
 
 if TYPE_CHECKING:
     from pathlib import Path
 
 MONDAY = date(2026, 11, 30)
+WEDNESDAY = date(2026, 11, 25)
 
 
 def test_monday_owes_friday_saturday_and_sunday() -> None:
@@ -37,44 +39,25 @@ def test_after_christmas_the_bank_holidays_roll_onto_the_next_working_day() -> N
 
 
 @pytest.fixture
-def warehouse(surgehub_home: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+def wednesday_returns(surgehub_home: Path, tmp_path: Path):  # type: ignore[no-untyped-def]
+    """Everyone but Wigan and Bury sent Wednesday 25th's return before 09:30 on Thursday; Bury (one hub)
+    sent nothing, and Wigan one hub of its two."""
     settings = load_settings()
     upgrade(settings.warehouse_url)
     engine = get_engine(settings.warehouse_url)
     rng = random.Random(5)
-    items = []
-    # Everyone but Wigan and Bury sends Wednesday 25th's return before 09:30 on Thursday.
-    for loc in ("00T", "01D", "14L", "00Y", "01G", "01W", "01Y", "02A"):
-        path = tmp_path / f"{loc}.csv"
-        path.write_bytes(sample.to_csv(sample.locality_rows(loc, [date(2026, 11, 25)], rng)))
-        items.append(
-            IncomingReturn(
-                path=path,
-                locality=loc,
-                channel=Channel.CLI,
-                received_at=datetime(2026, 11, 26, 9, 0, tzinfo=clock.LONDON),
-                file_name=path.name,
-            )
-        )
-    # Bury (one hub) sends nothing; Wigan sends one hub of its two.
-    wigan = sample.locality_rows("02H", [date(2026, 11, 25)], rng)[:1]
-    path = tmp_path / "02H.csv"
-    path.write_bytes(sample.to_csv(wigan))
-    items.append(
-        IncomingReturn(
-            path=path,
-            locality="02H",
-            channel=Channel.CLI,
-            received_at=datetime(2026, 11, 26, 9, 0, tzinfo=clock.LONDON),
-            file_name=path.name,
-        )
-    )
+    sent_at = datetime(2026, 11, 26, 9, 0, tzinfo=clock.LONDON)
+    items = [
+        sent_return(tmp_path, loc, locality_rows(loc, [WEDNESDAY], rng), sent_at)
+        for loc in ("00T", "01D", "14L", "00Y", "01G", "01W", "01Y", "02A")
+    ]
+    items.append(sent_return(tmp_path, "02H", locality_rows("02H", [WEDNESDAY], rng)[:1], sent_at))
     assert all(o.status == "accepted" for o in ingest_returns(items, Resources.of(settings)))
     return settings, engine
 
 
-def test_reminder_names_each_locality_and_hub_still_owed(warehouse) -> None:  # type: ignore[no-untyped-def]
-    settings, engine = warehouse
+def test_reminder_names_each_locality_and_hub_still_owed(wednesday_returns) -> None:  # type: ignore[no-untyped-def]
+    settings, engine = wednesday_returns
     kind, mails = chase_mails(engine, datetime(2026, 11, 26, 9, 30, tzinfo=clock.LONDON), settings)
     assert kind == "reminder"
     by_locality = {m.period_key.rsplit(":", 1)[1]: m for m in mails}
@@ -87,22 +70,12 @@ def test_reminder_names_each_locality_and_hub_still_owed(warehouse) -> None:  # 
 
 
 def test_chaser_at_the_deadline_and_nothing_for_a_locality_that_has_since_sent(
-    warehouse, tmp_path: Path
+    wednesday_returns, tmp_path: Path
 ) -> None:  # type: ignore[no-untyped-def]
-    settings, engine = warehouse
-    path = tmp_path / "late-bury.csv"
-    path.write_bytes(sample.to_csv(sample.locality_rows("00V", [date(2026, 11, 25)], random.Random(9))))
+    settings, engine = wednesday_returns
+    late = datetime(2026, 11, 26, 10, 15, tzinfo=clock.LONDON)
     ingest_returns(
-        [
-            IncomingReturn(
-                path=path,
-                locality="00V",
-                channel=Channel.CLI,
-                received_at=datetime(2026, 11, 26, 10, 15, tzinfo=clock.LONDON),
-                file_name=path.name,
-            )
-        ],
-        Resources.of(settings),
+        [sent_return(tmp_path, "00V", locality_rows("00V", [WEDNESDAY], 9), late)], Resources.of(settings)
     )
     kind, mails = chase_mails(engine, datetime(2026, 11, 26, 11, 0, tzinfo=clock.LONDON), settings)
     assert kind == "chaser"
@@ -111,14 +84,16 @@ def test_chaser_at_the_deadline_and_nothing_for_a_locality_that_has_since_sent(
     assert "13:30" in mails[0].text
 
 
-def test_no_chasing_on_a_bank_holiday(warehouse) -> None:  # type: ignore[no-untyped-def]
-    settings, engine = warehouse
+def test_no_chasing_on_a_bank_holiday(wednesday_returns) -> None:  # type: ignore[no-untyped-def]
+    settings, engine = wednesday_returns
     assert chase_mails(engine, datetime(2026, 12, 25, 9, 30, tzinfo=clock.LONDON), settings) == ("none", [])
 
 
 @pytest.mark.smtp
-def test_a_rerun_sends_no_reminder_twice(warehouse, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:  # type: ignore[no-untyped-def]
-    settings, engine = warehouse
+def test_a_rerun_sends_no_reminder_twice(
+    wednesday_returns, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:  # type: ignore[no-untyped-def]
+    settings, engine = wednesday_returns
     with LoopbackSmtpServer(tmp_path / "outbox") as server:
         monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", server.connection_json("surgehub@localhost"))
         run_at = datetime(2026, 11, 26, 9, 30, tzinfo=clock.LONDON)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import TYPE_CHECKING
 
-from surgehub.clock import LONDON
 from surgehub.config import load_settings
 from surgehub.health import check_health
 from surgehub.resources import Resources
-from surgehub.warehouse import db, submissions
+from surgehub.warehouse import db
 from surgehub.warehouse.db import writer
+from tests.support.timeline import london
+from tests.support.warehouse import record_submission
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -33,24 +33,10 @@ def test_a_migrated_warehouse_and_a_writable_landing_zone_are_healthy(surgehub_h
 def test_the_last_ingest_is_reported_in_utc(surgehub_home: Path) -> None:
     resources = _resources(surgehub_home)
     db.upgrade(resources.engine)
-    processed = datetime(2026, 11, 25, 9, 0, 5, tzinfo=LONDON)
+    processed = london(2026, 11, 25, 9, 0, 5)
     with writer(resources.engine).begin() as connection:
-        submissions.insert_submission(
-            connection,
-            sub_icb_code="14L",
-            channel="cli",
-            received_at=processed,
-            sha256="0" * 64,
-            file_name="a.csv",
-            size_bytes=1,
-            outcome="rejected",
-            quarantined=False,
-            spec_version="2026.1",
-            data_rows=0,
-            errors=[],
-            warnings=[],
-            archive_path=None,
-            processed_at=processed,
+        record_submission(
+            connection, sub_icb_code="14L", received_at=processed, outcome="rejected", file_name="a.csv"
         )
     health = check_health(resources)
     assert health.checks["activity"]["last_ingest"] == "2026-11-25T09:00:05Z"

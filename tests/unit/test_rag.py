@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING
 
 import pytest
 
@@ -12,10 +11,11 @@ from surgehub import rag
 from surgehub.config import RagRules, Settings, load_settings
 from surgehub.rag import HubDay, judge_locality
 from surgehub.timeliness import Timeliness
+from tests.support.returns import rag_hub_day as hub
+from tests.support.timeline import AFTER_CLOSE, BEFORE_CLOSE, DAY
 
-DAY = date(2026, 11, 24)
-AFTER_CLOSE = datetime(2026, 11, 25, 14, 0, tzinfo=UTC)
-BEFORE_CLOSE = datetime(2026, 11, 25, 12, 0, tzinfo=UTC)
+if TYPE_CHECKING:
+    from datetime import datetime
 
 
 @pytest.fixture(scope="module")
@@ -26,36 +26,6 @@ def settings() -> Settings:
 @pytest.fixture(scope="module")
 def rules(settings: Settings) -> RagRules:
     return settings.rag
-
-
-def row(**values: Any) -> dict[str, Any]:
-    base = {
-        "hub_status": "OPEN",
-        "sessions_planned": 20,
-        "sessions_delivered": 20,
-        "appts_offered": 100,
-        "appts_booked": 80,
-        "appts_attended": 78,
-        "appts_dna": 2,
-        "attended_f2f": 60,
-        "attended_remote": 18,
-        "src_practice": 50,
-        "src_nhs111": 20,
-        "src_ed_streaming": 5,
-        "src_other": 5,
-        "onward_ed": 2,
-        "patients_turned_away": 0,
-        "gp_hours": 20,
-        "other_clinician_hours": 10,
-        "version": 1,
-        "comments": None,
-    }
-    base.update(values)
-    return base
-
-
-def hub(code: str, timeliness: Timeliness = Timeliness.ON_TIME, **values: Any) -> HubDay:
-    return HubDay(hub_code=code, sub_icb_code=code[:3], timeliness=timeliness, row=row(**values))
 
 
 def missing(code: str, timeliness: Timeliness = Timeliness.NO_RETURN) -> HubDay:

@@ -11,14 +11,14 @@ from typing import TYPE_CHECKING, Any
 import pytest
 
 from surgehub.config import PROJECT_ROOT
-from tests.browser import axe_violations
-from tests.unit.api.api_fixtures import rejected_return, valid_return
+from tests.support.browser import axe_violations
+from tests.support.returns import rejected_return, valid_return
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
     from pathlib import Path
 
-    from tests.integration.api.conftest import Server
+    from tests.support.api import Server
 
 pytestmark = pytest.mark.browser
 
@@ -38,8 +38,8 @@ def shot(page: Any, name: str) -> None:
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
 
 
-def test_empty_page_is_accessible_and_usable_by_keyboard(server: Server, page: Any) -> None:
-    page.goto(server.url + "/")
+def test_empty_page_is_accessible_and_usable_by_keyboard(api_server: Server, page: Any) -> None:
+    page.goto(api_server.url + "/")
     assert axe_violations(page, best_practice=True) == []
     page.keyboard.press("Tab")
     assert page.evaluate("document.activeElement.textContent") == "Skip to main content"
@@ -55,8 +55,10 @@ def test_empty_page_is_accessible_and_usable_by_keyboard(server: Server, page: A
     shot(page, "01-empty")
 
 
-def test_submitting_nothing_announces_the_errors_and_focuses_the_summary(server: Server, page: Any) -> None:
-    page.goto(server.url + "/")
+def test_submitting_nothing_announces_the_errors_and_focuses_the_summary(
+    api_server: Server, page: Any
+) -> None:
+    page.goto(api_server.url + "/")
     page.get_by_role("button", name="Send return").focus()
     with page.expect_navigation():
         page.keyboard.press("Enter")
@@ -71,11 +73,11 @@ def test_submitting_nothing_announces_the_errors_and_focuses_the_summary(server:
     shot(page, "02-errors")
 
 
-def test_a_rejected_return_shows_each_error_in_a_table(server: Server, page: Any, tmp_path: Path) -> None:
+def test_a_rejected_return_shows_each_error_in_a_table(api_server: Server, page: Any, tmp_path: Path) -> None:
     path = tmp_path / "salford-24-nov.csv"
     path.write_bytes(rejected_return("01G"))
-    page.goto(server.url + "/")
-    page.get_by_label("Submission token", exact=True).first.fill(server.tokens["01G"])
+    page.goto(api_server.url + "/")
+    page.get_by_label("Submission token", exact=True).first.fill(api_server.tokens["01G"])
     page.get_by_label("Return file").set_input_files(str(path))
     with page.expect_navigation():
         page.get_by_role("button", name="Send return").click()
@@ -93,11 +95,13 @@ def test_a_rejected_return_shows_each_error_in_a_table(server: Server, page: Any
     shot(page, "03-rejected")
 
 
-def test_an_accepted_return_is_announced_with_its_state(server: Server, page: Any, tmp_path: Path) -> None:
+def test_an_accepted_return_is_announced_with_its_state(
+    api_server: Server, page: Any, tmp_path: Path
+) -> None:
     path = tmp_path / "oldham.csv"
     path.write_bytes(valid_return("00Y", seed=3))
-    page.goto(server.url + "/")
-    page.locator("#token").fill(server.tokens["00Y"])
+    page.goto(api_server.url + "/")
+    page.locator("#token").fill(api_server.tokens["00Y"])
     page.locator("#file").set_input_files(str(path))
     with page.expect_navigation():
         page.get_by_role("button", name="Send return").click()
@@ -110,11 +114,11 @@ def test_an_accepted_return_is_announced_with_its_state(server: Server, page: An
     shot(page, "04-accepted")
 
 
-def test_page_reflows_at_320_css_pixels(server: Server, browser: Any) -> None:
+def test_page_reflows_at_320_css_pixels(api_server: Server, browser: Any) -> None:
     context = browser.new_context(viewport={"width": 320, "height": 700})
     narrow = context.new_page()
     try:
-        narrow.goto(server.url + "/")
+        narrow.goto(api_server.url + "/")
         assert narrow.evaluate("document.documentElement.scrollWidth") <= 320
         assert axe_violations(narrow, best_practice=True) == []
         shot(narrow, "05-320px")

@@ -20,10 +20,10 @@ from surgehub import reference
 from surgehub.orchestration import tasks
 from surgehub.resources import Resources
 from surgehub.warehouse import tables
-from tests.unit.api.api_fixtures import rejected_return, valid_return
+from tests.support.returns import rejected_return, valid_return
 
 if TYPE_CHECKING:
-    from tests.integration.api.conftest import Server
+    from tests.support.api import Server
 
 SEEDS = (11, 12, 13)
 
@@ -38,8 +38,8 @@ def _post(server: Server, code: str, data: bytes, name: str) -> tuple[str, bytes
     return code, data, response.status_code, response.json()
 
 
-def test_all_ten_localities_at_once_every_accepted_return_loaded_exactly_once(server_env: Server) -> None:
-    server = server_env
+def test_all_ten_localities_at_once_every_accepted_return_loaded_exactly_once(api_server_env: Server) -> None:
+    server = api_server_env
     codes = [loc.sub_icb_code for loc in reference.localities()]
     jobs = []
     for code in codes:
@@ -108,8 +108,8 @@ def test_all_ten_localities_at_once_every_accepted_return_loaded_exactly_once(se
     )
 
 
-def test_submit_command_against_the_server(server_env: Server, tmp_path: Path) -> None:
-    server = server_env
+def test_submit_command_against_the_server(api_server_env: Server, tmp_path: Path) -> None:
+    server = api_server_env
     good = tmp_path / "trafford.csv"
     good.write_bytes(valid_return("02A", seed=99))
     bad = tmp_path / "trafford-bad.csv"

@@ -16,8 +16,9 @@ from surgehub.digest.build import build_digest
 from surgehub.digest.model import DigestKind, RenderedDigest
 from surgehub.digest.render import render_digest
 from surgehub.warehouse.db import get_engine
-from tests.browser import axe_violations
-from tests.unit.digest.digest_timeline import BOARD_AT, LOCALITY_NAMES, london, timeline_settings
+from tests.support.browser import axe_violations
+from tests.support.digest_timeline import LOCALITY_NAMES, timeline_settings
+from tests.support.timeline import BOARD_AT, DAILY_AT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -35,9 +36,7 @@ def digests(tmp_path_factory: pytest.TempPathFactory) -> dict[str, RenderedDiges
     engine = get_engine(settings.warehouse_url)
     return {
         "board": render_digest(build_digest(engine, DigestKind.BOARD, BOARD_AT, settings)),
-        "daily": render_digest(
-            build_digest(engine, DigestKind.DAILY, london(2026, 11, 25, 13, 45), settings)
-        ),
+        "daily": render_digest(build_digest(engine, DigestKind.DAILY, DAILY_AT, settings)),
     }
 
 

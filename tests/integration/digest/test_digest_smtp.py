@@ -16,7 +16,8 @@ from surgehub.mail.compose import MESSAGE_ID_DOMAIN, stable_message_id
 from surgehub.mail.server import LoopbackSmtpServer
 from surgehub.warehouse.db import get_engine
 from surgehub.warehouse.tables import email_log
-from tests.unit.digest.digest_timeline import timeline_settings
+from tests.support.digest_timeline import timeline_settings
+from tests.support.timeline import PREVIOUS_BOARD_AT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -161,7 +162,6 @@ def test_retries_within_one_run_deliver_once_the_server_is_back(
 def test_the_airflow_task_body_sends_each_digest_once(env, server, settings) -> None:
     from surgehub.orchestration.tasks import send_digest
     from surgehub.resources import Resources
-    from tests.unit.digest.digest_timeline import PREVIOUS_BOARD_AT
 
     first = send_digest("board", PREVIOUS_BOARD_AT, Resources.of(settings))
     assert first == {"period": "board:2026-11-23T07:30", "sent": 1, "already_sent": 0}

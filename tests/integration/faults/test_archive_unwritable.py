@@ -20,7 +20,9 @@ from surgehub.landing import ensure_landing
 from surgehub.orchestration import tasks
 from surgehub.resources import Resources
 from surgehub.warehouse.db import get_engine
-from tests.integration.faults.conftest import RECEIVED, count, hub_days, write_return
+from tests.support.returns import hub_days, write_return
+from tests.support.timeline import EARLY
+from tests.support.warehouse import count
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -70,7 +72,7 @@ def test_ingest_does_not_acknowledge_a_return_it_could_not_keep(
     settings = load_settings()
     engine = get_engine(settings.warehouse_url)
     path = write_return(surgehub_home / "in", CODE)
-    item = IncomingReturn(path=path, locality=CODE, channel=Channel.FOLDER, received_at=RECEIVED)
+    item = IncomingReturn(path=path, locality=CODE, channel=Channel.FOLDER, received_at=EARLY)
 
     [outcome] = ingest_returns([item], Resources.of(settings, engine=engine))
     assert outcome.status == "error"
@@ -97,7 +99,7 @@ def test_the_ingest_task_leaves_the_file_in_landing_and_fails_the_run(
     settings = load_settings()
     ensure_landing(settings.landing_dir)
     landed = write_return(settings.landing_dir / CODE, CODE, name="oldham.csv")
-    files = [{"path": str(landed), "locality": CODE, "received_at": RECEIVED.isoformat()}]
+    files = [{"path": str(landed), "locality": CODE, "received_at": EARLY.isoformat()}]
 
     result = tasks.ingest_files(files, Resources.of(settings))
     assert [s["status"] for s in result["submissions"]] == ["error"]

@@ -14,15 +14,18 @@ import multiprocessing
 import os
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Any
-
-import pytest
+from typing import TYPE_CHECKING, Any
 
 from surgehub import reference
 from surgehub.config import load_settings
 from surgehub.resources import Resources
 from surgehub.warehouse import db
-from tests.integration.faults.conftest import RECEIVED, count, doubled_hub_days, hub_days, write_return
+from tests.support.returns import hub_days, write_return
+from tests.support.timeline import later
+from tests.support.warehouse import count, doubled_hub_days
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 DAYS = [date(2026, 11, 15) + timedelta(days=n) for n in range(10)]  # all within the 14-day window
 RETURNS_PER_LOCALITY = 2 * len(DAYS)
@@ -38,7 +41,7 @@ def _submit(code: str, folder: str, url: str, barrier: Any, queue: Any) -> None:
         engine = db.get_engine(url)
         items = []
         for n, day in enumerate(DAYS):
-            sent = RECEIVED + timedelta(minutes=n)
+            sent = later(n)
             original = write_return(Path(folder), code, day, seed=n)
             revised = write_return(
                 Path(folder), code, day, seed=n, name=f"{code}-{day}-rev.csv", signed_off_by="Revised: lead"
@@ -56,17 +59,10 @@ def _submit(code: str, folder: str, url: str, barrier: Any, queue: Any) -> None:
         queue.put((code, [], f"{type(exc).__name__}: {exc}"))
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def warehouse_url(request: pytest.FixtureRequest, surgehub_home: Path) -> str:
-    if request.param == "sqlite":
-        return load_settings().warehouse_url
-    return request.getfixturevalue("postgres_url")
-
-
-def test_ten_localities_twenty_returns_each_at_once(surgehub_home: Path, warehouse_url: str) -> None:
+def test_ten_localities_twenty_returns_each_at_once(surgehub_home: Path, warehouse: Engine) -> None:
     from surgehub.returns.gx_runtime import _runtime
 
-    db.upgrade(warehouse_url)
+    warehouse_url = load_settings().warehouse_url  # SQLite or PostgreSQL, as the fixture chose
     db.dispose_engines()  # no connection crosses the fork
     _runtime()  # GX imported once, before the fork, rather than in each child
     codes = [loc.sub_icb_code for loc in reference.localities()]

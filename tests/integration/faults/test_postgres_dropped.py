@@ -5,51 +5,30 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-import pytest
-
 from surgehub.config import load_settings
-from surgehub.ingest import Channel, IncomingReturn, ingest_returns
+from surgehub.ingest import ingest_returns
 from surgehub.resources import Resources
 from surgehub.warehouse import load
-from surgehub.warehouse.db import get_engine, normalise_url
-from tests.integration.faults.conftest import count, doubled_hub_days, hub_days, later, write_return
+from tests.support.postgres import ON_POSTGRES_ONLY, terminate_backend
+from tests.support.returns import hub_days, incoming_returns
+from tests.support.warehouse import count, doubled_hub_days
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from sqlalchemy import Connection
-
-pytestmark = pytest.mark.postgres
+    import pytest
+    from sqlalchemy import Connection, Engine
 
 CODES = ("14L", "00T", "01G")  # Manchester, Bolton, Salford
 
 
-def _terminate_backend(postgres_url: str, connection: Connection) -> None:
-    """Another session kills the loading connection's server process: the connection really drops."""
-    import psycopg
-
-    url = normalise_url(postgres_url)
-    pid = connection.connection.driver_connection.info.backend_pid  # type: ignore[union-attr]
-    with psycopg.connect(
-        host=url.host, port=url.port, user=url.username, dbname=url.database, autocommit=True
-    ) as admin:
-        admin.execute("select pg_terminate_backend(%s)", (pid,))
-
-
+@ON_POSTGRES_ONLY
 def test_connection_dropped_during_the_copy_loses_nothing_and_doubles_nothing(
-    surgehub_home: Path, postgres_url: str, monkeypatch: pytest.MonkeyPatch
+    surgehub_home: Path, warehouse: Engine, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = load_settings()
-    engine = get_engine(postgres_url)
-    items = [
-        IncomingReturn(
-            path=write_return(surgehub_home / "in", code),
-            locality=code,
-            channel=Channel.FOLDER,
-            received_at=later(n),
-        )
-        for n, code in enumerate(CODES)
-    ]
+    engine = warehouse
+    items = incoming_returns(surgehub_home / "in", CODES)
     expected_rows = sum(hub_days(code) for code in CODES)
 
     # The second return's connection dies while its versions are being copied in: its submission row
@@ -60,7 +39,7 @@ def test_connection_dropped_during_the_copy_loses_nothing_and_doubles_nothing(
     def copy_then_drop(connection: Connection, columns: dict[str, list[Any]]) -> None:
         calls["n"] += 1
         if calls["n"] == 2:
-            _terminate_backend(postgres_url, connection)
+            terminate_backend(connection)
         original(connection, columns)
 
     monkeypatch.setattr(load, "_copy_versions", copy_then_drop)

@@ -18,19 +18,20 @@ import subprocess
 import sys
 import time
 from collections import Counter
-from email import message_from_bytes, policy
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import Engine, create_engine, select
+from sqlalchemy import Engine, select
 
-from surgehub import reference, sample
-from surgehub.config import load_settings
-from tests.integration.faults.conftest import DAY, count, doubled_hub_days, hub_days
+from surgehub import reference
+from tests.support.live import Live, drop, live_system, receipts, wait_for
+from tests.support.returns import exported_csv, hub_days, locality_rows
+from tests.support.timeline import DAY
+from tests.support.warehouse import count, doubled_hub_days
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Iterator
 
 pytestmark = [pytest.mark.airflow, pytest.mark.smtp]
 
@@ -43,38 +44,9 @@ FAST_RECOVERY = {
 
 
 @pytest.fixture
-def live(tmp_path: Path) -> Iterator[dict[str, Any]]:
-    from surgehub.orchestration.live import free_port, start, stop
-
-    saved = dict(os.environ)
-    os.environ["SURGEHUB_HOME"] = str(tmp_path / "var")
-    os.environ.pop("SURGEHUB_WAREHOUSE_URL", None)
-    os.environ["SURGEHUB_NOW"] = "2026-11-25T09:00:00+00:00"  # the fixed timeline, for every process
-    settings = load_settings()
-    try:
-        system = start(
-            settings,
-            api_port=free_port(),
-            smtp_port=free_port(),
-            log_ports=(free_port(), free_port()),
-            components=COMPONENTS,
-            extra_env=FAST_RECOVERY,
-        )
-        yield {"system": system, "settings": settings, "engine": create_engine(settings.warehouse_url)}
-    finally:
-        stop(settings)
-        os.environ.clear()
-        os.environ.update(saved)
-
-
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str, every: float = 0.5) -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(every)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
+def live(tmp_path: Path) -> Iterator[Live]:
+    with live_system(tmp_path / "var", components=COMPONENTS, extra_env=FAST_RECOVERY) as system:
+        yield system
 
 
 def _submissions(engine: Engine) -> list[tuple[str, str]]:
@@ -85,25 +57,17 @@ def _submissions(engine: Engine) -> list[tuple[str, str]]:
 
 
 def _receipts(outbox: Path) -> Counter:
-    found: Counter = Counter()
-    for path in outbox.glob("*-receipt-*.eml"):
-        message = message_from_bytes(path.read_bytes(), policy=policy.default)
-        found[(str(message["X-Surgehub-Period"]), str(message["To"]))] += 1
-    return found
+    return Counter((str(m["X-Surgehub-Period"]), str(m["To"])) for m in receipts(outbox))
 
 
-def test_scheduler_killed_mid_run_loses_and_doubles_nothing(live: dict[str, Any]) -> None:
-    settings, engine, system = live["settings"], live["engine"], live["system"]
+def test_scheduler_killed_mid_run_loses_and_doubles_nothing(live: Live) -> None:
+    settings, engine, system = live.settings, live.engine, live.system
     codes = [loc.sub_icb_code for loc in reference.localities()]
     landed = {}
     rng = random.Random(11)
     for code in codes:
         name = f"{code.lower()}-{DAY.isoformat()}.csv"
-        target = settings.landing_dir / code / name
-        partial = target.with_name(f".{name}.part")
-        partial.write_bytes(sample.to_csv(sample.locality_rows(code, [DAY], rng)))
-        partial.rename(target)
-        landed[name] = target
+        landed[name] = drop(settings.landing_dir, code, name, exported_csv(locality_rows(code, [DAY], rng)))
 
     wait_for(lambda: len(_submissions(engine)) >= 1, 150, "the ingest task to start loading", every=0.1)
     pid_file = system.home / "run" / "airflow_scheduler.pid"
@@ -122,7 +86,7 @@ def test_scheduler_killed_mid_run_loses_and_doubles_nothing(live: dict[str, Any]
         )
     pid_file.write_text(str(restarted.pid))  # so stop() ends the new one
 
-    wait_for(lambda: len(_submissions(engine)) >= len(codes), 240, "every return in the warehouse")
+    wait_for(lambda: len(_submissions(engine)) >= len(codes), 240, "every return in the warehouse", every=0.5)
     contacts = {code: settings.email.contacts_of(code) for code in codes}
     wanted_receipts = sum(len(c) for c in contacts.values())
     wait_for(
@@ -132,6 +96,7 @@ def test_scheduler_killed_mid_run_loses_and_doubles_nothing(live: dict[str, Any]
         lambda: all((p.parent / "processed" / p.name).exists() for p in landed.values()),
         120,
         "every file moved to processed/",
+        every=0.5,
     )
     time.sleep(5)  # anything still queued would double now
 

@@ -9,24 +9,22 @@ sweep and the digest re-run deliver what is missing; running them again sends no
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime
 from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 import pytest
 from sqlalchemy import select
 
-from surgehub.clock import LONDON
 from surgehub.config import load_settings
-from surgehub.ingest import Channel, IncomingReturn, ingest_returns
+from surgehub.ingest import ingest_returns
 from surgehub.mail.send import MailDeliveryError
-from surgehub.mail.server import LoopbackSmtpServer, smtp_connection_json
+from surgehub.mail.server import LoopbackSmtpServer
 from surgehub.orchestration import tasks
-from surgehub.orchestration.live import free_port
 from surgehub.resources import Resources
 from surgehub.warehouse.db import get_engine
 from surgehub.warehouse.tables import email_log
-from tests.integration.faults.conftest import later, write_return
+from tests.support.returns import incoming_returns
+from tests.support.timeline import BOARD_AT, DAILY_AT
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -34,8 +32,6 @@ if TYPE_CHECKING:
 pytestmark = pytest.mark.smtp
 
 CODES = ("00V", "02A", "01W")  # Bury, Trafford, Stockport
-DAILY_AS_OF = datetime(2026, 11, 25, 13, 45, tzinfo=LONDON)  # after Tuesday 24 November's close
-BOARD_AS_OF = datetime(2026, 11, 26, 7, 30, tzinfo=LONDON)  # Thursday's board digest
 
 
 def _send_everything(result: dict | None, settings) -> list[str]:  # type: ignore[no-untyped-def]
@@ -43,8 +39,8 @@ def _send_everything(result: dict | None, settings) -> list[str]:  # type: ignor
     failed = []
     for name, send in (
         ("receipts", lambda: tasks.send_receipts(result, Resources.of(settings))),
-        ("daily", lambda: tasks.send_digest("daily", DAILY_AS_OF, Resources.of(settings))),
-        ("board", lambda: tasks.send_digest("board", BOARD_AS_OF, Resources.of(settings))),
+        ("daily", lambda: tasks.send_digest("daily", DAILY_AT, Resources.of(settings))),  # after DAY's close
+        ("board", lambda: tasks.send_digest("board", BOARD_AT, Resources.of(settings))),  # Thursday's
     ):
         try:
             send()
@@ -53,26 +49,11 @@ def _send_everything(result: dict | None, settings) -> list[str]:  # type: ignor
     return failed
 
 
-def test_smtp_down_then_back_delivers_each_message_once(
-    surgehub_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_smtp_down_then_back_delivers_each_message_once(surgehub_home: Path, smtp_port: int) -> None:
     settings = load_settings()
     engine = get_engine(settings.warehouse_url)
-    port = free_port()
-    sender = parseaddr(settings.email.sender)[1]
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_json("127.0.0.1", port, sender))
-
     outcomes = ingest_returns(
-        [
-            IncomingReturn(
-                path=write_return(surgehub_home / "in", code),
-                locality=code,
-                channel=Channel.FOLDER,
-                received_at=later(n),
-            )
-            for n, code in enumerate(CODES)
-        ],
-        Resources.of(settings, engine=engine),
+        incoming_returns(surgehub_home / "in", CODES), Resources.of(settings, engine=engine)
     )
     assert [o.status for o in outcomes] == ["accepted"] * 3
     result = {"submissions": [{"submission_id": o.submission_id, "duplicate": False} for o in outcomes]}
@@ -86,7 +67,7 @@ def test_smtp_down_then_back_delivers_each_message_once(
     assert statuses
     assert set(statuses) == {"failed"}
 
-    server = LoopbackSmtpServer(surgehub_home / "outbox-smtp", port=port).start()
+    server = LoopbackSmtpServer(surgehub_home / "outbox-smtp", port=smtp_port).start()
     try:
         # 2. The server is up but refuses (421 on every transaction).
         server.handler.refuse = True

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import pytest
 from fastapi.testclient import TestClient
 
-from tests.unit.api.api_fixtures import app_for, rejected_return, settings_for, token_for, valid_return
+from tests.support.api import app_for, settings_for, token_for
+from tests.support.returns import rejected_return, valid_return
 
 if TYPE_CHECKING:
     from collections.abc import Iterator

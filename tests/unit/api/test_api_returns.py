@@ -15,13 +15,15 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
-from surgehub import clock, sample, spec
+from surgehub import clock, spec
 from surgehub.api.limits import Limits
 from surgehub.api.submissions import api_receipt_for
 from surgehub.orchestration import tasks
 from surgehub.resources import Resources
 from surgehub.warehouse import tables
-from tests.unit.api.api_fixtures import DAY, app_for, rejected_return, settings_for, token_for, valid_return
+from tests.support.api import app_for, settings_for, token_for
+from tests.support.returns import exported_csv, locality_rows, rejected_return, valid_return
+from tests.support.timeline import DAY
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -341,7 +343,7 @@ def test_uploads_are_rate_limited_per_token(surgehub_home: Path) -> None:
             return client.post(
                 "/api/v1/returns",
                 headers={"Authorization": f"Bearer {token}"},
-                files={"file": ("r.csv", sample.to_csv([]) + str(seed).encode())},
+                files={"file": ("r.csv", exported_csv([]) + str(seed).encode())},
             )
 
         assert [send(manchester, i).status_code for i in range(2)] == [422, 422]
@@ -372,7 +374,7 @@ def test_api_receipt_is_found_only_for_the_bytes_the_api_wrote(api: Api) -> None
 def test_accepted_xlsx_lands_as_xlsx_and_loads(api: Api) -> None:
     from openpyxl import Workbook
 
-    rows = sample.locality_rows("14L", [DAY], random.Random(3))
+    rows = locality_rows("14L", rng=3)
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "Return"
@@ -406,9 +408,9 @@ def test_a_late_pickup_is_judged_on_the_api_receipt_time(api: Api, monkeypatch: 
 
 
 def test_nhs_number_in_comments_is_rejected_quarantined_and_never_echoed(api: Api) -> None:
-    rows = sample.locality_rows("14L", [DAY], random.Random(4))
+    rows = locality_rows("14L", rng=4)
     rows[0]["comments"] = "patient 943 476 5919 seen twice"
-    response = api.send("14L", sample.to_csv(rows), "r16.csv")
+    response = api.send("14L", exported_csv(rows), "r16.csv")
     assert response.status_code == 422
     assert "R16" in {e["rule"] for e in response.json()["errors"]}
     assert "5919" not in response.text

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from surgehub.api.tokens import authenticate, create_token, hash_token, list_tokens, revoke_token
 from surgehub.cli import cli
 from surgehub.warehouse import tables
-from tests.conftest import TIMELINE_NOW as NOW
-from tests.unit.api.api_fixtures import settings_for
+from tests.support.api import settings_for
+from tests.support.timeline import TIMELINE_NOW as NOW
 
 if TYPE_CHECKING:
     from pathlib import Path

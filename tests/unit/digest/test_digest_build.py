@@ -15,7 +15,8 @@ from surgehub.digest.render import render_digest
 from surgehub.mail.compose import build_message, stable_message_id
 from surgehub.rag import compute_rag
 from surgehub.warehouse.db import get_engine
-from tests.unit.digest.digest_timeline import BOARD_AT, london, timeline_settings, with_raw
+from tests.support.digest_timeline import timeline_settings, with_raw
+from tests.support.timeline import BOARD_AT, DAILY_AT, london
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -163,7 +164,7 @@ def test_monday_digest_shows_thursday_as_it_stood_then(engine, settings) -> None
 
 
 def test_daily_summary_goes_to_operations_and_covers_the_day_that_just_closed(engine, settings) -> None:
-    daily = build_digest(engine, DigestKind.DAILY, london(2026, 11, 25, 13, 45), settings)
+    daily = build_digest(engine, DigestKind.DAILY, DAILY_AT, settings)
     assert daily.period_key == "daily:2026-11-25T13:45"
     assert daily.days == (date(2026, 11, 24),)
     assert daily.title == "Daily operations summary"

@@ -10,7 +10,7 @@ from click.testing import CliRunner
 
 from surgehub.cli import cli
 from surgehub.cli.digest import digest as digest_command
-from tests.unit.digest.digest_timeline import timeline_settings
+from tests.support.digest_timeline import timeline_settings
 
 if TYPE_CHECKING:
     from pathlib import Path

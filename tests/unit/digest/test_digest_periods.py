@@ -6,14 +6,10 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from surgehub.clock import LONDON
 from surgehub.config import ConfigError, load_settings
 from surgehub.digest.periods import period_for, previous_period
-from tests.unit.digest.digest_timeline import with_raw
-
-
-def london(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LONDON)
+from tests.support.digest_timeline import with_raw
+from tests.support.timeline import london
 
 
 def days(*numbers: int, month: int = 11, year: int = 2026) -> tuple[date, ...]:

@@ -13,7 +13,8 @@ from surgehub.digest import render
 from surgehub.digest.build import build_digest
 from surgehub.digest.model import DigestKind, ExceptionItem, HubComment, RenderedDigest, WarningItem
 from surgehub.warehouse.db import get_engine
-from tests.unit.digest.digest_timeline import BOARD_AT, HOSTILE_COMMENT, LOCALITY_NAMES, timeline_settings
+from tests.support.digest_timeline import HOSTILE_COMMENT, LOCALITY_NAMES, timeline_settings
+from tests.support.timeline import BOARD_AT
 
 GMAIL_CLIP_BYTES = 100_000
 

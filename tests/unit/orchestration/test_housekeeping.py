@@ -10,7 +10,7 @@ from surgehub import archive
 from surgehub.config import load_settings
 from surgehub.orchestration import tasks
 from surgehub.resources import Resources
-from tests.unit.warehouse.builders import london
+from tests.support.timeline import london
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -16,57 +16,28 @@ import pytest
 from sqlalchemy import select
 
 from surgehub.config import load_settings
-from surgehub.mail.server import LoopbackSmtpServer, smtp_connection_json
+from surgehub.ingest import ingest_returns
+from surgehub.mail.server import LoopbackSmtpServer
 from surgehub.orchestration import outbox, tasks
-from surgehub.orchestration.live import free_port
 from surgehub.resources import Resources
 from surgehub.warehouse import db
 from surgehub.warehouse.tables import email_log
-from tests.integration.faults.conftest import later, postgres_url, write_return  # noqa: F401 (fixture)
+from tests.support.returns import incoming_returns
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
     from pathlib import Path
+
+    from sqlalchemy import Engine
 
 pytestmark = pytest.mark.smtp
 
 CODES = ("00V", "02A", "01W")  # Bury, Trafford, Stockport
 
 
-@pytest.fixture
-def smtp_port(monkeypatch: pytest.MonkeyPatch) -> int:
-    port = free_port()
-    sender = parseaddr(load_settings().email.sender)[1]
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", smtp_connection_json("127.0.0.1", port, sender))
-    return port
-
-
-@pytest.fixture
-def server(surgehub_home: Path, smtp_port: int) -> Iterator[LoopbackSmtpServer]:
-    running = LoopbackSmtpServer(surgehub_home / "outbox-smtp", port=smtp_port).start()
-    try:
-        yield running
-    finally:
-        running.stop()
-
-
 def _ingest(surgehub_home: Path) -> dict[str, Any]:
     """Three returns stored as an ingest task would store them; the task's result."""
-    from surgehub.ingest import Channel, IncomingReturn, ingest_returns
-
     settings = load_settings()
-    outcomes = ingest_returns(
-        [
-            IncomingReturn(
-                path=write_return(surgehub_home / "in", code),
-                locality=code,
-                channel=Channel.FOLDER,
-                received_at=later(n),
-            )
-            for n, code in enumerate(CODES)
-        ],
-        Resources.of(settings),
-    )
+    outcomes = ingest_returns(incoming_returns(surgehub_home / "in", CODES), Resources.of(settings))
     assert [o.status for o in outcomes] == ["accepted"] * len(CODES)
     return {"submissions": [{"submission_id": o.submission_id, "duplicate": False} for o in outcomes]}
 
@@ -88,17 +59,17 @@ def _log() -> list[tuple[str, int]]:
 
 
 def test_a_receipt_sent_by_the_ingest_task_is_not_sent_again_by_the_sweep(
-    surgehub_home: Path, server: LoopbackSmtpServer
+    surgehub_home: Path, smtp_server: LoopbackSmtpServer
 ) -> None:
     result = _ingest(surgehub_home)
     assert tasks.send_receipts_from_ingest(result, Resources.from_env()) == _wanted()
-    assert sum(_delivered(server).values()) == _wanted()
+    assert sum(_delivered(smtp_server).values()) == _wanted()
 
     assert (
         tasks.send_receipts(result, Resources.from_env()) == _wanted()
     )  # the sweep: all due, all already sent
     assert tasks.send_receipts(None, Resources.from_env()) == 0  # a later run's sweep: nothing pending
-    delivered = _delivered(server)
+    delivered = _delivered(smtp_server)
     assert sum(delivered.values()) == _wanted()
     assert max(delivered.values()) == 1
     assert _log() == [("sent", 1)] * _wanted()
@@ -133,7 +104,7 @@ def test_smtp_down_in_the_ingest_task_is_left_for_the_sweep(surgehub_home: Path,
 
 
 def test_a_busy_receipt_lock_leaves_the_receipts_for_the_sweep(
-    surgehub_home: Path, server: LoopbackSmtpServer, monkeypatch: pytest.MonkeyPatch
+    surgehub_home: Path, smtp_server: LoopbackSmtpServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     result = _ingest(surgehub_home)
     engine = db.get_engine(load_settings().warehouse_url)
@@ -142,9 +113,9 @@ def test_a_busy_receipt_lock_leaves_the_receipts_for_the_sweep(
         assert tasks.send_receipts_from_ingest(result, Resources.from_env()) == 0
         with pytest.raises(outbox.ReceiptLockBusy), outbox.receipt_lock(engine, timeout=0.2):
             pass
-    assert server.messages() == []
+    assert smtp_server.messages() == []
     assert tasks.send_receipts(result, Resources.from_env()) == _wanted()
-    assert sum(_delivered(server).values()) == _wanted()
+    assert sum(_delivered(smtp_server).values()) == _wanted()
 
 
 def _race(url: str, own: dict[str, Any] | None, barrier: Any, queue: Any) -> None:
@@ -163,20 +134,10 @@ def _race(url: str, own: dict[str, Any] | None, barrier: Any, queue: Any) -> Non
         queue.put(f"{type(exc).__name__}: {exc}")
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def warehouse_url(
-    request: pytest.FixtureRequest, surgehub_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> str:
-    if request.param == "sqlite":
-        return load_settings().warehouse_url
-    url = request.getfixturevalue("postgres_url")
-    monkeypatch.setenv("SURGEHUB_WAREHOUSE_URL", url)
-    return url
-
-
 def test_ingest_tasks_and_sweeps_racing_send_each_receipt_once(
-    surgehub_home: Path, warehouse_url: str, server: LoopbackSmtpServer
+    surgehub_home: Path, warehouse: Engine, smtp_server: LoopbackSmtpServer
 ) -> None:
+    warehouse_url = load_settings().warehouse_url  # SQLite or PostgreSQL, as the fixture chose
     result = _ingest(surgehub_home)
     db.dispose_engines()  # no connection crosses the fork
     context = multiprocessing.get_context("fork")
@@ -189,6 +150,6 @@ def test_ingest_tasks_and_sweeps_racing_send_each_receipt_once(
     for worker in workers:
         worker.join(timeout=30)
     assert [e for e in errors if e] == []
-    delivered = _delivered(server)
+    delivered = _delivered(smtp_server)
     assert sum(delivered.values()) == _wanted(), delivered
     assert max(delivered.values()) == 1, delivered

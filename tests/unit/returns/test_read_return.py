@@ -7,10 +7,11 @@ from datetime import date, datetime, time
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from return_builders import CORPUS, corpus_file, csv_bytes, row, three_hubs, typed_cells, xlsx_bytes
 
 from surgehub import spec
 from surgehub.returns.read import _cell_text, read_return
+from tests.support.corpus import CORPUS, corpus_file
+from tests.support.returns import corpus_row, csv_bytes, three_hubs, typed_cells, xlsx_bytes
 
 MIB = 1024 * 1024
 
@@ -20,7 +21,7 @@ def rules(data: bytes, **limits: int) -> list[str]:
 
 
 def test_file_of_exactly_five_mib_is_read_and_one_byte_more_fails_f01() -> None:
-    body = csv_bytes([row(comments="X")])
+    body = csv_bytes([corpus_row(comments="X")])
     padded = body.replace(b",X,", b"," + b" " * (5 * MIB - len(body) + 1) + b",")  # trimmed to blank
     assert len(padded) == 5 * MIB
     raw = read_return(padded)
@@ -34,22 +35,22 @@ def test_file_of_exactly_five_mib_is_read_and_one_byte_more_fails_f01() -> None:
 
 
 def test_500_data_rows_pass_f06_and_501_fail_it() -> None:
-    assert rules(csv_bytes([row()] * 500)) == []
-    assert rules(csv_bytes([row()] * 501)) == ["F06"]
+    assert rules(csv_bytes([corpus_row()] * 500)) == []
+    assert rules(csv_bytes([corpus_row()] * 501)) == ["F06"]
 
 
 def test_row_limit_counts_data_rows_not_empty_ones() -> None:
-    rows: list[dict[str, str] | list[str]] = [row()] * 500 + [[""] * 22] * 10
+    rows: list[dict[str, str] | list[str]] = [corpus_row()] * 500 + [[""] * 22] * 10
     assert rules(csv_bytes(rows)) == []
 
 
 def test_limits_come_from_the_caller() -> None:
-    assert rules(csv_bytes([row()] * 3), max_data_rows=2) == ["F06"]
-    assert rules(csv_bytes([row()]), max_file_bytes=10) == ["F01"]
+    assert rules(csv_bytes([corpus_row()] * 3), max_data_rows=2) == ["F06"]
+    assert rules(csv_bytes([corpus_row()]), max_file_bytes=10) == ["F01"]
 
 
 def test_xlsx_over_the_row_limit_fails_f06_without_reading_everything() -> None:
-    data = xlsx_bytes([typed_cells(row())] * 503)
+    data = xlsx_bytes([typed_cells(corpus_row())] * 503)
     raw = read_return(data)
     assert [f.rule for f in raw.errors] == ["F06"]
     assert "more than 500" in raw.errors[0].message
@@ -81,7 +82,7 @@ def test_old_excel_and_jpeg_are_named() -> None:
 
 
 def test_damaged_workbook_is_f01() -> None:
-    data = xlsx_bytes([typed_cells(row())])
+    data = xlsx_bytes([typed_cells(corpus_row())])
     raw = read_return(data[: len(data) // 2])
     assert [f.rule for f in raw.errors] == ["F01"]
 
@@ -170,7 +171,9 @@ def test_table_has_spec_columns_in_order_and_row_numbers() -> None:
 
 
 def test_unclosed_quote_is_f01_naming_its_line() -> None:
-    text = csv_bytes([row(), row(hub_code="14L-H2", comments="x"), row(hub_code="14L-H3")])
+    text = csv_bytes(
+        [corpus_row(), corpus_row(hub_code="14L-H2", comments="x"), corpus_row(hub_code="14L-H3")]
+    )
     broken = text.replace(b",x,", b',"x,', 1)
     raw = read_return(broken)
     assert [f.rule for f in raw.errors] == ["F01"]
@@ -178,7 +181,7 @@ def test_unclosed_quote_is_f01_naming_its_line() -> None:
 
 
 def test_quotes_in_pairs_are_fine() -> None:
-    assert read_return(csv_bytes([row(comments='said "no" twice')])).errors == []
+    assert read_return(csv_bytes([corpus_row(comments='said "no" twice')])).errors == []
 
 
 # -- the fast (pyarrow) and careful (csv module) CSV paths agree ----------------------------------
@@ -233,11 +236,13 @@ def test_fast_and_careful_csv_paths_agree_on_random_cells(cells: list[list[str]]
 def test_large_csv_takes_the_fast_path() -> None:
     from surgehub.returns.read import _csv_arrow_columns, _decode
 
-    assert _csv_arrow_columns(_decode(csv_bytes([row()] * 50))) is not None
+    assert _csv_arrow_columns(_decode(csv_bytes([corpus_row()] * 50))) is not None
 
 
 def test_careful_path_reads_cells_longer_than_the_csv_modules_default_limit() -> None:
-    ragged = csv_bytes([row(comments=" " * 200_000 + "x"), [*row().values(), ""]])  # forces the csv module
+    ragged = csv_bytes(
+        [corpus_row(comments=" " * 200_000 + "x"), [*corpus_row().values(), ""]]
+    )  # forces the csv module
     raw = read_return(ragged)
     assert raw.errors == []
     assert raw.table is not None

@@ -5,10 +5,12 @@ from __future__ import annotations
 from html.parser import HTMLParser
 
 from markupsafe import escape
-from return_builders import RECEIVED_AT, SETTINGS, corpus_file, csv_bytes, row
 
 from surgehub.returns.receipt import render_receipt
 from surgehub.returns.validate import ValidationResult, validate_return
+from tests.support.corpus import SETTINGS, corpus_file
+from tests.support.returns import corpus_row, csv_bytes
+from tests.support.timeline import RECEIVED_AT
 
 
 def receipt(result: ValidationResult, **kwargs: object) -> tuple[str, str, str]:
@@ -43,7 +45,7 @@ def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
 
 
 def test_accepted_receipt() -> None:
-    subject, text, html = receipt(validated(csv_bytes([row()])))
+    subject, text, html = receipt(validated(csv_bytes([corpus_row()])))
     assert subject == "Surge hub return accepted: Manchester (14L)"
     assert "Outcome: ACCEPTED." in text
     assert "2026-11-24" in text
@@ -60,7 +62,11 @@ def test_accepted_with_warnings_lists_each_warning() -> None:
 
 def test_rejected_receipt_lists_every_error_with_rule_row_column_and_fix() -> None:
     data = csv_bytes(
-        [row(appts_offered="80"), row(hub_code="14L-H2", hub_status="Shut"), row(hub_code="14L-H9")]
+        [
+            corpus_row(appts_offered="80"),
+            corpus_row(hub_code="14L-H2", hub_status="Shut"),
+            corpus_row(hub_code="14L-H9"),
+        ]
     )
     result = validated(data)
     subject, text, html = receipt(result)
@@ -73,7 +79,7 @@ def test_rejected_receipt_lists_every_error_with_rule_row_column_and_fix() -> No
 
 
 def test_duplicate_receipt_says_nothing_was_loaded() -> None:
-    subject, text, html = receipt(validated(csv_bytes([row()])), duplicate=True)
+    subject, text, html = receipt(validated(csv_bytes([corpus_row()])), duplicate=True)
     assert "already received" in subject
     assert "nothing was loaded again" in text
     assert "Already received" in html
@@ -86,7 +92,7 @@ def test_file_rule_errors_say_whole_file() -> None:
 
 
 def test_receipt_never_echoes_an_nhs_number() -> None:
-    result = validated(csv_bytes([row(comments="Pt 943 476 5919 <script>")]))
+    result = validated(csv_bytes([corpus_row(comments="Pt 943 476 5919 <script>")]))
     subject, text, html = receipt(result)
     for out in (subject, text, html):
         assert "943 476 5919" not in out
@@ -96,7 +102,7 @@ def test_receipt_never_echoes_an_nhs_number() -> None:
 
 
 def test_html_is_escaped_and_accessible() -> None:
-    result = validated(csv_bytes([row(hub_status="<b>x</b>")]))
+    result = validated(csv_bytes([corpus_row(hub_status="<b>x</b>")]))
     _, _, html = receipt(result)
     assert "<b>x</b>" not in html.lower()
     assert "&lt;b&gt;x&lt;/b&gt;" in html.lower()

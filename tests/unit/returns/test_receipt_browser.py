@@ -5,11 +5,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 import pytest
-from return_builders import RECEIVED_AT, SETTINGS, corpus_file, csv_bytes, row
 
 from surgehub.returns.receipt import render_receipt
 from surgehub.returns.validate import validate_return
-from tests.browser import axe_violations
+from tests.support.browser import axe_violations
+from tests.support.corpus import SETTINGS, corpus_file
+from tests.support.returns import corpus_row, csv_bytes
+from tests.support.timeline import RECEIVED_AT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -22,9 +24,9 @@ WIDTHS = {"phone": 375, "desktop": 1280}
 def _receipts() -> dict[str, str]:
     rejected = csv_bytes(
         [
-            row(appts_offered="80", comments="Pt 943 476 5919 <script>alert(1)</script>"),
-            row(hub_code="14L-H2", hub_status="Shut", sessions_delivered="5"),
-            row(hub_code="14L-H9", signed_off_by="L" * 101),
+            corpus_row(appts_offered="80", comments="Pt 943 476 5919 <script>alert(1)</script>"),
+            corpus_row(hub_code="14L-H2", hub_status="Shut", sessions_delivered="5"),
+            corpus_row(hub_code="14L-H9", signed_off_by="L" * 101),
         ]
     )
     out = {}

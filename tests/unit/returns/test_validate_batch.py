@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import random
 from datetime import date, timedelta
 
-from return_builders import SETTINGS
-from test_validate_corpus import CASES
-
-from surgehub import sample
 from surgehub.returns.batch import ValidationBatch
 from surgehub.returns.validate import validate_return
+from tests.support.corpus import CASES, SETTINGS
+from tests.support.returns import corpus_row, csv_bytes, exported_csv, locality_rows, valid_return
+from tests.support.timeline import RECEIVED_AT
 
 
 def test_every_corpus_return_gets_the_same_answer_in_a_batch_as_alone() -> None:
@@ -32,35 +30,30 @@ def test_every_corpus_return_gets_the_same_answer_in_a_batch_as_alone() -> None:
 
 def test_the_same_hub_day_in_two_files_of_a_batch_is_not_a_repeat() -> None:
     """R08 is a rule within one file: a revision in another file of the same batch is not a duplicate."""
-    rows = sample.locality_rows("14L", [date(2026, 11, 24)], random.Random(1))
-    first, revised = sample.to_csv(rows), sample.to_csv([{**rows[0], "signed_off_by": "Deputy lead"}])
-    from tests.conftest import TIMELINE_NOW
-
-    batch = ValidationBatch([(first, "14L", TIMELINE_NOW), (revised, "14L", TIMELINE_NOW)], settings=SETTINGS)
+    rows = locality_rows("14L", rng=1)
+    first, revised = exported_csv(rows), exported_csv([{**rows[0], "signed_off_by": "Deputy lead"}])
+    batch = ValidationBatch([(first, "14L", RECEIVED_AT), (revised, "14L", RECEIVED_AT)], settings=SETTINGS)
 
     for data in (first, revised):
         result = validate_return(
-            data, locality="14L", received_at=TIMELINE_NOW, batch=batch, settings=SETTINGS
+            data, locality="14L", received_at=RECEIVED_AT, batch=batch, settings=SETTINGS
         )
         assert result.status == "accepted", result.errors
 
 
 def test_bytes_not_in_the_batch_are_validated_on_their_own() -> None:
-    rows = sample.locality_rows("00T", [date(2026, 11, 24)], random.Random(2))
+    rows = locality_rows("00T", rng=2)
     rows[0]["appts_booked"] = str(int(rows[0]["appts_offered"]) + 1)
-    from tests.conftest import TIMELINE_NOW
-
-    batch = ValidationBatch([(sample.to_csv(rows), "00T", TIMELINE_NOW)], settings=SETTINGS)
-    other = sample.to_csv(sample.locality_rows("00V", [date(2026, 11, 24)], random.Random(3)))
-    assert batch.lookup(other, "00V", TIMELINE_NOW) is None
-    alone = validate_return(other, locality="00V", received_at=TIMELINE_NOW, batch=batch, settings=SETTINGS)
+    batch = ValidationBatch([(exported_csv(rows), "00T", RECEIVED_AT)], settings=SETTINGS)
+    other = valid_return("00V", seed=3)
+    assert batch.lookup(other, "00V", RECEIVED_AT) is None
+    alone = validate_return(other, locality="00V", received_at=RECEIVED_AT, batch=batch, settings=SETTINGS)
     assert alone.status == "accepted"
 
 
 def test_w05_is_judged_per_return_in_a_batch_as_alone() -> None:
     """W05 reads the warehouse as each receipt found it, so the batch leaves it to each return."""
     import pandas as pd
-    from return_builders import RECEIVED_AT, csv_bytes, row
 
     days = [date(2026, 11, 23) - timedelta(days=i) for i in range(7)]
     past = pd.DataFrame({"hub_code": "14L-H1", "activity_date": days, "appts_offered": [40] * 7})
@@ -68,9 +61,9 @@ def test_w05_is_judged_per_return_in_a_batch_as_alone() -> None:
     def history(hubs: object, first: date, last: date) -> pd.DataFrame:
         return past
 
-    spike = csv_bytes([row(appts_offered="500")])
-    calm = csv_bytes([row(appts_offered="60")])
-    rejected_spike = csv_bytes([row(appts_offered="500", appts_booked="501")])
+    spike = csv_bytes([corpus_row(appts_offered="500")])
+    calm = csv_bytes([corpus_row(appts_offered="60")])
+    rejected_spike = csv_bytes([corpus_row(appts_offered="500", appts_booked="501")])
     returns = [spike, calm, rejected_spike]
     batch = ValidationBatch([(data, "14L", RECEIVED_AT) for data in returns], settings=SETTINGS)
     for data in returns:
@@ -104,9 +97,7 @@ def test_w05_is_judged_per_return_in_a_batch_as_alone() -> None:
 
 def test_a_return_judged_for_another_sender_or_day_is_judged_again() -> None:
     """The batch's answer holds only for the sender and receipt day it was judged for (R05–R07)."""
-    from return_builders import RECEIVED_AT, csv_bytes, row
-
-    data = csv_bytes([row()])
+    data = csv_bytes([corpus_row()])
     batch = ValidationBatch([(data, "14L", RECEIVED_AT)], settings=SETTINGS)
     assert batch.lookup(data, "14L", RECEIVED_AT) is not None
     assert batch.lookup(data, "00T", RECEIVED_AT) is None

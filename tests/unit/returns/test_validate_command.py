@@ -6,9 +6,10 @@ import json
 from typing import TYPE_CHECKING
 
 from click.testing import CliRunner
-from return_builders import CORPUS, csv_bytes, row
 
 from surgehub.cli import cli
+from tests.support.corpus import CORPUS
+from tests.support.returns import corpus_row, csv_bytes
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -32,7 +33,7 @@ def test_accepted_return_exits_0_with_the_json_shape() -> None:
 
 def test_rejected_return_exits_1_and_lists_errors_for_people(tmp_path: Path) -> None:
     path = tmp_path / "return.csv"
-    path.write_bytes(csv_bytes([row(appts_offered="80")]))
+    path.write_bytes(csv_bytes([corpus_row(appts_offered="80")]))
     code, out, _ = run(str(path), "--locality", "14l", "--received-at", "2026-11-25T09:00")
     assert code == 1
     assert "REJECTED" in out

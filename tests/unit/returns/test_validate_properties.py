@@ -8,9 +8,10 @@ import json
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from return_builders import RECEIVED_AT, SETTINGS, corpus_file
 
 from surgehub.returns.validate import ValidationResult, validate_return
+from tests.support.corpus import SETTINGS, corpus_file
+from tests.support.timeline import RECEIVED_AT
 
 EXAMPLE = corpus_file("example-return.csv")
 ROWS = list(csv.reader(io.StringIO(EXAMPLE.decode("utf-8"))))

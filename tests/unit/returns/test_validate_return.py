@@ -8,10 +8,12 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 import pytest
-from return_builders import RECEIVED_AT, SETTINGS, corpus_file, csv_bytes, row, three_hubs
 
 from surgehub import spec
 from surgehub.returns.validate import UnknownLocality, validate_return
+from tests.support.corpus import SETTINGS, corpus_file
+from tests.support.returns import corpus_row, csv_bytes, three_hubs
+from tests.support.timeline import RECEIVED_AT
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -26,7 +28,7 @@ def validate(data: bytes, **kwargs: object) -> object:
 def test_accepted_frame_is_typed_and_normalised() -> None:
     data = csv_bytes(
         [
-            row(
+            corpus_row(
                 sub_icb_code="14l",
                 hub_code="14l-h1",
                 hub_status="open",
@@ -34,7 +36,9 @@ def test_accepted_frame_is_typed_and_normalised() -> None:
                 appts_offered="1,200",
             ),
             [""] * 22,
-            row(hub_code="14L-H2", activity_date="23/11/2026", sessions_delivered="5", comments="Sickness"),
+            corpus_row(
+                hub_code="14L-H2", activity_date="23/11/2026", sessions_delivered="5", comments="Sickness"
+            ),
         ]
     )
     result = validate(data)
@@ -60,7 +64,7 @@ def test_accepted_frame_is_typed_and_normalised() -> None:
 
 
 def test_json_shape_is_the_interface() -> None:
-    result = validate(csv_bytes([row(appts_offered="80")]))
+    result = validate(csv_bytes([corpus_row(appts_offered="80")]))
     payload = result.to_json_dict()
     assert list(payload) == ["status", "spec_version", "rows", "errors", "warnings"]
     assert payload["status"] == "rejected"
@@ -85,7 +89,9 @@ def test_file_rule_findings_name_no_row() -> None:
 
 
 def test_nhs_number_never_appears_in_anything_returned() -> None:
-    data = csv_bytes([row(comments=f"Patient {NHS_NUMBER} sent to ED", hub_code=NHS_NUMBER.replace(" ", ""))])
+    data = csv_bytes(
+        [corpus_row(comments=f"Patient {NHS_NUMBER} sent to ED", hub_code=NHS_NUMBER.replace(" ", ""))]
+    )
     result = validate(data)
     assert result.status == "rejected"
     assert result.r16_failed
@@ -97,25 +103,29 @@ def test_nhs_number_never_appears_in_anything_returned() -> None:
 
 
 def test_r16_is_reported_once_per_row_with_several_numbers() -> None:
-    result = validate(csv_bytes([row(comments=f"{NHS_NUMBER} and 401 023 2137")]))
+    result = validate(csv_bytes([corpus_row(comments=f"{NHS_NUMBER} and 401 023 2137")]))
     assert [(f.rule, f.row) for f in result.errors] == [("R16", 1)]
 
 
 def test_unknown_submitting_locality_is_a_configuration_error() -> None:
     with pytest.raises(UnknownLocality):
-        validate_return(csv_bytes([row()]), locality="XYZ", received_at=RECEIVED_AT, settings=SETTINGS)
+        validate_return(csv_bytes([corpus_row()]), locality="XYZ", received_at=RECEIVED_AT, settings=SETTINGS)
 
 
 def test_naive_received_at_is_london_time() -> None:
     naive = RECEIVED_AT.replace(tzinfo=None)
     assert (
-        validate_return(csv_bytes([row()]), locality="14l", received_at=naive, settings=SETTINGS).status
+        validate_return(
+            csv_bytes([corpus_row()]), locality="14l", received_at=naive, settings=SETTINGS
+        ).status
         == "accepted"
     )
 
 
 def test_warnings_are_listed_on_rejected_returns_too() -> None:
-    result = validate(csv_bytes([row(appts_offered="80", sessions_delivered="5", comments="Sickness")]))
+    result = validate(
+        csv_bytes([corpus_row(appts_offered="80", sessions_delivered="5", comments="Sickness")])
+    )
     assert [f.rule for f in result.errors] == ["R09"]
     assert [f.rule for f in result.warnings] == ["W01"]
 
@@ -152,7 +162,7 @@ class History:
 
 
 def spike(offered: int) -> bytes:
-    return csv_bytes([row(appts_offered=str(offered))])
+    return csv_bytes([corpus_row(appts_offered=str(offered))])
 
 
 def test_w05_fires_above_three_times_the_median_of_seven_rows() -> None:
@@ -182,10 +192,10 @@ def test_w05_is_not_evaluated_without_history() -> None:
 
 def test_w05_counts_the_files_own_earlier_days() -> None:
     week = [
-        row(activity_date=f"2026-11-{d}", appts_offered="40", appts_booked="40", **_forty())
+        corpus_row(activity_date=f"2026-11-{d}", appts_offered="40", appts_booked="40", **_forty())
         for d in range(17, 24)
     ]
-    data = csv_bytes([*week, row(appts_offered="500")])
+    data = csv_bytes([*week, corpus_row(appts_offered="500")])
     result = validate(data, history=History([]))
     assert [(f.rule, f.row) for f in result.warnings] == [("W05", 8)]
 
@@ -218,20 +228,20 @@ def test_a_gx_metric_that_raises_is_an_error_not_a_pass() -> None:
 
 
 def test_gx_reports_every_failing_row_number() -> None:
-    rows = [row(hub_code=h, appts_offered="10") for h in ("14L-H1", "14L-H2", "14L-H3")]
+    rows = [corpus_row(hub_code=h, appts_offered="10") for h in ("14L-H1", "14L-H2", "14L-H3")]
     result = validate(csv_bytes([rows[0], [""] * 22, rows[1], rows[2]]))
     assert [(f.rule, f.row) for f in result.errors] == [("R09", 1), ("R09", 3), ("R09", 4)]
 
 
 def test_w05_a_revised_day_in_the_file_replaces_the_warehouse_row() -> None:
     # Seven warehouse days of 40; the file revises one of them to CLOSED_PLANNED, leaving six.
-    closed = row(
+    closed = corpus_row(
         activity_date="2026-11-23",
         hub_status="CLOSED_PLANNED",
         comments="Planned closure",
         **{name: "0" for name in spec.INTEGER_COLUMNS},
     )
-    data = csv_bytes([closed, row(appts_offered="500")])
+    data = csv_bytes([closed, corpus_row(appts_offered="500")])
     assert validate(data, history=History([40] * 7)).warnings == []
     assert [f.rule for f in validate(spike(500), history=History([40] * 7)).warnings] == ["W05"]
 
@@ -242,7 +252,7 @@ def test_w05_with_an_empty_history_frame() -> None:
 
 
 def test_out_of_range_numbers_are_quoted_as_written() -> None:
-    result = validate(csv_bytes([row(appts_offered="1,234,567", gp_hours="300.5")]))
+    result = validate(csv_bytes([corpus_row(appts_offered="1,234,567", gp_hours="300.5")]))
     messages = {f.column: f.message for f in result.errors}
     assert messages["appts_offered"].startswith("appts_offered 1234567 is outside 0–2000")
     assert messages["gp_hours"].startswith("gp_hours 300.5 is outside 0–300")

@@ -3,18 +3,16 @@
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import TYPE_CHECKING
 
 from click.testing import CliRunner
 
 from surgehub.cli import cli
-from tests.unit.warehouse.builders import hub_row, return_csv
+from tests.support.returns import csv_bytes, hub_row
+from tests.support.timeline import DAY
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-DAY = date(2026, 11, 24)
 
 
 def _write(folder: Path, name: str, data: bytes) -> Path:
@@ -28,7 +26,7 @@ def _run(*args: str):
 
 
 def test_ingest_json_exit_codes_and_duplicate(surgehub_home: Path) -> None:
-    good = _write(surgehub_home, "good.csv", return_csv([hub_row("00V-H1", DAY)]))
+    good = _write(surgehub_home, "good.csv", csv_bytes([hub_row("00V-H1", DAY)]))
     first = _run("ingest", str(good), "--locality", "00v", "--json")
     assert first.exit_code == 0, first.output
     body = json.loads(first.stdout)
@@ -40,14 +38,14 @@ def test_ingest_json_exit_codes_and_duplicate(surgehub_home: Path) -> None:
     assert json.loads(again.stdout)["duplicate"] is True
     assert json.loads(again.stdout)["submission_id"] == body["submission_id"]
 
-    bad = _write(surgehub_home, "bad.csv", return_csv([hub_row("00V-H1", DAY, appts_booked=101)]))
+    bad = _write(surgehub_home, "bad.csv", csv_bytes([hub_row("00V-H1", DAY, appts_booked=101)]))
     rejected = _run("ingest", str(bad), "--locality", "00V", "--json")
     assert rejected.exit_code == 1
     assert json.loads(rejected.stdout)["status"] == "rejected"
 
 
 def test_ingest_usage_errors_exit_2(surgehub_home: Path) -> None:
-    good = _write(surgehub_home, "good.csv", return_csv([hub_row("00V-H1", DAY)]))
+    good = _write(surgehub_home, "good.csv", csv_bytes([hub_row("00V-H1", DAY)]))
     assert _run("ingest", str(good), "--locality", "ZZZ").exit_code == 2
     assert _run("ingest", str(good), "--locality", "00V", "--received-at", "yesterday").exit_code == 2
     assert _run("ingest", str(surgehub_home / "nope.csv"), "--locality", "00V").exit_code == 2
@@ -55,7 +53,7 @@ def test_ingest_usage_errors_exit_2(surgehub_home: Path) -> None:
 
 
 def test_ingest_human_output_names_the_findings(surgehub_home: Path) -> None:
-    bad = _write(surgehub_home, "bad.csv", return_csv([hub_row("00V-H1", DAY, appts_booked=101)]))
+    bad = _write(surgehub_home, "bad.csv", csv_bytes([hub_row("00V-H1", DAY, appts_booked=101)]))
     result = _run("ingest", str(bad), "--locality", "00V")
     assert result.exit_code == 1
     assert "REJECTED" in result.stdout
@@ -63,7 +61,7 @@ def test_ingest_human_output_names_the_findings(surgehub_home: Path) -> None:
 
 
 def test_rag_json_lists_all_ten_localities_as_of(surgehub_home: Path) -> None:
-    good = _write(surgehub_home, "good.csv", return_csv([hub_row("00V-H1", DAY)]))
+    good = _write(surgehub_home, "good.csv", csv_bytes([hub_row("00V-H1", DAY)]))
     assert _run("ingest", str(good), "--locality", "00V").exit_code == 0
     result = _run("rag", "--date", "2026-11-24", "--as-of", "2026-11-25T14:00", "--json")
     assert result.exit_code == 0, result.output
@@ -100,8 +98,8 @@ def test_db_upgrade_and_current(surgehub_home: Path) -> None:
 
 
 def test_backfill_replays_the_archive_and_twice_changes_nothing(surgehub_home: Path) -> None:
-    good = _write(surgehub_home, "good.csv", return_csv([hub_row("00V-H1", DAY)]))
-    bad = _write(surgehub_home, "bad.csv", return_csv([hub_row("00V-H1", DAY, appts_booked=101)]))
+    good = _write(surgehub_home, "good.csv", csv_bytes([hub_row("00V-H1", DAY)]))
+    bad = _write(surgehub_home, "bad.csv", csv_bytes([hub_row("00V-H1", DAY, appts_booked=101)]))
     assert _run("ingest", str(good), "--locality", "00V").exit_code == 0
     assert _run("ingest", str(bad), "--locality", "00V").exit_code == 1
     (surgehub_home / "warehouse.sqlite").unlink()  # lose the warehouse; keep the archive

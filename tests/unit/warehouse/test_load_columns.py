@@ -13,13 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from surgehub.warehouse import db, load
-from tests.unit.warehouse.builders import TEXT_DTYPES, accepted_frame, hub_row, submit, versions_of
+from tests.support.returns import hub_row
+from tests.support.timeline import DAY, RECEIVED_AT
+from tests.support.warehouse import TEXT_DTYPES, accepted_frame, submit, versions_of
 
 if TYPE_CHECKING:
     from pathlib import Path
 
-DAY = date(2026, 11, 24)
-T0 = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+T0 = RECEIVED_AT.astimezone(UTC)  # the loader's numbering works in UTC
 
 
 def test_hours_text_is_exact_for_every_value_from_0_to_300() -> None:
@@ -120,7 +121,14 @@ def test_rows_from_frame_keeps_the_frame_and_stores_each_value_as_written(
     text_dtype: str, tmp_path: Path
 ) -> None:
     rows = [
-        hub_row("00V-H1", DAY, comments="  ", warnings=["W01", "W03"], gp_hours=0.1 + 0.2),
+        hub_row(
+            "00V-H1",
+            DAY,
+            comments="  ",
+            warnings=["W01", "W03"],
+            gp_hours=0.1 + 0.2,
+            other_clinician_hours=Decimal("10.50"),
+        ),
         hub_row("00V-H1", DAY + timedelta(1), comments="flood"),
     ]
     rows[1]["hub_code"] = " 00v-h1"

@@ -11,7 +11,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from surgehub.warehouse import db
-from tests.unit.warehouse.builders import hub_row, london, submit, versions_of
+from tests.support.returns import hub_row
+from tests.support.timeline import RECEIVED_AT
+from tests.support.warehouse import submit, versions_of
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -34,7 +36,7 @@ def engine(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
 @given(receipt_minutes=st.lists(st.integers(min_value=0, max_value=5), min_size=1, max_size=6))
 def test_current_version_is_newest_receipt_then_arrival(engine: Engine, receipt_minutes: list[int]) -> None:
     day = date(2020, 1, 1) + timedelta(days=next(_days))  # a fresh hub-day for every example
-    base = london(2026, 11, 25, 9, 0)
+    base = RECEIVED_AT
     for arrival, minutes in enumerate(receipt_minutes):
         submit(
             engine, base + timedelta(minutes=minutes), [hub_row("00V-H1", day, appts_offered=100 + arrival)]

@@ -1,7 +1,8 @@
-"""Warehouse cases run on every backend: versions, as-of RAG, escalation, store_rag, W05 history.
+"""The warehouse on SQLite and on PostgreSQL alike: schema, versions, as-of RAG, escalation, store_rag,
+W05 history, and the loader's columns.
 
-Not collected by itself: test_warehouse_sqlite.py and the PostgreSQL integration module import these
-functions, each with its own ``warehouse`` fixture (a migrated, empty warehouse engine).
+Every test runs on both backends through the ``warehouse`` fixture (a migrated warehouse holding only
+the reference data); a test that only means something on PostgreSQL says so with ON_POSTGRES_ONLY.
 """
 
 from __future__ import annotations
@@ -10,26 +11,28 @@ from datetime import UTC, date, timedelta
 from decimal import Decimal
 
 import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
 from sqlalchemy import Engine, func, select, text
 
-from surgehub import rag
+from surgehub import rag, reference
 from surgehub.config import load_settings
-from surgehub.warehouse import history, load, submissions, tables
+from surgehub.warehouse import db, history, load, tables
 from surgehub.warehouse.db import writer
 from surgehub.warehouse.rag_results import store_rag
-from tests.unit.warehouse.builders import (
+from tests.support.postgres import ON_POSTGRES_ONLY
+from tests.support.returns import hub_row
+from tests.support.timeline import AFTER_CLOSE, BEFORE_CLOSE, DAY, RECEIVED_AT, london
+from tests.support.warehouse import (
     TEXT_DTYPES,
     accepted_frame,
-    hub_row,
-    london,
+    record_submission,
+    scalar,
     submit,
     submit_all_green,
     versions_of,
 )
 
-DAY = date(2026, 11, 24)  # a Tuesday: deadline Wed 25th 11:00, close 13:30 (GMT)
-ON_TIME = london(2026, 11, 25, 9, 0)
-AFTER_CLOSE = london(2026, 11, 25, 14, 0)
 COMPUTED_AT = london(2026, 11, 25, 14, 5)
 
 
@@ -38,15 +41,39 @@ def _versions(engine: Engine, hub_code: str, day: date) -> list[dict]:
         return versions_of(connection, hub_code, day)
 
 
+def test_migrations_give_the_schema_of_tables_py_and_seed_the_register(warehouse: Engine) -> None:
+    assert db.migrations_current(warehouse)
+    with warehouse.connect() as connection:
+        assert compare_metadata(MigrationContext.configure(connection), tables.metadata) == []
+        assert connection.execute(select(func.count()).select_from(tables.hub)).scalar() == len(
+            reference.hubs()
+        )
+        codes = connection.execute(
+            select(tables.locality.c.sub_icb_code).order_by(tables.locality.c.sort_order)
+        ).scalars()
+        assert list(codes) == [loc.sub_icb_code for loc in reference.localities()]
+        assert connection.execute(text("select count(*) from locality")).scalar() == 10
+
+
+@ON_POSTGRES_ONLY
+def test_instants_are_timestamptz(warehouse: Engine) -> None:
+    kind = scalar(
+        warehouse,
+        "select data_type from information_schema.columns "
+        "where table_name = 'hub_day_version' and column_name = 'received_at'",
+    )
+    assert kind == "timestamp with time zone"
+
+
 def test_revisions_become_new_versions_and_the_newest_receipt_is_current(warehouse: Engine) -> None:
-    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY, appts_booked=70)])
+    submit(warehouse, RECEIVED_AT, [hub_row("00V-H1", DAY, appts_booked=70)])
     submit(warehouse, london(2026, 11, 25, 16, 0), [hub_row("00V-H1", DAY, appts_booked=75)])
     versions = _versions(warehouse, "00V-H1", DAY)
     assert [(v["version"], v["is_current"], v["appts_booked"]) for v in versions] == [
         (1, False, 70),
         (2, True, 75),
     ]
-    assert versions[0]["received_at"] == ON_TIME.astimezone(UTC)
+    assert versions[0]["received_at"] == RECEIVED_AT.astimezone(UTC)
     assert versions[0]["received_at"].tzinfo is not None
 
 
@@ -54,7 +81,7 @@ def test_an_older_receipt_loaded_later_gets_the_next_version_but_does_not_become
     warehouse: Engine,
 ) -> None:
     submit(warehouse, london(2026, 11, 26, 10, 0), [hub_row("00V-H1", DAY, appts_booked=75)])
-    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY, appts_booked=70)], channel="backfill")
+    submit(warehouse, RECEIVED_AT, [hub_row("00V-H1", DAY, appts_booked=70)], channel="backfill")
     versions = _versions(warehouse, "00V-H1", DAY)
     assert [(v["version"], v["is_current"], v["appts_booked"]) for v in versions] == [
         (1, True, 75),
@@ -63,14 +90,14 @@ def test_an_older_receipt_loaded_later_gets_the_next_version_but_does_not_become
 
 
 def test_same_receipt_time_is_broken_by_order_of_arrival(warehouse: Engine) -> None:
-    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY, appts_booked=70)])
-    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY, appts_booked=71)])
+    submit(warehouse, RECEIVED_AT, [hub_row("00V-H1", DAY, appts_booked=70)])
+    submit(warehouse, RECEIVED_AT, [hub_row("00V-H1", DAY, appts_booked=71)])
     current = [v for v in _versions(warehouse, "00V-H1", DAY) if v["is_current"]]
     assert [c["appts_booked"] for c in current] == [71]
 
 
 def test_rag_all_green_on_time(warehouse: Engine) -> None:
-    submit_all_green(warehouse, DAY, ON_TIME)
+    submit_all_green(warehouse, DAY, RECEIVED_AT)
     day_rag = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, load_settings())
     assert [loc.status for loc in day_rag.localities] == ["GREEN"] * 10
     assert {loc.assurance for loc in day_rag.localities} == {"ON_TIME"}
@@ -84,13 +111,13 @@ def test_rag_all_green_on_time(warehouse: Engine) -> None:
 
 
 def test_rag_is_judged_as_of_t(warehouse: Engine) -> None:
-    submit_all_green(warehouse, DAY, ON_TIME, skip=("14L",))
+    submit_all_green(warehouse, DAY, RECEIVED_AT, skip=("14L",))
     # 14L sends late, after the close, and revises the next day with a turned-away patient.
     submit(warehouse, london(2026, 11, 25, 15, 0), [hub_row(h, DAY) for h in ("14L-H1", "14L-H2", "14L-H3")])
     submit(warehouse, london(2026, 11, 26, 9, 0), [hub_row("14L-H1", DAY, patients_turned_away=2)])
     settings = load_settings()
 
-    before_close = rag.compute_rag(warehouse, DAY, london(2026, 11, 25, 12, 0), settings).locality("14L")
+    before_close = rag.compute_rag(warehouse, DAY, BEFORE_CLOSE, settings).locality("14L")
     assert (before_close.status, before_close.assurance) == ("PENDING", "PENDING")
     after_close = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, settings).locality("14L")
     assert (after_close.status, after_close.assurance) == ("NO_RETURN", "NO_RETURN")
@@ -104,7 +131,7 @@ def test_rag_is_judged_as_of_t(warehouse: Engine) -> None:
 
 
 def test_partial_return_is_no_return_naming_the_missing_hub(warehouse: Engine) -> None:
-    submit(warehouse, ON_TIME, [hub_row("01Y-H1", DAY)])
+    submit(warehouse, RECEIVED_AT, [hub_row("01Y-H1", DAY)])
     result = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, load_settings()).locality("01Y")
     assert (result.status, result.points) == ("NO_RETURN", None)
     # Nothing was loaded for the day before either, so the locality is escalated too.
@@ -128,7 +155,7 @@ def test_escalated_after_no_return_on_the_day_and_the_day_before(warehouse: Engi
     monday = date(2026, 11, 23)
     submit_all_green(warehouse, monday - timedelta(days=1), london(2026, 11, 23, 9, 0), skip=())
     submit_all_green(warehouse, monday, london(2026, 11, 24, 9, 0), skip=("02A",))
-    submit_all_green(warehouse, DAY, ON_TIME, skip=("02A", "02H"))
+    submit_all_green(warehouse, DAY, RECEIVED_AT, skip=("02A", "02H"))
     result = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, settings)
     assert result.locality("02A").escalated is True  # Monday and Tuesday missing
     assert result.locality("02H").escalated is False  # only Tuesday missing
@@ -138,7 +165,7 @@ def test_escalated_after_no_return_on_the_day_and_the_day_before(warehouse: Engi
 
 
 def test_store_rag_is_an_idempotent_upsert(warehouse: Engine) -> None:
-    submit_all_green(warehouse, DAY, ON_TIME, skip=("00T",))
+    submit_all_green(warehouse, DAY, RECEIVED_AT, skip=("00T",))
     settings = load_settings()
     day_rag = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, settings)
     store_rag(warehouse, day_rag.result_rows(COMPUTED_AT))
@@ -188,27 +215,13 @@ def test_a_failure_inside_the_load_leaves_nothing(warehouse: Engine) -> None:
         pytest.raises(RuntimeError, match="boom after the rows were written"),
         writer(warehouse).begin() as connection,
     ):
-        submission_id = submissions.insert_submission(
-            connection,
-            sub_icb_code="00V",
-            channel="cli",
-            received_at=ON_TIME,
-            sha256="0" * 64,
-            file_name="x.csv",
-            size_bytes=1,
-            outcome="accepted",
-            quarantined=False,
-            spec_version="2026.1",
-            data_rows=1,
-            errors=[],
-            warnings=[],
-            archive_path=None,
-            processed_at=ON_TIME,
+        submission_id = record_submission(
+            connection, sub_icb_code="00V", received_at=RECEIVED_AT, data_rows=1, file_name="x.csv"
         )
         load.load_versions(
             connection,
             submission_id=submission_id,
-            received_at=ON_TIME,
+            received_at=RECEIVED_AT,
             arrival_seq=submission_id,
             rows=load.rows_from_frame(accepted_frame([hub_row("00V-H1", DAY)])),
         )
@@ -216,7 +229,7 @@ def test_a_failure_inside_the_load_leaves_nothing(warehouse: Engine) -> None:
     with warehouse.connect() as connection:
         assert connection.execute(text("select count(*) from submission")).scalar() == 0
         assert connection.execute(text("select count(*) from hub_day_version")).scalar() == 0
-    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY)])  # and the staging table is gone with it
+    submit(warehouse, RECEIVED_AT, [hub_row("00V-H1", DAY)])  # and the staging table is gone with it
     assert len(_versions(warehouse, "00V-H1", DAY)) == 1
 
 
@@ -260,7 +273,7 @@ _WIDE = {"appts_offered": 200, "appts_booked": 100, "appts_attended": 100, "appt
 def test_rag_threshold_cases_from_the_warehouse(
     warehouse: Engine, figures: dict[str, object], expected: tuple[str, int | None, int | None]
 ) -> None:
-    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY, **figures)])
+    submit(warehouse, RECEIVED_AT, [hub_row("00V-H1", DAY, **figures)])
     bury = rag.compute_rag(warehouse, DAY, AFTER_CLOSE, load_settings()).locality("00V")
     assert (bury.status, bury.level, bury.points) == expected
     assert bury.assurance == "ON_TIME"
@@ -291,7 +304,7 @@ def test_hours_are_stored_exact_to_two_places(warehouse: Engine, text_dtype: str
         hub_row("00V-H1", day, gp_hours=gp, other_clinician_hours=other)
         for day, (gp, other) in zip(days, hours, strict=True)
     ]
-    submit(warehouse, ON_TIME, rows, text_dtype=text_dtype)
+    submit(warehouse, RECEIVED_AT, rows, text_dtype=text_dtype)
     stored = [
         (str(v["gp_hours"]), str(v["other_clinician_hours"]))
         for day in days
@@ -312,7 +325,7 @@ def test_blank_comments_are_null_and_other_text_is_kept_exactly(warehouse: Engin
     days = [DAY - timedelta(days=n) for n in range(len(comments))]
     rows = [hub_row("00V-H1", day, comments=c) for day, c in zip(days, comments, strict=True)]
     rows[-1].update(hub_code=" 00v-h1 ", sub_icb_code="00v", hub_status=" open")  # codes are normalised
-    submit(warehouse, ON_TIME, rows, text_dtype=text_dtype)
+    submit(warehouse, RECEIVED_AT, rows, text_dtype=text_dtype)
     stored = [v for day in days for v in _versions(warehouse, "00V-H1", day)]
     assert [v["comments"] for v in stored] == [
         None,
@@ -340,7 +353,7 @@ def test_warnings_are_stored_as_json_lists_of_rule_ids(warehouse: Engine, text_d
     rules = [["W01", "W03"], [], ["W05"], ["W02", "W04", "W01"]]
     days = [DAY - timedelta(days=n) for n in range(len(rules))]
     rows = [hub_row("00V-H1", day, warnings=r) for day, r in zip(days, rules, strict=True)]
-    submit(warehouse, ON_TIME, rows, text_dtype=text_dtype)
+    submit(warehouse, RECEIVED_AT, rows, text_dtype=text_dtype)
     assert [v["warnings"] for day in days for v in _versions(warehouse, "00V-H1", day)] == rules
 
 
@@ -358,7 +371,7 @@ def test_a_hub_day_twice_in_one_load_takes_two_versions_and_only_the_last_can_be
     warehouse: Engine, text_dtype: str
 ) -> None:
     # R08 keeps this out of a validated return, but the loader still numbers it like the old loop did.
-    submit(warehouse, ON_TIME, [hub_row("00V-H1", DAY, appts_booked=70)])
+    submit(warehouse, RECEIVED_AT, [hub_row("00V-H1", DAY, appts_booked=70)])
     later = london(2026, 11, 25, 16, 0)
     twice = [hub_row("00V-H1", DAY, appts_booked=71), hub_row("00V-H1", DAY - timedelta(1), appts_booked=80)]
     submit(warehouse, later, [*twice, hub_row("00V-H1", DAY, appts_booked=72)], text_dtype=text_dtype)
@@ -384,9 +397,9 @@ def test_a_mixed_load_numbers_and_flags_each_hub_day_on_its_own(
     monkeypatch.setattr(load, "DISPLACED_CHUNK", 2)  # and several UPDATEs for the five it displaces
     days = [DAY - timedelta(days=n) for n in range(4)]
     hubs = ("14L-H1", "14L-H2")
-    submit(warehouse, ON_TIME, [hub_row(h, d, appts_booked=70) for d in days[:3] for h in hubs])
+    submit(warehouse, RECEIVED_AT, [hub_row(h, d, appts_booked=70) for d in days[:3] for h in hubs])
     submit(warehouse, london(2026, 11, 26, 10, 0), [hub_row("14L-H2", days[2], appts_booked=71)])
-    # Received between the two: revises what ON_TIME sent, but not the newer revision of 14L-H2 on
+    # Received between the two: revises what RECEIVED_AT sent, but not the newer revision of 14L-H2 on
     # the third day; the fourth day is new. Eight rows, in three chunks.
     between = london(2026, 11, 25, 12, 0)
     submit(

@@ -1,32 +1,25 @@
-"""`surgehub ingest` and `surgehub rag` against the real PostgreSQL server via SURGEHUB_WAREHOUSE_URL."""
+"""`surgehub ingest` then `surgehub rag` on SQLite and on PostgreSQL, through SURGEHUB_WAREHOUSE_URL."""
 
 from __future__ import annotations
 
 import json
-from datetime import date
 from typing import TYPE_CHECKING
 
-import pytest
 from click.testing import CliRunner
 
 from surgehub.cli import cli
-from tests.unit.warehouse.builders import hub_row, return_csv
+from tests.support.returns import csv_bytes, hub_row
+from tests.support.timeline import DAY
 
 if TYPE_CHECKING:
     from pathlib import Path
 
     from sqlalchemy import Engine
 
-pytestmark = pytest.mark.postgres
 
-
-def test_ingest_then_rag_through_the_cli(
-    surgehub_home: Path, warehouse: Engine, postgres_url: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SURGEHUB_WAREHOUSE_URL", postgres_url)
-    day = date(2026, 11, 24)
+def test_ingest_then_rag_through_the_cli(surgehub_home: Path, warehouse: Engine) -> None:
     path = surgehub_home / "trafford.csv"
-    path.write_bytes(return_csv([hub_row("02A-H1", day, appts_booked=98, src_other=23)]))
+    path.write_bytes(csv_bytes([hub_row("02A-H1", DAY, appts_booked=98, src_other=23)]))
     runner = CliRunner()
     ingested = runner.invoke(cli, ["ingest", str(path), "--locality", "02A", "--json"])
     assert ingested.exit_code == 0, ingested.output

@@ -1,6 +1,6 @@
 """Debian's Chromium through Playwright, and axe-core's WCAG 2.2 AA check: shared by every browser test.
 
-The ``browser`` fixture (one Chromium per module, closed after it) is in tests/conftest.py;
+The ``browser`` fixture (one Chromium per module, closed after it) is in tests/support/fixtures/browser.py;
 ``axe_violations`` runs axe on a loaded page.
 """
 

@@ -1,13 +1,10 @@
-"""The Submission API on a PostgreSQL warehouse: the same contract, states and exactly-once loading.
+"""The Submission API on SQLite and on PostgreSQL alike: the same contract, states and exactly-once loading.
 
-Needs the PostgreSQL server at 127.0.0.1:5432 (required when CI=true, skipped loudly elsewhere).
+The PostgreSQL case needs the server at 127.0.0.1:5432 (required when CI=true, skipped loudly elsewhere).
 """
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
-import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import Engine, func, select
 
@@ -17,23 +14,11 @@ from surgehub.config import load_settings
 from surgehub.orchestration import tasks
 from surgehub.resources import Resources
 from surgehub.warehouse import tables
-from tests.integration.warehouse.conftest import postgres_url, warehouse  # noqa: F401  (fixtures)
-from tests.unit.api.api_fixtures import app_for, rejected_return, valid_return
-
-if TYPE_CHECKING:
-    from pathlib import Path
-
-pytestmark = pytest.mark.postgres
+from tests.support.api import app_for
+from tests.support.returns import rejected_return, valid_return
 
 
-def test_api_on_postgres_queues_loads_once_and_rejects(
-    warehouse: Engine,  # noqa: F811
-    postgres_url: str,  # noqa: F811
-    tmp_path: Path,
-    monkeypatch: pytest.MonkeyPatch,
-) -> None:
-    monkeypatch.setenv("SURGEHUB_HOME", str(tmp_path / "var"))
-    monkeypatch.setenv("SURGEHUB_WAREHOUSE_URL", postgres_url)
+def test_api_queues_loads_once_and_rejects(warehouse: Engine) -> None:
     settings = load_settings()
     tokens = {code: create_token(warehouse, code, now=clock.now())[0] for code in ("14L", "00V")}
     with TestClient(app_for(settings)) as client:

@@ -21,11 +21,15 @@ import random
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
+import pytest
+
 from surgehub import reference, sample
-from surgehub.clock import LONDON
+from surgehub.config import load_settings
 from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.resources import Resources
 from surgehub.warehouse.db import get_engine, upgrade
+from tests.support.returns import exported_csv, locality_rows
+from tests.support.timeline import TIMELINE_NOW, london
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -46,19 +50,12 @@ LOCALITY_NAMES = [
     "Wigan Borough",
 ]
 
-BOARD_AT = datetime(2026, 11, 26, 7, 30, tzinfo=LONDON)
-PREVIOUS_BOARD_AT = datetime(2026, 11, 23, 7, 30, tzinfo=LONDON)
-
 HOSTILE_START = '<script>alert("x")</script> =HYPERLINK("http://evil.example/","click") '
 HOSTILE_COMMENT = (
     HOSTILE_START
     + "Zoë’s team — café in Wythenshawe shut; 患者 waited ✓ "
     + "Demand exceeded capacity by mid-morning. " * 30
 )[:990]
-
-
-def london(*args: int) -> datetime:
-    return datetime(*args, tzinfo=LONDON)
 
 
 def _profile(code: str, day: date) -> sample.Profile:
@@ -81,16 +78,13 @@ def _skip(code: str, day: date) -> bool:
 
 #: The returns each locality sends: (activity days, receipt time). The weekend comes in one Monday return.
 BATCHES: tuple[tuple[tuple[date, ...], datetime], ...] = (
-    ((date(2026, 11, 19),), datetime(2026, 11, 20, 9, 0, tzinfo=LONDON)),
-    (
-        (date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)),
-        datetime(2026, 11, 23, 9, 0, tzinfo=LONDON),
-    ),
-    ((date(2026, 11, 23),), datetime(2026, 11, 24, 9, 0, tzinfo=LONDON)),
-    ((date(2026, 11, 24),), datetime(2026, 11, 25, 9, 0, tzinfo=LONDON)),
+    ((date(2026, 11, 19),), london(2026, 11, 20, 9, 0)),
+    ((date(2026, 11, 20), date(2026, 11, 21), date(2026, 11, 22)), london(2026, 11, 23, 9, 0)),
+    ((date(2026, 11, 23),), london(2026, 11, 24, 9, 0)),
+    ((date(2026, 11, 24),), london(2026, 11, 25, 9, 0)),
 )
-SALFORD_LATE = datetime(2026, 11, 25, 12, 0, tzinfo=LONDON)
-REVISED_AT = datetime(2026, 11, 24, 10, 0, tzinfo=LONDON)
+SALFORD_LATE = london(2026, 11, 25, 12, 0)
+REVISED_AT = london(2026, 11, 24, 10, 0)
 
 
 def load_timeline(settings: Settings, folder: Path) -> None:
@@ -102,7 +96,7 @@ def load_timeline(settings: Settings, folder: Path) -> None:
 
     def add(code: str, rows: list[dict[str, str]], received_at: datetime, name: str) -> None:
         path = folder / f"{code}_{name}.csv"
-        path.write_bytes(sample.to_csv(rows))
+        path.write_bytes(exported_csv(rows))
         items.append(IncomingReturn(path=path, locality=code, channel=Channel.CLI, received_at=received_at))
 
     for days, received_at in BATCHES:
@@ -112,7 +106,7 @@ def load_timeline(settings: Settings, folder: Path) -> None:
                 row
                 for day in days
                 if not _skip(code, day)
-                for row in sample.locality_rows(code, [day], rng, _profile(code, day))
+                for row in locality_rows(code, [day], rng, _profile(code, day))
             ]
             if not rows:
                 continue
@@ -122,12 +116,12 @@ def load_timeline(settings: Settings, folder: Path) -> None:
             late = code == "01G" and days == (date(2026, 11, 24),)
             add(code, rows, SALFORD_LATE if late else received_at, days[0].isoformat())
     # Revisions after the Mon 23 digest: Stockport revises Thu 19, Trafford fills its Thu 19 gap.
-    revised = sample.locality_rows("01W", [date(2026, 11, 19)], rng, sample.AMBER)
+    revised = locality_rows("01W", [date(2026, 11, 19)], rng, sample.AMBER)
     revised[0]["comments"] = "Revised: earlier return double-counted sessions"
     add("01W", revised, REVISED_AT, "2026-11-19_v2")
     add(
         "02A",
-        sample.locality_rows("02A", [date(2026, 11, 19)], rng, sample.GREEN),
+        locality_rows("02A", [date(2026, 11, 19)], rng, sample.GREEN),
         REVISED_AT,
         "2026-11-19_late",
     )
@@ -147,10 +141,6 @@ _LOADED: dict[Path, Settings] = {}
 
 def timeline_settings(root: Path, warehouse_url: str | None = None) -> Settings:
     """Settings whose warehouse (SQLite under ``root``, or ``warehouse_url``) holds the timeline; loaded once."""
-    import pytest
-
-    from surgehub.config import load_settings
-
     root = root.resolve()
     if root not in _LOADED:
         env = {"SURGEHUB_HOME": str(root / "var")}
@@ -158,7 +148,7 @@ def timeline_settings(root: Path, warehouse_url: str | None = None) -> Settings:
             env["SURGEHUB_WAREHOUSE_URL"] = warehouse_url
         settings = load_settings(env)
         with pytest.MonkeyPatch.context() as patch:
-            patch.setenv("SURGEHUB_NOW", "2026-11-25T09:00")
+            patch.setenv("SURGEHUB_NOW", TIMELINE_NOW.isoformat())
             load_timeline(settings, root / "returns")
         _LOADED[root] = settings
     return _LOADED[root]

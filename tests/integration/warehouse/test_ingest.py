@@ -1,32 +1,46 @@
-"""Ingest cases run on every backend: duplicates, archive and quarantine, failures leave nothing, backfill.
+"""Ingest on SQLite and on PostgreSQL alike: duplicates, archive and quarantine, failures leave nothing,
+backfill.
 
-Not collected by itself: imported by test_ingest_sqlite.py and the PostgreSQL integration module,
-each providing ``warehouse`` (a migrated, empty engine) and ``breaker`` (breaks a connection).
+Every test runs on both backends through the ``warehouse`` fixture; ``breaker`` breaks a connection
+the way each backend can be broken.
 """
 
 from __future__ import annotations
 
 import json
-from datetime import UTC, date
+from datetime import UTC
 from typing import TYPE_CHECKING
 
+import pytest
 from sqlalchemy import Connection, Engine, event, text
 
 from surgehub import archive
 from surgehub.config import Settings, load_settings
-from surgehub.ingest import Channel, IncomingReturn, ingest_returns
+from surgehub.ingest import Channel, IncomingReturn, IngestOutcome, ingest_returns
 from surgehub.resources import Resources
-from tests.unit.warehouse.builders import hub_row, london, return_csv, versions_of
+from tests.support.postgres import terminate_backend
+from tests.support.returns import MANCHESTER_HUBS, csv_bytes, hub_row
+from tests.support.timeline import DAY, RECEIVED_AT, london
+from tests.support.warehouse import count, versions_of
 
 if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    import pytest
-
-DAY = date(2026, 11, 24)
-RECEIVED = london(2026, 11, 25, 9, 0)
 NHS_NUMBER = "943 476 5919"  # passes the modulus-11 check
+
+
+@pytest.fixture
+def breaker(warehouse: Engine) -> Callable[[Connection], None]:
+    """Break the connection under a transaction: close SQLite's DBAPI connection, or have another
+    PostgreSQL session terminate the loading backend."""
+    if warehouse.dialect.name == "postgresql":
+        return terminate_backend
+
+    def close(connection: Connection) -> None:
+        connection.connection.dbapi_connection.close()  # type: ignore[union-attr]
+
+    return close
 
 
 def _file(tmp_path: Path, name: str, data: bytes) -> Path:
@@ -37,20 +51,38 @@ def _file(tmp_path: Path, name: str, data: bytes) -> Path:
 
 
 def _manchester(**values: object) -> bytes:
-    return return_csv([hub_row(h, DAY, **values) for h in ("14L-H1", "14L-H2", "14L-H3")])
+    return csv_bytes([hub_row(h, DAY, **values) for h in MANCHESTER_HUBS])
 
 
 def _count(engine: Engine, table: str) -> int:
-    with engine.connect() as connection:
-        return int(connection.execute(text(f"select count(*) from {table}")).scalar_one())
+    return count(engine, f"select count(*) from {table}")
 
 
-def _ingest(engine: Engine, path: Path, received=RECEIVED, locality="14L", channel="cli"):
+def _ingest(engine: Engine, path: Path, received=RECEIVED_AT, locality="14L", channel="cli"):
     [outcome] = ingest_returns(
         [IncomingReturn(path=path, locality=locality, channel=channel, received_at=received)],
         Resources.of(load_settings(), engine=engine),
     )
     return outcome
+
+
+def _replay(entries: list[tuple[archive.Receipt, Path]], resources: Resources) -> list[IngestOutcome]:
+    """Each archived return ingested again on its own, as `surgehub backfill` does: its receipt's time."""
+    return [
+        ingest_returns(
+            [
+                IncomingReturn(
+                    path=path,
+                    locality=receipt.locality,
+                    channel=Channel.BACKFILL,
+                    received_at=receipt.received_at,
+                    file_name=receipt.file_name,
+                )
+            ],
+            resources,
+        )[0]
+        for receipt, path in entries
+    ]
 
 
 def _archived_files(settings: Settings) -> list[Path]:
@@ -81,7 +113,7 @@ def test_accepted_return_is_archived_unchanged_and_loaded(surgehub_home: Path, w
         True,
         outcome.submission_id,
     )
-    assert version["received_at"] == RECEIVED.astimezone(UTC)
+    assert version["received_at"] == RECEIVED_AT.astimezone(UTC)
 
 
 def test_same_bytes_again_are_a_duplicate_and_do_not_undo_a_revision(
@@ -127,7 +159,7 @@ def test_rejected_return_is_archived_recorded_and_validated_again_when_resent(
 def test_r16_return_goes_to_quarantine_and_the_number_is_kept_nowhere_else(
     surgehub_home: Path, warehouse: Engine
 ) -> None:
-    data = return_csv(
+    data = csv_bytes(
         [
             hub_row("14L-H1", DAY, comments=f"patient {NHS_NUMBER} rebooked"),
             hub_row("14L-H2", DAY),
@@ -230,13 +262,16 @@ def test_two_runs_taking_the_same_file_at_once_record_it_once_and_keep_its_archi
 
 
 def test_one_bad_item_never_stops_the_others(surgehub_home: Path, warehouse: Engine) -> None:
-    good = _file(surgehub_home, "good.csv", return_csv([hub_row("00V-H1", DAY)]))
+    good = _file(surgehub_home, "good.csv", csv_bytes([hub_row("00V-H1", DAY)]))
     items = [
         IncomingReturn(
-            path=surgehub_home / "missing.csv", locality="00V", channel=Channel.FOLDER, received_at=RECEIVED
+            path=surgehub_home / "missing.csv",
+            locality="00V",
+            channel=Channel.FOLDER,
+            received_at=RECEIVED_AT,
         ),
-        IncomingReturn(path=good, locality="XXX", channel=Channel.FOLDER, received_at=RECEIVED),
-        IncomingReturn(path=good, locality="00V", channel=Channel.FOLDER, received_at=RECEIVED),
+        IncomingReturn(path=good, locality="XXX", channel=Channel.FOLDER, received_at=RECEIVED_AT),
+        IncomingReturn(path=good, locality="00V", channel=Channel.FOLDER, received_at=RECEIVED_AT),
     ]
     outcomes = ingest_returns(items, Resources.of(load_settings(), engine=warehouse))
     assert [o.status for o in outcomes] == ["error", "error", "accepted"]
@@ -254,7 +289,7 @@ def test_backfill_replays_the_archive_in_receipt_order_and_twice_changes_nothing
     rejected = _file(surgehub_home, "bad.csv", _manchester(appts_booked=150))
     # Arrival order differs from receipt order: the revision (received later) is loaded first.
     _ingest(warehouse, revised, received=london(2026, 11, 25, 12, 0), channel="api")
-    _ingest(warehouse, original, received=RECEIVED, channel="folder")
+    _ingest(warehouse, original, received=RECEIVED_AT, channel="folder")
     _ingest(warehouse, rejected, received=london(2026, 11, 25, 8, 0))
 
     def snapshot() -> list[tuple]:
@@ -274,38 +309,14 @@ def test_backfill_replays_the_archive_in_receipt_order_and_twice_changes_nothing
     with warehouse.begin() as connection:
         connection.execute(text("delete from hub_day_version"))
         connection.execute(text("delete from submission"))
-    for receipt, path in entries:
-        [outcome] = ingest_returns(
-            [
-                IncomingReturn(
-                    path=path,
-                    locality=receipt.locality,
-                    channel=Channel.BACKFILL,
-                    received_at=receipt.received_at,
-                    file_name=receipt.file_name,
-                )
-            ],
-            Resources.of(settings, engine=warehouse),
-        )
+    for outcome in _replay(entries, Resources.of(settings, engine=warehouse)):
         assert outcome.status in {"accepted", "rejected"}
     replayed = snapshot()
     assert [(r[0], r[2], bool(r[3])) for r in replayed] == [(r[0], r[2], bool(r[3])) for r in live]
     submissions = _count(warehouse, "submission")
     files = _archived_files(settings)
 
-    for receipt, path in entries:  # twice: every receipt is recognised, nothing is written
-        [outcome] = ingest_returns(
-            [
-                IncomingReturn(
-                    path=path,
-                    locality=receipt.locality,
-                    channel=Channel.BACKFILL,
-                    received_at=receipt.received_at,
-                    file_name=receipt.file_name,
-                )
-            ],
-            Resources.of(settings, engine=warehouse),
-        )
+    for outcome in _replay(entries, Resources.of(settings, engine=warehouse)):  # twice: all recognised
         assert outcome.replayed
     assert snapshot() == replayed
     assert _count(warehouse, "submission") == submissions
