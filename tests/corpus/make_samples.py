@@ -1,7 +1,7 @@
 """Regenerate the committed sample returns for encodings and Excel quirks: `python tests/corpus/make_samples.py`.
 
 The samples are committed so that the bytes under test are the bytes a locality might send, and stay
-the same from run to run; most other corpus returns are built at test time by return_builders.py.
+the same from run to run; most other corpus returns are built at test time by tests/support/returns.py.
 """
 
 from __future__ import annotations
@@ -14,9 +14,10 @@ from datetime import datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-sys.path.insert(0, str(HERE.parent / "unit" / "returns"))
+sys.path.insert(0, str(HERE.parents[1]))  # the project root: `tests` as a package
 
-from return_builders import csv_bytes, row, three_hubs, typed_cells, xlsx_bytes  # noqa: E402
+from tests.support.returns import corpus_row as row  # noqa: E402
+from tests.support.returns import csv_bytes, three_hubs, typed_cells, xlsx_bytes  # noqa: E402
 
 PNG_1X1 = bytes.fromhex(
     "89504e470d0a1a0a0000000d4948445200000001000000010806000000"
