@@ -15,12 +15,17 @@ appointments offered); it is never the ``sessions_planned`` a return reports for
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterable, Mapping
+
+
+#: When the register as shipped (hubs.csv, commissioned_plan.csv) counts as recorded: before any return,
+#: so a warehouse seeded today judges past receipts and rebuilds past digests with it.
+SEED_RECORDED_AT = datetime(2000, 1, 1, tzinfo=UTC)
 
 
 def normalise_code(code: str) -> str:

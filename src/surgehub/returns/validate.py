@@ -19,6 +19,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from surgehub.config import Settings
+    from surgehub.register import Register
     from surgehub.returns.batch import ValidationBatch
     from surgehub.returns.rules.warnings import HistoryLookup
 
@@ -28,6 +29,7 @@ __all__ = [
     "UnknownLocality",
     "ValidationResult",
     "validate_return",
+    "shipped_register",
     "validate_table",
 ]
 
@@ -40,6 +42,7 @@ def validate_return(
     settings: Settings,
     history: HistoryLookup | None = None,
     batch: ValidationBatch | None = None,
+    register: Register | None = None,
 ) -> ValidationResult:
     """Validate a return's bytes as received from ``locality`` at ``received_at``; never raises for bad data.
 
@@ -47,14 +50,18 @@ def validate_return(
     ``batch`` (built beforehand over many returns with their senders and receipt times), what the joint
     pass already judged for these bytes, this sender and this receipt day is used; only W05 is judged
     here. The result is the same as alone; the cost is shared.
+    ``register`` is the register's history (``warehouse.register.read_register``): the return is judged
+    (R05, R06) against the register as it stood at ``received_at``. Without it, the register as shipped
+    (``surgehub validate`` with no warehouse; unit tests).
     Raises UnknownLocality when ``locality`` itself is not a known code (the channel is misconfigured).
     """
     from surgehub.returns.batch import judge_return
 
-    code = sender_code(locality)
+    view = (register or shipped_register()).as_of(_aware(received_at))
+    code = sender_code(locality, view)
     found = batch.lookup(data, code, received_at) if batch is not None else None
     if found is None:
-        found = judge_return(data, (code, receipt_day(received_at)), settings)
+        found = judge_return(data, (code, receipt_day(received_at)), settings, view)
     return found if isinstance(found, ValidationResult) else found.result(history)
 
 
@@ -65,12 +72,33 @@ def validate_table(
     received_at: datetime,
     settings: Settings,
     history: HistoryLookup | None = None,
+    register: Register | None = None,
 ) -> ValidationResult:
     """The row rules on a table as read.py builds it (spec columns as text, plus ``row_number``).
 
-    No file rule applies (the table is already read): the benchmark's way in.
+    No file rule applies (the table is already read): the benchmark's way in (with its own register).
     """
     from surgehub.returns.batch import judge_tables
 
-    [judged] = judge_tables([table], [(sender_code(locality), receipt_day(received_at))], settings)
+    view = (register or shipped_register()).as_of(_aware(received_at))
+    sender = (sender_code(locality, view), receipt_day(received_at))
+    [judged] = judge_tables([table], [sender], settings, view)
     return judged.result(history)
+
+
+def shipped_register() -> Register:
+    """The register as shipped (hubs.csv), recorded at the seed instant: what an empty warehouse holds."""
+    from surgehub import reference
+    from surgehub.register import SEED_RECORDED_AT, Change, HubFact, Register
+
+    facts = tuple(
+        HubFact(fact_id=n, hub=hub, change=Change.SEED, recorded_at=SEED_RECORDED_AT, recorded_by="seed")
+        for n, hub in enumerate(reference.shipped_hubs(), start=1)
+    )
+    return Register(reference.localities(), facts)
+
+
+def _aware(instant: datetime) -> datetime:
+    from surgehub.clock import LONDON
+
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=LONDON)
