@@ -8,7 +8,7 @@ frozen: nothing is filled in later, and every module reads this one rather than 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from surgehub.config import UtilisationRule
     from surgehub.mail.compose import InlineImage
     from surgehub.rag import DayRag
+    from surgehub.register import Offer
 
 
 class DigestKind(StrEnum):
@@ -384,6 +385,8 @@ class Digest:
     warnings: tuple[WarningItem, ...]
     revisions: tuple[Revision, ...]
     gm_plan: PlanLine = EMPTY  # GM's delivery against the commissioned plan
+    #: What was commissioned on each judged (locality or "GM", day), over the hub-days with a return.
+    commissioned: Mapping[tuple[str, date], Offer] = field(default_factory=dict)
     season_end: date | None = None
     projection: str = ""  # how the projection is made, in one line
 
