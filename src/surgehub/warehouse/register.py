@@ -14,6 +14,7 @@ updated but a superseded_at, once, and nothing is deleted. ``seed_register`` (ru
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, replace
 from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
@@ -210,9 +211,20 @@ def _check_order(previous: datetime, at: datetime, what: str) -> None:
         )
 
 
+#: A hub code: its locality's code, a dash, then letters and digits (e.g. 01W-H2); at most 20 characters.
+HUB_CODE = re.compile(r"[0-9A-Z]{3}-[0-9A-Z]{1,16}")
+
+
 def add_hub(engine: Engine, hub: Hub, *, actor: str, at: datetime, note: str | None = None) -> HubFact:
     """Record a new hub (its active dates may start in the past: a backdated hub)."""
     hub = replace(hub, hub_code=normalise_code(hub.hub_code), sub_icb_code=normalise_code(hub.sub_icb_code))
+    if not HUB_CODE.fullmatch(hub.hub_code) or not hub.hub_code.startswith(f"{hub.sub_icb_code}-"):
+        raise RegisterError(
+            f"hub code {hub.hub_code[:40]!r} is not of the form {hub.sub_icb_code}-H1: the locality's code, "
+            "a dash, then up to 16 letters or digits"
+        )
+    if len(hub.name) > 200:
+        raise RegisterError("the hub's name is longer than 200 characters")
     _check_dates(hub.active_from, hub.active_to)
     if not hub.name.strip():
         raise RegisterError("the hub needs a name")
