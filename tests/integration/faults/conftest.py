@@ -42,7 +42,7 @@ def write_return(
 
 
 def hub_days(code: str, day: date = DAY) -> int:
-    return len(reference.active_hubs(code, day))
+    return len([h for h in reference.shipped_hubs() if h.sub_icb_code == code and h.active_on(day)])
 
 
 def count(engine: Engine, sql: str) -> int:

@@ -25,7 +25,7 @@ def london(*args: int) -> datetime:
 
 def hub_row(hub_code: str, day: date, **values: Any) -> dict[str, Any]:
     """A consistent OPEN row (green on every parameter) for one hub-day; override any figure."""
-    hub = next(h for h in reference.hubs() if h.hub_code == hub_code)
+    hub = next(h for h in reference.shipped_hubs() if h.hub_code == hub_code)
     row: dict[str, Any] = {
         "row_number": 1,
         "activity_date": day,
@@ -137,7 +137,7 @@ def submit_all_green(engine: Engine, day: date, received_at: datetime, skip: tup
     for loc in reference.localities():
         if loc.sub_icb_code in skip:
             continue
-        hubs = reference.active_hubs(loc.sub_icb_code, day)
+        hubs = [h for h in reference.shipped_hubs() if h.sub_icb_code == loc.sub_icb_code and h.active_on(day)]
         if hubs:
             submit(engine, received_at, [hub_row(h.hub_code, day) for h in hubs])
 

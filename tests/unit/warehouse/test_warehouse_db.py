@@ -40,7 +40,7 @@ def test_upgrade_creates_the_schema_of_tables_py_and_seeds_reference(tmp_path: P
         diff = compare_metadata(MigrationContext.configure(connection), tables.metadata)
         assert diff == []
         assert connection.execute(select(func.count()).select_from(tables.hub)).scalar() == len(
-            reference.hubs()
+            reference.shipped_hubs()
         )
         codes = connection.execute(
             select(tables.locality.c.sub_icb_code).order_by(tables.locality.c.sort_order)
@@ -49,13 +49,20 @@ def test_upgrade_creates_the_schema_of_tables_py_and_seeds_reference(tmp_path: P
 
 
 def test_upgrade_twice_changes_nothing(tmp_path: Path) -> None:
+    # Issue 19: the register is data; seeding never overwrites or duplicates a fact recorded since.
+    from datetime import UTC, datetime
+
+    from surgehub.warehouse.register import rename_hub
+
     engine = db.upgrade(f"sqlite:///{tmp_path / 'w.sqlite'}")
-    with engine.begin() as connection:
-        connection.execute(text("update hub set hub_name = 'renamed' where hub_code = '14L-H1'"))
+    rename_hub(engine, "14L-H1", "renamed", actor="test", at=datetime(2026, 11, 25, tzinfo=UTC))
     db.upgrade(engine)
     with engine.connect() as connection:
-        name = connection.execute(text("select hub_name from hub where hub_code = '14L-H1'")).scalar()
-        assert name == "Manchester North Surge Hub"  # the refresh puts the register back
+        names = connection.execute(
+            text("select hub_name from hub_version where hub_code = '14L-H1' order by hub_version_id")
+        ).scalars()
+        assert list(names) == ["Manchester North Surge Hub", "renamed"]  # the seed did not put it back
+        assert connection.execute(text("select count(*) from hub_version")).scalar() == 17
         assert connection.execute(text("select count(*) from locality")).scalar() == 10
 
 
