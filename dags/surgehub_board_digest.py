@@ -47,10 +47,10 @@ with scheduled_dag(
         return tasks.send_digest("board", run_at, resources)
 
     @task
-    def verify_board_digest(sent: dict) -> dict:
+    def verify_board_digest(**context) -> dict:
         from surgehub.orchestration import tasks
-        from surgehub.resources import Resources
 
-        return tasks.verify_sent_digest(sent["period"], Resources.from_env())
+        run_at, resources = tasks.scheduled_run(context)
+        return tasks.verify_sent_digest("board", run_at, resources)
 
-    verify_board_digest(send_board_digest())
+    send_board_digest() >> verify_board_digest()

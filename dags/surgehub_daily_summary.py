@@ -43,10 +43,10 @@ with scheduled_dag(
         return tasks.send_digest("daily", run_at, resources)
 
     @task
-    def verify_daily_summary(sent: dict) -> dict:
+    def verify_daily_summary(**context) -> dict:
         from surgehub.orchestration import tasks
-        from surgehub.resources import Resources
 
-        return tasks.verify_sent_digest(sent["period"], Resources.from_env())
+        run_at, resources = tasks.scheduled_run(context)
+        return tasks.verify_sent_digest("daily", run_at, resources)
 
-    verify_daily_summary(send_daily_summary())
+    send_daily_summary() >> verify_daily_summary()

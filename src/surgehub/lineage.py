@@ -99,7 +99,8 @@ class Explanation:
     def to_text(self) -> str:
         lines = [
             f"{self.locality_name} ({self.sub_icb_code}), {self.day:%a %d %b %Y}, {self.basis}",
-            f"Status: {self.status}" + ("" if self.level is None else f" level {self.level}")
+            f"Status: {self.status}"
+            + ("" if self.level is None else f" level {self.level}")
             + ("" if self.points is None else f", {self.points} points")
             + (", escalated" if self.escalated else ""),
             f"Decided by: {self.rule}",
@@ -108,7 +109,9 @@ class Explanation:
         ]
         for p in self.parameters:
             ratio = "-" if p["ratio"] is None else f"{p['ratio']:.4f} ({p['numerator']}/{p['denominator']})"
-            lines.append(f"  {p['name']:<20} {ratio:<24} {p['band'] or 'not scored':<8} w{p['weight']}  {p['points']}")
+            lines.append(
+                f"  {p['name']:<20} {ratio:<24} {p['band'] or 'not scored':<8} w{p['weight']}  {p['points']}"
+            )
         for h in self.hubs:
             reg = h.register
             lines.append(
@@ -144,19 +147,19 @@ class Explanation:
         """A self-contained HTML fragment (escaped) for the board and data-team page."""
         e = escape
         rows = "".join(
-            f"<tr><th scope=\"row\">{e(p['name'])}</th><td>{_percent(p['ratio'])}</td>"
+            f'<tr><th scope="row">{e(p["name"])}</th><td>{_percent(p["ratio"])}</td>'
             f"<td>{e(str(p['band'] or 'not scored'))}</td><td>{p['weight']}</td><td>{p['points']}</td></tr>"
             for p in self.parameters
         )
         hubs = "".join(f"<li><pre>{e(line)}</pre></li>" for line in self._hub_lines())
         return (
-            f"<section class=\"explain\"><h2>{e(self.locality_name)}, {self.day:%a %d %b %Y}</h2>"
+            f'<section class="explain"><h2>{e(self.locality_name)}, {self.day:%a %d %b %Y}</h2>'
             f"<p>{e(self.basis)}: <strong>{e(self.status)}"
             f"{'' if self.level is None else f' level {self.level}'}</strong></p>"
             f"<p>Decided by: {e(self.rule)}</p>"
             f"<ul>{''.join(f'<li>{e(r)}</li>' for r in self.reasons)}</ul>"
-            "<table><caption>Parameters</caption><tr><th scope=\"col\">Parameter</th><th scope=\"col\">Ratio</th>"
-            "<th scope=\"col\">Band</th><th scope=\"col\">Weight</th><th scope=\"col\">Points</th></tr>"
+            '<table><caption>Parameters</caption><tr><th scope="col">Parameter</th><th scope="col">Ratio</th>'
+            '<th scope="col">Band</th><th scope="col">Weight</th><th scope="col">Points</th></tr>'
             f"{rows}</table><h3>Hubs</h3><ul>{hubs}</ul></section>"
         )
 
@@ -269,7 +272,13 @@ def _plan_row(view: RegisterView, hub_code: str, day: date, settings: Settings) 
 
 
 def explain(
-    engine: Engine, settings: Settings, sub_icb_code: str, day: date, as_of: datetime, *, basis: str | None = None
+    engine: Engine,
+    settings: Settings,
+    sub_icb_code: str,
+    day: date,
+    as_of: datetime,
+    *,
+    basis: str | None = None,
 ) -> Explanation:
     """Everything behind ``sub_icb_code``'s status on ``day`` as of ``as_of`` (aware)."""
     from surgehub.rag import compute_rag

@@ -20,9 +20,9 @@ from surgehub.register import DayKind, Hub, Locality, Offer, normalise_code
 __all__ = [
     "Hub",
     "Locality",
+    "localities",
     "locality",
     "locality_by_code",
-    "localities",
     "normalise_code",
     "shipped_hubs",
     "shipped_plans",
@@ -82,6 +82,11 @@ def shipped_plans() -> list[tuple[str, date, date, dict[DayKind, Offer]]]:
             if r[f"sessions_{kind}"].strip() and r[f"appts_{kind}"].strip()
         }
         plans.append(
-            (normalise_code(r["hub_code"]), date.fromisoformat(r["valid_from"]), date.fromisoformat(r["valid_to"]), offers)
+            (
+                normalise_code(r["hub_code"]),
+                date.fromisoformat(r["valid_from"]),
+                date.fromisoformat(r["valid_to"]),
+                offers,
+            )
         )
     return plans

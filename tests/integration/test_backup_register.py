@@ -7,6 +7,8 @@ from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING
 
 import pytest
+from sqlalchemy import text
+from sqlalchemy.exc import DBAPIError
 
 from surgehub.backup import backup, restore
 from surgehub.config import load_settings
@@ -15,7 +17,10 @@ from surgehub.resources import Resources
 from surgehub.warehouse import audit, email_log
 from surgehub.warehouse.db import get_engine, upgrade
 from surgehub.warehouse.register import PlanInput, add_hub, read_register, set_plan
-from tests.integration.test_backup import _load_week, pg_databases  # noqa: F401 - the fixture is used
+from tests.integration import test_backup
+
+_load_week = test_backup._load_week
+pg_databases = test_backup.pg_databases  # the fixture: two fresh PostgreSQL databases
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -26,13 +31,35 @@ MIME = b"From: surgehub@example.nhs.uk\r\nSubject: Board digest\r\n\r\nas sent\r
 
 def _changes(url: str) -> None:
     engine = get_engine(url)
-    add_hub(engine, Hub("01W-H2", "01W", "Stockport East", date(2026, 11, 23), date(2027, 3, 31)), actor="ops", at=AT)
-    set_plan(engine, PlanInput(hub_code="01W-H2", valid_from=date(2026, 11, 23), valid_to=date(2027, 3, 31),
-                               offers=dict.fromkeys(WEEKDAYS, Offer(5, 90))), actor="ops", at=AT)  # fmt: skip
+    add_hub(
+        engine,
+        Hub("01W-H2", "01W", "Stockport East", date(2026, 11, 23), date(2027, 3, 31)),
+        actor="ops",
+        at=AT,
+    )
+    set_plan(
+        engine,
+        PlanInput(
+            hub_code="01W-H2",
+            valid_from=date(2026, 11, 23),
+            valid_to=date(2027, 3, 31),
+            offers=dict.fromkeys(WEEKDAYS, Offer(5, 90)),
+        ),
+        actor="ops",
+        at=AT,
+    )
     email_log.record_attempt(
-        engine, kind="board", period_key="board:2026-11-26T07:30", recipient="board@example.nhs.uk",
-        message_id="<m1@example>", subject="Board digest", status="sent", error=None, now=AT, mime=MIME,
-    )  # fmt: skip
+        engine,
+        kind="board",
+        period_key="board:2026-11-26T07:30",
+        recipient="board@example.nhs.uk",
+        message_id="<m1@example>",
+        subject="Board digest",
+        status="sent",
+        error=None,
+        now=AT,
+        mime=MIME,
+    )
 
 
 def _state(url: str) -> tuple:
@@ -88,7 +115,6 @@ def test_postgres_backup_restores_the_register_plan_audit_and_message_archive(
     counts = restore(tmp_path / "backup", Resources.of(load_settings()))
     _check(manifest.counts, counts)
     assert _state(target_url) == before
-    with pytest.raises(Exception, match="append-only"), get_engine(target_url).begin() as connection:
-        from sqlalchemy import text
-
-        connection.execute(text("delete from audit_event"))  # the trigger came back with the restore
+    delete = text("delete from audit_event")
+    with pytest.raises(DBAPIError, match="append-only"), get_engine(target_url).begin() as connection:
+        connection.execute(delete)  # the trigger came back with the restore

@@ -34,9 +34,9 @@ from surgehub.api.states import Reader
 from surgehub.files import write_atomically
 from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.returns.validate import validate_return
-from surgehub.warehouse.register import read_register
 from surgehub.warehouse import submissions, uploads
 from surgehub.warehouse.history import history_lookup
+from surgehub.warehouse.register import read_register
 
 if TYPE_CHECKING:
     from datetime import datetime

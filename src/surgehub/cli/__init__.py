@@ -31,7 +31,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "plan": ("surgehub.cli.hubs:plan", "The commissioned plan per hub: set or list it"),
     "audit": ("surgehub.cli.hubs:audit", "Who changed what and when (the audit trail)"),
     "explain": ("surgehub.cli.explain:explain", "Everything behind one locality-day's status"),
-    "verify-digest": ("surgehub.cli.explain:verify_digest", "Rebuild a sent digest and compare it with the mail"),
+    "verify-digest": (
+        "surgehub.cli.explain:verify_digest",
+        "Rebuild a sent digest and compare it with the mail",
+    ),
 }
 
 

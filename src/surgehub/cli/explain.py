@@ -13,12 +13,22 @@ from surgehub.cli.common import ExitCode, fail
 
 
 @click.command("explain")
-@click.option("--locality", "locality_code", required=True, metavar="CODE", help="The locality's sub-ICB code.")
+@click.option(
+    "--locality", "locality_code", required=True, metavar="CODE", help="The locality's sub-ICB code."
+)
 @click.option("--date", "day_text", required=True, metavar="YYYY-MM-DD", help="The activity date.")
 @common.as_of_option("Explain the status as it stood then (default now).")
-@click.option("--digest", "digest_key", metavar="KEY", default=None, help="As a sent digest showed it (board:2026-11-26T07:30).")
+@click.option(
+    "--digest",
+    "digest_key",
+    metavar="KEY",
+    default=None,
+    help="As a sent digest showed it (board:2026-11-26T07:30).",
+)
 @common.json_option()
-def explain(locality_code: str, day_text: str, as_of_text: str | None, digest_key: str | None, as_json: bool) -> None:
+def explain(
+    locality_code: str, day_text: str, as_of_text: str | None, digest_key: str | None, as_json: bool
+) -> None:
     """Everything behind one locality-day's status: each hub's current version (submission, file, receipt
     time, SHA-256, archive path) and the versions it displaced, the register and commissioned plan rows
     that applied, each parameter's ratio, band, weight and points, and the rule of §5 that decided it."""
@@ -64,12 +74,19 @@ def verify_digest(key: str, as_json: bool) -> None:
     if as_json:
         click.echo(
             json.dumps(
-                {"key": found.key, "matches": found.matches, "messages": found.messages,
-                 "mismatched": found.mismatched, "diff": found.diff}  # fmt: skip
+                {
+                    "key": found.key,
+                    "matches": found.matches,
+                    "messages": found.messages,
+                    "mismatched": found.mismatched,
+                    "diff": found.diff,
+                }
             )
         )
     elif found.matches:
-        click.echo(f"{key}: the {found.messages} archived message(s) match the digest rebuilt as of its cut-off")
+        click.echo(
+            f"{key}: the {found.messages} archived message(s) match the digest rebuilt as of its cut-off"
+        )
     else:
         click.echo(f"{key}: DIFFERENT for {', '.join(found.mismatched)}", err=True)
         for line in found.diff:

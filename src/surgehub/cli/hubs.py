@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING, Any
 import click
 
 from surgehub.cli import common
-from surgehub.clock import to_london
 from surgehub.cli.common import ExitCode, fail
+from surgehub.clock import to_london
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -106,19 +106,29 @@ def hubs_list(as_of_text: str | None, as_json: bool) -> None:
     for f in facts:
         h = f.hub
         recorded = "as shipped" if f.change == "seed" else f"{to_london(f.recorded_at):%Y-%m-%d %H:%M}"
-        click.echo(f"{h.hub_code:<9} {h.sub_icb_code:<4} {h.active_from} to {h.active_to} {recorded:<17} {h.name}")
+        click.echo(
+            f"{h.hub_code:<9} {h.sub_icb_code:<4} {h.active_from} to {h.active_to} {recorded:<17} {h.name}"
+        )
 
 
 @hubs.command("add")
 @click.argument("hub_code")
 @click.option("--locality", "locality_code", required=True, metavar="CODE", help="The hub's locality.")
 @click.option("--name", required=True, help="The hub's name as the board reads it.")
-@click.option("--from", "active_from", required=True, metavar="YYYY-MM-DD", help="First active day (may be past).")
+@click.option(
+    "--from", "active_from", required=True, metavar="YYYY-MM-DD", help="First active day (may be past)."
+)
 @click.option("--to", "active_to", required=True, metavar="YYYY-MM-DD", help="Last active day.")
 @_note_option
 @_by_option
 def hubs_add(
-    hub_code: str, locality_code: str, name: str, active_from: str, active_to: str, note: str | None, by: str | None
+    hub_code: str,
+    locality_code: str,
+    name: str,
+    active_from: str,
+    active_to: str,
+    note: str | None,
+    by: str | None,
 ) -> None:
     """Add HUB_CODE to the register. A past --from backdates it: days whose deadline had passed
     before now are not owed (never late or "no return"); returns for them are still taken."""
@@ -130,7 +140,9 @@ def hubs_add(
     at = common.resources().clock.now()
     engine = common.warehouse()
     fact = _apply(lambda: register.add_hub(engine, hub, actor=_actor(by), at=at, note=note))
-    click.echo(f"added {fact.hub.hub_code} ({fact.hub.name}), active {fact.hub.active_from} to {fact.hub.active_to}")
+    click.echo(
+        f"added {fact.hub.hub_code} ({fact.hub.name}), active {fact.hub.active_from} to {fact.hub.active_to}"
+    )
 
 
 @hubs.command("rename")
@@ -195,10 +207,14 @@ def plan() -> None:
 @click.argument("hub_code")
 @click.option("--from", "valid_from", required=True, metavar="YYYY-MM-DD", help="First day the plan applies.")
 @click.option("--to", "valid_to", required=True, metavar="YYYY-MM-DD", help="Last day the plan applies.")
-@click.option("--sessions", required=True, metavar="mon=7,...,sun=4[,bank_holiday=N]", help="Sessions per day.")
+@click.option(
+    "--sessions", required=True, metavar="mon=7,...,sun=4[,bank_holiday=N]", help="Sessions per day."
+)
 @click.option("--appointments", required=True, metavar="mon=130,...", help="Appointments offered per day.")
 @_by_option
-def plan_set(hub_code: str, valid_from: str, valid_to: str, sessions: str, appointments: str, by: str | None) -> None:
+def plan_set(
+    hub_code: str, valid_from: str, valid_to: str, sessions: str, appointments: str, by: str | None
+) -> None:
     """Set HUB_CODE's commissioned plan for a date range (over any earlier plan on those days). Every
     weekday is needed; a bank holiday takes bank_holiday if given, else Sunday's."""
     from surgehub.register import Offer
@@ -251,8 +267,12 @@ def plan_list(as_of_text: str | None, as_json: bool) -> None:
 
 
 @click.command("audit")
-@click.option("--since", "since_text", metavar="ISO8601", default=None, help="Only events at or after this time.")
-@click.option("--action", "action", metavar="PREFIX", default=None, help="Only actions starting so (e.g. hub.).")
+@click.option(
+    "--since", "since_text", metavar="ISO8601", default=None, help="Only events at or after this time."
+)
+@click.option(
+    "--action", "action", metavar="PREFIX", default=None, help="Only actions starting so (e.g. hub.)."
+)
 @common.json_option("one JSON object per line")
 def audit(since_text: str | None, action: str | None, as_json: bool) -> None:
     """Who changed what and when (append-only), oldest first."""
@@ -264,8 +284,9 @@ def audit(since_text: str | None, action: str | None, as_json: bool) -> None:
         if as_json:
             click.echo(json.dumps(event.to_json_dict(), ensure_ascii=False))
         else:
-            click.echo(f"{event.occurred_at:%Y-%m-%d %H:%M:%S}Z {event.actor:<20} {event.action:<12} {event.subject}")
+            click.echo(
+                f"{event.occurred_at:%Y-%m-%d %H:%M:%S}Z {event.actor:<20} {event.action:<12} {event.subject}"
+            )
     if not found and not as_json:
         click.echo("no audit events")
     raise SystemExit(int(ExitCode.OK))
-

@@ -13,7 +13,6 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from surgehub.register import Register
-
     from surgehub.returns.result import ValidationResult
 
 

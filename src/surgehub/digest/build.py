@@ -38,8 +38,8 @@ from surgehub.digest.model import (
 )
 from surgehub.digest.periods import period_for, previous_period
 from surgehub.digest.plan import EMPTY, plan_lines, projection_statement
-from surgehub.register import Offer
 from surgehub.rag import compute_rag
+from surgehub.register import Offer
 from surgehub.timeliness import close_for, is_bank_holiday
 from surgehub.warehouse import reporting
 from surgehub.warehouse.register import read_register
@@ -312,7 +312,9 @@ def _revisions(
             )
         )
     return tuple(
-        sorted(revisions, key=lambda r: (order.get(r.sub_icb_code, 99), r.day, r.hub_code, r.cause != "register"))
+        sorted(
+            revisions, key=lambda r: (order.get(r.sub_icb_code, 99), r.day, r.hub_code, r.cause != "register")
+        )
     )
 
 

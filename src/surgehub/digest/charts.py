@@ -211,7 +211,9 @@ def plan_delivery(lines: Sequence[LocalityLine], gm: PlanLine) -> InlineImage:
                 fontsize=6.5, color=INK)  # fmt: skip
     ax.invert_yaxis()
     ax.set_xlim(0, top)
-    ax.set_xlabel("% of commissioned sessions delivered, season to date (dashed: 100%)", fontsize=6.5, color=INK)
+    ax.set_xlabel(
+        "% of commissioned sessions delivered, season to date (dashed: 100%)", fontsize=6.5, color=INK
+    )
     ax.tick_params(labelsize=6.5, colors=INK)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
@@ -228,7 +230,11 @@ def plan_alt(rows: Sequence[tuple[str, PlanLine]]) -> str:
     """Alt text: each locality's season-to-date delivery against plan and its projection."""
     parts = [
         f"{name} {_percent(plan.season.sessions_ratio)}"
-        + ("" if plan.projected_sessions_ratio is None else f", projected {_percent(plan.projected_sessions_ratio)}")
+        + (
+            ""
+            if plan.projected_sessions_ratio is None
+            else f", projected {_percent(plan.projected_sessions_ratio)}"
+        )
         for name, plan in rows
     ]
     return (

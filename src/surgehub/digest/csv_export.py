@@ -174,7 +174,9 @@ def digest_rows(digest: Digest) -> list[dict[str, object]]:
             }
             rows.append(
                 _row(digest.period_key, day, loc.sub_icb_code, loc.locality_name, status, loc.figures)
-                | _commissioned(digest.commissioned.get((loc.sub_icb_code, day_rag.activity_date)), loc.figures)
+                | _commissioned(
+                    digest.commissioned.get((loc.sub_icb_code, day_rag.activity_date)), loc.figures
+                )
             )
         gm = day_rag.gm.figures
         counts = ", ".join(f"{k} {v}" for k, v in day_rag.gm.counts.items() if v)
@@ -206,7 +208,9 @@ def _commissioned(offer: Offer | None, figures: Mapping[str, Any]) -> dict[str, 
         "sessions_vs_commissioned": (
             _ratio(Fraction(int(sums.get("sessions_delivered") or 0), sessions)) if sessions else ""
         ),
-        "appts_vs_commissioned": _ratio(Fraction(int(sums.get("appts_offered") or 0), appts)) if appts else "",
+        "appts_vs_commissioned": _ratio(Fraction(int(sums.get("appts_offered") or 0), appts))
+        if appts
+        else "",
     }
 
 

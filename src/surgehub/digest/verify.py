@@ -75,7 +75,9 @@ def verify_digest(engine: Engine, settings: Settings, key: str) -> Verification:
     kind, cutoff = parse_key(key)
     archived = archived_messages(engine, key)
     if not archived:
-        raise VerifyError(f"no sent message of {key} is in the archive: check the key (`surgehub audit`, email log)")
+        raise VerifyError(
+            f"no sent message of {key} is in the archive: check the key (`surgehub audit`, email log)"
+        )
     expected = digest_csv(build_digest(engine, kind, cutoff, settings))
     mismatched: list[str] = []
     diff: list[str] = []

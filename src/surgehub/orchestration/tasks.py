@@ -309,18 +309,21 @@ class DigestMismatch(RuntimeError):
     """A sent digest differs from the digest rebuilt as of its cut-off (the data team is alerted)."""
 
 
-def verify_sent_digest(period_key: str, resources: Resources) -> dict[str, Any]:
+def verify_sent_digest(kind: str, as_of: datetime, resources: Resources) -> dict[str, Any]:
     """After a send: rebuild the digest as of its cut-off and compare its CSV with every archived copy.
 
     When they differ, the operations list (the data team) gets an alert with the diff, once per key,
     and the task fails so the run shows it. A key with nothing archived (no recipients) is skipped.
     """
+    from surgehub.digest.model import DigestKind
+    from surgehub.digest.periods import period_for
     from surgehub.digest.verify import VerifyError, verify_digest
     from surgehub.mail.compose import Mail
     from surgehub.mail.send import send_all
 
     settings = resources.settings
     engine = resources.warehouse()
+    period_key = period_for(DigestKind(kind), as_of, settings).period_key
     try:
         found = verify_digest(engine, settings, period_key)
     except VerifyError as exc:

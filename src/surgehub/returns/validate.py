@@ -28,8 +28,8 @@ __all__ = [
     "Outcome",
     "UnknownLocality",
     "ValidationResult",
-    "validate_return",
     "shipped_register",
+    "validate_return",
     "validate_table",
 ]
 

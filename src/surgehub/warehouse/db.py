@@ -13,8 +13,6 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 
-from surgehub.warehouse import tables
-
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
 

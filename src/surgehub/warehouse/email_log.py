@@ -8,10 +8,9 @@ says "sent" without the archive holding what went (verify-digest and re-sends re
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import hashlib
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, String, cast, func, literal, select
 

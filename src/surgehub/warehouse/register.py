@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, replace
-from datetime import date, datetime
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, select
@@ -38,6 +37,7 @@ from surgehub.warehouse.db import writer
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
+    from datetime import date, datetime
 
 
 class RegisterError(ValueError):
@@ -69,12 +69,11 @@ def read_register(source: Engine | Connection) -> Register:
     )
     hv = tables.hub_version
     hub_facts = tuple(
-        _hub_fact(row._mapping)
-        for row in source.execute(select(hv).order_by(hv.c.hub_version_id))
+        _hub_fact(dict(row._mapping)) for row in source.execute(select(hv).order_by(hv.c.hub_version_id))
     )
     cp = tables.commissioned_plan
     plan_facts = tuple(
-        _plan_fact(row._mapping) for row in source.execute(select(cp).order_by(cp.c.plan_id))
+        _plan_fact(dict(row._mapping)) for row in source.execute(select(cp).order_by(cp.c.plan_id))
     )
     return Register(localities, _first_recorded_order(hub_facts), plan_facts)
 
@@ -135,7 +134,9 @@ def seed_register(
     _upsert_localities(connection, localities)
     if connection.execute(select(func.count()).select_from(tables.hub_version)).scalar_one() == 0:
         for hub in reference.shipped_hubs() if hubs is None else hubs:
-            connection.execute(tables.hub.insert().values(hub_code=hub.hub_code, sub_icb_code=hub.sub_icb_code))
+            connection.execute(
+                tables.hub.insert().values(hub_code=hub.hub_code, sub_icb_code=hub.sub_icb_code)
+            )
             _insert_hub_fact(connection, hub, Change.SEED, SEED_RECORDED_AT, "seed", None)
     if connection.execute(select(func.count()).select_from(tables.commissioned_plan)).scalar_one() == 0:
         shipped = [
@@ -190,9 +191,11 @@ def _insert_hub_fact(
 def _current_fact(connection: Connection, hub_code: str) -> HubFact | None:
     hv = tables.hub_version
     row = connection.execute(
-        select(hv).where(hv.c.hub_code == hub_code, hv.c.superseded_at.is_(None)).order_by(hv.c.hub_version_id.desc())
+        select(hv)
+        .where(hv.c.hub_code == hub_code, hv.c.superseded_at.is_(None))
+        .order_by(hv.c.hub_version_id.desc())
     ).first()
-    return None if row is None else _hub_fact(row._mapping)
+    return None if row is None else _hub_fact(dict(row._mapping))
 
 
 def _check_dates(active_from: date, active_to: date) -> None:
@@ -301,26 +304,49 @@ def _change_hub(
         detail = _hub_detail(hub, note)
         detail["was"] = _hub_detail(current.hub, None)
         audit.record(
-            connection, occurred_at=at, actor=actor, action=f"hub.{change}", subject=f"hub:{code}", detail=detail
+            connection,
+            occurred_at=at,
+            actor=actor,
+            action=f"hub.{change}",
+            subject=f"hub:{code}",
+            detail=detail,
         )
     return HubFact(fact_id=fact_id, hub=hub, change=change, recorded_at=at, recorded_by=actor, note=note)
 
 
-def rename_hub(engine: Engine, hub_code: str, name: str, *, actor: str, at: datetime, note: str | None = None) -> HubFact:
+def rename_hub(
+    engine: Engine, hub_code: str, name: str, *, actor: str, at: datetime, note: str | None = None
+) -> HubFact:
     return _change_hub(engine, hub_code, Change.RENAME, actor=actor, at=at, note=note, name=name)
 
 
-def close_hub(engine: Engine, hub_code: str, last_day: date, *, actor: str, at: datetime, note: str | None = None) -> HubFact:
+def close_hub(
+    engine: Engine, hub_code: str, last_day: date, *, actor: str, at: datetime, note: str | None = None
+) -> HubFact:
     """The hub's last active day becomes ``last_day`` (earlier or later than before)."""
     return _change_hub(engine, hub_code, Change.CLOSE, actor=actor, at=at, note=note, active_to=last_day)
 
 
 def set_hub_dates(
-    engine: Engine, hub_code: str, active_from: date, active_to: date, *, actor: str, at: datetime, note: str | None = None
+    engine: Engine,
+    hub_code: str,
+    active_from: date,
+    active_to: date,
+    *,
+    actor: str,
+    at: datetime,
+    note: str | None = None,
 ) -> HubFact:
     """Correct both active dates (e.g. a hub that opened earlier than recorded)."""
     return _change_hub(
-        engine, hub_code, Change.DATES, actor=actor, at=at, note=note, active_from=active_from, active_to=active_to
+        engine,
+        hub_code,
+        Change.DATES,
+        actor=actor,
+        at=at,
+        note=note,
+        active_from=active_from,
+        active_to=active_to,
     )
 
 
@@ -356,19 +382,32 @@ def set_plan(engine: Engine, plan: PlanInput, *, actor: str, at: datetime) -> Pl
         raise RegisterError("sessions and appointments are counts: 0 or more")
     cp = tables.commissioned_plan
     with writer(engine).begin() as connection:
-        if connection.execute(select(tables.hub.c.hub_code).where(tables.hub.c.hub_code == plan.hub_code)).first() is None:
-            raise RegisterError(f"hub {plan.hub_code} is not in the register: add it first (`surgehub hubs add`)")
-        latest = connection.execute(select(func.max(cp.c.recorded_at)).where(cp.c.hub_code == plan.hub_code)).scalar()
+        if (
+            connection.execute(
+                select(tables.hub.c.hub_code).where(tables.hub.c.hub_code == plan.hub_code)
+            ).first()
+            is None
+        ):
+            raise RegisterError(
+                f"hub {plan.hub_code} is not in the register: add it first (`surgehub hubs add`)"
+            )
+        latest = connection.execute(
+            select(func.max(cp.c.recorded_at)).where(cp.c.hub_code == plan.hub_code)
+        ).scalar()
         if latest is not None:
             _check_order(latest, at, f"the plan of hub {plan.hub_code}")
-        covered = connection.execute(
-            select(cp.c.plan_id).where(
-                cp.c.hub_code == plan.hub_code,
-                cp.c.superseded_at.is_(None),
-                cp.c.valid_from >= plan.valid_from,
-                cp.c.valid_to <= plan.valid_to,
+        covered = (
+            connection.execute(
+                select(cp.c.plan_id).where(
+                    cp.c.hub_code == plan.hub_code,
+                    cp.c.superseded_at.is_(None),
+                    cp.c.valid_from >= plan.valid_from,
+                    cp.c.valid_to <= plan.valid_to,
+                )
             )
-        ).scalars().all()
+            .scalars()
+            .all()
+        )
         if covered:
             connection.execute(cp.update().where(cp.c.plan_id.in_(covered)).values(superseded_at=at))
         fact_id = _insert_plan(connection, plan, at, actor)

@@ -55,13 +55,17 @@ TOTALLED: tuple[str, ...] = (
 )
 
 
-def locality_day_totals(versions: Sequence[Mapping[str, Any]], register: RegisterView) -> list[dict[str, Any]]:
+def locality_day_totals(
+    versions: Sequence[Mapping[str, Any]], register: RegisterView
+) -> list[dict[str, Any]]:
     """Per locality and day: the sums over ``versions`` (``current_versions`` as of T) of the hubs active
     that day in ``register`` (as of the same T), CLOSED_PLANNED rows left out (spec §5), by day and
     locality; a locality-day with no counted row is absent."""
     totals: dict[tuple[date, str], dict[str, Any]] = {}
     for row in versions:
-        if row["hub_status"] == "CLOSED_PLANNED" or not register.active_on(row["hub_code"], row["activity_date"]):
+        if row["hub_status"] == "CLOSED_PLANNED" or not register.active_on(
+            row["hub_code"], row["activity_date"]
+        ):
             continue
         key = (row["activity_date"], row["sub_icb_code"])
         found = totals.get(key)

@@ -48,17 +48,25 @@ def env(settings, server, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SURGEHUB_HOME", str(settings.home))
     monkeypatch.delenv("SURGEHUB_WAREHOUSE_URL", raising=False)
     monkeypatch.delenv("SURGEHUB_CONFIG", raising=False)
-    monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", server.connection_json(parseaddr(settings.email.sender)[1]))
+    monkeypatch.setenv(
+        "AIRFLOW_CONN_SMTP_DEFAULT", server.connection_json(parseaddr(settings.email.sender)[1])
+    )
 
 
-def test_a_sent_digest_is_archived_verified_and_a_tampered_copy_fails_and_alerts(env, server, settings) -> None:
+def test_a_sent_digest_is_archived_verified_and_a_tampered_copy_fails_and_alerts(
+    env, server, settings
+) -> None:
     resources = Resources.of(settings)
     assert send_digest("board", BOARD_AT, resources)["sent"] == 1
     [archived] = email_log.archived_messages(get_engine(settings.warehouse_url), KEY)
     [delivered] = [m for m in server.messages() if m["X-Surgehub-Period"] == KEY]
     assert archived.message_id == delivered["Message-ID"]
     assert csv_of(archived.mime) == csv_of(delivered.as_bytes())  # the archive holds what went
-    assert verify_sent_digest(KEY, resources) == {"period": KEY, "verified": True, "messages": 1}
+    assert verify_sent_digest("board", BOARD_AT, resources) == {
+        "period": KEY,
+        "verified": True,
+        "messages": 1,
+    }
     ok = CliRunner().invoke(cli, ["verify-digest", KEY])
     assert ok.exit_code == 0, ok.output
     assert "match the digest rebuilt" in ok.output
@@ -70,9 +78,11 @@ def test_a_sent_digest_is_archived_verified_and_a_tampered_copy_fails_and_alerts
             part.set_content(changed, maintype="text", subtype="csv", filename=part.get_filename())
     tampered = parsed.as_bytes()
     with get_engine(settings.warehouse_url).begin() as connection:
-        connection.execute(update(email_message).where(email_message.c.email_id == archived.email_id).values(mime=tampered))
+        connection.execute(
+            update(email_message).where(email_message.c.email_id == archived.email_id).values(mime=tampered)
+        )
     with pytest.raises(DigestMismatch, match=KEY):
-        verify_sent_digest(KEY, resources)
+        verify_sent_digest("board", BOARD_AT, resources)
     alerts = [m for m in server.messages() if m["X-Surgehub-Period"] == f"verify:{KEY}"]
     assert [parseaddr(m["To"])[1] for m in alerts] == [OPERATIONS]
     assert "does not match its rebuild" in alerts[0]["Subject"]

@@ -37,9 +37,17 @@ def test_the_audit_trail_is_append_only_on_postgresql(warehouse: Engine) -> None
 def test_a_sent_message_is_archived_whole_with_its_email_log_row(warehouse: Engine) -> None:
     mime = b"From: a@example.nhs.uk\r\nSubject: x\r\n\r\nbody\xe2\x9c\x93\r\n"
     email_log.record_attempt(
-        warehouse, kind="board", period_key="board:2026-11-26T07:30", recipient="b@example.nhs.uk",
-        message_id="<m@example>", subject="x", status="sent", error=None, now=T1, mime=mime,
-    )  # fmt: skip
+        warehouse,
+        kind="board",
+        period_key="board:2026-11-26T07:30",
+        recipient="b@example.nhs.uk",
+        message_id="<m@example>",
+        subject="x",
+        status="sent",
+        error=None,
+        now=T1,
+        mime=mime,
+    )
     [found] = email_log.archived_messages(warehouse, "board:2026-11-26T07:30")
     assert found.mime == mime
     assert email_log.sent_digest_keys(warehouse) == ["board:2026-11-26T07:30"]

@@ -65,7 +65,12 @@ def register(offers: dict[DayKind, Offer]) -> Register:
 
 def rows(returns: dict[date, tuple[int, int]]) -> dict[tuple[str, date], dict[str, int]]:
     return {
-        ("00V-H1", day): {"sessions_delivered": s, "appts_offered": a, "activity_date": day, "hub_code": "00V-H1"}
+        ("00V-H1", day): {
+            "sessions_delivered": s,
+            "appts_offered": a,
+            "activity_date": day,
+            "hub_code": "00V-H1",
+        }
         for day, (s, a) in returns.items()
     }
 
@@ -73,9 +78,14 @@ def rows(returns: dict[date, tuple[int, int]]) -> dict[tuple[str, date], dict[st
 def test_the_bank_holidays_of_the_week_are_the_ones_worked_by_hand() -> None:
     kinds = [day_kind(day, is_bank_holiday) for day in WEEK]
     assert kinds == [
-        DayKind.MON, DayKind.TUE, DayKind.WED, DayKind.THU,
-        DayKind.BANK_HOLIDAY, DayKind.BANK_HOLIDAY, DayKind.SUN,
-    ]  # fmt: skip
+        DayKind.MON,
+        DayKind.TUE,
+        DayKind.WED,
+        DayKind.THU,
+        DayKind.BANK_HOLIDAY,
+        DayKind.BANK_HOLIDAY,
+        DayKind.SUN,
+    ]
 
 
 def test_a_bank_holiday_takes_sundays_plan_by_default() -> None:
@@ -115,7 +125,10 @@ def test_projection_carries_the_recent_rate_to_the_seasons_end() -> None:
     Projected = (75 + 31/33 × 18) / (77 + 18) = 3033/3135 = 1011/1045."""
     assert RECENT_DAYS == 14
     first_week = [date(2026, 12, 7) + timedelta(days=n) for n in range(7)]
-    exact = {day: (7, 130) if day.weekday() < 5 else (5, 90) if day.weekday() == 5 else (4, 70) for day in first_week}
+    exact = {
+        day: (7, 130) if day.weekday() < 5 else (5, 90) if day.weekday() == 5 else (4, 70)
+        for day in first_week
+    }
     versions = list(rows({**exact, **RETURNS}).values())
     lines = plan_lines(
         versions,
@@ -149,6 +162,8 @@ def test_the_latest_recorded_plan_applies_and_the_register_as_of_an_earlier_time
     )
     both = Register(base.localities, base.hub_facts, (*base.plan_facts, later))
     monday = date(2026, 12, 21)
-    assert both.as_of(datetime(2026, 12, 22, 11, 0, tzinfo=UTC)).commissioned("00V-H1", monday, is_bank_holiday) == Offer(7, 130)
+    assert both.as_of(datetime(2026, 12, 22, 11, 0, tzinfo=UTC)).commissioned(
+        "00V-H1", monday, is_bank_holiday
+    ) == Offer(7, 130)
     assert both.as_of(AT).commissioned("00V-H1", monday, is_bank_holiday) == Offer(1, 10)
     assert both.as_of(AT).commissioned("00V-H1", date(2026, 12, 28), is_bank_holiday) == Offer(4, 70)

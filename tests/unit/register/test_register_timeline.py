@@ -33,7 +33,7 @@ from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.lineage import explain
 from surgehub.mail.compose import build_message
 from surgehub.rag import compute_rag
-from surgehub.register import Hub, Offer, WEEKDAYS
+from surgehub.register import WEEKDAYS, Hub, Offer
 from surgehub.resources import Resources
 from surgehub.warehouse import audit, email_log
 from surgehub.warehouse.db import get_engine
@@ -43,8 +43,6 @@ from tests.unit.digest.digest_timeline import BOARD_AT, london, timeline_setting
 
 if TYPE_CHECKING:
     from pathlib import Path
-
-    from sqlalchemy import Engine
 
     from surgehub.config import Settings
 
@@ -59,7 +57,11 @@ def ingest(settings: Settings, folder: Path, name: str, rows: list[dict[str, str
     item = IncomingReturn(path=path, locality="01W", channel=Channel.CLI, received_at=received_at)
     [outcome] = ingest_returns([item], Resources.of(settings, engine=get_engine(settings.warehouse_url)))
     assert outcome.error is None
-    return str(outcome.validation.status) + " " + "; ".join(f"{e.rule} {e.message}" for e in outcome.validation.errors)
+    return (
+        str(outcome.validation.status)
+        + " "
+        + "; ".join(f"{e.rule} {e.message}" for e in outcome.validation.errors)
+    )
 
 
 @pytest.fixture(scope="module")
@@ -72,20 +74,33 @@ def timeline(tmp_path_factory: pytest.TempPathFactory):
     # The Thursday digest as sent: its messages kept in the archive with their email-log rows.
     for mail in digest_mails(thursday, settings.overridden({"email": {"board": ["board@example.nhs.uk"]}})):
         email_log.record_attempt(
-            engine, kind=mail.kind, period_key=mail.period_key, recipient=mail.recipient,
-            message_id=mail.message_id, subject=mail.subject, status="sent", error=None, now=BOARD_AT,
+            engine,
+            kind=mail.kind,
+            period_key=mail.period_key,
+            recipient=mail.recipient,
+            message_id=mail.message_id,
+            subject=mail.subject,
+            status="sent",
+            error=None,
+            now=BOARD_AT,
             mime=build_message(mail, date=BOARD_AT).as_bytes(),
-        )  # fmt: skip
+        )
     rng = random.Random(27)
     folder = root / "later"
     folder.mkdir()
     monday_row = sample.hub_day_row("01W-H2", date(2026, 11, 23), rng, hub=NEW_HUB)
     before = ingest(settings, folder, "early.csv", [monday_row], london(2026, 11, 26, 9, 0))
-    add_hub(engine, NEW_HUB, actor="data.team@example.nhs.uk", at=RECORDED_AT, note="opened early, recorded late")
+    add_hub(
+        engine, NEW_HUB, actor="data.team@example.nhs.uk", at=RECORDED_AT, note="opened early, recorded late"
+    )
     set_plan(
         engine,
-        PlanInput(hub_code="01W-H2", valid_from=date(2026, 11, 23), valid_to=date(2027, 3, 31),
-                  offers=dict.fromkeys(WEEKDAYS, Offer(5, 90))),  # fmt: skip
+        PlanInput(
+            hub_code="01W-H2",
+            valid_from=date(2026, 11, 23),
+            valid_to=date(2027, 3, 31),
+            offers=dict.fromkeys(WEEKDAYS, Offer(5, 90)),
+        ),
         actor="data.team@example.nhs.uk",
         at=RECORDED_AT,
     )
@@ -111,7 +126,10 @@ def test_the_monday_digest_names_the_register_change_as_the_cause_of_revisions(t
     monday = build_digest(engine, DigestKind.BOARD, MONDAY_BOARD_AT, settings)
     by_register = [r for r in monday.revisions if r.register_change and r.hub_code == "01W-H2"]
     assert [r.day for r in by_register] == [date(2026, 11, 23), date(2026, 11, 24)]
-    assert all("register change: Stockport East Surge Hub (01W-H2) added to this day" in r.changes[0] for r in by_register)
+    assert all(
+        "register change: Stockport East Surge Hub (01W-H2) added to this day" in r.changes[0]
+        for r in by_register
+    )
     assert all("recorded Fri 27 Nov 10:00" in r.changes[0] for r in by_register)
     returned = [r for r in monday.revisions if not r.register_change and r.hub_code == "01W-H2"]
     assert [(r.day, r.old_version, r.new_version) for r in returned] == [(date(2026, 11, 23), None, 1)]
@@ -127,8 +145,13 @@ def test_a_backdated_hub_day_is_not_owed_so_never_no_return_late_or_escalated(ti
         stockport = compute_rag(engine, day, MONDAY_BOARD_AT, settings).locality("01W")
         hub = next(h for h in stockport.hubs if h.hub_code == "01W-H2")
         assert not hub.owed
-        assert not any("01W-H2 sent no return" in r or "01W-H2 return was late" in r for r in stockport.reasons)
-        assert any("01W-H2 was added to the register on Fri 27 Nov, after this day's deadline" in r for r in stockport.reasons)
+        assert not any(
+            "01W-H2 sent no return" in r or "01W-H2 return was late" in r for r in stockport.reasons
+        )
+        assert any(
+            "01W-H2 was added to the register on Fri 27 Nov, after this day's deadline" in r
+            for r in stockport.reasons
+        )
     tuesday = compute_rag(engine, date(2026, 11, 24), MONDAY_BOARD_AT, settings).locality("01W")
     assert tuesday.status != "NO_RETURN"  # 01W-H1 sent Tue 24 on time; 01W-H2 owed nothing
     assert not tuesday.escalated
@@ -138,7 +161,9 @@ def test_a_backdated_hub_day_is_not_owed_so_never_no_return_late_or_escalated(ti
     hub = next(h for h in monday.hubs if h.hub_code == "01W-H2")
     assert hub.row is not None
     assert hub.timeliness == "ON_TIME"  # sent on Sat 28 for Mon 23: counted, never late
-    assert monday.assurance != "LATE" or any(h.timeliness == "LATE" for h in monday.hubs if h.hub_code != "01W-H2")
+    assert monday.assurance != "LATE" or any(
+        h.timeliness == "LATE" for h in monday.hubs if h.hub_code != "01W-H2"
+    )
 
 
 def test_a_hub_day_after_the_recording_is_owed_as_usual(timeline) -> None:
@@ -171,7 +196,12 @@ def test_explain_for_stockport_on_the_24th_differs_as_of_26_and_30_november_and_
     assert current["file_name"].endswith(".csv")
     json_then, json_now = then.to_json_dict(), now.to_json_dict()
     assert json_then != json_now
-    assert {p["name"] for p in json_now["parameters"]} == {"capacity_delivered", "utilisation", "onward_ed", "dna_rate"}
+    assert {p["name"] for p in json_now["parameters"]} == {
+        "capacity_delivered",
+        "utilisation",
+        "onward_ed",
+        "dna_rate",
+    }
     assert all("weight" in p and "band" in p for p in json_now["parameters"])
     assert json_now["decided_by"].startswith("§5")
     html = now.to_html()
@@ -191,7 +221,9 @@ def test_explain_shows_the_versions_a_revision_displaced(timeline) -> None:
 def test_register_changes_are_audited(timeline) -> None:
     _, engine, _, _, _ = timeline
     found = audit.events(engine, action_prefix="hub.")
-    assert [(e.action, e.subject, e.actor) for e in found] == [("hub.add", "hub:01W-H2", "data.team@example.nhs.uk")]
+    assert [(e.action, e.subject, e.actor) for e in found] == [
+        ("hub.add", "hub:01W-H2", "data.team@example.nhs.uk")
+    ]
     assert found[0].detail["active_from"] == "2026-11-23"
     assert [e.action for e in audit.events(engine, action_prefix="plan.")] == ["plan.set"]
 
@@ -220,7 +252,9 @@ def test_verify_digest_passes_as_sent_and_fails_once_the_archived_copy_is_tamper
             part.set_content(csv_bytes, maintype="text", subtype="csv", filename=part.get_filename())
     with engine.begin() as connection:
         connection.execute(
-            update(email_message).where(email_message.c.email_id == message.email_id).values(mime=parsed.as_bytes())
+            update(email_message)
+            .where(email_message.c.email_id == message.email_id)
+            .values(mime=parsed.as_bytes())
         )
     found = verify_digest(engine, settings, key)
     assert not found.matches

@@ -51,8 +51,12 @@ def test_close_and_rename_are_new_facts_and_the_old_ones_stay_readable_as_of_bef
     rename_hub(engine, "01D-H2", "Heywood Surge Hub", actor="ops", at=T2)
     register = read_register(engine)
     before, after = register.as_of(T1.replace(hour=9)), register.as_of(T2)
-    assert before.hub("01D-H2") == Hub("01D-H2", "01D", "Heywood and Middleton Surge Hub", date(2026, 11, 1), date(2027, 1, 31))
-    assert after.hub("01D-H2") == Hub("01D-H2", "01D", "Heywood Surge Hub", date(2026, 11, 1), date(2026, 12, 31))
+    assert before.hub("01D-H2") == Hub(
+        "01D-H2", "01D", "Heywood and Middleton Surge Hub", date(2026, 11, 1), date(2027, 1, 31)
+    )
+    assert after.hub("01D-H2") == Hub(
+        "01D-H2", "01D", "Heywood Surge Hub", date(2026, 11, 1), date(2026, 12, 31)
+    )
     assert not after.active_on("01D-H2", date(2027, 1, 5))
     assert [e.action for e in audit.events(engine)] == ["hub.close", "hub.rename"]
     assert audit.events(engine)[0].detail["was"]["active_to"] == "2027-01-31"
@@ -65,7 +69,10 @@ def test_close_and_rename_are_new_facts_and_the_old_ones_stay_readable_as_of_bef
         (Hub("99X-H1", "99X", "Nowhere", date(2026, 11, 1), date(2027, 3, 31)), "unknown locality 99X"),
         (Hub("01W H 2", "01W", "Spaces", date(2026, 11, 1), date(2027, 3, 31)), "not of the form 01W-H1"),
         (Hub("00T-H9", "01W", "Elsewhere", date(2026, 11, 1), date(2027, 3, 31)), "not of the form 01W-H1"),
-        (Hub("01W-H2", "01W", "Backwards", date(2026, 12, 1), date(2026, 11, 1)), "close (2026-11-01) before it opens"),
+        (
+            Hub("01W-H2", "01W", "Backwards", date(2026, 12, 1), date(2026, 11, 1)),
+            "close (2026-11-01) before it opens",
+        ),
     ],
 )
 def test_a_bad_hub_is_refused_with_a_reason_and_nothing_is_recorded(engine, hub: Hub, message: str) -> None:
@@ -83,14 +90,26 @@ def test_a_change_recorded_before_the_latest_one_is_refused(engine) -> None:
 
 def test_a_plan_over_a_whole_earlier_plan_supersedes_it_and_a_partial_one_overrides_its_days(engine) -> None:
     weekly = dict.fromkeys(WEEKDAYS, Offer(3, 40))
-    set_plan(engine, PlanInput(hub_code="00v-h1", valid_from=date(2026, 12, 1), valid_to=date(2026, 12, 7), offers=weekly), actor="ops", at=T1)
+    set_plan(
+        engine,
+        PlanInput(hub_code="00v-h1", valid_from=date(2026, 12, 1), valid_to=date(2026, 12, 7), offers=weekly),
+        actor="ops",
+        at=T1,
+    )
     register = read_register(engine)
     view = register.as_of(T2)
     assert view.commissioned("00V-H1", date(2026, 12, 2), lambda d: False) == Offer(3, 40)
     assert view.commissioned("00V-H1", date(2026, 12, 8), lambda d: False) == Offer(7, 130)
-    assert sum(1 for p in register.plan_facts if p.superseded_at is not None) == 0  # seeded plan partly covered
+    assert (
+        sum(1 for p in register.plan_facts if p.superseded_at is not None) == 0
+    )  # seeded plan partly covered
     whole = dict.fromkeys(WEEKDAYS, Offer(6, 100))
-    set_plan(engine, PlanInput(hub_code="00V-H1", valid_from=date(2026, 11, 1), valid_to=date(2027, 3, 31), offers=whole), actor="ops", at=T2)
+    set_plan(
+        engine,
+        PlanInput(hub_code="00V-H1", valid_from=date(2026, 11, 1), valid_to=date(2027, 3, 31), offers=whole),
+        actor="ops",
+        at=T2,
+    )
     superseded = [p for p in read_register(engine).plan_facts if p.superseded_at is not None]
     assert {p.hub_code for p in superseded} == {"00V-H1"}
     assert len(superseded) == 2
@@ -99,20 +118,48 @@ def test_a_plan_over_a_whole_earlier_plan_supersedes_it_and_a_partial_one_overri
 
 def test_a_plan_needs_every_weekday_and_counts(engine) -> None:
     with pytest.raises(RegisterError, match="missing sun"):
-        set_plan(engine, PlanInput(hub_code="00V-H1", valid_from=date(2026, 12, 1), valid_to=date(2026, 12, 7),
-                                   offers={k: Offer(1, 1) for k in WEEKDAYS[:6]}), actor="ops", at=T1)  # fmt: skip
+        set_plan(
+            engine,
+            PlanInput(
+                hub_code="00V-H1",
+                valid_from=date(2026, 12, 1),
+                valid_to=date(2026, 12, 7),
+                offers={k: Offer(1, 1) for k in WEEKDAYS[:6]},
+            ),
+            actor="ops",
+            at=T1,
+        )
     with pytest.raises(RegisterError, match="0 or more"):
-        set_plan(engine, PlanInput(hub_code="00V-H1", valid_from=date(2026, 12, 1), valid_to=date(2026, 12, 7),
-                                   offers={**dict.fromkeys(WEEKDAYS, Offer(1, 1)), DayKind.BANK_HOLIDAY: Offer(-1, 0)}),
-                 actor="ops", at=T1)  # fmt: skip
+        set_plan(
+            engine,
+            PlanInput(
+                hub_code="00V-H1",
+                valid_from=date(2026, 12, 1),
+                valid_to=date(2026, 12, 7),
+                offers={**dict.fromkeys(WEEKDAYS, Offer(1, 1)), DayKind.BANK_HOLIDAY: Offer(-1, 0)},
+            ),
+            actor="ops",
+            at=T1,
+        )
     with pytest.raises(RegisterError, match="not in the register"):
-        set_plan(engine, PlanInput(hub_code="00V-H7", valid_from=date(2026, 12, 1), valid_to=date(2026, 12, 7),
-                                   offers=dict.fromkeys(WEEKDAYS, Offer(1, 1))), actor="ops", at=T1)  # fmt: skip
+        set_plan(
+            engine,
+            PlanInput(
+                hub_code="00V-H7",
+                valid_from=date(2026, 12, 1),
+                valid_to=date(2026, 12, 7),
+                offers=dict.fromkeys(WEEKDAYS, Offer(1, 1)),
+            ),
+            actor="ops",
+            at=T1,
+        )
 
 
 def test_the_audit_trail_is_append_only(engine) -> None:
     with engine.begin() as connection:
-        audit.record(connection, occurred_at=T1, actor="ops", action="test.event", subject="x", detail={"a": 1})
+        audit.record(
+            connection, occurred_at=T1, actor="ops", action="test.event", subject="x", detail={"a": 1}
+        )
     for statement in ("update audit_event set actor = 'someone else'", "delete from audit_event"):
         with pytest.raises(DBAPIError, match="append-only"), engine.begin() as connection:
             connection.execute(text(statement))
