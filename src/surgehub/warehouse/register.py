@@ -126,25 +126,57 @@ def seed_register(
     hubs: tuple[Hub, ...] | None = None,
     plans: list[PlanInput] | None = None,
 ) -> None:
-    """Upsert the localities; seed the hubs and the plan only into an empty register (never overwriting
-    or duplicating a fact recorded since). Defaults: the shipped CSVs (a benchmark passes its own)."""
+    """Upsert the localities, and seed hubs and plans, recorded at the seed instant.
+
+    By default (``surgehub db upgrade``): the shipped CSVs, and only into an empty register, so a fact
+    recorded since is never overwritten or duplicated. A register given as data (the national
+    benchmark's) adds the hubs not yet in the warehouse, and its plans when it has none for them.
+    """
     from surgehub import reference
 
-    localities = reference.localities() if localities is None else localities
-    _upsert_localities(connection, localities)
-    if connection.execute(select(func.count()).select_from(tables.hub_version)).scalar_one() == 0:
-        for hub in reference.shipped_hubs() if hubs is None else hubs:
-            connection.execute(
-                tables.hub.insert().values(hub_code=hub.hub_code, sub_icb_code=hub.sub_icb_code)
-            )
-            _insert_hub_fact(connection, hub, Change.SEED, SEED_RECORDED_AT, "seed", None)
-    if connection.execute(select(func.count()).select_from(tables.commissioned_plan)).scalar_one() == 0:
-        shipped = [
-            PlanInput(hub_code=code, valid_from=first, valid_to=last, offers=offers)
-            for code, first, last, offers in reference.shipped_plans()
-        ]
-        for plan in shipped if plans is None else plans:
+    _upsert_localities(connection, reference.localities() if localities is None else localities)
+    if hubs is None:
+        if connection.execute(select(func.count()).select_from(tables.hub_version)).scalar_one() == 0:
+            _insert_seed_hubs(connection, reference.shipped_hubs())
+    else:
+        known = set(connection.execute(select(tables.hub.c.hub_code)).scalars())
+        _insert_seed_hubs(connection, tuple(h for h in hubs if h.hub_code not in known))
+    if plans is None:
+        if connection.execute(select(func.count()).select_from(tables.commissioned_plan)).scalar_one() == 0:
+            plans = [
+                PlanInput(hub_code=code, valid_from=first, valid_to=last, offers=offers)
+                for code, first, last, offers in reference.shipped_plans()
+            ]
+        else:
+            plans = []
+    planned = set(connection.execute(select(tables.commissioned_plan.c.hub_code)).scalars())
+    for plan in plans:
+        if plan.hub_code not in planned:
             _insert_plan(connection, plan, SEED_RECORDED_AT, "seed")
+
+
+def _insert_seed_hubs(connection: Connection, hubs: tuple[Hub, ...]) -> None:
+    """Hubs and their first facts in two bulk inserts (6,720 for the national benchmark)."""
+    if not hubs:
+        return
+    connection.execute(tables.hub.insert(), [{"hub_code": h.hub_code, "sub_icb_code": h.sub_icb_code} for h in hubs])
+    connection.execute(
+        tables.hub_version.insert(),
+        [
+            {
+                "hub_code": h.hub_code,
+                "sub_icb_code": h.sub_icb_code,
+                "hub_name": h.name,
+                "active_from": h.active_from,
+                "active_to": h.active_to,
+                "change": Change.SEED.value,
+                "note": None,
+                "recorded_at": SEED_RECORDED_AT,
+                "recorded_by": "seed",
+            }
+            for h in hubs
+        ],
+    )
 
 
 def _upsert_localities(connection: Connection, localities: tuple[Locality, ...]) -> None:
