@@ -22,7 +22,7 @@ def test_the_seeded_register_reads_back_with_aware_instants(warehouse: Engine) -
     view = register.as_of(T1)
     assert len(view.hubs) == 16
     assert all(f.recorded_at.tzinfo is not None for f in register.hub_facts)
-    assert view.commissioned("01W-H1", date(2026, 11, 28), lambda d: False) == Offer(5, 90)
+    assert view.commissioned("01W-H1", date(2026, 11, 28), lambda d: False) == Offer(6, 110)
 
 
 def test_the_audit_trail_is_append_only_on_postgresql(warehouse: Engine) -> None:

@@ -42,7 +42,7 @@ def test_an_empty_warehouse_is_seeded_with_the_shipped_register_recorded_before_
     assert len(view.hubs) == 16
     assert [h.hub_code for h in view.active_hubs("01Y", date(2026, 11, 14))] == ["01Y-H1"]
     assert len(register.plan_facts) == 16
-    assert view.commissioned("00V-H1", date(2026, 11, 23), lambda d: False) == Offer(7, 130)
+    assert view.commissioned("00V-H1", date(2026, 11, 23), lambda d: False) == Offer(8, 150)
     assert all(f.recorded_by == "seed" for f in register.hub_facts)
 
 
@@ -99,7 +99,7 @@ def test_a_plan_over_a_whole_earlier_plan_supersedes_it_and_a_partial_one_overri
     register = read_register(engine)
     view = register.as_of(T2)
     assert view.commissioned("00V-H1", date(2026, 12, 2), lambda d: False) == Offer(3, 40)
-    assert view.commissioned("00V-H1", date(2026, 12, 8), lambda d: False) == Offer(7, 130)
+    assert view.commissioned("00V-H1", date(2026, 12, 8), lambda d: False) == Offer(8, 150)
     assert (
         sum(1 for p in register.plan_facts if p.superseded_at is not None) == 0
     )  # seeded plan partly covered
