@@ -128,8 +128,14 @@ def record_register_change(resources: Resources) -> bool:
         return False
     actor = "gm-data-team (demo)"
     add_hub(engine, NEW_HUB, actor=actor, at=REGISTER_CHANGE_AT, note="opened on Wed 18; recorded late")
-    offers = {**dict.fromkeys(WEEKDAYS[:5], Offer(5, 90)), DayKind.SAT: Offer(3, 50), DayKind.SUN: Offer(2, 30)}
-    plan = PlanInput(hub_code=NEW_HUB.hub_code, valid_from=NEW_HUB.active_from, valid_to=NEW_HUB.active_to, offers=offers)
+    offers = {
+        **dict.fromkeys(WEEKDAYS[:5], Offer(5, 90)),
+        DayKind.SAT: Offer(3, 50),
+        DayKind.SUN: Offer(2, 30),
+    }
+    plan = PlanInput(
+        hub_code=NEW_HUB.hub_code, valid_from=NEW_HUB.active_from, valid_to=NEW_HUB.active_to, offers=offers
+    )
     set_plan(engine, plan, actor=actor, at=REGISTER_CHANGE_AT)
     return True
 

@@ -201,24 +201,27 @@ def plan_delivery(lines: Sequence[LocalityLine], gm: PlanLine) -> InlineImage:
     projected = [_share(plan.projected_sessions_ratio) for _, plan in rows]
     ax.barh(labels, [v or 0 for v in values], color=LINE, height=0.6)
     ax.barh([labels[-1]], [values[-1] or 0], color=INK, height=0.6)  # GM in ink: the total, set apart
+    for i, value in enumerate(values):  # the figure inside its bar (white on blue or ink: AA), else after it
+        if value is None:
+            ax.text(1.5, i, "no figure", va="center", fontsize=6.5, color=INK)
+        elif value >= 25:
+            ax.text(value - 1.5, i, f"{value:.0f}%", va="center", ha="right", fontsize=6.5, color="#ffffff",
+                    fontweight="bold")  # fmt: skip
+        else:
+            ax.text(value + 1.5, i, f"{value:.0f}%", va="center", fontsize=6.5, color=INK)
+    ax.axvline(100, color=INK, linewidth=0.9, linestyle="--", label="100% of plan")
     marks = [(i, p) for i, p in enumerate(projected) if p is not None]
-    ax.scatter([p for _, p in marks], [i for i, _ in marks], marker="D", s=14, color="#ffffff",
-               edgecolors=INK, linewidths=1.0, zorder=3, label="projected to season end")  # fmt: skip
-    ax.axvline(100, color=INK, linewidth=0.9, linestyle="--")
-    top = max([110.0, *(v for v in values if v is not None), *(p for _, p in marks)]) + 12
-    for i, value in enumerate(values):
-        ax.text((value or 0) + 1.5, i, "no figure" if value is None else f"{value:.0f}%", va="center",
-                fontsize=6.5, color=INK)  # fmt: skip
+    if marks:
+        ax.scatter([p for _, p in marks], [i for i, _ in marks], marker="D", s=16, color="#ffffff",
+                   edgecolors=INK, linewidths=1.1, zorder=3, label="projected to season end")  # fmt: skip
+    top = max([105.0, *(v for v in values if v is not None), *(p for _, p in marks)]) + 5
     ax.invert_yaxis()
     ax.set_xlim(0, top)
-    ax.set_xlabel(
-        "% of commissioned sessions delivered, season to date (dashed: 100%)", fontsize=6.5, color=INK
-    )
+    ax.set_xlabel("% of commissioned sessions delivered, season to date", fontsize=6.5, color=INK)
     ax.tick_params(labelsize=6.5, colors=INK)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    if marks:
-        ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), fontsize=6.5, frameon=False)
+    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=6, frameon=False)
     return InlineImage(PLAN_CID, _png(figure), plan_alt(rows))
 
 

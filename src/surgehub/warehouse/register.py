@@ -159,7 +159,9 @@ def _insert_seed_hubs(connection: Connection, hubs: tuple[Hub, ...]) -> None:
     """Hubs and their first facts in two bulk inserts (6,720 for the national benchmark)."""
     if not hubs:
         return
-    connection.execute(tables.hub.insert(), [{"hub_code": h.hub_code, "sub_icb_code": h.sub_icb_code} for h in hubs])
+    connection.execute(
+        tables.hub.insert(), [{"hub_code": h.hub_code, "sub_icb_code": h.sub_icb_code} for h in hubs]
+    )
     connection.execute(
         tables.hub_version.insert(),
         [
