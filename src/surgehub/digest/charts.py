@@ -221,7 +221,7 @@ def plan_delivery(lines: Sequence[LocalityLine], gm: PlanLine) -> InlineImage:
     ax.tick_params(labelsize=6.5, colors=INK)
     for side in ("top", "right"):
         ax.spines[side].set_visible(False)
-    ax.legend(loc="lower center", bbox_to_anchor=(0.5, 1.0), ncol=2, fontsize=6, frameon=False)
+    figure.legend(loc="outside upper center", ncol=2, fontsize=6, frameon=False)
     return InlineImage(PLAN_CID, _png(figure), plan_alt(rows))
 
 
