@@ -16,9 +16,9 @@ from surgehub import spec
 if TYPE_CHECKING:
     from datetime import date
 
-    from surgehub.register import RegisterView
-
     import pandas as pd
+
+    from surgehub.register import RegisterView
 
 _INTEGER = r"^-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)$"
 _DECIMAL = r"^-?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{0,2})?|\.[0-9]{1,2})$"

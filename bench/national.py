@@ -19,9 +19,8 @@ from surgehub import spec
 from surgehub.register import SEED_RECORDED_AT, Change, Hub, HubFact, Locality, Register
 
 if TYPE_CHECKING:
-    from sqlalchemy import Engine
-
     import pandas as pd
+    from sqlalchemy import Engine
 
 ICBS = 42
 SEASON_START = date(2026, 11, 1)
