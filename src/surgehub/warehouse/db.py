@@ -205,7 +205,7 @@ def refresh_reference(engine: Engine) -> None:
     Idempotent; once the register holds hubs or plans, seeding leaves them alone (changes are made by
     ``surgehub hubs`` and ``surgehub plan``, recorded and audited).
     """
-    from surgehub.warehouse.register import seed_register
+    from surgehub.warehouse.seed import seed_register
 
     with writer(engine).begin() as connection:
         seed_register(connection)

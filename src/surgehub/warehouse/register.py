@@ -15,13 +15,12 @@ updated but a superseded_at, once, and nothing is deleted. ``seed_register`` (ru
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Connection, Engine, func, select
 
 from surgehub.register import (
-    SEED_RECORDED_AT,
     Change,
     DayKind,
     Hub,
@@ -34,6 +33,19 @@ from surgehub.register import (
 )
 from surgehub.warehouse import audit, tables
 from surgehub.warehouse.db import writer
+from surgehub.warehouse.seed import PlanInput, insert_hub_fact, insert_plan, seed_register
+
+__all__ = [
+    "PlanInput",
+    "RegisterError",
+    "add_hub",
+    "close_hub",
+    "read_register",
+    "rename_hub",
+    "seed_register",
+    "set_hub_dates",
+    "set_plan",
+]
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -42,16 +54,6 @@ if TYPE_CHECKING:
 
 class RegisterError(ValueError):
     """A register or plan change that cannot be made; the message says why and what to do."""
-
-
-@dataclass(frozen=True, kw_only=True)
-class PlanInput:
-    """A commissioned plan to record: per day kind, what a hub is commissioned to offer over a range."""
-
-    hub_code: str
-    valid_from: date
-    valid_to: date
-    offers: Mapping[DayKind, Offer]
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -116,110 +118,7 @@ def _plan_fact(row: Mapping[str, Any]) -> PlanFact:
     )
 
 
-# -- seeding from the shipped CSVs -------------------------------------------------------------------
-
-
-def seed_register(
-    connection: Connection,
-    *,
-    localities: tuple[Locality, ...] | None = None,
-    hubs: tuple[Hub, ...] | None = None,
-    plans: list[PlanInput] | None = None,
-) -> None:
-    """Upsert the localities, and seed hubs and plans, recorded at the seed instant.
-
-    By default (``surgehub db upgrade``): the shipped CSVs, and only into an empty register, so a fact
-    recorded since is never overwritten or duplicated. A register given as data (the national
-    benchmark's) adds the hubs not yet in the warehouse, and its plans when it has none for them.
-    """
-    from surgehub import reference
-
-    _upsert_localities(connection, reference.localities() if localities is None else localities)
-    if hubs is None:
-        if connection.execute(select(func.count()).select_from(tables.hub_version)).scalar_one() == 0:
-            _insert_seed_hubs(connection, reference.shipped_hubs())
-    else:
-        known = set(connection.execute(select(tables.hub.c.hub_code)).scalars())
-        _insert_seed_hubs(connection, tuple(h for h in hubs if h.hub_code not in known))
-    if plans is None:
-        if connection.execute(select(func.count()).select_from(tables.commissioned_plan)).scalar_one() == 0:
-            plans = [
-                PlanInput(hub_code=code, valid_from=first, valid_to=last, offers=offers)
-                for code, first, last, offers in reference.shipped_plans()
-            ]
-        else:
-            plans = []
-    planned = set(connection.execute(select(tables.commissioned_plan.c.hub_code)).scalars())
-    for plan in plans:
-        if plan.hub_code not in planned:
-            _insert_plan(connection, plan, SEED_RECORDED_AT, "seed")
-
-
-def _insert_seed_hubs(connection: Connection, hubs: tuple[Hub, ...]) -> None:
-    """Hubs and their first facts in two bulk inserts (6,720 for the national benchmark)."""
-    if not hubs:
-        return
-    connection.execute(
-        tables.hub.insert(), [{"hub_code": h.hub_code, "sub_icb_code": h.sub_icb_code} for h in hubs]
-    )
-    connection.execute(
-        tables.hub_version.insert(),
-        [
-            {
-                "hub_code": h.hub_code,
-                "sub_icb_code": h.sub_icb_code,
-                "hub_name": h.name,
-                "active_from": h.active_from,
-                "active_to": h.active_to,
-                "change": Change.SEED.value,
-                "note": None,
-                "recorded_at": SEED_RECORDED_AT,
-                "recorded_by": "seed",
-            }
-            for h in hubs
-        ],
-    )
-
-
-def _upsert_localities(connection: Connection, localities: tuple[Locality, ...]) -> None:
-    from surgehub.warehouse.queries import statement
-
-    rows = [
-        {"sub_icb_code": loc.sub_icb_code, "locality_name": loc.name, "slug": loc.slug, "sort_order": i}
-        for i, loc in enumerate(localities, start=1)
-    ]
-    # Slugs are unique: clear any that moved to another code before the upsert sets them.
-    existing = dict(connection.execute(select(tables.locality.c.sub_icb_code, tables.locality.c.slug)).all())
-    wanted = {r["sub_icb_code"]: r["slug"] for r in rows}
-    for code, slug in existing.items():
-        if code in wanted and wanted[code] != slug:
-            connection.execute(
-                tables.locality.update().where(tables.locality.c.sub_icb_code == code).values(slug=f"~{code}")
-            )
-    if rows:
-        connection.execute(statement("reference/upsert_locality.sql"), rows)
-
-
 # -- changing the register ----------------------------------------------------------------------------
-
-
-def _insert_hub_fact(
-    connection: Connection, hub: Hub, change: Change, at: datetime, actor: str, note: str | None
-) -> int:
-    result = connection.execute(
-        tables.hub_version.insert().values(
-            hub_code=hub.hub_code,
-            sub_icb_code=hub.sub_icb_code,
-            hub_name=hub.name,
-            active_from=hub.active_from,
-            active_to=hub.active_to,
-            change=change.value,
-            note=note,
-            recorded_at=at,
-            recorded_by=actor,
-        )
-    )
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
 
 
 def _current_fact(connection: Connection, hub_code: str) -> HubFact | None:
@@ -277,7 +176,7 @@ def add_hub(engine: Engine, hub: Hub, *, actor: str, at: datetime, note: str | N
                 f"hub {hub.hub_code} is already in the register: use `surgehub hubs rename` or `close`"
             )
         connection.execute(tables.hub.insert().values(hub_code=hub.hub_code, sub_icb_code=hub.sub_icb_code))
-        fact_id = _insert_hub_fact(connection, hub, Change.ADD, at, actor, note)
+        fact_id = insert_hub_fact(connection, hub, Change.ADD, at, actor, note)
         audit.record(
             connection,
             occurred_at=at,
@@ -334,7 +233,7 @@ def _change_hub(
             .where(tables.hub_version.c.hub_version_id == current.fact_id)
             .values(superseded_at=at)
         )
-        fact_id = _insert_hub_fact(connection, hub, change, at, actor, note)
+        fact_id = insert_hub_fact(connection, hub, change, at, actor, note)
         detail = _hub_detail(hub, note)
         detail["was"] = _hub_detail(current.hub, None)
         audit.record(
@@ -387,22 +286,6 @@ def set_hub_dates(
 # -- the commissioned plan --------------------------------------------------------------------------
 
 
-def _insert_plan(connection: Connection, plan: PlanInput, at: datetime, actor: str) -> int:
-    values: dict[str, Any] = {
-        "hub_code": plan.hub_code,
-        "valid_from": plan.valid_from,
-        "valid_to": plan.valid_to,
-        "recorded_at": at,
-        "recorded_by": actor,
-    }
-    for kind in DayKind:
-        offer = plan.offers.get(kind)
-        values[f"sessions_{kind}"] = None if offer is None else offer.sessions
-        values[f"appts_{kind}"] = None if offer is None else offer.appointments
-    result = connection.execute(tables.commissioned_plan.insert().values(**values))
-    return int(result.inserted_primary_key[0])  # type: ignore[index]
-
-
 def set_plan(engine: Engine, plan: PlanInput, *, actor: str, at: datetime) -> PlanFact:
     """Record a commissioned plan for a hub and range; it applies over every earlier one on its days,
     and supersedes the earlier plans it wholly covers."""
@@ -444,7 +327,7 @@ def set_plan(engine: Engine, plan: PlanInput, *, actor: str, at: datetime) -> Pl
         )
         if covered:
             connection.execute(cp.update().where(cp.c.plan_id.in_(covered)).values(superseded_at=at))
-        fact_id = _insert_plan(connection, plan, at, actor)
+        fact_id = insert_plan(connection, plan, at, actor)
         audit.record(
             connection,
             occurred_at=at,
