@@ -17,6 +17,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
+from functools import cached_property
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -222,13 +223,24 @@ class RegisterView:
     def locality_names(self) -> dict[str, str]:
         return {loc.sub_icb_code: loc.name for loc in self.localities}
 
+    @cached_property
+    def _facts_by_code(self) -> dict[str, HubFact]:
+        return {f.hub.hub_code: f for f in self.hub_facts}
+
+    @cached_property
+    def _plans_by_hub(self) -> dict[str, list[PlanFact]]:
+        found: dict[str, list[PlanFact]] = {}
+        for plan in self.plans:
+            found.setdefault(plan.hub_code, []).append(plan)
+        return found
+
     def hub(self, hub_code: str) -> Hub | None:
-        code = normalise_code(hub_code)
-        return next((f.hub for f in self.hub_facts if f.hub.hub_code == code), None)
+        fact = self.hub_fact(hub_code)
+        return None if fact is None else fact.hub
 
     def hub_fact(self, hub_code: str) -> HubFact | None:
-        code = normalise_code(hub_code)
-        return next((f for f in self.hub_facts if f.hub.hub_code == code), None)
+        found = self._facts_by_code.get(hub_code)
+        return found if found is not None else self._facts_by_code.get(normalise_code(hub_code))
 
     def hub_names(self) -> dict[str, str]:
         """Every hub's name, the ones no longer in the register included (under their last name)."""
@@ -260,7 +272,7 @@ class RegisterView:
 
     def plan_for(self, hub_code: str, day: date) -> PlanFact | None:
         """The commissioned plan that applies to a hub on a day: the latest recorded set covering it."""
-        found = [p for p in self.plans if p.hub_code == hub_code and p.covers(day)]
+        found = [p for p in self._plans_by_hub.get(hub_code, ()) if p.covers(day)]
         return max(found, key=lambda p: (p.recorded_at, p.fact_id), default=None)
 
     def commissioned(self, hub_code: str, day: date, is_bank_holiday: Callable[[date], bool]) -> Offer:
