@@ -15,7 +15,17 @@ from datetime import date
 from functools import cache
 from importlib import resources
 
-from surgehub.register import DayKind, Hub, Locality, Offer, normalise_code
+from surgehub.register import (
+    SEED_RECORDED_AT,
+    Change,
+    DayKind,
+    Hub,
+    HubFact,
+    Locality,
+    Offer,
+    Register,
+    normalise_code,
+)
 
 __all__ = [
     "Hub",
@@ -26,6 +36,7 @@ __all__ = [
     "normalise_code",
     "shipped_hubs",
     "shipped_plans",
+    "shipped_register",
 ]
 
 
@@ -90,3 +101,13 @@ def shipped_plans() -> list[tuple[str, date, date, dict[DayKind, Offer]]]:
             )
         )
     return plans
+
+
+def shipped_register() -> Register:
+    """The register as shipped (hubs.csv), recorded at the seed instant: what an empty warehouse holds.
+    What validation uses when it is given no register (``surgehub validate`` with no warehouse; tests)."""
+    facts = tuple(
+        HubFact(fact_id=n, hub=hub, change=Change.SEED, recorded_at=SEED_RECORDED_AT, recorded_by="seed")
+        for n, hub in enumerate(shipped_hubs(), start=1)
+    )
+    return Register(localities(), facts)

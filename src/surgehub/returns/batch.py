@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from surgehub import reference, spec
+from surgehub.clock import LONDON
 from surgehub.returns.findings import Finding, sort_key
 from surgehub.returns.read import RawReturn, read_return
 from surgehub.returns.result import Outcome, UnknownLocality, ValidationResult, receipt_day, sender_code
@@ -100,13 +101,17 @@ class ValidationBatch:
     """
 
     def __init__(
-        self, returns: Sequence[tuple[bytes, str, datetime]], *, settings: Settings, register: Register
+        self,
+        returns: Sequence[tuple[bytes, str, datetime]],
+        *,
+        settings: Settings,
+        register: Register | None = None,
     ) -> None:
         self._entries: dict[_Key, ValidationResult | Judged] = {}
-        self._register = register
+        register = register or reference.shipped_register()  # as validate_return: as shipped
         pending: list[tuple[RegisterView, dict[_Key, pd.DataFrame]]] = []
         for data, locality, received_at in returns:
-            view = register.as_of(received_at)
+            view = register.as_of(received_at if received_at.tzinfo else received_at.replace(tzinfo=LONDON))
             try:
                 code = sender_code(locality, view)
             except UnknownLocality:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from surgehub.reference import shipped_register
 from surgehub.returns.findings import Finding
 from surgehub.returns.result import Outcome, UnknownLocality, ValidationResult, receipt_day, sender_code
 
@@ -84,18 +85,6 @@ def validate_table(
     sender = (sender_code(locality, view), receipt_day(received_at))
     [judged] = judge_tables([table], [sender], settings, view)
     return judged.result(history)
-
-
-def shipped_register() -> Register:
-    """The register as shipped (hubs.csv), recorded at the seed instant: what an empty warehouse holds."""
-    from surgehub import reference
-    from surgehub.register import SEED_RECORDED_AT, Change, HubFact, Register
-
-    facts = tuple(
-        HubFact(fact_id=n, hub=hub, change=Change.SEED, recorded_at=SEED_RECORDED_AT, recorded_by="seed")
-        for n, hub in enumerate(reference.shipped_hubs(), start=1)
-    )
-    return Register(reference.localities(), facts)
 
 
 def _aware(instant: datetime) -> datetime:
