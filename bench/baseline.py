@@ -11,12 +11,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from surgehub import reference, spec
+from surgehub import spec
 
 if TYPE_CHECKING:
     from datetime import date
 
     import pandas as pd
+
+    from surgehub.register import RegisterView
 
 _INTEGER = r"^-?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)$"
 _DECIMAL = r"^-?(?:(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]{0,2})?|\.[0-9]{1,2})$"
@@ -30,8 +32,10 @@ def check(
     received_day: date,
     season: tuple[date, date],
     window_days: int,
+    register: RegisterView,
 ) -> dict[str, int]:
-    """Every rule's failing-row count on ``table`` (spec columns as text + row_number)."""
+    """Every rule's failing-row count on ``table`` (spec columns as text + row_number), against
+    ``register`` (the localities and hubs, as the engine is given them)."""
     import numpy as np
     import pandas as pd
 
@@ -71,11 +75,11 @@ def check(
     status = t["hub_status"]
     counts["R03"] = int(r03.sum())
     counts["R04"] = int((status.notna() & ~status.isin(["OPEN", "CLOSED_PLANNED", "CLOSED_UNPLANNED"])).sum())
-    known = {loc.sub_icb_code for loc in reference.localities()}
+    known = {loc.sub_icb_code for loc in register.localities}
     sub = t["sub_icb_code"]
     counts["R05"] = int((sub.notna() & (~sub.isin(known) | (sub != locality))).sum())
     register = pd.DataFrame(
-        [(h.hub_code, h.sub_icb_code, h.active_from, h.active_to) for h in reference.hubs()],
+        [(h.hub_code, h.sub_icb_code, h.active_from, h.active_to) for h in register.hubs],
         columns=["hub_code", "reg_sub", "active_from", "active_to"],
     ).astype({"active_from": "datetime64[ns]", "active_to": "datetime64[ns]"})
     rows = t[["hub_code", "sub_icb_code", "activity_date"]].merge(register, on="hub_code", how="left")

@@ -5,23 +5,22 @@ The register: 42 ICBs (codes ``N01``–``N42``), each with ``hubs_per_icb`` hubs
 151-day season is ≈ 1,000,000 rows ("every GP practice daily"). The rows obey every rule of spec §3
 (sums, ranges, comments where R15 needs them), so both engines do all their work and find nothing.
 
-The validation engine reads its register from :mod:`surgehub.reference`; :func:`national_register`
-swaps that register in for the benchmark process only (see docs/benchmarks.md for the proposed
-``register=`` parameter that would make the swap unnecessary).
+The register is data, as in production: a :class:`surgehub.register.Register` value that validation
+takes (``validate_table(..., register=...)``) and that ``seed_national`` loads into a warehouse
+(``warehouse.register.seed_register``). Nothing in the package is swapped.
 """
 
 from __future__ import annotations
 
-import contextlib
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from surgehub import reference, spec
+from surgehub import spec
+from surgehub.register import SEED_RECORDED_AT, Change, Hub, HubFact, Locality, Register
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
-
     import pandas as pd
+    from sqlalchemy import Engine
 
 ICBS = 42
 SEASON_START = date(2026, 11, 1)
@@ -32,38 +31,40 @@ def icb_codes(count: int = ICBS) -> list[str]:
     return [f"N{i:02d}" for i in range(1, count + 1)]
 
 
-Register = tuple[tuple[reference.Locality, ...], tuple[reference.Hub, ...]]
-
-
 def build_register(icbs: int = ICBS, hubs_per_icb: int = 160) -> Register:
-    """The synthetic national register: (localities, hubs), shaped like reference.localities()/hubs()."""
-    localities = tuple(
-        reference.Locality(code, f"Synthetic ICB {code}", code.lower()) for code in icb_codes(icbs)
-    )
+    """The synthetic national register, recorded at the seed instant (as a shipped register is)."""
+    localities = tuple(Locality(code, f"Synthetic ICB {code}", code.lower()) for code in icb_codes(icbs))
     end = SEASON_START + timedelta(days=SEASON_DAYS - 1)
-    hubs = tuple(
-        reference.Hub(f"{loc.sub_icb_code}-P{n:04d}", loc.sub_icb_code, f"Practice {n}", SEASON_START, end)
-        for loc in localities
-        for n in range(1, hubs_per_icb + 1)
+    facts = tuple(
+        HubFact(
+            fact_id=n,
+            hub=Hub(f"{loc.sub_icb_code}-P{i:04d}", loc.sub_icb_code, f"Practice {i}", SEASON_START, end),
+            change=Change.SEED,
+            recorded_at=SEED_RECORDED_AT,
+            recorded_by="seed",
+        )
+        for n, (loc, i) in enumerate(
+            ((loc, i) for loc in localities for i in range(1, hubs_per_icb + 1)), start=1
+        )
     )
-    return localities, hubs
+    return Register(localities, facts)
 
 
-@contextlib.contextmanager
-def national_register(icbs: int = ICBS, hubs_per_icb: int = 160) -> Iterator[Register]:
-    """Within the block, surgehub.reference answers from the synthetic national register."""
-    localities, hubs = build_register(icbs, hubs_per_icb)
-    saved = reference.localities, reference.hubs
-    reference.localities = lambda directory=None: localities  # type: ignore[assignment]
-    reference.hubs = lambda directory=None: hubs  # type: ignore[assignment]
-    try:
-        yield localities, hubs
-    finally:
-        reference.localities, reference.hubs = saved  # type: ignore[assignment]
+def hubs_of(register: Register) -> tuple[Hub, ...]:
+    return tuple(f.hub for f in register.hub_facts)
+
+
+def seed_national(engine: Engine, register: Register) -> None:
+    """Load the synthetic register into a migrated warehouse as data (its localities and hubs)."""
+    from surgehub.warehouse.db import writer
+    from surgehub.warehouse.register import seed_register
+
+    with writer(engine).begin() as connection:
+        seed_register(connection, localities=register.localities, hubs=hubs_of(register), plans=[])
 
 
 def text_frame(
-    hubs: tuple[reference.Hub, ...], rows: int = 1_000_000, seed: int = 2026, sub_icb_code: str | None = None
+    hubs: tuple[Hub, ...], rows: int = 1_000_000, seed: int = 2026, sub_icb_code: str | None = None
 ) -> pd.DataFrame:
     """``rows`` valid rows as the parsed text columns read.py builds (pandas "str" dtype + row_number).
 

@@ -32,12 +32,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bench import baseline
-from bench.national import national_register, text_frame
+from bench.national import build_register, hubs_of, seed_national, text_frame
 from surgehub.clock import LONDON
 from surgehub.config import Settings, load_settings
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator
+
+    from surgehub.register import Register
 
 ROWS = 1_000_000
 RECEIVED_AT = datetime(2027, 3, 31, 12, 0, tzinfo=LONDON)  # the season's last day: every row in the season
@@ -93,8 +95,8 @@ def _pg_user() -> str | None:
 
 
 @contextmanager
-def throwaway_database() -> Iterator[str | None]:
-    """A fresh, migrated PostgreSQL database (the national register seeded), dropped afterwards."""
+def throwaway_database(register: Register) -> Iterator[str | None]:
+    """A fresh, migrated PostgreSQL database with ``register`` loaded as data, dropped afterwards."""
     import psycopg
 
     from surgehub.warehouse import db
@@ -109,7 +111,7 @@ def throwaway_database() -> Iterator[str | None]:
     url = f"postgresql+psycopg://{user}@{PG_HOST}:{PG_PORT}/{name}"
     try:
         engine = db.upgrade(url)
-        db.refresh_reference(engine)  # the national register (reference is swapped in the caller)
+        seed_national(engine, register)  # the national register, as data
         yield url
     finally:
         db.dispose_engines()
@@ -224,14 +226,21 @@ def main() -> dict[str, float]:
     season = (settings.season.start, settings.season.end)
 
     def engine_check(frame: Any, locality: str = "N01") -> Any:
-        result = validate_table(frame, locality=locality, received_at=RECEIVED_AT, settings=settings)
+        result = validate_table(
+            frame, locality=locality, received_at=RECEIVED_AT, settings=settings, register=register
+        )
         if not result.accepted:
             raise AssertionError(f"benchmark rows rejected: {result.errors[:3]}")
         return result
 
     def baseline_check(frame: Any, locality: str = "N01") -> dict[str, int]:
         counts = baseline.check(
-            frame, locality=locality, received_day=received_day, season=season, window_days=window
+            frame,
+            locality=locality,
+            received_day=received_day,
+            season=season,
+            window_days=window,
+            register=register.latest(),
         )
         if any(n for rule, n in counts.items() if rule.startswith("R")):
             raise AssertionError(f"baseline found errors in valid rows: {counts}")
@@ -239,39 +248,41 @@ def main() -> dict[str, float]:
 
     # One file of a million rows: the register's 6,720 hubs (42 ICBs × 160) all belong to the
     # submitter, so every row passes R05/R06 (see docs/benchmarks.md).
-    with national_register(icbs=1, hubs_per_icb=6_720) as (_, hubs):
-        log_memory("imports")
-        frame = text_frame(hubs, ROWS)
-        log_memory("the million rows as text columns")
-        _runtime()  # GX imported and its context built: not part of any figure
-        engine_check(frame.head(1000))
-        baseline_check(frame.head(1000))
-        gc.collect()
-        log_memory("GX context built, engines warmed")
+    register = build_register(icbs=1, hubs_per_icb=6_720)
+    # the one-file part (kept as a block: its names are freed below)
+    hubs = hubs_of(register)
+    log_memory("imports")
+    frame = text_frame(hubs, ROWS)
+    log_memory("the million rows as text columns")
+    _runtime()  # GX imported and its context built: not part of any figure
+    engine_check(frame.head(1000))
+    baseline_check(frame.head(1000))
+    gc.collect()
+    log_memory("GX context built, engines warmed")
 
-        with throwaway_database() as url:
-            engine_s, result = timed(lambda: engine_check(frame))
-            log_memory("validation (accepted frame held)")
-            load_s = copy_s = bare_s = None
-            if url is not None:
-                engine = get_engine(url)
-                load_s, _ = timed(lambda: load_as_versions(engine, result.frame))
-                log_memory("load_versions")
-            figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
-            accepted = result.frame
-            result = None  # only its frame is kept
-            gc.collect()
-            base_s, _ = timed(lambda: baseline_check(frame))
-            engine_s = min(engine_s, timed(lambda: engine_check(frame))[0])
-            base_s = min(base_s, timed(lambda: baseline_check(frame))[0])
-            if url is not None:
-                data = copy_text(accepted)
-                _truncate(engine)
-                copy_s, _ = timed(lambda: raw_copy(engine, data))
-                _truncate(engine)
-                bare_s, _ = timed(lambda: raw_copy(engine, data, table="bare_version"))
-                del data
-                engine.dispose()
+    with throwaway_database(register) as url:
+        engine_s, result = timed(lambda: engine_check(frame))
+        log_memory("validation (accepted frame held)")
+        load_s = copy_s = bare_s = None
+        if url is not None:
+            engine = get_engine(url)
+            load_s, _ = timed(lambda: load_as_versions(engine, result.frame))
+            log_memory("load_versions")
+        figures["peak_rss_mb"] = round(peak_rss_mb(), 1)
+        accepted = result.frame
+        result = None  # only its frame is kept
+        gc.collect()
+        base_s, _ = timed(lambda: baseline_check(frame))
+        engine_s = min(engine_s, timed(lambda: engine_check(frame))[0])
+        base_s = min(base_s, timed(lambda: baseline_check(frame))[0])
+        if url is not None:
+            data = copy_text(accepted)
+            _truncate(engine)
+            copy_s, _ = timed(lambda: raw_copy(engine, data))
+            _truncate(engine)
+            bare_s, _ = timed(lambda: raw_copy(engine, data, table="bare_version"))
+            del data
+            engine.dispose()
 
     figures["validate_1m_ratio"] = round(engine_s / base_s, 2)
     figures["validate_1m_engine_s"] = round(engine_s, 2)
@@ -286,12 +297,15 @@ def main() -> dict[str, float]:
     gc.collect()
 
     # The same million rows as 42 ICB files: engine and baseline on the same partitions.
-    with national_register() as (localities, hubs):
-        whole = text_frame(hubs, ROWS)
-        parts = [(loc.sub_icb_code, whole[whole["sub_icb_code"] == loc.sub_icb_code]) for loc in localities]
-        del whole
-        by_icb_engine = timed(lambda: [engine_check(part, code) for code, part in parts])[0]
-        by_icb_base = timed(lambda: [baseline_check(part, code) for code, part in parts])[0]
+    register = build_register()
+    # the 42-file part
+    whole = text_frame(hubs_of(register), ROWS)
+    parts = [
+        (loc.sub_icb_code, whole[whole["sub_icb_code"] == loc.sub_icb_code]) for loc in register.localities
+    ]
+    del whole
+    by_icb_engine = timed(lambda: [engine_check(part, code) for code, part in parts])[0]
+    by_icb_base = timed(lambda: [baseline_check(part, code) for code, part in parts])[0]
     figures["validate_1m_by_icb_ratio"] = round(by_icb_engine / by_icb_base, 2)
     figures["validate_1m_by_icb_engine_s"] = round(by_icb_engine, 2)
     figures["validate_1m_by_icb_baseline_s"] = round(by_icb_base, 2)

@@ -4,7 +4,8 @@
 **Purpose.** Shortly after each close (default 13:30 + 15 minutes, Europe/London, working days
 only) builds the daily operational summary for the activity days whose close has just passed: who
 returned on time, late or not at all, the RAG of every locality with its reasons, activity, flow,
-exceptions and revisions. Sends it to the operations list once (email log), HTML and plain text.
+exceptions and revisions. Sends it to the operations list once (email log), HTML and plain text, then
+verifies what the message archive holds against a rebuild (`verify_daily_summary`).
 
 **Owner.** GM primary care data team (`gm-primary-care-data`).
 
@@ -15,6 +16,8 @@ email (and one 30 minutes after queueing if the run is still going). Then:
 2. Fix it, and if the summary is needed now, build it by hand:
    `surgehub digest --kind daily --as-of <scheduled time> --out DIR`.
 3. Clear the task: the email log stops anyone getting it twice.
+4. If `verify_daily_summary` failed, the figures sent are not what the warehouse says they were at
+   the cut-off: run `surgehub verify-digest KEY` and `surgehub audit`.
 """
 
 from __future__ import annotations
@@ -43,4 +46,11 @@ with scheduled_dag(
         run_at, resources = tasks.scheduled_run(context)
         return tasks.send_digest("daily", run_at, resources)
 
-    send_daily_summary()
+    @task(multiple_outputs=False)
+    def verify_daily_summary(**context) -> dict:
+        from surgehub.orchestration import tasks
+
+        run_at, resources = tasks.scheduled_run(context)
+        return tasks.verify_sent_digest("daily", run_at, resources)
+
+    _ = send_daily_summary() >> verify_daily_summary()

@@ -28,7 +28,16 @@ from surgehub.warehouse.db import sqlite_file
 if TYPE_CHECKING:
     from surgehub.resources import Resources
 
-COUNTED = ("submission", "hub_day_version", "rag_result", "email_log")
+COUNTED = (
+    "submission",
+    "hub_day_version",
+    "rag_result",
+    "email_log",
+    "email_message",  # the message archive: each message as sent
+    "hub_version",  # the register's whole history
+    "commissioned_plan",
+    "audit_event",
+)
 
 
 class BackupError(RuntimeError):

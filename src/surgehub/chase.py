@@ -47,16 +47,19 @@ def days_due_on(working_day: date, settings: Settings) -> list[date]:
 def outstanding(
     engine: Engine, working_day: date, as_of: datetime, settings: Settings
 ) -> dict[str, list[Owed]]:
-    """Per locality, the active hub-days due on ``working_day`` with no accepted version by ``as_of``."""
+    """Per locality, the hub-days due on ``working_day`` with no accepted version by ``as_of``, for the
+    hubs active then in the register as it stands at ``as_of`` (a backdated hub-day is not owed)."""
     from surgehub.rag import compute_rag
+    from surgehub.warehouse.register import read_register
 
-    names = {hub.hub_code: hub.name for hub in reference.hubs()}
+    register = read_register(engine)
+    names = register.as_of(as_of).hub_names()
     owed: dict[str, list[Owed]] = defaultdict(list)
     for day in days_due_on(working_day, settings):
-        day_rag = compute_rag(engine, day, as_of, settings)
+        day_rag = compute_rag(engine, day, as_of, settings, register=register)
         for locality in day_rag.localities:
             for hub_day in locality.hubs:
-                if hub_day.row is None:
+                if hub_day.row is None and hub_day.owed:
                     owed[locality.sub_icb_code].append(
                         Owed(hub_day.hub_code, names.get(hub_day.hub_code, ""), day)
                     )

@@ -60,6 +60,7 @@ DEFAULTS: dict[str, Any] = {
         "operations": [],
         "locality_contacts": {},
         "subjects": {},
+        "public_base_url": "http://localhost:8000",
     },
     "schedule": {
         "reminder": "09:30",
@@ -304,12 +305,21 @@ class EmailConfig:
     operations: tuple[str, ...] = ()
     locality_contacts: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     subjects: Mapping[str, str] = field(default_factory=dict)
+    #: Where people reach surgehub's pages (links in mail, e.g. each digest row's "why" page).
+    public_base_url: str = "http://localhost:8000"
 
     @classmethod
     def from_section(cls, s: _Section) -> EmailConfig:
         contacts = s.section("locality_contacts")
         subjects = s.section("subjects")
+        base = s.text("public_base_url").strip().rstrip("/")
+        if not base.startswith(("https://", "http://")) or any(c in base for c in " \"<>'?#"):
+            raise ConfigError(
+                f"{s.key('public_base_url')} must be an http(s) address with no query, e.g. "
+                f"https://surgehub.example.nhs.uk (not {base!r})"
+            )
         return cls(
+            public_base_url=base,
             smtp_conn_id=s.text("smtp_conn_id"),
             sender=s.text("from"),
             board=s.addresses("board"),
@@ -317,6 +327,10 @@ class EmailConfig:
             locality_contacts={str(code).strip().upper(): contacts.addresses(code) for code in contacts.raw},
             subjects={str(kind): subjects.text(kind) for kind in subjects.raw},
         )
+
+    def explain_url(self, sub_icb_code: str, day: date) -> str:
+        """The lineage ("why this status") page of a locality-day, on the public base URL."""
+        return f"{self.public_base_url}/explain/{sub_icb_code.strip().upper()}/{day.isoformat()}"
 
     def contacts_of(self, sub_icb_code: str) -> tuple[str, ...]:
         """A locality's contacts (receipts, chasers); empty when none are configured."""

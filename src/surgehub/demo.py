@@ -14,7 +14,11 @@ digest (Monday 07:30) covered:
   Wed 25 09:05  Tuesday's returns; Oldham's is rejected (R09, R13), Wigan again sends nothing
   Wed 25 10:40  Oldham's corrected return (on time)
   Wed 25 12:10  Trafford's return, after the 11:00 deadline (late)
-  Thu 26 07:30  board digest
+  Wed 25 15:00  the data team records a second Stockport hub, backdated to open on Wed 18, with its
+                commissioned plan (a register change: no release, no restart)
+  Wed 25 16:00  Stockport sends the new hub's returns for Wed 18 to Tue 24
+  Thu 26 07:30  board digest: delivery against the commissioned plan, and the new hub's days already
+                reported on Monday shown as revisions caused by a register change; then verified
 
 Running it again changes nothing in the warehouse: the same files are recognised as duplicates and
 the digest is not sent twice (the email log holds it). Oldham's rejected file is validated again, as
@@ -34,11 +38,14 @@ from pathlib import Path
 
 from surgehub import clock, sample
 from surgehub.config import PROJECT_ROOT
+from surgehub.register import WEEKDAYS, DayKind, Hub, Offer
 from surgehub.resources import Resources
 
 SEED = 20261124
 DIGEST_AT = datetime(2026, 11, 26, 7, 30, tzinfo=clock.LONDON)
 REPORT_DAY = date(2026, 11, 24)
+REGISTER_CHANGE_AT = datetime(2026, 11, 25, 15, 0, tzinfo=clock.LONDON)
+NEW_HUB = Hub("01W-H2", "01W", "Stockport East Surge Hub", date(2026, 11, 18), date(2027, 3, 31))
 
 # Tuesday 24 November: how each locality's hubs look (drives a spread of RAG outcomes).
 TUESDAY_PROFILES = {
@@ -103,7 +110,34 @@ def timeline() -> list[Wave]:
             fixed.files[f"{code}/{code}_2026-11-24_v2.csv"] = sample.to_csv(rows)
         else:
             w3.files[name] = sample.to_csv(rows)
-    return [w_wed, w_thu, w1, w2, w3, fixed, late]
+    new_hub = Wave(datetime(2026, 11, 25, 16, 0, tzinfo=clock.LONDON), "the new Stockport hub's returns")
+    new_days = [date(2026, 11, 18) + timedelta(days=n) for n in range(7)]
+    new_hub.files["01W/01W-H2_2026-11-18_to_24.csv"] = sample.to_csv(
+        [sample.hub_day_row(NEW_HUB.hub_code, day, rng, hub=NEW_HUB) for day in new_days]
+    )
+    return [w_wed, w_thu, w1, w2, w3, fixed, late, new_hub]
+
+
+def record_register_change(resources: Resources) -> bool:
+    """Wed 25 15:00: the data team records the new Stockport hub (backdated) and its commissioned plan,
+    as `surgehub hubs add` and `surgehub plan set` would; False when an earlier run already did."""
+    from surgehub.warehouse.register import PlanInput, add_hub, read_register, set_plan
+
+    engine = resources.engine
+    if read_register(engine).latest().hub(NEW_HUB.hub_code) is not None:
+        return False
+    actor = "gm-data-team (demo)"
+    add_hub(engine, NEW_HUB, actor=actor, at=REGISTER_CHANGE_AT, note="opened on Wed 18; recorded late")
+    offers = {
+        **dict.fromkeys(WEEKDAYS[:5], Offer(5, 90)),
+        DayKind.SAT: Offer(3, 50),
+        DayKind.SUN: Offer(2, 30),
+    }
+    plan = PlanInput(
+        hub_code=NEW_HUB.hub_code, valid_from=NEW_HUB.active_from, valid_to=NEW_HUB.active_to, offers=offers
+    )
+    set_plan(engine, plan, actor=actor, at=REGISTER_CHANGE_AT)
+    return True
 
 
 def _say(message: str) -> None:
@@ -149,6 +183,14 @@ def run(home: Path, quiet: bool = False) -> dict[str, object]:
         bag = dag_bag()
 
         for wave in timeline():
+            if wave.at > REGISTER_CHANGE_AT and resources.clock.now() <= REGISTER_CHANGE_AT:
+                os.environ[clock.CLOCK_ENV] = REGISTER_CHANGE_AT.isoformat()
+                done = record_register_change(resources)
+                say(
+                    f"· {REGISTER_CHANGE_AT:%a %d %b %H:%M}  data team adds hub {NEW_HUB.hub_code} ({NEW_HUB.name}), "
+                    f"backdated to {NEW_HUB.active_from:%a %d %b}, and its commissioned plan"
+                    + ("" if done else " (already recorded)")
+                )
             os.environ[clock.CLOCK_ENV] = wave.at.isoformat()
             files = []
             for relative, content in wave.files.items():
@@ -180,6 +222,7 @@ def run(home: Path, quiet: bool = False) -> dict[str, object]:
         board = [p for p in eml_files if "-board-" in p.name]
         if not quiet:
             _print_rag_table(day_rag, DIGEST_AT)
+            _print_plan_and_register(resources)
             say("")
             say(f"Warehouse:      {settings.warehouse_url}")
             say(f"Board digest:   {board[-1] if board else '(not sent)'}")
@@ -209,6 +252,26 @@ def _quiet_logging() -> None:
 
     for name in ("great_expectations", "mail.log", "alembic", "airflow", "sqlalchemy"):
         logging.getLogger(name).setLevel(logging.WARNING)
+
+
+def _print_plan_and_register(resources: Resources) -> None:
+    """What the board digest said about the commissioned plan and the register change."""
+    from surgehub.digest.build import build_digest
+    from surgehub.digest.model import DigestKind
+    from surgehub.digest.render import percent
+
+    digest = build_digest(resources.engine, DigestKind.BOARD, DIGEST_AT, resources.settings)
+    gm = digest.gm_plan
+    print()
+    print(
+        f"Against the commissioned plan (GM, season to date): {gm.season.delivered_sessions:,} of "
+        f"{gm.season.commissioned_sessions:,} sessions delivered ({percent(gm.season.sessions_ratio)}); "
+        f"projected {percent(gm.projected_sessions_ratio)} by {resources.settings.season.end:%d %b %Y}."
+    )
+    print(digest.projection)
+    for revision in digest.revisions:
+        if revision.register_change:
+            print(f"Revision {revision.day:%a %d %b}, {revision.name}: {revision.changes[0]}")
 
 
 def _print_rag_table(day_rag, as_of: datetime) -> None:  # type: ignore[no-untyped-def]

@@ -34,6 +34,7 @@ from surgehub.returns.validate import Outcome, ValidationResult, validate_return
 from surgehub.spec import SPEC_VERSION
 from surgehub.warehouse import history, load, submissions
 from surgehub.warehouse.db import writer
+from surgehub.warehouse.register import read_register
 
 if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
@@ -42,6 +43,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine, Row
 
     from surgehub.config import Settings
+    from surgehub.register import Register
     from surgehub.resources import Resources
     from surgehub.returns.batch import ValidationBatch
 
@@ -124,17 +126,22 @@ def ingest_returns(items: Sequence[IncomingReturn], resources: Resources) -> lis
     except Exception as exc:  # the warehouse is unusable: no item can be acknowledged
         log.exception("warehouse not available for ingest")
         return [_failed(item, f"warehouse not available: {exc}") for item in items]
-    batch = _batch(items, resources.settings)
+    try:
+        register = read_register(engine)  # read afresh each run: a register change applies at once
+    except Exception as exc:
+        log.exception("hub register not available for ingest")
+        return [_failed(item, f"hub register not available: {exc}") for item in items]
+    batch = _batch(items, resources.settings, register)
     for item in items:
         try:
-            outcomes.append(_ingest_one(item, resources, engine, batch))
+            outcomes.append(_ingest_one(item, resources, engine, batch, register))
         except Exception as exc:  # one bad file never stops the others
             log.exception("could not ingest %s from %s", item.path.name, item.locality)
             outcomes.append(_failed(item, f"{type(exc).__name__}: {exc}"))
     return outcomes
 
 
-def _batch(items: Sequence[IncomingReturn], settings: Settings) -> ValidationBatch | None:
+def _batch(items: Sequence[IncomingReturn], settings: Settings, register: Register) -> ValidationBatch | None:
     """Validate several returns in one vectorised pass (pandas' and GX's cost is mostly per call); None for one.
 
     Only what does not depend on order is done here (every rule but W05, which reads the warehouse as
@@ -147,7 +154,9 @@ def _batch(items: Sequence[IncomingReturn], settings: Settings) -> ValidationBat
 
     try:
         return ValidationBatch(
-            [(item.path.read_bytes(), item.locality, item.received_at) for item in items], settings=settings
+            [(item.path.read_bytes(), item.locality, item.received_at) for item in items],
+            settings=settings,
+            register=register,
         )
     except Exception:  # e.g. a file vanished: fall back to one at a time, which reports it per item
         log.warning(
@@ -191,7 +200,11 @@ def _stored_findings(items: Sequence[Mapping[str, Any]] | None) -> list[Finding]
 
 
 def _ingest_one(
-    item: IncomingReturn, resources: Resources, engine: Engine, batch: ValidationBatch | None
+    item: IncomingReturn,
+    resources: Resources,
+    engine: Engine,
+    batch: ValidationBatch | None,
+    register: Register,
 ) -> IngestOutcome:
     settings = resources.settings
     channel = Channel(item.channel)  # ValueError for an unknown channel
@@ -227,6 +240,7 @@ def _ingest_one(
         settings=settings,
         history=history.history_lookup(engine, received_at),
         batch=batch,
+        register=register,
     )
     quarantined = validation.r16_failed
     receipt = archive.Receipt(

@@ -1,75 +1,57 @@
-"""Reference data: the ten GM localities and the surge-hub register, in localities.csv order."""
+"""The reference data as shipped: the ten GM localities and the CSVs that seed the hub register.
+
+The hub register and the commissioned plan live in the warehouse, bitemporal (``surgehub.register``
+for the values, ``surgehub.warehouse.register`` to read and change them): whatever judges a return,
+a day or a digest reads the register as it stood at the relevant time, never these files. This module
+keeps what needs no warehouse: the localities (the channels' identities: landing folders, command
+options, names in messages), the shipped hubs and plan that ``surgehub db upgrade`` seeds an empty
+register with, and ``normalise_code``.
+"""
 
 from __future__ import annotations
 
 import csv
-from dataclasses import dataclass
 from datetime import date
 from functools import cache
 from importlib import resources
-from typing import TYPE_CHECKING
 
-if TYPE_CHECKING:
-    from pathlib import Path
+from surgehub.register import (
+    SEED_RECORDED_AT,
+    Change,
+    DayKind,
+    Hub,
+    HubFact,
+    Locality,
+    Offer,
+    Register,
+    normalise_code,
+)
+
+__all__ = [
+    "Hub",
+    "Locality",
+    "localities",
+    "locality",
+    "locality_by_code",
+    "normalise_code",
+    "shipped_hubs",
+    "shipped_plans",
+    "shipped_register",
+]
 
 
-@dataclass(frozen=True)
-class Locality:
-    sub_icb_code: str
-    name: str
-    slug: str
-
-
-@dataclass(frozen=True)
-class Hub:
-    hub_code: str
-    sub_icb_code: str
-    name: str
-    active_from: date
-    active_to: date
-
-    def active_on(self, day: date) -> bool:
-        return self.active_from <= day <= self.active_to
-
-
-def _read(name: str, directory: Path | None) -> list[dict[str, str]]:
-    if directory is not None:
-        text = (directory / name).read_text(encoding="utf-8")
-    else:
-        text = resources.files("surgehub.data").joinpath(name).read_text(encoding="utf-8")
+def _read(name: str) -> list[dict[str, str]]:
+    text = resources.files("surgehub.data").joinpath(name).read_text(encoding="utf-8")
     return list(csv.DictReader(text.splitlines()))
 
 
 @cache
-def localities(directory: Path | None = None) -> tuple[Locality, ...]:
+def localities() -> tuple[Locality, ...]:
     """The localities in the order of localities.csv (the order every listing uses)."""
     return tuple(
         Locality(normalise_code(r["sub_icb_code"]), r["locality_name"].strip(), r["slug"].strip())
-        for r in _read("localities.csv", directory)
+        for r in _read("localities.csv")
     )
-
-
-@cache
-def hubs(directory: Path | None = None) -> tuple[Hub, ...]:
-    """Every hub in the register, in file order."""
-    return tuple(
-        Hub(
-            normalise_code(r["hub_code"]),
-            normalise_code(r["sub_icb_code"]),
-            r["hub_name"].strip(),
-            date.fromisoformat(r["active_from"].strip()),
-            date.fromisoformat(r["active_to"].strip()),
-        )
-        for r in _read("hubs.csv", directory)
-    )
-
-
-def normalise_code(code: str) -> str:
-    """A locality or hub code as stored (spec §1: matched case-insensitively, kept in upper case).
-
-    The one place a code from outside (a channel, a form, a command line, a file) is cleaned.
-    """
-    return code.strip().upper()
 
 
 def locality_by_code(code: str) -> Locality | None:
@@ -78,18 +60,54 @@ def locality_by_code(code: str) -> Locality | None:
 
 
 def locality(code: str) -> Locality:
-    """The locality of a code known to be valid (from the warehouse or the register); KeyError if not."""
+    """The locality of a code known to be valid; KeyError if not."""
     found = locality_by_code(code)
     if found is None:
         raise KeyError(f"unknown locality code {code!r}")
     return found
 
 
-def hubs_of(sub_icb_code: str) -> tuple[Hub, ...]:
-    code = normalise_code(sub_icb_code)
-    return tuple(h for h in hubs() if h.sub_icb_code == code)
+@cache
+def shipped_hubs() -> tuple[Hub, ...]:
+    """The hub register as shipped (hubs.csv, file order): what an empty warehouse is seeded with."""
+    return tuple(
+        Hub(
+            normalise_code(r["hub_code"]),
+            normalise_code(r["sub_icb_code"]),
+            r["hub_name"].strip(),
+            date.fromisoformat(r["active_from"].strip()),
+            date.fromisoformat(r["active_to"].strip()),
+        )
+        for r in _read("hubs.csv")
+    )
 
 
-def active_hubs(sub_icb_code: str, day: date) -> tuple[Hub, ...]:
-    """The hubs of a locality that are active on a day."""
-    return tuple(h for h in hubs_of(sub_icb_code) if h.active_on(day))
+def shipped_plans() -> list[tuple[str, date, date, dict[DayKind, Offer]]]:
+    """The illustrative commissioned plan shipped for the shipped hubs (commissioned_plan.csv):
+    (hub_code, valid_from, valid_to, offers per day kind; a blank bank-holiday entry means Sunday's)."""
+    plans: list[tuple[str, date, date, dict[DayKind, Offer]]] = []
+    for r in _read("commissioned_plan.csv"):
+        offers = {
+            kind: Offer(int(r[f"sessions_{kind}"]), int(r[f"appts_{kind}"]))
+            for kind in DayKind
+            if r[f"sessions_{kind}"].strip() and r[f"appts_{kind}"].strip()
+        }
+        plans.append(
+            (
+                normalise_code(r["hub_code"]),
+                date.fromisoformat(r["valid_from"]),
+                date.fromisoformat(r["valid_to"]),
+                offers,
+            )
+        )
+    return plans
+
+
+def shipped_register() -> Register:
+    """The register as shipped (hubs.csv), recorded at the seed instant: what an empty warehouse holds.
+    What validation uses when it is given no register (``surgehub validate`` with no warehouse; tests)."""
+    facts = tuple(
+        HubFact(fact_id=n, hub=hub, change=Change.SEED, recorded_at=SEED_RECORDED_AT, recorded_by="seed")
+        for n, hub in enumerate(shipped_hubs(), start=1)
+    )
+    return Register(localities(), facts)

@@ -15,6 +15,8 @@ if TYPE_CHECKING:
     from collections.abc import Iterable, Sequence
     from datetime import date
 
+    from surgehub.register import Hub, RegisterView
+
 
 @dataclass(frozen=True)
 class Profile:
@@ -35,9 +37,14 @@ CLOSED_UNPLANNED = Profile(status="CLOSED_UNPLANNED")
 CLOSED_PLANNED = Profile(status="CLOSED_PLANNED")
 
 
-def hub_day_row(hub_code: str, day: date, rng: random.Random, profile: Profile = GREEN) -> dict[str, str]:
-    """One valid row for a hub-day whose figures follow the profile; comments are added where R15 needs them."""
-    hub = next(h for h in reference.hubs() if h.hub_code == hub_code)
+def hub_day_row(
+    hub_code: str, day: date, rng: random.Random, profile: Profile = GREEN, *, hub: Hub | None = None
+) -> dict[str, str]:
+    """One valid row for a hub-day whose figures follow the profile; comments are added where R15 needs them.
+
+    ``hub`` is the register's hub (default: the shipped register's ``hub_code``)."""
+    if hub is None:
+        hub = next(h for h in reference.shipped_hubs() if h.hub_code == hub_code)
     if profile.status != "OPEN":
         planned = rng.randint(4, 8)
         delivered = 0
@@ -96,13 +103,21 @@ def hub_day_row(hub_code: str, day: date, rng: random.Random, profile: Profile =
 
 
 def locality_rows(
-    sub_icb_code: str, days: Iterable[date], rng: random.Random, profile: Profile = GREEN
+    sub_icb_code: str,
+    days: Iterable[date],
+    rng: random.Random,
+    profile: Profile = GREEN,
+    *,
+    register: RegisterView | None = None,
 ) -> list[dict[str, str]]:
-    """Rows for every hub of a locality active on each day."""
+    """Rows for every hub of a locality active on each day (in ``register``; default: as shipped)."""
+    hubs = register.hubs if register is not None else reference.shipped_hubs()
+    code = reference.normalise_code(sub_icb_code)
     return [
-        hub_day_row(hub.hub_code, day, rng, profile)
+        hub_day_row(hub.hub_code, day, rng, profile, hub=hub)
         for day in days
-        for hub in reference.active_hubs(sub_icb_code, day)
+        for hub in hubs
+        if hub.sub_icb_code == code and hub.active_on(day)
     ]
 
 

@@ -26,7 +26,7 @@ PG_HOST = os.environ.get("SURGEHUB_TEST_PG_HOST", "127.0.0.1")
 PG_PORT = int(os.environ.get("SURGEHUB_TEST_PG_PORT", "5432"))
 
 #: The reference data a migration seeds: kept when a warehouse is emptied.
-REFERENCE_TABLES = {"locality", "hub"}
+REFERENCE_TABLES = {"locality"}  # the register (hub, hub_version, plan) is seeded again
 
 #: For a test that only means something on PostgreSQL: the ``warehouse`` fixture with its postgres case alone.
 ON_POSTGRES_ONLY = pytest.mark.parametrize(
@@ -79,10 +79,14 @@ def throwaway_database(prefix: str, *, migrate: bool = True) -> Iterator[str]:
 
 
 def empty_warehouse(engine: Engine) -> None:
-    """Everything but the reference data removed, ids restarted: as a fresh migration leaves it."""
+    """Everything but the localities and hub codes removed, ids restarted, and the register and plan
+    seeded again from the shipped CSVs: as a fresh migration leaves it (a test may have changed them)."""
+    from surgehub.warehouse.seed import seed_register
+
     names = ", ".join(t.name for t in tables.metadata.sorted_tables if t.name not in REFERENCE_TABLES)
     with engine.begin() as connection:
         connection.execute(text(f"truncate {names} restart identity cascade"))
+        seed_register(connection)
 
 
 def terminate_backend(connection: Connection) -> None:

@@ -88,7 +88,9 @@ MANCHESTER_HUBS = ("14L-H1", "14L-H2", "14L-H3")
 
 def _locality_of(hub: str) -> str:
     """The hub's locality in the register (an unknown hub: the code before its dash)."""
-    return next((h.sub_icb_code for h in reference.hubs() if h.hub_code == hub), hub.partition("-")[0])
+    return next(
+        (h.sub_icb_code for h in reference.shipped_hubs() if h.hub_code == hub), hub.partition("-")[0]
+    )
 
 
 def hub_row(
@@ -275,4 +277,4 @@ def incoming_returns(folder: Path, codes: Iterable[str]) -> list[IncomingReturn]
 
 def hub_days(code: str, day: date = DAY) -> int:
     """How many rows a full return from ``code`` for ``day`` has: its hubs active that day."""
-    return len(reference.active_hubs(code, day))
+    return len([h for h in reference.shipped_hubs() if h.sub_icb_code == code and h.active_on(day)])

@@ -121,7 +121,9 @@ def submit_all_green(engine: Engine, day: date, received_at: datetime, skip: tup
     for loc in reference.localities():
         if loc.sub_icb_code in skip:
             continue
-        hubs = reference.active_hubs(loc.sub_icb_code, day)
+        hubs = [
+            h for h in reference.shipped_hubs() if h.sub_icb_code == loc.sub_icb_code and h.active_on(day)
+        ]
         if hubs:
             submit(engine, received_at, [hub_row(h.hub_code, day) for h in hubs])
 

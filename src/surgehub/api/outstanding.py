@@ -35,16 +35,21 @@ def outstanding_hub_days(
     """Hub-days of the locality with no accepted version received by ``as_of`` that can still be sent.
 
     The days from ``revision_window_days`` before today (R07: the oldest day a return may cover) to
-    yesterday, inside the season; each with its deadline and timeliness (PENDING or NO_RETURN).
+    yesterday, inside the season; each with its deadline and timeliness (PENDING or NO_RETURN), for
+    the hubs active in the register as it stands at ``as_of`` (read afresh: a change shows at once).
+    A backdated hub-day (decision 0044) can still be sent and is listed PENDING: never late.
     """
+    from surgehub.warehouse.register import read_register
+
     today = clock.london_day(as_of)
     first = max(settings.season.start, today - timedelta(days=settings.timeliness.revision_window_days))
     last = min(settings.season.end, today - timedelta(days=1))
-    names = {hub.hub_code: hub.name for hub in reference.hubs_of(locality)}
+    register = read_register(engine)
+    names = register.as_of(as_of).hub_names()
     owed: list[dict[str, Any]] = []
     day: date = first
     while day <= last:
-        for hub_day in compute_rag(engine, day, as_of, settings).locality(locality).hubs:
+        for hub_day in compute_rag(engine, day, as_of, settings, register=register).locality(locality).hubs:
             if hub_day.row is None:
                 owed.append(
                     {

@@ -36,6 +36,7 @@ from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.returns.validate import validate_return
 from surgehub.warehouse import submissions, uploads
 from surgehub.warehouse.history import history_lookup
+from surgehub.warehouse.register import read_register
 
 if TYPE_CHECKING:
     from datetime import datetime
@@ -114,6 +115,7 @@ class Receiver:
             received_at=arrival.received_at,
             settings=self.settings,
             history=history_lookup(self.engine, arrival.received_at),
+            register=read_register(self.engine),  # afresh: a register change applies to the next return
         )
         if not validation.accepted:
             return self._reject(arrival)

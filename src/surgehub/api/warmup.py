@@ -23,9 +23,7 @@ def warm_up(settings: Settings) -> str | None:
     GX suite whatever today's date is (an out-of-season date would stop at F05 and warm nothing).
     """
     day = settings.season.start
-    code = next(
-        loc.sub_icb_code for loc in reference.localities() if reference.active_hubs(loc.sub_icb_code, day)
-    )
+    code = next(hub.sub_icb_code for hub in reference.shipped_hubs() if hub.active_on(day))
     data = sample.to_csv(sample.locality_rows(code, [day], random.Random(0)))
     received_at = clock.london_instant(day + timedelta(days=1), time(9, 0))
     try:

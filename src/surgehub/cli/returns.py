@@ -12,6 +12,7 @@ from surgehub.cli.common import ExitCode, fail, instant, json_option, locality, 
 if TYPE_CHECKING:
     from pathlib import Path
 
+    from surgehub.register import Register
     from surgehub.returns.result import ValidationResult
 
 
@@ -35,12 +36,25 @@ def validate(file: Path, locality_code: str, received_at: str | None, as_json: b
 
     from surgehub.returns.validate import validate_return
 
-    result = validate_return(data, locality=code, received_at=at, settings=settings)
+    result = validate_return(data, locality=code, received_at=at, settings=settings, register=_register())
     if as_json:
         click.echo(json.dumps(result.to_json_dict(), ensure_ascii=False))
     else:
         click.echo(_for_people(result, file, code))
     raise SystemExit(int(ExitCode.OK if result.accepted else ExitCode.PROBLEM))
+
+
+def _register() -> Register | None:
+    """The warehouse's register when there is a warehouse (judged as it stood at the receipt time);
+    otherwise None: the register as shipped, said on stderr."""
+    from surgehub.warehouse.db import WarehouseNotReady, check_ready
+    from surgehub.warehouse.register import read_register
+
+    try:
+        return read_register(check_ready(resources().engine))
+    except WarehouseNotReady:
+        click.echo("note: no warehouse, so R05 and R06 use the hub register as shipped", err=True)
+        return None
 
 
 def _for_people(result: ValidationResult, file: Path, code: str) -> str:

@@ -14,7 +14,7 @@ current version changed after the previous cut-off (or that had sent no return t
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from datetime import date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
@@ -31,20 +31,26 @@ from surgehub.digest.model import (
     LocalityLine,
     Period,
     Revision,
+    RevisionCause,
     Totals,
     WarningItem,
     change_between,
 )
 from surgehub.digest.periods import period_for, previous_period
+from surgehub.digest.plan import EMPTY, plan_lines, projection_statement
 from surgehub.rag import compute_rag
-from surgehub.timeliness import close_for
+from surgehub.register import Offer
+from surgehub.timeliness import close_for, is_bank_holiday
 from surgehub.warehouse import reporting
+from surgehub.warehouse.register import read_register
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from surgehub.config import Settings
+    from surgehub.digest.plan import PlanLine
     from surgehub.rag import DayRag, LocalityRag
+    from surgehub.register import HubFact, Register, RegisterView
 
 #: Days in each locality's utilisation trend chart, ending with the last day judged.
 TREND_DAYS = 14
@@ -72,14 +78,17 @@ Row = Mapping[str, Any]  # a warehouse row by column name
 class _Judge:
     """The RAG of a day as of a time, each (day, time) computed once for the whole build."""
 
-    def __init__(self, engine: Engine, settings: Settings) -> None:
+    def __init__(self, engine: Engine, settings: Settings, register: Register) -> None:
         self._engine = engine
         self._settings = settings
+        self._register = register
         self._found: dict[tuple[date, datetime], DayRag] = {}
 
     def __call__(self, day: date, as_of: datetime) -> DayRag:
         if (day, as_of) not in self._found:
-            self._found[(day, as_of)] = compute_rag(self._engine, day, as_of, self._settings)
+            self._found[(day, as_of)] = compute_rag(
+                self._engine, day, as_of, self._settings, register=self._register
+            )
         return self._found[(day, as_of)]
 
 
@@ -128,8 +137,7 @@ def _hub_comments(loc: LocalityRag, hub_names: Mapping[str, str]) -> tuple[HubCo
     )
 
 
-def _exceptions(rags: Sequence[DayRag]) -> tuple[ExceptionItem, ...]:
-    hub_names = {h.hub_code: h.name for h in reference.hubs()}
+def _exceptions(rags: Sequence[DayRag], hub_names: Mapping[str, str]) -> tuple[ExceptionItem, ...]:
     items: list[ExceptionItem] = []
     for loc in reference.localities():
         for day_rag in rags:
@@ -169,6 +177,8 @@ def _locality_lines(
     season_rows: Sequence[Row],
     judged: set[date],
     trend_days: Sequence[date],
+    plans: Mapping[str, PlanLine],
+    settings: Settings,
 ) -> tuple[LocalityLine, ...]:
     by_key = {(r["sub_icb_code"], r["activity_date"]): r for r in season_rows}
     lines: list[LocalityLine] = []
@@ -189,6 +199,8 @@ def _locality_lines(
                 period=Totals.of(r for r in own if r["activity_date"] in judged),
                 season=Totals.of(own),
                 trend=trend,
+                plan=plans.get(code, EMPTY),
+                explain_url=settings.email.explain_url(code, cells[-1].day) if cells else None,
             )
         )
     return tuple(lines)
@@ -247,7 +259,7 @@ def _revision_days(period: Period, settings: Settings) -> tuple[date, date] | No
 
 
 def _changed_hub_days(
-    engine: Engine, period: Period, first: date, last: date
+    engine: Engine, period: Period, first: date, last: date, view: RegisterView
 ) -> list[tuple[Row | None, Row]]:
     """(then, now) of each active hub-day whose current version changed after the previous cut-off."""
 
@@ -256,12 +268,10 @@ def _changed_hub_days(
 
     now = by_hub_day(reporting.current_versions(engine, first, last, period.cutoff))
     then = by_hub_day(reporting.current_versions(engine, first, last, period.previous_cutoff))
-    active = {h.hub_code: h for h in reference.hubs()}
     changed: list[tuple[Row | None, Row]] = []
     for (hub_code, day), row in now.items():
         old = then.get((hub_code, day))
-        hub = active.get(hub_code)
-        if hub is None or not hub.active_on(day):
+        if not view.active_on(hub_code, day):
             continue
         if old is not None and (old["version"], old["received_at"]) == (row["version"], row["received_at"]):
             continue
@@ -269,14 +279,17 @@ def _changed_hub_days(
     return changed
 
 
-def _revisions(engine: Engine, judge: _Judge, period: Period, settings: Settings) -> tuple[Revision, ...]:
-    """Hub-days covered by earlier digests whose current version changed after the previous cut-off."""
+def _revisions(
+    engine: Engine, judge: _Judge, period: Period, settings: Settings, register: Register
+) -> tuple[Revision, ...]:
+    """Hub-days covered by earlier digests whose current version changed after the previous cut-off, and
+    those a register change recorded since then made (or unmade) a hub's active day."""
     days = _revision_days(period, settings)
     if days is None:
         return ()
     names, order = _names(), _order()
-    revisions: list[Revision] = []
-    for old, row in _changed_hub_days(engine, period, *days):
+    revisions: list[Revision] = _register_revisions(judge, period, register, days, names)
+    for old, row in _changed_hub_days(engine, period, *days, register.as_of(period.cutoff)):
         code: str = row["sub_icb_code"]
         day: date = row["activity_date"]
         revisions.append(
@@ -298,7 +311,74 @@ def _revisions(engine: Engine, judge: _Judge, period: Period, settings: Settings
                 comment=(row["comments"] or "").strip() or None,
             )
         )
-    return tuple(sorted(revisions, key=lambda r: (order.get(r.sub_icb_code, 99), r.day, r.hub_code)))
+    return tuple(
+        sorted(
+            revisions, key=lambda r: (order.get(r.sub_icb_code, 99), r.day, r.hub_code, r.cause != "register")
+        )
+    )
+
+
+def _register_revisions(
+    judge: _Judge, period: Period, register: Register, days: tuple[date, date], names: Mapping[str, str]
+) -> list[Revision]:
+    """A revision per hub-day already reported that a register change recorded after the previous
+    cut-off added to, or took out of, its hub's active days; named as a register change."""
+    changes = register.changes_between(period.previous_cutoff, period.cutoff)
+    if not changes:
+        return []
+    then, now = register.as_of(period.previous_cutoff), register.as_of(period.cutoff)
+    revisions: list[Revision] = []
+    for hub_code in dict.fromkeys(f.hub.hub_code for f in changes):
+        latest = [f for f in changes if f.hub.hub_code == hub_code][-1]
+        day = days[0]
+        while day <= days[1]:
+            before, after = then.active_on(hub_code, day), now.active_on(hub_code, day)
+            if before != after:
+                code = latest.hub.sub_icb_code
+                revisions.append(
+                    Revision(
+                        day=day,
+                        sub_icb_code=code,
+                        name=names.get(code, code),
+                        hub_code=hub_code,
+                        old_version=None,
+                        new_version=None,
+                        received_at=latest.recorded_at,
+                        changes=(_register_words(latest, added=after),),
+                        was=_cell(judge(day, period.previous_cutoff).locality(code), day),
+                        now=_cell(judge(day, period.cutoff).locality(code), day),
+                        comment=latest.note,
+                        cause=RevisionCause.REGISTER,
+                    )
+                )
+            day += timedelta(days=1)
+    return revisions
+
+
+def _register_words(fact: HubFact, *, added: bool) -> str:
+    hub = fact.hub
+    when = to_london(fact.recorded_at).strftime("%a %d %b %H:%M")
+    span = f"active {hub.active_from:%d %b %Y} to {hub.active_to:%d %b %Y}"
+    verb = "added to" if added else "taken out of"
+    return (
+        f"register change: {hub.name} ({hub.hub_code}) {verb} this day by a change recorded {when} "
+        f"({fact.change}, {span})"
+    )
+
+
+def _commissioned_days(
+    versions: Sequence[Row], view: RegisterView, judged: set[date], is_holiday: Callable[[date], bool]
+) -> dict[tuple[str, date], Offer]:
+    """Per judged locality-day (and GM-day): what was commissioned on the hub-days with a return."""
+    found: dict[tuple[str, date], Offer] = {}
+    for row in versions:
+        day = row["activity_date"]
+        if day not in judged:
+            continue
+        offer = view.commissioned(row["hub_code"], day, is_holiday)
+        for key in ((row["sub_icb_code"], day), ("GM", day)):
+            found[key] = found.get(key, Offer()) + offer
+    return found
 
 
 # -- the digest ---------------------------------------------------------------------------------------
@@ -308,14 +388,31 @@ def build_digest(engine: Engine, kind: DigestKind, as_of: datetime, settings: Se
     """Gather and judge the ``board`` or ``daily`` digest that goes out at ``as_of``, in one go."""
     period = period_for(kind, as_of, settings)
     previous = previous_period(period, settings)
-    judge = _Judge(engine, settings)
+    register = read_register(engine)  # the whole history; each figure takes it as of its own time
+    view = register.as_of(period.cutoff)
+    judge = _Judge(engine, settings, register)
     rags = tuple(judge(day, period.cutoff) for day in period.days)
 
     # Trend and season to date end with the last day judged (before any is: the day before the cut-off).
     anchor = period.days[-1] if period.days else to_london(period.cutoff).date() - timedelta(days=1)
     anchor = min(anchor, settings.season.end)
-    season_rows = reporting.locality_day_totals(engine, settings.season.start, anchor, period.cutoff)
+    versions = reporting.current_versions(engine, settings.season.start, anchor, period.cutoff)
+    season_rows = reporting.locality_day_totals(versions, view)
     judged = set(period.days)
+    holidays = settings.timeliness.extra_holidays
+
+    def is_holiday(day: date) -> bool:
+        return is_bank_holiday(day) or day in holidays
+
+    plans = plan_lines(
+        versions,
+        view,
+        period_days=period.days,
+        season_start=settings.season.start,
+        season_end=settings.season.end,
+        anchor=anchor,
+        is_bank_holiday=is_holiday,
+    )
     return Digest(
         kind=period.kind,
         period=period,
@@ -325,7 +422,13 @@ def build_digest(engine: Engine, kind: DigestKind, as_of: datetime, settings: Se
         utilisation_rule=settings.rag.utilisation,
         pending_closes=tuple((day, close_for(day, settings)) for day in period.pending_days),
         localities=_locality_lines(
-            rags, _previous_cells(judge, previous), season_rows, judged, _trend_days(anchor, settings)
+            rags,
+            _previous_cells(judge, previous),
+            season_rows,
+            judged,
+            _trend_days(anchor, settings),
+            plans,
+            settings,
         ),
         returns=tuple(_day_returns(day_rag) for day_rag in rags),
         gm_period=Totals.of(r for r in season_rows if r["activity_date"] in judged),
@@ -334,7 +437,11 @@ def build_digest(engine: Engine, kind: DigestKind, as_of: datetime, settings: Se
             (day, Totals.of(r for r in season_rows if r["activity_date"] == day)) for day in period.days
         ),
         day_rags=rags,
-        exceptions=_exceptions(rags),
+        exceptions=_exceptions(rags, view.hub_names()),
         warnings=_warnings(engine, period),
-        revisions=_revisions(engine, judge, period, settings),
+        revisions=_revisions(engine, judge, period, settings, register),
+        gm_plan=sum(plans.values(), EMPTY),
+        commissioned=_commissioned_days(versions, view, judged, is_holiday),
+        season_end=settings.season.end,
+        projection=projection_statement(settings.season.end),
     )

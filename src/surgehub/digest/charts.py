@@ -21,9 +21,11 @@ if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
     from surgehub.digest.model import Digest, LocalityLine, Totals
+    from surgehub.digest.plan import PlanLine
 
 TREND_CID = "utilisation-trend"
 SOURCE_MIX_CID = "source-mix"
+PLAN_CID = "plan-delivery"
 
 #: NHS identity colours; text on them meets WCAG AA, and segments also differ by hatch pattern.
 LINE = "#005eb8"
@@ -185,10 +187,71 @@ def source_mix_alt(gm_days: Sequence[tuple[date, Totals]], gm_period: Totals) ->
     )
 
 
+def plan_delivery(lines: Sequence[LocalityLine], gm: PlanLine) -> InlineImage:
+    """One horizontal bar per locality (and GM, last) of the season's sessions delivered as a share of
+    those commissioned, each labelled with its figure, a diamond at the projection to the season's end,
+    and a line at 100%: one glance, read top to bottom, on a phone."""
+    from matplotlib.figure import Figure
+
+    rows = [(line.name, line.plan) for line in lines] + [("Greater Manchester", gm)]
+    figure = Figure(figsize=(WIDTH_IN, 0.24 * len(rows) + 0.75), layout="constrained")
+    ax = figure.subplots()
+    labels = [name for name, _ in rows]
+    values = [_share(plan.season.sessions_ratio) for _, plan in rows]
+    projected = [_share(plan.projected_sessions_ratio) for _, plan in rows]
+    ax.barh(labels, [v or 0 for v in values], color=LINE, height=0.6)
+    ax.barh([labels[-1]], [values[-1] or 0], color=INK, height=0.6)  # GM in ink: the total, set apart
+    for i, value in enumerate(values):  # the figure inside its bar (white on blue or ink: AA), else after it
+        if value is None:
+            ax.text(1.5, i, "no figure", va="center", fontsize=6.5, color=INK)
+        elif value >= 25:
+            ax.text(value - 1.5, i, f"{value:.0f}%", va="center", ha="right", fontsize=6.5, color="#ffffff",
+                    fontweight="bold")  # fmt: skip
+        else:
+            ax.text(value + 1.5, i, f"{value:.0f}%", va="center", fontsize=6.5, color=INK)
+    ax.axvline(100, color=INK, linewidth=0.9, linestyle="--", label="100% of plan")
+    marks = [(i, p) for i, p in enumerate(projected) if p is not None]
+    if marks:
+        ax.scatter([p for _, p in marks], [i for i, _ in marks], marker="D", s=16, color="#ffffff",
+                   edgecolors=INK, linewidths=1.1, zorder=3, label="projected to season end")  # fmt: skip
+    top = max([105.0, *(v for v in values if v is not None), *(p for _, p in marks)]) + 5
+    ax.invert_yaxis()
+    ax.set_xlim(0, top)
+    ax.set_xlabel("% of commissioned sessions delivered, season to date", fontsize=6.5, color=INK)
+    ax.tick_params(labelsize=6.5, colors=INK)
+    for side in ("top", "right"):
+        ax.spines[side].set_visible(False)
+    figure.legend(loc="outside upper center", ncol=2, fontsize=6, frameon=False)
+    return InlineImage(PLAN_CID, _png(figure), plan_alt(rows))
+
+
+def _share(value: Fraction | None) -> float | None:
+    return None if value is None else float(value) * 100
+
+
+def plan_alt(rows: Sequence[tuple[str, PlanLine]]) -> str:
+    """Alt text: each locality's season-to-date delivery against plan and its projection."""
+    parts = [
+        f"{name} {_percent(plan.season.sessions_ratio)}"
+        + (
+            ""
+            if plan.projected_sessions_ratio is None
+            else f", projected {_percent(plan.projected_sessions_ratio)}"
+        )
+        for name, plan in rows
+    ]
+    return (
+        "Bar chart of the sessions delivered as a share of those commissioned, season to date, with the "
+        "projection to the season's end: " + "; ".join(parts) + "."
+    )
+
+
 def digest_charts(digest: Digest) -> tuple[InlineImage, ...]:
-    """The digest's charts: utilisation trend, and the GM source mix when anything was booked."""
+    """The digest's charts: delivery against the commissioned plan, utilisation trend, and the GM
+    source mix when anything was booked."""
     rule = digest.utilisation_rule
     images = [utilisation_trend(digest.localities, float(rule.amber_from), float(rule.red_from))]
+    images.append(plan_delivery(digest.localities, digest.gm_plan))
     if digest.gm_days:
         images.append(source_mix(digest.gm_days, digest.gm_period))
     return tuple(images)

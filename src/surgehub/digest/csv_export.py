@@ -21,6 +21,7 @@ if TYPE_CHECKING:
     from collections.abc import Mapping, Sequence
 
     from surgehub.digest.model import Digest
+    from surgehub.register import Offer
 
 FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r", "\n", "＝", "＋", "－", "＠")
 
@@ -52,7 +53,15 @@ COLUMNS: tuple[str, ...] = (
     "patients_turned_away",
     "reasons",
     "comments",
+    "row_type",
+    "commissioned_sessions",
+    "commissioned_appts_offered",
+    "sessions_vs_commissioned",
+    "appts_vs_commissioned",
 )
+
+#: Plan rows after the day rows, per locality and GM: (row_type, what the figures cover).
+PLAN_ROWS: tuple[str, ...] = ("plan_period", "plan_season_to_date", "plan_projection")
 
 
 def neutralise(value: object) -> object:
@@ -91,8 +100,60 @@ def _row(
     return row
 
 
+def _plan_rows(digest: Digest) -> list[dict[str, object]]:
+    """Delivery against the commissioned plan, per locality then GM: the period, the season to date and
+    the projection to the season's end (sessions_delivered and appts_offered hold what was delivered,
+    or is projected to be; commissioned_* what was commissioned over the same hub-days)."""
+    rows: list[dict[str, object]] = []
+    last = digest.days[-1].isoformat() if digest.days else ""
+    end = digest.season_end.isoformat() if digest.season_end else ""
+    lines = [(loc.sub_icb_code, loc.name, loc.plan) for loc in digest.localities]
+    lines.append(("GM", "Greater Manchester", digest.gm_plan))
+    for code, name, plan in lines:
+        for row_type, day, part in (
+            ("plan_period", last, plan.period),
+            ("plan_season_to_date", last, plan.season),
+        ):
+            rows.append(
+                {
+                    "period_key": digest.period_key,
+                    "activity_date": day,
+                    "sub_icb_code": code,
+                    "locality_name": name,
+                    "row_type": row_type,
+                    "sessions_delivered": part.delivered_sessions,
+                    "appts_offered": part.offered_appts,
+                    "commissioned_sessions": part.commissioned_sessions,
+                    "commissioned_appts_offered": part.commissioned_appts,
+                    "sessions_vs_commissioned": _ratio(part.sessions_ratio),
+                    "appts_vs_commissioned": _ratio(part.appts_ratio),
+                    "reasons": (
+                        f"{part.unreported_sessions} commissioned sessions on days with no return (not counted)"
+                        if part.unreported_sessions
+                        else ""
+                    ),
+                }
+            )
+        rows.append(
+            {
+                "period_key": digest.period_key,
+                "activity_date": end,
+                "sub_icb_code": code,
+                "locality_name": name,
+                "row_type": "plan_projection",
+                "commissioned_sessions": plan.season.commissioned_sessions + plan.remaining.sessions,
+                "commissioned_appts_offered": plan.season.commissioned_appts + plan.remaining.appointments,
+                "sessions_vs_commissioned": _ratio(plan.projected_sessions_ratio),
+                "appts_vs_commissioned": _ratio(plan.projected_appts_ratio),
+                "reasons": digest.projection,
+            }
+        )
+    return rows
+
+
 def digest_rows(digest: Digest) -> list[dict[str, object]]:
-    """The rows of the CSV (before neutralising): per judged day, localities in register order, then GM."""
+    """The rows of the CSV (before neutralising): per judged day, localities in register order, then GM;
+    then the plan rows (``row_type`` plan_*; day rows are ``day``)."""
     rows: list[dict[str, object]] = []
     for day_rag in digest.day_rags:
         day = day_rag.activity_date.isoformat()
@@ -113,6 +174,9 @@ def digest_rows(digest: Digest) -> list[dict[str, object]]:
             }
             rows.append(
                 _row(digest.period_key, day, loc.sub_icb_code, loc.locality_name, status, loc.figures)
+                | _commissioned(
+                    digest.commissioned.get((loc.sub_icb_code, day_rag.activity_date)), loc.figures
+                )
             )
         gm = day_rag.gm.figures
         counts = ", ".join(f"{k} {v}" for k, v in day_rag.gm.counts.items() if v)
@@ -125,8 +189,29 @@ def digest_rows(digest: Digest) -> list[dict[str, object]]:
             "reasons": "; ".join([f"localities: {counts}", *(gm.get("reasons") or [])]),
             "comments": "",
         }
-        rows.append(_row(digest.period_key, day, "GM", "Greater Manchester", status, gm))
-    return rows
+        rows.append(
+            _row(digest.period_key, day, "GM", "Greater Manchester", status, gm)
+            | _commissioned(digest.commissioned.get(("GM", day_rag.activity_date)), gm)
+        )
+    return rows + _plan_rows(digest)
+
+
+def _commissioned(offer: Offer | None, figures: Mapping[str, Any]) -> dict[str, object]:
+    """A day row's commissioned figures: over the hub-days with a return, what was commissioned."""
+    sums = figures.get("sums") or {}
+    sessions = None if offer is None else offer.sessions
+    appts = None if offer is None else offer.appointments
+    return {
+        "row_type": "day",
+        "commissioned_sessions": "" if sessions is None else sessions,
+        "commissioned_appts_offered": "" if appts is None else appts,
+        "sessions_vs_commissioned": (
+            _ratio(Fraction(int(sums.get("sessions_delivered") or 0), sessions)) if sessions else ""
+        ),
+        "appts_vs_commissioned": _ratio(Fraction(int(sums.get("appts_offered") or 0), appts))
+        if appts
+        else "",
+    }
 
 
 def to_csv(rows: Sequence[Mapping[str, object]]) -> bytes:

@@ -8,13 +8,14 @@ frozen: nothing is filled in later, and every module reads this one rather than 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from surgehub import spec
 from surgehub.clock import to_london
+from surgehub.digest.plan import EMPTY, PlanLine
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping
@@ -23,6 +24,7 @@ if TYPE_CHECKING:
     from surgehub.config import UtilisationRule
     from surgehub.mail.compose import InlineImage
     from surgehub.rag import DayRag
+    from surgehub.register import Offer
 
 
 class DigestKind(StrEnum):
@@ -253,6 +255,8 @@ class LocalityLine:
     period: Totals
     season: Totals
     trend: tuple[tuple[date, Fraction | None], ...]  # daily utilisation, oldest first
+    plan: PlanLine = EMPTY  # delivery against the commissioned plan
+    explain_url: str | None = None  # the lineage page of the locality's latest judged day
 
     @property
     def latest(self) -> Cell | None:
@@ -319,25 +323,38 @@ class WarningItem:
         return f"{', '.join(self.hubs)} on {day_text}" + (f" ({count} hub-days)" if count > 1 else "")
 
 
+class RevisionCause(StrEnum):
+    """Why a hub-day already reported changed: a new version of its return, or a register change."""
+
+    RETURN = "return"
+    REGISTER = "register"
+
+
 @dataclass(frozen=True, kw_only=True)
 class Revision:
-    """Section 5: a hub-day already reported whose current version changed since the previous cut-off."""
+    """Section 5: a hub-day already reported whose current version changed since the previous cut-off,
+    or whose hub the register now says was (or was not) active that day (a register change)."""
 
     day: date
     sub_icb_code: str
     name: str
     hub_code: str
-    old_version: int | None  # None: it was a no return then
-    new_version: int
-    received_at: datetime
+    old_version: int | None  # None: it was a no return then (or not in the register)
+    new_version: int | None  # None: a register change with no return for the day
+    received_at: datetime  # of the new version; for a register change, when the change was recorded
     changes: tuple[str, ...]
     was: Cell | None
     now: Cell | None
     comment: str | None
+    cause: RevisionCause = RevisionCause.RETURN
 
     @property
     def filled(self) -> bool:
-        return self.old_version is None
+        return self.old_version is None and self.cause is RevisionCause.RETURN
+
+    @property
+    def register_change(self) -> bool:
+        return self.cause is RevisionCause.REGISTER
 
 
 # -- the digest -----------------------------------------------------------------------------------
@@ -367,6 +384,11 @@ class Digest:
     exceptions: tuple[ExceptionItem, ...]
     warnings: tuple[WarningItem, ...]
     revisions: tuple[Revision, ...]
+    gm_plan: PlanLine = EMPTY  # GM's delivery against the commissioned plan
+    #: What was commissioned on each judged (locality or "GM", day), over the hub-days with a return.
+    commissioned: Mapping[tuple[str, date], Offer] = field(default_factory=dict)
+    season_end: date | None = None
+    projection: str = ""  # how the projection is made, in one line
 
     @property
     def period_key(self) -> str:

@@ -38,7 +38,9 @@ class MailDeliveryError(RuntimeError):
     """The SMTP server did not take the message; it is logged as failed and will be retried."""
 
 
-def _record(engine: Engine, mail: Mail, status: str, error: str | None, now: datetime) -> None:
+def _record(
+    engine: Engine, mail: Mail, status: str, error: str | None, now: datetime, mime: bytes | None = None
+) -> None:
     email_log.record_attempt(
         engine,
         kind=mail.kind,
@@ -49,6 +51,7 @@ def _record(engine: Engine, mail: Mail, status: str, error: str | None, now: dat
         status=status,
         error=error,
         now=now,
+        mime=mime,
     )
 
 
@@ -63,7 +66,7 @@ def send_once(engine: Engine, mail: Mail, *, smtp_conn_id: str, clock: Clock) ->
     except Exception as exc:  # any SMTP or connection failure: log it, then let the caller retry
         _record(engine, mail, "failed", f"{type(exc).__name__}: {exc}", clock.now())
         raise MailDeliveryError(f"could not send {mail.kind} to {mail.recipient}: {exc}") from exc
-    _record(engine, mail, "sent", None, clock.now())
+    _record(engine, mail, "sent", None, clock.now(), mime=message.as_bytes())  # the archive keeps it as sent
     return "sent"
 
 

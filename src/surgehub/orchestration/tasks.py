@@ -316,6 +316,52 @@ def send_digest(kind: str, as_of: datetime, resources: Resources) -> dict[str, A
     }
 
 
+class DigestMismatch(RuntimeError):
+    """A sent digest differs from the digest rebuilt as of its cut-off (the data team is alerted)."""
+
+
+def verify_sent_digest(kind: str, as_of: datetime, resources: Resources) -> dict[str, Any]:
+    """After a send: rebuild the digest as of its cut-off and compare its CSV with every archived copy.
+
+    When they differ, the operations list (the data team) gets an alert with the diff, once per key,
+    and the task fails so the run shows it. A key with nothing archived (no recipients) is skipped.
+    """
+    from surgehub.digest.model import DigestKind
+    from surgehub.digest.periods import period_for
+    from surgehub.digest.verify import VerifyError, verify_digest
+    from surgehub.mail.compose import Mail
+    from surgehub.mail.send import send_all
+
+    settings = resources.settings
+    engine = resources.warehouse()
+    period_key = period_for(DigestKind(kind), as_of, settings).period_key
+    try:
+        found = verify_digest(engine, settings, period_key)
+    except VerifyError as exc:
+        log.info("nothing to verify for %s: %s", period_key, exc)
+        return {"period": period_key, "verified": False, "messages": 0}
+    if found.matches:
+        return {"period": period_key, "verified": True, "messages": found.messages}
+    text = (
+        f"The digest {period_key} as sent differs from the same digest rebuilt as of its cut-off "
+        f"({', '.join(found.mismatched)}).\n\nRun `surgehub verify-digest {period_key}` to see it again; "
+        "`surgehub audit` lists what changed and when.\n\n" + "\n".join(found.diff)
+    )
+    mails = [
+        Mail(
+            kind="alert",
+            period_key=f"verify:{period_key}",
+            recipient=recipient,
+            sender=settings.email.sender,
+            subject=f"[surgehub] the sent digest {period_key} does not match its rebuild",
+            text=text,
+        )
+        for recipient in settings.email.operations
+    ]
+    send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id, clock=resources.clock)
+    raise DigestMismatch(f"{period_key}: as sent differs from its rebuild for {', '.join(found.mismatched)}")
+
+
 def scheduled_run(
     context: Mapping[str, Any], *, working_days_only: bool = True
 ) -> tuple[datetime, Resources]:

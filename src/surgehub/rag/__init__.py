@@ -10,6 +10,10 @@ Readings taken where the spec leaves room (also in docs/warehouse.md):
   included), judged as of the same T. A locality with no active hub on that day cannot have "no
   return" there, so it is not escalated.
 - A locality with no hub active on the day is CLOSED (nothing to report) with that reason.
+- Which hubs are active is the register's word as of the same T (``surgehub.register``). A hub-day
+  whose hub the register first showed active on that day only after the day's deadline (a backdated
+  hub) is not owed: no return is not "no return", never late, never escalated; a return sent for it
+  counts, on time (decision 0044).
 - Points are null for PENDING, NO_RETURN and CLOSED, even when some hubs have sent rows.
 - The GM roll-up counts localities per status; its figures are the same parameters on GM-wide sums
   (CLOSED_PLANNED rows left out), with points and a band (GREEN/AMBER/RED, capacity override) of
@@ -41,7 +45,7 @@ from surgehub.rag.parameters import (
     score_utilisation,
     show_ratio,
 )
-from surgehub.timeliness import Timeliness, close_for, close_passed, hub_day_status, worst
+from surgehub.timeliness import Timeliness, close_for, close_passed, deadline_for, hub_day_status, worst
 
 if TYPE_CHECKING:
     from collections.abc import Iterable, Mapping, Sequence
@@ -49,6 +53,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from surgehub.config import Settings
+    from surgehub.register import Register, RegisterView
 
 __all__ = [
     "RATINGS_POINTS",
@@ -92,6 +97,8 @@ class HubDay:
     sub_icb_code: str
     timeliness: Timeliness
     row: Mapping[str, Any] | None
+    owed: bool = True  # False: the register showed the hub active that day only after its deadline
+    registered_at: datetime | None = None  # then: when it did
 
     @property
     def hub_status(self) -> str | None:
@@ -227,7 +234,7 @@ def _figures(sums: Mapping[str, Any], scores: Sequence[ParameterScore], points: 
 
 def _hub_detail(hub_day: HubDay) -> dict[str, Any]:
     row = hub_day.row or {}
-    return {
+    detail: dict[str, Any] = {
         "hub_code": hub_day.hub_code,
         "timeliness": hub_day.timeliness.value,
         "hub_status": hub_day.hub_status,
@@ -235,6 +242,22 @@ def _hub_detail(hub_day: HubDay) -> dict[str, Any]:
         "versions_known": row.get("versions_known"),
         "comments": row.get("comments"),
     }
+    if not hub_day.owed:
+        detail["owed"] = False
+        detail["registered_at"] = None if hub_day.registered_at is None else _iso(hub_day.registered_at)
+    return detail
+
+
+def _iso(instant: datetime) -> str:
+    return instant.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def _not_owed_reason(hub_day: HubDay) -> str:
+    when = "" if hub_day.registered_at is None else to_london(hub_day.registered_at).strftime(" on %a %d %b")
+    return (
+        f"hub {hub_day.hub_code} was added to the register{when}, after this day's deadline: "
+        "no return owed for this day"
+    )
 
 
 def judge_locality(
@@ -250,6 +273,9 @@ def judge_locality(
     rules = settings.rag
     found = reference.locality_by_code(sub_icb_code)
     name = found.name if found else sub_icb_code
+    all_hub_days = tuple(hub_days)
+    not_owed = [_not_owed_reason(h) for h in all_hub_days if not h.owed and h.row is None]
+    hub_days = [h for h in all_hub_days if h.owed or h.row is not None]
     sums = sums_of(hub_days)
     scores = score_parameters(sums, rules)
     assurance = worst([h.timeliness for h in hub_days])
@@ -258,7 +284,7 @@ def judge_locality(
 
     def result(status: Status, level: int | None, points: int | None, reasons: list[str]) -> LocalityRag:
         figures = _figures(sums, scores, points)
-        figures["hubs"] = [_hub_detail(h) for h in hub_days]
+        figures["hubs"] = [_hub_detail(h) for h in all_hub_days]
         return LocalityRag(
             sub_icb_code=sub_icb_code,
             locality_name=name,
@@ -267,13 +293,13 @@ def judge_locality(
             points=points,
             escalated=escalated and status is Status.NO_RETURN,
             assurance=None if assurance is None else assurance.value,
-            reasons=reasons,
+            reasons=[*reasons, *not_owed],
             figures=figures,
-            hubs=tuple(hub_days),
+            hubs=all_hub_days,
         )
 
     if not hub_days:
-        return result(Status.CLOSED, None, None, ["no hub active on this day"])
+        return result(Status.CLOSED, None, None, [] if not_owed else ["no hub active on this day"])
     if missing and not close_passed(activity_date, as_of, settings):
         close = to_london(close_for(activity_date, settings)).strftime("%H:%M on %a %d %b")
         return result(
@@ -337,35 +363,59 @@ def gm_rollup(localities: Sequence[LocalityRag], settings: Settings) -> GmRag:
 # -- from the warehouse --------------------------------------------------------------------------
 
 
-def hub_days(engine: Engine, day: date, as_of: datetime, settings: Settings) -> dict[str, list[HubDay]]:
-    """Active hubs on ``day`` grouped by locality, each with its current row and timeliness as of T."""
+def hub_days(
+    engine: Engine, day: date, as_of: datetime, settings: Settings, register: RegisterView
+) -> dict[str, list[HubDay]]:
+    """The hubs active on ``day`` in the register as of T, grouped by locality (register order), each
+    with its current row and timeliness as of T, and whether it was owed (decision 0044)."""
     from surgehub.warehouse.rag_results import hub_day_rows
 
-    grouped: dict[str, list[HubDay]] = {loc.sub_icb_code: [] for loc in reference.localities()}
-    for row in hub_day_rows(engine, day, as_of):
-        code: str = row["sub_icb_code"]
-        grouped.setdefault(code, []).append(
+    rows = {row["hub_code"]: row for row in hub_day_rows(engine, day, as_of)}
+    deadline = deadline_for(day, settings)
+    grouped: dict[str, list[HubDay]] = {loc.sub_icb_code: [] for loc in register.localities}
+    for hub in sorted(register.hubs, key=lambda h: (h.sub_icb_code, h.hub_code)):
+        if not hub.active_on(day):
+            continue
+        row = rows.get(hub.hub_code)
+        known = register.known_since(hub.hub_code, day)
+        owed = known is None or known <= deadline
+        timeliness = hub_day_status(day, None if row is None else row["first_received_at"], as_of, settings)
+        if not owed:  # never late, never "no return": a return sent counts on time; none is still open
+            timeliness = Timeliness.ON_TIME if row is not None else Timeliness.PENDING
+        grouped.setdefault(hub.sub_icb_code, []).append(
             HubDay(
-                hub_code=row["hub_code"],
-                sub_icb_code=code,
-                timeliness=hub_day_status(day, row["first_received_at"], as_of, settings),
-                row=dict(row) if row["version"] is not None else None,
+                hub_code=hub.hub_code,
+                sub_icb_code=hub.sub_icb_code,
+                timeliness=timeliness,
+                row=None if row is None else dict(row),
+                owed=owed,
+                registered_at=None if owed else known,
             )
         )
     return grouped
 
 
 def _no_return(hub_list: Sequence[HubDay], day: date, as_of: datetime, settings: Settings) -> bool:
-    return bool(hub_list) and any(h.row is None for h in hub_list) and close_passed(day, as_of, settings)
+    owed_missing = any(h.row is None and h.owed for h in hub_list)
+    return owed_missing and close_passed(day, as_of, settings)
 
 
-def compute_rag(engine: Engine, day: date, as_of: datetime, settings: Settings) -> DayRag:
-    """RAG of every locality (localities.csv order) and GM for one activity date, as of ``as_of``."""
+def compute_rag(
+    engine: Engine, day: date, as_of: datetime, settings: Settings, *, register: Register | None = None
+) -> DayRag:
+    """RAG of every locality (localities.csv order) and GM for one activity date, as of ``as_of``, with
+    the register as it stood then (``register``: the register's history, read from the warehouse if not
+    given)."""
     if as_of.tzinfo is None:
         raise ValueError("naive as_of: surgehub only handles aware instants")
     as_of = as_of.astimezone(UTC)
-    today = hub_days(engine, day, as_of, settings)
-    before = hub_days(engine, day - timedelta(days=1), as_of, settings)
+    if register is None:
+        from surgehub.warehouse.register import read_register
+
+        register = read_register(engine)
+    view = register.as_of(as_of)
+    today = hub_days(engine, day, as_of, settings, view)
+    before = hub_days(engine, day - timedelta(days=1), as_of, settings, view)
     localities: list[LocalityRag] = []
     for loc in reference.localities():
         escalated = _no_return(before.get(loc.sub_icb_code, []), day - timedelta(days=1), as_of, settings)

@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 
 from surgehub import reference, spec
+from surgehub.clock import LONDON
 from surgehub.returns.findings import Finding, sort_key
 from surgehub.returns.read import RawReturn, read_return
 from surgehub.returns.result import Outcome, UnknownLocality, ValidationResult, receipt_day, sender_code
@@ -43,6 +44,7 @@ if TYPE_CHECKING:
     from collections.abc import Iterator, Sequence
 
     from surgehub.config import Settings
+    from surgehub.register import Register, RegisterView
     from surgehub.returns.rules.checks import IntArray
 
 #: What a batch keeps an answer under: (sha256 of the bytes, sender, London day of receipt).
@@ -93,19 +95,30 @@ class ValidationBatch:
 
     Built from (bytes, sending locality, receipt time) triples; `validate_return(..., batch=...)` then
     takes what the joint pass found for the same bytes, sender and receipt day. A return from an
-    unknown locality is left out (validate_return raises UnknownLocality for it, as alone).
+    unknown locality is left out (validate_return raises UnknownLocality for it, as alone). Each return
+    is judged against the register as it stood at its receipt: returns received under the same register
+    share one pass (the usual case: the register changes a few times a season).
     """
 
-    def __init__(self, returns: Sequence[tuple[bytes, str, datetime]], *, settings: Settings) -> None:
+    def __init__(
+        self,
+        returns: Sequence[tuple[bytes, str, datetime]],
+        *,
+        settings: Settings,
+        register: Register | None = None,
+    ) -> None:
         self._entries: dict[_Key, ValidationResult | Judged] = {}
-        pending: dict[_Key, pd.DataFrame] = {}
+        register = register or reference.shipped_register()  # as validate_return: as shipped
+        pending: list[tuple[RegisterView, dict[_Key, pd.DataFrame]]] = []
         for data, locality, received_at in returns:
+            view = register.as_of(received_at if received_at.tzinfo else received_at.replace(tzinfo=LONDON))
             try:
-                code = sender_code(locality)
+                code = sender_code(locality, view)
             except UnknownLocality:
                 continue
             key = (hashlib.sha256(data).hexdigest(), code, receipt_day(received_at))
-            if key in self._entries or key in pending:
+            same_view = _same_facts(pending, view)
+            if key in self._entries or key in same_view:
                 continue
             raw = read_return(
                 data,
@@ -115,10 +128,12 @@ class ValidationBatch:
             if raw.table is None:
                 self._entries[key] = _unreadable(raw)
             else:
-                pending[key] = raw.table
-        if pending:
-            judged = judge_tables(list(pending.values()), [(code, day) for _, code, day in pending], settings)
-            self._entries.update(zip(pending, judged, strict=True))
+                same_view[key] = raw.table
+        for view, tables in pending:
+            judged = judge_tables(
+                list(tables.values()), [(code, day) for _, code, day in tables], settings, view
+            )
+            self._entries.update(zip(tables, judged, strict=True))
 
     def __len__(self) -> int:
         return len(self._entries)
@@ -129,14 +144,29 @@ class ValidationBatch:
         return self._entries.get(key)
 
 
-def judge_return(data: bytes, sender: Sender, settings: Settings) -> ValidationResult | Judged:
-    """One return's bytes read (F01–F06) and, when readable, judged (a batch of one)."""
+def _same_facts(
+    pending: list[tuple[RegisterView, dict[_Key, pd.DataFrame]]], view: RegisterView
+) -> dict[_Key, pd.DataFrame]:
+    """The group of returns judged under the same register facts as ``view`` (whatever its instant)."""
+    for known, group in pending:
+        if known.hub_facts == view.hub_facts and known.localities == view.localities:
+            return group
+    group: dict[_Key, pd.DataFrame] = {}
+    pending.append((view, group))
+    return group
+
+
+def judge_return(
+    data: bytes, sender: Sender, settings: Settings, register: RegisterView
+) -> ValidationResult | Judged:
+    """One return's bytes read (F01–F06) and, when readable, judged (a batch of one) against the
+    register as it stood at its receipt."""
     raw = read_return(
         data, max_file_bytes=settings.limits.max_file_bytes, max_data_rows=settings.limits.max_data_rows
     )
     if raw.table is None:
         return _unreadable(raw)
-    [judged] = judge_tables([raw.table], [sender], settings)
+    [judged] = judge_tables([raw.table], [sender], settings, register)
     return judged
 
 
@@ -152,10 +182,11 @@ def _unreadable(raw: RawReturn) -> ValidationResult:
 
 
 def judge_tables(
-    tables: Sequence[pd.DataFrame], senders: Sequence[Sender], settings: Settings
+    tables: Sequence[pd.DataFrame], senders: Sequence[Sender], settings: Settings, register: RegisterView
 ) -> list[Judged]:
     """Every rule but W05 over all ``tables`` at once (text tables as read.py builds them, one per
-    return; ``senders``: each return's (locality, receipt day))."""
+    return; ``senders``: each return's (locality, receipt day); ``register``: as it stood at their
+    receipt)."""
     sizes = np.array([len(table) for table in tables], dtype=np.int64)
     files: IntArray = np.repeat(np.arange(len(tables), dtype=np.int64), sizes)  # each row's return
     combined, offsets = _stacked(tables)
@@ -168,7 +199,7 @@ def judge_tables(
         comment_errors, r16_rows = comment_findings(t, masks)
         errors = [
             *typed.findings,
-            *identity_findings(t, files, senders, settings),
+            *identity_findings(t, files, senders, settings, register),
             *suite_findings(derived, files, offsets),
             *comment_errors,
         ]

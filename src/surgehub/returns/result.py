@@ -8,7 +8,6 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
-from surgehub import reference
 from surgehub.clock import LONDON, london_day
 
 if TYPE_CHECKING:
@@ -16,6 +15,7 @@ if TYPE_CHECKING:
 
     import pandas as pd
 
+    from surgehub.register import RegisterView
     from surgehub.returns.findings import Finding
 
 
@@ -30,11 +30,11 @@ class UnknownLocality(ValueError):
     """The submitter's locality (from the channel) is not in localities.csv: a configuration error."""
 
 
-def sender_code(locality: str) -> str:
+def sender_code(locality: str, register: RegisterView) -> str:
     """The submitting locality's code, normalised where it enters validation; UnknownLocality if unknown."""
-    found = reference.locality_by_code(locality)
+    found = register.locality_by_code(locality)
     if found is None:
-        known = ", ".join(loc.sub_icb_code for loc in reference.localities())
+        known = ", ".join(loc.sub_icb_code for loc in register.localities)
         raise UnknownLocality(f"unknown locality {locality!r}; known codes: {known}")
     return found.sub_icb_code
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from surgehub.reference import shipped_register
 from surgehub.returns.findings import Finding
 from surgehub.returns.result import Outcome, UnknownLocality, ValidationResult, receipt_day, sender_code
 
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from surgehub.config import Settings
+    from surgehub.register import Register
     from surgehub.returns.batch import ValidationBatch
     from surgehub.returns.rules.warnings import HistoryLookup
 
@@ -27,6 +29,7 @@ __all__ = [
     "Outcome",
     "UnknownLocality",
     "ValidationResult",
+    "shipped_register",
     "validate_return",
     "validate_table",
 ]
@@ -40,6 +43,7 @@ def validate_return(
     settings: Settings,
     history: HistoryLookup | None = None,
     batch: ValidationBatch | None = None,
+    register: Register | None = None,
 ) -> ValidationResult:
     """Validate a return's bytes as received from ``locality`` at ``received_at``; never raises for bad data.
 
@@ -47,14 +51,18 @@ def validate_return(
     ``batch`` (built beforehand over many returns with their senders and receipt times), what the joint
     pass already judged for these bytes, this sender and this receipt day is used; only W05 is judged
     here. The result is the same as alone; the cost is shared.
+    ``register`` is the register's history (``warehouse.register.read_register``): the return is judged
+    (R05, R06) against the register as it stood at ``received_at``. Without it, the register as shipped
+    (``surgehub validate`` with no warehouse; unit tests).
     Raises UnknownLocality when ``locality`` itself is not a known code (the channel is misconfigured).
     """
     from surgehub.returns.batch import judge_return
 
-    code = sender_code(locality)
+    view = (register or shipped_register()).as_of(_aware(received_at))
+    code = sender_code(locality, view)
     found = batch.lookup(data, code, received_at) if batch is not None else None
     if found is None:
-        found = judge_return(data, (code, receipt_day(received_at)), settings)
+        found = judge_return(data, (code, receipt_day(received_at)), settings, view)
     return found if isinstance(found, ValidationResult) else found.result(history)
 
 
@@ -65,12 +73,21 @@ def validate_table(
     received_at: datetime,
     settings: Settings,
     history: HistoryLookup | None = None,
+    register: Register | None = None,
 ) -> ValidationResult:
     """The row rules on a table as read.py builds it (spec columns as text, plus ``row_number``).
 
-    No file rule applies (the table is already read): the benchmark's way in.
+    No file rule applies (the table is already read): the benchmark's way in (with its own register).
     """
     from surgehub.returns.batch import judge_tables
 
-    [judged] = judge_tables([table], [(sender_code(locality), receipt_day(received_at))], settings)
+    view = (register or shipped_register()).as_of(_aware(received_at))
+    sender = (sender_code(locality, view), receipt_day(received_at))
+    [judged] = judge_tables([table], [sender], settings, view)
     return judged.result(history)
+
+
+def _aware(instant: datetime) -> datetime:
+    from surgehub.clock import LONDON
+
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=LONDON)

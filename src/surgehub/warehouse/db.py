@@ -11,11 +11,7 @@ import threading
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Connection, Engine, create_engine, event, make_url, select, text
-
-from surgehub import reference
-from surgehub.warehouse import tables
-from surgehub.warehouse.queries import statement
+from sqlalchemy import Connection, Engine, create_engine, event, make_url, text
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL
@@ -204,35 +200,15 @@ def migrations_current(engine: Engine) -> bool:
 
 
 def refresh_reference(engine: Engine) -> None:
-    """Upsert the localities and hubs of the reference data (idempotent; changed rows are updated)."""
-    locality_rows = [
-        {"sub_icb_code": loc.sub_icb_code, "locality_name": loc.name, "slug": loc.slug, "sort_order": i}
-        for i, loc in enumerate(reference.localities(), start=1)
-    ]
-    hub_rows = [
-        {
-            "hub_code": h.hub_code,
-            "sub_icb_code": h.sub_icb_code,
-            "hub_name": h.name,
-            "active_from": h.active_from,
-            "active_to": h.active_to,
-        }
-        for h in reference.hubs()
-    ]
+    """Upsert the localities, and seed an empty register (hubs, commissioned plan) from the shipped CSVs.
+
+    Idempotent; once the register holds hubs or plans, seeding leaves them alone (changes are made by
+    ``surgehub hubs`` and ``surgehub plan``, recorded and audited).
+    """
+    from surgehub.warehouse.seed import seed_register
+
     with writer(engine).begin() as connection:
-        # Slugs are unique: clear any that moved to another code before the upsert sets them.
-        current = connection.execute(select(tables.locality.c.sub_icb_code, tables.locality.c.slug))
-        existing = {code: slug for code, slug in current}
-        wanted = {r["sub_icb_code"]: r["slug"] for r in locality_rows}
-        for code, slug in existing.items():
-            if code in wanted and wanted[code] != slug:
-                connection.execute(
-                    tables.locality.update()
-                    .where(tables.locality.c.sub_icb_code == code)
-                    .values(slug=f"~{code}")
-                )
-        connection.execute(statement("reference/upsert_locality.sql"), locality_rows)
-        connection.execute(statement("reference/upsert_hub.sql"), hub_rows)
+        seed_register(connection)
     _ready.add(_engine_key(engine))
 
 

@@ -1,16 +1,21 @@
-"""Named queries on the `email_log` table: one row per message (kind, period key, recipient) and its fate.
+"""Named queries on the `email_log` table: one row per message (kind, period key, recipient) and its fate,
+and on the message archive (`email_message`): each message exactly as it was sent, whole MIME bytes.
 
 The key makes sending idempotent: a message logged as sent is never sent again (`surgehub.mail.send`).
+A sent message's bytes are stored in the same transaction that logs it as sent, so the log never
+says "sent" without the archive holding what went (verify-digest and re-sends read it back).
 """
 
 from __future__ import annotations
 
+import hashlib
+from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from sqlalchemy import Engine, String, cast, func, literal, select
 
 from surgehub.warehouse.db import writer
-from surgehub.warehouse.tables import email_log, submission
+from surgehub.warehouse.tables import email_log, email_message, submission
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
@@ -40,8 +45,11 @@ def record_attempt(
     status: str,
     error: str | None,
     now: datetime,
+    mime: bytes | None = None,
 ) -> None:
-    """Log one attempt at a message: inserted on the first, updated (attempts + 1) on each later one."""
+    """Log one attempt at a message: inserted on the first, updated (attempts + 1) on each later one.
+
+    ``mime``: the whole message as sent, kept in the archive with the row when ``status`` is sent."""
     key = (
         (email_log.c.kind == kind)
         & (email_log.c.period_key == period_key)
@@ -58,7 +66,7 @@ def record_attempt(
     with writer(engine).begin() as conn:
         row = conn.execute(select(email_log.c.email_id, email_log.c.attempts).where(key)).one_or_none()
         if row is None:
-            conn.execute(
+            result = conn.execute(
                 email_log.insert().values(
                     kind=kind,
                     period_key=period_key,
@@ -69,8 +77,73 @@ def record_attempt(
                     **values,
                 )
             )
+            email_id = int(result.inserted_primary_key[0])  # type: ignore[index]
         else:
             conn.execute(email_log.update().where(key).values(attempts=row.attempts + 1, **values))
+            email_id = int(row.email_id)
+        if status == "sent" and mime is not None:
+            conn.execute(email_message.delete().where(email_message.c.email_id == email_id))
+            conn.execute(
+                email_message.insert().values(
+                    email_id=email_id,
+                    mime=mime,
+                    sha256=hashlib.sha256(mime).hexdigest(),
+                    size_bytes=len(mime),
+                    stored_at=now,
+                )
+            )
+
+
+@dataclass(frozen=True, kw_only=True)
+class ArchivedMessage:
+    """A sent message as the archive holds it."""
+
+    email_id: int
+    kind: str
+    period_key: str
+    recipient: str
+    message_id: str
+    sent_at: datetime | None
+    mime: bytes
+    sha256: str
+
+
+def archived_messages(engine: Engine, period_key: str) -> list[ArchivedMessage]:
+    """Every sent message of ``period_key`` (e.g. ``board:2026-11-26T07:30``) with its bytes as sent."""
+    query = (
+        select(email_log, email_message.c.mime, email_message.c.sha256)
+        .join(email_message, email_message.c.email_id == email_log.c.email_id)
+        .where(email_log.c.period_key == period_key, email_log.c.status == "sent")
+        .order_by(email_log.c.email_id)
+    )
+    with engine.connect() as conn:
+        return [
+            ArchivedMessage(
+                email_id=row.email_id,
+                kind=row.kind,
+                period_key=row.period_key,
+                recipient=row.recipient,
+                message_id=row.message_id,
+                sent_at=row.sent_at,
+                mime=bytes(row.mime),
+                sha256=row.sha256,
+            )
+            for row in conn.execute(query)
+        ]
+
+
+def sent_digest_keys(engine: Engine, since: datetime | None = None) -> list[str]:
+    """The period keys of board digests and daily summaries sent (since ``since``), oldest first."""
+    query = (
+        select(email_log.c.period_key, func.min(email_log.c.sent_at).label("first"))
+        .where(email_log.c.kind.in_(("board", "daily")), email_log.c.status == "sent")
+        .group_by(email_log.c.period_key)
+        .order_by("first")
+    )
+    if since is not None:
+        query = query.where(email_log.c.sent_at >= since)
+    with engine.connect() as conn:
+        return [row.period_key for row in conn.execute(query)]
 
 
 def pending_receipt_ids(engine: Engine, since: datetime) -> list[int]:

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
 
 
 def hub_day_rows(engine: Engine, day: date, as_of: datetime) -> Sequence[RowMapping]:
-    """Every hub active on ``day`` with its current version as of ``as_of`` (nulls: no version yet)."""
+    """The current version as of ``as_of`` of every hub-day dated ``day`` (hub-days with none are absent)."""
     query = statement("rag/select_hub_days.sql", "first_received_at", "received_at", "versions_known")
     parameters = {"activity_date": day, "first_day": day, "last_day": day, "as_of": as_of}
     with engine.connect() as connection:

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     Numeric,
     String,
@@ -81,14 +82,68 @@ locality = Table(
     Column("sort_order", Integer, nullable=False),
 )
 
+# A hub's identity (what versions point at); what the register says about it is in hub_version.
 hub = Table(
     "hub",
     metadata,
     Column("hub_code", String(20), primary_key=True),
     Column("sub_icb_code", String(3), ForeignKey("locality.sub_icb_code"), nullable=False),
+)
+
+# The hub register, bitemporal: each recorded version of a hub with its active dates (valid time), when
+# it was recorded and, once replaced, when it was superseded (transaction time). Rows are only ever
+# added; superseded_at is set once, when the next version of the same hub is recorded.
+hub_version = Table(
+    "hub_version",
+    metadata,
+    Column("hub_version_id", Id, primary_key=True, autoincrement=True),
+    Column("hub_code", String(20), ForeignKey("hub.hub_code"), nullable=False),
+    Column("sub_icb_code", String(3), ForeignKey("locality.sub_icb_code"), nullable=False),
     Column("hub_name", String(200), nullable=False),
     Column("active_from", Date, nullable=False),
     Column("active_to", Date, nullable=False),
+    Column("change", String(20), nullable=False),  # seed | add | rename | close | dates
+    Column("note", Text),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("recorded_by", String(320), nullable=False),
+    Column("superseded_at", UtcDateTime()),
+    Index("ix_hub_version_hub_recorded", "hub_code", "recorded_at"),
+)
+
+#: The plan's day kinds as column suffixes (register.DayKind values).
+PLAN_DAY_KINDS: tuple[str, ...] = ("mon", "tue", "wed", "thu", "fri", "sat", "sun", "bank_holiday")
+
+# The commissioned plan, bitemporal like the register: per hub and date range, the sessions and
+# appointments offered it was commissioned to provide on each weekday and on bank holidays (null:
+# Sunday's). The latest recorded set covering a day applies; a set wholly replaced is superseded.
+commissioned_plan = Table(
+    "commissioned_plan",
+    metadata,
+    Column("plan_id", Id, primary_key=True, autoincrement=True),
+    Column("hub_code", String(20), ForeignKey("hub.hub_code"), nullable=False),
+    Column("valid_from", Date, nullable=False),
+    Column("valid_to", Date, nullable=False),
+    *(Column(f"sessions_{kind}", Integer, nullable=kind == "bank_holiday") for kind in PLAN_DAY_KINDS),
+    *(Column(f"appts_{kind}", Integer, nullable=kind == "bank_holiday") for kind in PLAN_DAY_KINDS),
+    Column("recorded_at", UtcDateTime(), nullable=False),
+    Column("recorded_by", String(320), nullable=False),
+    Column("superseded_at", UtcDateTime()),
+    Index("ix_commissioned_plan_hub_from", "hub_code", "valid_from"),
+)
+
+# Who did what and when, append-only (no update or delete: the code never issues one, and triggers
+# refuse them on both backends). Generic: register and plan changes, and later sign-ins, tokens,
+# submissions and digest re-sends (issue 17). ``detail`` never holds a secret or a patient number.
+audit_event = Table(
+    "audit_event",
+    metadata,
+    Column("audit_id", Id, primary_key=True, autoincrement=True),
+    Column("occurred_at", UtcDateTime(), nullable=False),
+    Column("actor", String(320), nullable=False),  # an account, an OS user, "seed" or "system"
+    Column("action", String(60), nullable=False),  # e.g. hub.add, plan.set, digest.verify
+    Column("subject", String(200), nullable=False),  # what it acted on, e.g. hub:01W-H2
+    Column("detail", JSON, nullable=False),
+    Index("ix_audit_event_occurred", "occurred_at"),
 )
 
 # One row per file received on any channel, whatever its outcome.
@@ -186,6 +241,19 @@ email_log = Table(
     Column("sent_at", UtcDateTime()),
     Column("created_at", UtcDateTime(), nullable=False),
     UniqueConstraint("kind", "period_key", "recipient", name="uq_email_log_key"),
+)
+
+# The message archive: each message exactly as sent (the whole MIME message, bytes as given to SMTP),
+# one per email_log row that was sent. verify-digest reads digests back from here; re-sending a past
+# digest (issue 17) sends these bytes to a new recipient under a new email_log row.
+email_message = Table(
+    "email_message",
+    metadata,
+    Column("email_id", BigInteger, ForeignKey("email_log.email_id"), primary_key=True, autoincrement=False),
+    Column("mime", LargeBinary, nullable=False),
+    Column("sha256", String(64), nullable=False),
+    Column("size_bytes", Integer, nullable=False),
+    Column("stored_at", UtcDateTime(), nullable=False),
 )
 
 # Submission API (issue 7): each locality's secret tokens, kept only as sha256 hashes.

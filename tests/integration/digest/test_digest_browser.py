@@ -98,7 +98,9 @@ def test_every_grid_cell_shows_its_label_in_readable_text(page) -> None:
 
 def test_charts_load_and_fit_the_screen(page) -> None:
     images = page.locator("img")
-    assert images.count() == len(page.rendered.images) == 2
+    assert (
+        images.count() == len(page.rendered.images) == 3
+    )  # trend, delivery against plan (issue 19), source mix
     width = page.viewport_size["width"]
     for index in range(images.count()):
         image = images.nth(index)

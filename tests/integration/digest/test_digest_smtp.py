@@ -91,7 +91,8 @@ def test_board_digest_arrives_as_text_html_inline_charts_and_csv(
     assert {image.get_content_type() for image in images} == {"image/png"}
     cids = {image["Content-ID"].strip("<>") for image in images}
     # RFC 2392: a Content-ID (and the cid: URL naming it) is an addr-spec, local@domain.
-    assert cids == {f"{name}@{MESSAGE_ID_DOMAIN}" for name in ("utilisation-trend", "source-mix")}
+    charts = ("utilisation-trend", "plan-delivery", "source-mix")  # issue 19: the plan chart
+    assert cids == {f"{name}@{MESSAGE_ID_DOMAIN}" for name in charts}
     for image in images:
         assert f'src="cid:{image["Content-ID"].strip("<>")}"' in body
         assert image.get_content().startswith(b"\x89PNG")

@@ -207,7 +207,8 @@ def test_csv_attachment_has_a_row_per_locality_day_and_gm_with_hostile_text_neut
     import io
 
     rows = list(csv.DictReader(io.StringIO(rendered.csv.decode("utf-8-sig"), newline="")))
-    assert len(rows) == 5 * 11
+    assert len([r for r in rows if r["row_type"] == "day"]) == 5 * 11
+    assert len([r for r in rows if r["row_type"].startswith("plan_")]) == 3 * 11  # issue 19: plan rows
     wigan = next(r for r in rows if r["sub_icb_code"] == "02H" and r["activity_date"] == "2026-11-24")
     assert wigan["status"] == "RED"
     assert wigan["level"] == "3"
@@ -226,4 +227,4 @@ def test_first_digest_of_the_season_judges_nothing_and_says_so(engine, settings)
     assert "No activity day closed in this period" in shown.text
     assert "No day to judge in this period." in shown.text
     assert "No day to judge in this period." in shown.html
-    assert [image.cid for image in shown.images] == ["utilisation-trend"]
+    assert [image.cid for image in shown.images] == ["utilisation-trend", "plan-delivery"]

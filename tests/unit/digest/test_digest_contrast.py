@@ -7,17 +7,7 @@ import pytest
 from surgehub.digest.charts import SOURCE_STYLE
 from surgehub.digest.model import STATUS_LABELS
 from surgehub.digest.render import STATUS_STYLES, clip, percent
-
-
-def _luminance(hex_colour: str) -> float:
-    channels = [int(hex_colour.lstrip("#")[i : i + 2], 16) / 255 for i in (0, 2, 4)]
-    linear = [c / 12.92 if c <= 0.04045 else ((c + 0.055) / 1.055) ** 2.4 for c in channels]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def contrast(a: str, b: str) -> float:
-    light, dark = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (light + 0.05) / (dark + 0.05)
+from tests.support.colour import contrast
 
 
 def test_contrast_formula_matches_known_values() -> None:

@@ -88,9 +88,12 @@ def test_html_has_no_script_event_handler_stylesheet_or_external_resource(board)
     assert not tag_names & {"script", "link", "iframe", "object", "form", "style"}
     for _tag, attrs in page.tags:
         assert not [name for name in attrs if name.startswith("on")]
-        for name in ("src", "href", "background"):
+        for name in ("src", "background"):
             value = attrs.get(name)
             assert value is None or value.startswith("cid:"), f"{name}={value}"
+        # issue 19: the only links are each locality's lineage page on the configured base URL
+        href = attrs.get("href")
+        assert href is None or href.startswith("https://surgehub.gm-surgehub.example.nhs.uk/explain/"), href
     assert "<html lang=" in board.html
 
 
@@ -143,7 +146,7 @@ def test_every_table_header_has_a_scope_and_every_layout_table_is_presentational
 def test_charts_are_inline_cid_images_with_descriptive_alt_text(board) -> None:
     page = parse(board.html)
     images = {attrs["src"][4:]: attrs for tag, attrs in page.tags if tag == "img"}
-    assert {image.cid for image in board.images} == {"utilisation-trend", "source-mix"}
+    assert {image.cid for image in board.images} == {"utilisation-trend", "plan-delivery", "source-mix"}
     assert set(images) == {image.content_id for image in board.images}
     assert all("@" in name for name in images), "RFC 2392: cid: names an addr-spec"
     for image in board.images:

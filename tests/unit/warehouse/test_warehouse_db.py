@@ -38,13 +38,20 @@ def test_a_new_file_is_behind_its_migrations_until_upgraded(tmp_path: Path) -> N
 
 
 def test_upgrade_twice_changes_nothing(tmp_path: Path) -> None:
+    # Issue 19: the register is data; seeding never overwrites or duplicates a fact recorded since.
+    from datetime import UTC, datetime
+
+    from surgehub.warehouse.register import rename_hub
+
     engine = db.upgrade(f"sqlite:///{tmp_path / 'w.sqlite'}")
-    with engine.begin() as connection:
-        connection.execute(text("update hub set hub_name = 'renamed' where hub_code = '14L-H1'"))
+    rename_hub(engine, "14L-H1", "renamed", actor="test", at=datetime(2026, 11, 25, tzinfo=UTC))
     db.upgrade(engine)
     with engine.connect() as connection:
-        name = connection.execute(text("select hub_name from hub where hub_code = '14L-H1'")).scalar()
-        assert name == "Manchester North Surge Hub"  # the refresh puts the register back
+        names = connection.execute(
+            text("select hub_name from hub_version where hub_code = '14L-H1' order by hub_version_id")
+        ).scalars()
+        assert list(names) == ["Manchester North Surge Hub", "renamed"]  # the seed did not put it back
+        assert connection.execute(text("select count(*) from hub_version")).scalar() == 17
         assert connection.execute(text("select count(*) from locality")).scalar() == 10
 
 

@@ -15,7 +15,6 @@ import numpy as np
 import numpy.typing as npt
 import pandas as pd
 
-from surgehub import reference
 from surgehub.returns.findings import Finding, shown
 from surgehub.returns.rules.checks import Check, DayArray, IntArray, findings_of
 
@@ -23,25 +22,26 @@ if TYPE_CHECKING:
     from collections.abc import Sequence
 
     from surgehub.config import Season, Settings
+    from surgehub.register import RegisterView
 
 #: (locality code, London day of receipt) of each return.
 Sender = tuple[str, date]
 
 
 def identity_findings(
-    t: pd.DataFrame, files: IntArray, senders: Sequence[Sender], settings: Settings
+    t: pd.DataFrame, files: IntArray, senders: Sequence[Sender], settings: Settings, register: RegisterView
 ) -> list[Finding]:
     """R05, R06 and R07 on the typed table ``t``; ``files`` gives each row's return, ``senders`` each
-    return's sender and receipt day."""
+    return's sender and receipt day; ``register`` is the register as it stood at their receipt."""
     codes = np.array([code for code, _ in senders], dtype=object)
     sent_by: npt.NDArray[np.object_] = codes[files]  # each row's sender (references, not copies)
     received: DayArray = np.array([np.datetime64(day, "D") for _, day in senders], dtype="datetime64[D]")[
         files
     ]
-    localities = _Localities()
+    localities = _Localities(register)
     checks = [
         *_locality_checks(t["sub_icb_code"], codes, files, sent_by, localities),
-        *_register_checks(t, sent_by, localities),
+        *_register_checks(t, sent_by, localities, register),
         *_date_checks(t["activity_date"], received, settings),
     ]
     rows: IntArray = t["row_number"].to_numpy().astype(np.int64)
@@ -51,14 +51,15 @@ def identity_findings(
 class _Localities:
     """Locality names and hub lists as messages quote them, read from the register once per pass."""
 
-    def __init__(self) -> None:
-        self.names = {loc.sub_icb_code: loc.name for loc in reference.localities()}
+    def __init__(self, register: RegisterView) -> None:
+        self.register = register
+        self.names = register.locality_names()
         self._hub_lists: dict[str, str] = {}
 
     def hubs_of(self, code: str) -> str:
         """A locality's hub codes, as a message lists them."""
         if code not in self._hub_lists:
-            self._hub_lists[code] = ", ".join(h.hub_code for h in reference.hubs_of(code))
+            self._hub_lists[code] = ", ".join(h.hub_code for h in self.register.hubs_of(code))
         return self._hub_lists[code]
 
 
@@ -108,11 +109,11 @@ def _another_locality(localities: _Localities, code: str, sender: str) -> str:
 
 
 def _register_checks(
-    t: pd.DataFrame, sent_by: npt.NDArray[np.object_], localities: _Localities
+    t: pd.DataFrame, sent_by: npt.NDArray[np.object_], localities: _Localities, hubs: RegisterView
 ) -> list[Check]:
     """R06: the hub is in the register, registered to the row's locality, and active on the row's day."""
     register = pd.DataFrame(
-        [(h.hub_code, h.sub_icb_code, h.active_from, h.active_to) for h in reference.hubs()],
+        [(h.hub_code, h.sub_icb_code, h.active_from, h.active_to) for h in hubs.hubs],
         columns=["hub_code", "reg_sub", "active_from", "active_to"],
     )
     register["active_from"] = pd.to_datetime(register["active_from"])

@@ -1,48 +1,38 @@
-{#- Every hub active on activity_date with its current version as of the as-of time and the receipt time
-    of its first version. A hub with no version by then comes back with nulls: pending or no return.
-    The caller binds first_day and last_day to activity_date. -#}
+{#- The current version as of the as-of time of every hub-day dated activity_date, with the receipt
+    time of its first version and the number of versions known then. Which hubs were active that day
+    (and so which hub-days with no version are pending or no return) is the register's word as of the
+    same time: surgehub.rag joins the two. The caller binds first_day and last_day to activity_date. -#}
 with {% include "fragments/versions_as_of.sql" %},
-
-active_hub as (
-    select
-        hub.hub_code,
-        hub.sub_icb_code
-    from hub
-    where hub.active_from <= :activity_date
-        and hub.active_to >= :activity_date
-),
 
 final as (
     select
-        active_hub.sub_icb_code,
-        active_hub.hub_code,
-        versions_as_of.first_received_at,
-        versions_as_of.versions_known,
-        versions_as_of.version,
-        versions_as_of.received_at,
-        versions_as_of.submission_id,
-        versions_as_of.hub_status,
-        versions_as_of.sessions_planned,
-        versions_as_of.sessions_delivered,
-        versions_as_of.gp_hours,
-        versions_as_of.other_clinician_hours,
-        versions_as_of.appts_offered,
-        versions_as_of.appts_booked,
-        versions_as_of.appts_attended,
-        versions_as_of.appts_dna,
-        versions_as_of.attended_f2f,
-        versions_as_of.attended_remote,
-        versions_as_of.src_practice,
-        versions_as_of.src_nhs111,
-        versions_as_of.src_ed_streaming,
-        versions_as_of.src_other,
-        versions_as_of.onward_ed,
-        versions_as_of.patients_turned_away,
-        versions_as_of.comments
-    from active_hub
-    left join versions_as_of
-        on versions_as_of.hub_code = active_hub.hub_code
-        and versions_as_of.newest_rank = 1
+        sub_icb_code,
+        hub_code,
+        first_received_at,
+        versions_known,
+        version,
+        received_at,
+        submission_id,
+        hub_status,
+        sessions_planned,
+        sessions_delivered,
+        gp_hours,
+        other_clinician_hours,
+        appts_offered,
+        appts_booked,
+        appts_attended,
+        appts_dna,
+        attended_f2f,
+        attended_remote,
+        src_practice,
+        src_nhs111,
+        src_ed_streaming,
+        src_other,
+        onward_ed,
+        patients_turned_away,
+        comments
+    from versions_as_of
+    where newest_rank = 1
 )
 
 select * from final
