@@ -55,7 +55,11 @@ landing = Asset(
     watchers=[
         AssetWatcher(
             name="surgehub_landing_watcher",
-            trigger=LandingZoneTrigger(landing_dir(settings), poll_interval=landing_poll_seconds()),
+            trigger=LandingZoneTrigger(
+                landing_dir(settings),
+                poll_interval=landing_poll_seconds(),
+                quiet_seconds=settings.limits.landing_quiet_seconds,
+            ),
         )
     ],
 )

@@ -267,18 +267,19 @@ class ApiReceipt:
     file_name: str
 
 
-def api_receipt_for(path: Path, locality: str, engine: Engine) -> ApiReceipt | None:
+def api_receipt_for(name: str, sha256: str, locality: str, engine: Engine) -> ApiReceipt | None:
     """The API's receipt for a landing file it wrote, or None (any other file, or bytes that differ).
 
-    For the ingest task: with it, an API return is ingested with channel ``api`` and the request's
+    For the ingest task, which has read the file safely (``surgehub.landing.read_landed``) and passes
+    its name and hash: with it, an API return is ingested with channel ``api`` and the request's
     arrival time (spec §4), not the watcher's first sight of the file. Only a file whose name, folder
     (``locality``, a normalised code) and bytes match a recorded API submission qualifies, so a name
     copied into a drop folder by hand claims no earlier receipt time.
     """
-    if not LANDING_NAME.match(path.name):
+    if not LANDING_NAME.match(name):
         return None
-    row = uploads.upload_landed_as(engine, path.name, locality)
-    if row is None or hashlib.sha256(path.read_bytes()).hexdigest() != row.sha256:
+    row = uploads.upload_landed_as(engine, name, locality)
+    if row is None or sha256 != row.sha256:
         return None
     return ApiReceipt(
         api_submission_id=row.api_submission_id, received_at=row.received_at, file_name=row.file_name
