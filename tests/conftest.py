@@ -60,6 +60,8 @@ def port_open(host: str, port: int) -> bool:
 def fixed_timeline(monkeypatch: pytest.MonkeyPatch) -> datetime:
     """Every test runs with the injected clock frozen on the test timeline."""
     monkeypatch.setenv("SURGEHUB_NOW", TIMELINE_NOW.isoformat())
+    # Files written by a test just before an ingest are complete: a short quiet period (spec §4).
+    monkeypatch.setenv("SURGEHUB_LANDING_QUIET_SECONDS", "0.2")
     return TIMELINE_NOW
 
 
