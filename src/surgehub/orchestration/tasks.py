@@ -111,8 +111,10 @@ def ingest_files(files: list[dict[str, Any]], resources: Resources) -> IngestRes
     from surgehub.ingest import IngestStatus, ingest_returns
     from surgehub.landing import move_done, remove_original
     from surgehub.orchestration.intake import take
+    from surgehub.returns.guard import prestart
     from surgehub.warehouse import submissions
 
+    prestart()  # the reader's child process starts while the validation stack is imported here
     settings = resources.settings
     engine = resources.warehouse()
     intake = take(files, resources)

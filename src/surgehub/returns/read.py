@@ -16,6 +16,7 @@ from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from surgehub import spec
+from surgehub.returns import bounds
 from surgehub.returns.rules.file import (
     EMPTY_FILE,
     HOW_TO_SAVE,
@@ -211,22 +212,54 @@ def read_return(
     max_file_bytes: int = spec.MAX_FILE_BYTES,
     max_data_rows: int = spec.MAX_DATA_ROWS,
 ) -> RawReturn:
-    """Read a return's bytes, checking F01–F06; every file-rule failure is listed, not just the first."""
+    """Read a return's bytes, checking F01–F06; every file-rule failure is listed, not just the first.
+
+    The parse runs under the last guard (`surgehub.returns.guard`): a child process with a memory and
+    a time limit, so no file, however it is built, can take down the process that asked.
+    """
+    if (too_big := size_problem(len(data), max_file_bytes)) is not None:
+        return RawReturn(format=None, rows=0, errors=[too_big])
+    if not data.strip(b" \t\r\n"):
+        return RawReturn(format=None, rows=0, errors=[file_error("F05", EMPTY_FILE)])
+    from surgehub.returns.guard import guarded_read
+
+    return guarded_read(data, max_file_bytes=max_file_bytes, max_data_rows=max_data_rows)
+
+
+def read_unguarded(data: bytes, *, max_file_bytes: int, max_data_rows: int) -> RawReturn:
+    """`read_return` in this process: the bounded pre-scan (`returns/bounds.py`), then the full parse.
+
+    Only for the guard's child process (and benchmarks comparing with it).
+    """
     if (too_big := size_problem(len(data), max_file_bytes)) is not None:
         return RawReturn(format=None, rows=0, errors=[too_big])
     if not data.strip(b" \t\r\n"):
         return RawReturn(format=None, rows=0, errors=[file_error("F05", EMPTY_FILE)])
     try:
         fmt = file_format(data)
+        if (problem := _bounds_problem(fmt, data, max_data_rows)) is not None:
+            return RawReturn(format=fmt, rows=0, errors=[problem])
         if fmt == "xlsx":
             return _shape(fmt, _xlsx_rows(data, max_data_rows + 2), max_data_rows)  # header + one past
         text = _decode(data)
+        if (width := bounds.header_width(text)) > bounds.MAX_COLUMNS:
+            return RawReturn(format=fmt, rows=0, errors=[bounds.too_wide(width)])
         columns = _csv_arrow_columns(text)
         if columns is not None:
             return _shape_arrow(columns, max_data_rows)
-        return _shape(fmt, _csv_rows(text), max_data_rows)
+        rows = _csv_rows(text)
+        if (width := max(map(len, rows), default=0)) > bounds.MAX_COLUMNS:
+            return RawReturn(format=fmt, rows=0, errors=[bounds.too_wide(width)])
+        return _shape(fmt, rows, max_data_rows)
     except Unreadable as exc:
         return RawReturn(format=None, rows=0, errors=[file_error("F01", str(exc))])
+
+
+def _bounds_problem(fmt: Format, data: bytes, max_data_rows: int) -> Finding | None:
+    """The pre-scan's finding, if the file would cost more to parse than any return could."""
+    if fmt == "xlsx":
+        return bounds.xlsx_problem(data, max_data_rows)
+    return bounds.csv_problem(data, max_data_rows)
 
 
 def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:

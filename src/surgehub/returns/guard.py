@@ -1,0 +1,292 @@
+"""The last guard around parsing: every return is read in a long-lived child process with limits.
+
+However a file is built, reading it must never take down the process that asked (the API server, an
+Airflow worker, the CLI). The bounded pre-scan (`returns/bounds.py`) refuses what would obviously
+cost too much; this guard contains what it cannot foresee. The parse (`read.read_unguarded`) runs in
+one child process per parent process, started on first use and kept: it imports only the reader
+(pandas, pyarrow, openpyxl), uses the system allocator with one Arrow thread and two malloc arenas
+(so its address space is close to what it touches), and limits its address space (``RLIMIT_AS``) to
+what it had after those imports plus `HEADROOM_BYTES`. A file is sent as its raw bytes over a pipe and
+the result (`RawReturn`, at most 500 rows of text) comes back pickled.
+
+A parse that fails inside the child (``MemoryError``, or any error the reader does not expect) is F01;
+a child that dies (e.g. ``std::bad_alloc`` aborting it) or takes longer than `TIMEOUT_S` is killed and
+the file fails F01 too; the next file starts a fresh child. A child whose memory has grown by more than
+`RECYCLE_BYTES` is replaced after answering, so one large parse does not stay resident.
+
+Why these numbers: docs/decisions/0046-parse-guard.md (measured on every valid corpus file).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import pickle
+import select
+import struct
+import subprocess
+import sys
+import threading
+import time
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from surgehub.returns.read import RawReturn
+
+log = logging.getLogger(__name__)
+
+#: Address space the child may add to what it holds after importing the reader.
+HEADROOM_BYTES = 320 * 1024 * 1024
+#: The longest one parse may take (a 500-row workbook takes well under a second).
+TIMEOUT_S = 20.0
+#: A child grown by more than this (resident) is replaced after answering.
+RECYCLE_BYTES = 160 * 1024 * 1024
+#: How long a child may take to start (imports on a busy machine).
+START_TIMEOUT_S = 120.0
+
+_HEADER = struct.Struct("!QQQ")  # data length, max_file_bytes, max_data_rows
+_LENGTH = struct.Struct("!Q")
+_CHILD_ENV = {
+    "ARROW_DEFAULT_MEMORY_POOL": "system",  # no jemalloc/mimalloc arenas reserved up front
+    "MALLOC_ARENA_MAX": "2",
+    "OMP_NUM_THREADS": "1",
+    "OPENBLAS_NUM_THREADS": "1",
+}
+
+
+class GuardFailure(Exception):
+    """The child could not answer: it died, timed out, or failed; ``reason`` says which, for F01."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class _Child:
+    """One child process and its two pipes."""
+
+    def __init__(self) -> None:
+        to_child_r, self._to_child = os.pipe()
+        self._from_child, from_child_w = os.pipe()
+        env = {**os.environ, **_CHILD_ENV}
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "surgehub.returns.guard",
+                str(to_child_r),
+                str(from_child_w),
+                str(HEADROOM_BYTES),
+            ],
+            pass_fds=(to_child_r, from_child_w),
+            env=env,
+            stdin=subprocess.DEVNULL,
+            close_fds=True,
+        )
+        os.close(to_child_r)
+        os.close(from_child_w)
+        kind, baseline = self.receive(START_TIMEOUT_S)
+        if kind != "ready":
+            raise GuardFailure("the reader process did not start")
+        self.baseline_rss: int = baseline
+
+    def send(self, data: bytes, max_file_bytes: int, max_data_rows: int) -> None:
+        view = memoryview(_HEADER.pack(len(data), max_file_bytes, max_data_rows) + data)
+        while view:
+            written = os.write(self._to_child, view)
+            view = view[written:]
+
+    def receive(self, timeout: float) -> tuple[Any, ...]:
+        deadline = time.monotonic() + timeout
+        (length,) = _LENGTH.unpack(self._read_exactly(_LENGTH.size, deadline))
+        return pickle.loads(self._read_exactly(length, deadline))
+
+    def _read_exactly(self, size: int, deadline: float) -> bytes:
+        parts: list[bytes] = []
+        while size:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                raise GuardFailure("timeout")
+            ready, _, _ = select.select([self._from_child], [], [], remaining)
+            if not ready:
+                raise GuardFailure("timeout")
+            chunk = os.read(self._from_child, min(size, 1 << 20))
+            if not chunk:
+                raise GuardFailure("died")
+            parts.append(chunk)
+            size -= len(chunk)
+        return b"".join(parts)
+
+    def stop(self) -> None:
+        for fd in (self._to_child, self._from_child):
+            with contextlib.suppress(OSError):
+                os.close(fd)
+        if self.process.poll() is None:
+            self.process.kill()
+        self.process.wait()
+
+
+class ParseGuard:
+    """The child process of this process (one at a time; callers take turns)."""
+
+    def __init__(self) -> None:
+        self._child: _Child | None = None
+        self._lock = threading.Lock()
+
+    def read(self, data: bytes, max_file_bytes: int, max_data_rows: int) -> RawReturn:
+        with self._lock:
+            child = self._child or self._start()
+            try:
+                child.send(data, max_file_bytes, max_data_rows)
+                answer = child.receive(TIMEOUT_S)
+            except (GuardFailure, OSError) as exc:
+                reason = exc.reason if isinstance(exc, GuardFailure) else "died"
+                self._discard(child)
+                raise GuardFailure(reason) from None
+            kind, value, rss = answer
+            if kind != "ok" or rss - child.baseline_rss > RECYCLE_BYTES:
+                self._discard(child)
+            if kind != "ok":
+                raise GuardFailure(str(value))
+            return value
+
+    def _start(self) -> _Child:
+        self._child = _Child()
+        return self._child
+
+    def _discard(self, child: _Child) -> None:
+        child.stop()
+        self._child = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self._child is not None:
+                self._discard(self._child)
+
+
+_guards: dict[int, ParseGuard] = {}
+_guards_lock = threading.Lock()
+
+
+def guard() -> ParseGuard:
+    """This process's guard (a forked process gets its own: pipes are not shared across a fork)."""
+    pid = os.getpid()
+    with _guards_lock:
+        found = _guards.get(pid)
+        if found is None:
+            found = _guards[pid] = ParseGuard()
+        return found
+
+
+def prestart() -> None:
+    """Start this process's child in the background, so its imports overlap the caller's own."""
+
+    def start() -> None:
+        found = guard()
+        with found._lock:
+            if found._child is None:
+                try:
+                    found._start()
+                except (GuardFailure, OSError):
+                    log.warning("the reader process could not be started ahead of use", exc_info=True)
+
+    threading.Thread(target=start, name="surgehub-parse-guard-start", daemon=True).start()
+
+
+def guarded_read(data: bytes, *, max_file_bytes: int, max_data_rows: int) -> RawReturn:
+    """`read.read_unguarded` in the child; F01 when the child fails, dies or times out."""
+    from surgehub.returns.read import RawReturn
+    from surgehub.returns.rules.file import HOW_TO_SAVE, file_error
+
+    try:
+        return guard().read(data, max_file_bytes, max_data_rows)
+    except GuardFailure as failure:
+        log.warning("a return could not be read within the parse limits (%s)", failure.reason)
+        if failure.reason == "timeout":
+            message = (
+                f"this file takes too long to read, as no return does (it may be damaged); {HOW_TO_SAVE}"
+            )
+        else:
+            message = (
+                f"this file needs far more memory to read than any return (it may be damaged); {HOW_TO_SAVE}"
+            )
+        return RawReturn(format=None, rows=0, errors=[file_error("F01", message)])
+
+
+# -- the child ----------------------------------------------------------------------------------
+
+
+def _resident_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _address_space_bytes() -> int:
+    with open("/proc/self/statm") as statm:
+        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
+
+
+def _reply(fd: int, *answer: Any) -> None:
+    payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
+    view = memoryview(_LENGTH.pack(len(payload)) + payload)
+    while view:
+        view = view[os.write(fd, view) :]
+
+
+def _read_exactly(fd: int, size: int) -> bytes | None:
+    parts: list[bytes] = []
+    while size:
+        chunk = os.read(fd, min(size, 1 << 20))
+        if not chunk:
+            return None
+        parts.append(chunk)
+        size -= len(chunk)
+    return b"".join(parts)
+
+
+def serve(read_fd: int, write_fd: int, headroom: int) -> None:
+    """The child's loop: read a request, parse it, answer; exit when the parent closes the pipe."""
+    import resource
+
+    import openpyxl  # noqa: F401 - loaded before the limit is set, as every parse needs them
+    import pandas  # noqa: F401
+    import pyarrow
+    import pyarrow.csv
+
+    from surgehub.returns.read import read_unguarded
+
+    pyarrow.set_cpu_count(1)
+    pyarrow.set_io_thread_count(1)
+    limit = _address_space_bytes() + headroom
+    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
+    resource.setrlimit(
+        resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard)
+    )
+    _reply(write_fd, "ready", _resident_bytes())
+    while True:
+        header = _read_exactly(read_fd, _HEADER.size)
+        if header is None:
+            return
+        size, max_file_bytes, max_data_rows = _HEADER.unpack(header)
+        data = _read_exactly(read_fd, size)
+        if data is None:
+            return
+        try:
+            result = read_unguarded(data, max_file_bytes=max_file_bytes, max_data_rows=max_data_rows)
+        except MemoryError:
+            del data
+            _reply(write_fd, "failed", "memory", _resident_bytes())
+            return  # a fresh child for the next file
+        except Exception as exc:  # anything the reader did not expect is F01, never a crash
+            _reply(write_fd, "failed", type(exc).__name__, _resident_bytes())
+            continue
+        try:
+            _reply(write_fd, "ok", result, _resident_bytes())
+        except MemoryError:
+            _reply(write_fd, "failed", "memory", 0)
+            return
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))
