@@ -66,7 +66,7 @@ class GuardFailure(Exception):
 class _Child:
     """One child process and its two pipes."""
 
-    def __init__(self) -> None:
+    def __init__(self, headroom: int) -> None:
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
         env = {**os.environ, **_CHILD_ENV}
@@ -77,7 +77,7 @@ class _Child:
                 "surgehub.returns.guard",
                 str(to_child_r),
                 str(from_child_w),
-                str(HEADROOM_BYTES),
+                str(headroom),
             ],
             pass_fds=(to_child_r, from_child_w),
             env=env,
@@ -130,16 +130,17 @@ class _Child:
 class ParseGuard:
     """The child process of this process (one at a time; callers take turns)."""
 
-    def __init__(self) -> None:
+    def __init__(self, *, headroom: int = HEADROOM_BYTES, timeout: float = TIMEOUT_S) -> None:
+        self.headroom = headroom
+        self.timeout = timeout
         self._child: _Child | None = None
         self._lock = threading.Lock()
 
     def read(self, data: bytes, max_file_bytes: int, max_data_rows: int) -> RawReturn:
         with self._lock:
-            child = self._child or self._start()
+            child = self._send(data, max_file_bytes, max_data_rows)
             try:
-                child.send(data, max_file_bytes, max_data_rows)
-                answer = child.receive(TIMEOUT_S)
+                answer = child.receive(self.timeout)
             except (GuardFailure, OSError) as exc:
                 reason = exc.reason if isinstance(exc, GuardFailure) else "died"
                 self._discard(child)
@@ -151,8 +152,24 @@ class ParseGuard:
                 raise GuardFailure(str(value))
             return value
 
+    def _send(self, data: bytes, max_file_bytes: int, max_data_rows: int) -> _Child:
+        """Hand the request to a live child; a child found dead (killed while idle) is replaced once."""
+        for attempt in (1, 2):
+            child = self._child if self._child and self._child.process.poll() is None else self._start()
+            try:
+                child.send(data, max_file_bytes, max_data_rows)
+            except OSError:
+                self._discard(child)
+                if attempt == 2:  # a fresh child died taking this very file in
+                    raise GuardFailure("died") from None
+                continue
+            return child
+        raise GuardFailure("died")
+
     def _start(self) -> _Child:
-        self._child = _Child()
+        if self._child is not None:
+            self._discard(self._child)
+        self._child = _Child(self.headroom)
         return self._child
 
     def _discard(self, child: _Child) -> None:
@@ -196,21 +213,29 @@ def prestart() -> None:
 
 def guarded_read(data: bytes, *, max_file_bytes: int, max_data_rows: int) -> RawReturn:
     """`read.read_unguarded` in the child; F01 when the child fails, dies or times out."""
+
+    return read_with(guard(), data, max_file_bytes=max_file_bytes, max_data_rows=max_data_rows)
+
+
+def read_with(found: ParseGuard, data: bytes, *, max_file_bytes: int, max_data_rows: int) -> RawReturn:
+    """``data`` read by ``found``'s child; F01 when the child fails, dies or times out."""
     from surgehub.returns.read import RawReturn
     from surgehub.returns.rules.file import HOW_TO_SAVE, file_error
 
     try:
-        return guard().read(data, max_file_bytes, max_data_rows)
+        return found.read(data, max_file_bytes, max_data_rows)
     except GuardFailure as failure:
         log.warning("a return could not be read within the parse limits (%s)", failure.reason)
         if failure.reason == "timeout":
             message = (
                 f"this file takes too long to read, as no return does (it may be damaged); {HOW_TO_SAVE}"
             )
-        else:
+        elif failure.reason in ("memory", "died"):
             message = (
                 f"this file needs far more memory to read than any return (it may be damaged); {HOW_TO_SAVE}"
             )
+        else:
+            message = f"this file could not be read (it may be damaged); {HOW_TO_SAVE}"
         return RawReturn(format=None, rows=0, errors=[file_error("F01", message)])
 
 
@@ -245,6 +270,30 @@ def _read_exactly(fd: int, size: int) -> bytes | None:
     return b"".join(parts)
 
 
+def _warm_up(read: Any) -> None:
+    """Read one small CSV and one small workbook, so the lazy imports of a first parse are paid at start."""
+    import io
+
+    import openpyxl
+
+    from surgehub import spec
+
+    header = ",".join(spec.COLUMN_NAMES).encode()
+    read(
+        header + b"\n" + b"x," * (len(spec.COLUMN_NAMES) - 1) + b"x\n",
+        max_file_bytes=1 << 20,
+        max_data_rows=500,
+    )
+    book = openpyxl.Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.append(list(spec.COLUMN_NAMES))
+    sheet.append(["x"] * len(spec.COLUMN_NAMES))
+    buffer = io.BytesIO()
+    book.save(buffer)
+    read(buffer.getvalue(), max_file_bytes=1 << 20, max_data_rows=500)
+
+
 def serve(read_fd: int, write_fd: int, headroom: int) -> None:
     """The child's loop: read a request, parse it, answer; exit when the parent closes the pipe."""
     import resource
@@ -258,6 +307,7 @@ def serve(read_fd: int, write_fd: int, headroom: int) -> None:
 
     pyarrow.set_cpu_count(1)
     pyarrow.set_io_thread_count(1)
+    _warm_up(read_unguarded)
     limit = _address_space_bytes() + headroom
     _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
     resource.setrlimit(

@@ -7,7 +7,6 @@ Each test gets its own warehouse and landing zone (``surgehub_home``); the clock
 from __future__ import annotations
 
 import hashlib
-
 import io
 import random
 from dataclasses import dataclass
