@@ -15,7 +15,7 @@ builds a table:
 A file past a bound fails with one finding saying which bound and what to do: the number of rows
 (F06: "too long", spec §3), the number of columns (F03, once), and anything else that makes a file
 unreadable in practice (F01). The bounds are far above any real return (a return has 22 columns and
-at most 500 data rows) and are recorded in docs/decisions/0045-parsing-bounds.md.
+at most 500 data rows) and are recorded in docs/decisions/0044-parsing-bounds.md.
 """
 
 from __future__ import annotations

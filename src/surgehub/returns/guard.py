@@ -14,7 +14,7 @@ a child that dies (e.g. ``std::bad_alloc`` aborting it) or takes longer than `TI
 the file fails F01 too; the next file starts a fresh child. A child whose memory has grown by more than
 `RECYCLE_BYTES` is replaced after answering, so one large parse does not stay resident.
 
-Why these numbers: docs/decisions/0046-parse-guard.md (measured on every valid corpus file).
+Why these numbers: docs/decisions/0045-parse-guard.md (measured on every valid corpus file).
 """
 
 from __future__ import annotations
