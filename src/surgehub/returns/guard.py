@@ -63,6 +63,11 @@ class GuardFailure(Exception):
         self.reason = reason
 
 
+class GuardUnavailable(RuntimeError):
+    """The child could not be started: not the file's fault, so never an answer about the file (the
+    caller fails as for any infrastructure error: the ingest leaves the file for a retry, the API 503)."""
+
+
 class _Child:
     """One child process and its two pipes."""
 
@@ -70,26 +75,42 @@ class _Child:
         to_child_r, self._to_child = os.pipe()
         self._from_child, from_child_w = os.pipe()
         env = {**os.environ, **_CHILD_ENV}
-        self.process = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "surgehub.returns.guard",
-                str(to_child_r),
-                str(from_child_w),
-                str(headroom),
-            ],
-            pass_fds=(to_child_r, from_child_w),
-            env=env,
-            stdin=subprocess.DEVNULL,
-            close_fds=True,
-        )
-        os.close(to_child_r)
-        os.close(from_child_w)
-        kind, baseline = self.receive(START_TIMEOUT_S)
+        try:
+            self.process = self._spawn(to_child_r, from_child_w, headroom, env)
+        finally:
+            os.close(to_child_r)
+            os.close(from_child_w)
+        try:
+            kind, baseline = self.receive(START_TIMEOUT_S)
+        except (GuardFailure, OSError) as exc:
+            self.stop()
+            raise GuardUnavailable(f"the reader process did not start: {exc}") from None
         if kind != "ready":
-            raise GuardFailure("the reader process did not start")
+            self.stop()
+            raise GuardUnavailable("the reader process did not start")
         self.baseline_rss: int = baseline
+
+    @staticmethod
+    def _spawn(
+        to_child_r: int, from_child_w: int, headroom: int, env: dict[str, str]
+    ) -> subprocess.Popen[bytes]:
+        try:
+            return subprocess.Popen(
+                [
+                    sys.executable,
+                    "-m",
+                    "surgehub.returns.guard",
+                    str(to_child_r),
+                    str(from_child_w),
+                    str(headroom),
+                ],
+                pass_fds=(to_child_r, from_child_w),
+                env=env,
+                stdin=subprocess.DEVNULL,
+                close_fds=True,
+            )
+        except OSError as exc:
+            raise GuardUnavailable(f"the reader process could not be started: {exc}") from None
 
     def send(self, data: bytes, max_file_bytes: int, max_data_rows: int) -> None:
         view = memoryview(_HEADER.pack(len(data), max_file_bytes, max_data_rows) + data)
@@ -205,7 +226,7 @@ def prestart() -> None:
             if found._child is None:
                 try:
                     found._start()
-                except (GuardFailure, OSError):
+                except GuardUnavailable:
                     log.warning("the reader process could not be started ahead of use", exc_info=True)
 
     threading.Thread(target=start, name="surgehub-parse-guard-start", daemon=True).start()

@@ -94,7 +94,9 @@ def test_the_hostile_corpus_gets_clean_answers_within_the_memory_budget(server: 
             assert page.status_code in (200, 422), (case.name, page.status_code)
             del data
     grown_mb = (peak.peak - baseline) / 1e6
-    print(f"process tree: {baseline / 1e6:.0f} MB after one upload, peak {peak.peak / 1e6:.0f} MB (+{grown_mb:.0f} MB)")
+    print(
+        f"process tree: {baseline / 1e6:.0f} MB after one upload, peak {peak.peak / 1e6:.0f} MB (+{grown_mb:.0f} MB)"
+    )
     for case in CASES:
         status, rules = answers[case.name]
         if case.rule is None:

@@ -280,3 +280,22 @@ def test_the_watcher_takes_a_renamed_in_file_at_once(landing: Path, tmp_path: Pa
     assert waited < 30  # far less than the 60 s quiet period: taken on the rename itself
     result = tasks.ingest_files([{**payload, "received_at": payload["first_seen"]}], Resources.from_env())
     assert result["submissions"][0]["status"] == "accepted"  # type: ignore[index]
+
+
+def test_an_oversized_file_named_with_a_patient_number_goes_to_the_quarantine(
+    landing: Path, surgehub_home: Path
+) -> None:
+    big = landing / "14L" / f"{NHS_NUMBER}.csv"
+    with big.open("wb") as handle:
+        handle.truncate(6 * 1024 * 1024)
+    old(big)
+    result = manual_run()
+    [row] = submissions()
+    assert row.quarantined
+    assert [e["rule"] for e in row.errors] == ["R16", "F01"]
+    assert NHS_NUMBER not in row.file_name
+    assert not os.path.lexists(big)
+    assert list((landing / "14L" / "rejected").iterdir()) == []
+    [kept] = [p for p in (surgehub_home / "quarantine").rglob("*.csv")]
+    assert kept.stat().st_size == 6 * 1024 * 1024
+    assert NHS_NUMBER not in str(result)

@@ -101,3 +101,11 @@ def test_a_child_that_dies_mid_parse_answers_f01(monkeypatch: pytest.MonkeyPatch
         assert dying._child is None
     finally:
         dying.close()
+
+
+def test_a_reader_that_cannot_start_is_not_the_files_fault(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never F01 for a valid file because the child could not start: an error the caller retries."""
+    monkeypatch.setattr(guard.sys, "executable", "/nonexistent/python")
+    broken = guard.ParseGuard()
+    with pytest.raises(guard.GuardUnavailable):
+        guard.read_with(broken, valid_csv(), max_file_bytes=5 << 20, max_data_rows=500)
