@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from surgehub.api.records import Answer, Outcome
 from surgehub.api.states import Reader
 from surgehub.files import write_atomically
+from surgehub.identifiers import mask
 from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.returns.validate import validate_return
 from surgehub.warehouse import submissions, uploads
@@ -235,7 +236,7 @@ class Receiver:
             token_id=arrival.token_id,
             received_at=arrival.received_at,
             sha256=arrival.sha256,
-            file_name=arrival.name,
+            file_name=mask(arrival.name),  # stored and shown back masked (R16): never a patient number
             landing_name=landing_name,
             size_bytes=len(arrival.data),
             outcome=outcome,

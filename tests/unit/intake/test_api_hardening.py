@@ -232,3 +232,18 @@ def test_a_connection_whose_headers_trickle_in_is_closed(
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def test_a_patient_number_in_an_uploaded_file_name_is_never_stored_or_shown(app: tuple[FastAPI, str]) -> None:
+    application, token = app
+    headers = {"Authorization": f"Bearer {token}"}
+    with TestClient(application) as client:
+        sent = client.post(
+            "/api/v1/returns",
+            headers=headers,
+            files={"file": ("Patient 943 476 5919.csv", valid_return("14L", seed=4))},
+        )
+        listing = client.get("/api/v1/returns", headers=headers)
+    for text in (sent.text, listing.text):
+        assert "943 476 5919" not in text
+        assert "9434765919" not in text
