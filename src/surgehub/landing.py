@@ -21,7 +21,6 @@ import hashlib
 import logging
 import os
 import stat
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
@@ -156,16 +155,6 @@ def in_progress(name: str) -> bool:
     return name.startswith(".") or name.lower().endswith(IN_PROGRESS_SUFFIXES)
 
 
-def is_candidate(path: Path) -> bool:
-    """A regular file (the link itself examined, never followed) whose name is not in progress."""
-    if in_progress(path.name):
-        return False
-    try:
-        return stat.S_ISREG(os.lstat(path).st_mode)
-    except OSError:
-        return False
-
-
 def survey(landing_dir: Path) -> Survey:
     """Every entry directly inside a locality folder: regular files, oldest first, and refused entries.
 
@@ -213,15 +202,6 @@ def _entry(entry: os.DirEntry[str], folder: Path, locality: str) -> LandedFile |
         return None
     reason = Refusal.LINK if stat.S_ISLNK(st.st_mode) else Refusal.NOT_REGULAR
     return RefusedEntry(path, locality, reason, st.st_ino, st.st_mtime_ns)
-
-
-def scan(landing_dir: Path, quiet_seconds: float, now: float | None = None) -> list[LandedFile]:
-    """Every regular, not-in-progress file that has held still for ``quiet_seconds``, oldest first.
-
-    ``now`` is real time (``time.time()``): the quiet period is the file system's, not the business clock's.
-    """
-    now = time.time() if now is None else now
-    return [f for f in survey(landing_dir).files if f.quiet_for(now) >= quiet_seconds]
 
 
 class Watch:
