@@ -39,7 +39,7 @@ MIN_PHYSICAL_ROWS = 10_000
 MAX_CELLS = 500_000
 #: A workbook's members, and their total size once inflated.
 MAX_MEMBERS = 1_000
-MAX_UNCOMPRESSED = 50 * 1024 * 1024
+MAX_UNCOMPRESSED = 32 * 1024 * 1024
 #: An entry inflating more than this many times its stored size is refused (Apache POI's default) ...
 MAX_RATIO = 100
 #: ... once it is this large inflated (a tiny XML part may compress very well).

@@ -37,7 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 #: Address space the child may add to what it holds after importing the reader.
-HEADROOM_BYTES = 320 * 1024 * 1024
+HEADROOM_BYTES = 256 * 1024 * 1024
 #: The longest one parse may take (a 500-row workbook takes well under a second).
 TIMEOUT_S = 20.0
 #: A child grown by more than this (resident) is replaced after answering.
