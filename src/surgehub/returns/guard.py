@@ -10,8 +10,8 @@ what it had after those imports plus `HEADROOM_BYTES`. A file is sent as its raw
 the result (`RawReturn`, at most 500 rows of text) comes back pickled.
 
 A parse that fails inside the child (``MemoryError``, or any error the reader does not expect) is F01;
-a child that dies (e.g. ``std::bad_alloc`` aborting it) or takes longer than `TIMEOUT_S` is killed and
-the file fails F01 too; the next file starts a fresh child. A child whose memory has grown by more than
+a child that dies (e.g. ``std::bad_alloc`` aborting it), spends more than `CPU_SECONDS` of CPU on one
+file, or takes longer than `TIMEOUT_S` however busy the machine, is killed and the file fails F01 too; the next file starts a fresh child. A child whose memory has grown by more than
 `RECYCLE_BYTES` is replaced after answering, so one large parse does not stay resident.
 
 Why these numbers: docs/decisions/0045-parse-guard.md (measured on every valid corpus file).
@@ -38,12 +38,14 @@ log = logging.getLogger(__name__)
 
 #: Address space the child may add to what it holds after importing the reader.
 HEADROOM_BYTES = 256 * 1024 * 1024
-#: The longest one parse may take (a 500-row workbook takes well under a second).
-TIMEOUT_S = 20.0
+#: The CPU time one parse may spend (a 500-row workbook takes well under a second) ...
+CPU_SECONDS = 20.0
+#: ... and the longest it may take however busy the machine is.
+TIMEOUT_S = 180.0
 #: A child grown by more than this (resident) is replaced after answering.
 RECYCLE_BYTES = 160 * 1024 * 1024
 #: How long a child may take to start (imports on a busy machine).
-START_TIMEOUT_S = 120.0
+START_TIMEOUT_S = 300.0
 
 _HEADER = struct.Struct("!QQQ")  # data length, max_file_bytes, max_data_rows
 _LENGTH = struct.Struct("!Q")
@@ -118,20 +120,32 @@ class _Child:
             written = os.write(self._to_child, view)
             view = view[written:]
 
-    def receive(self, timeout: float) -> tuple[Any, ...]:
+    def receive(self, timeout: float, cpu_seconds: float | None = None) -> tuple[Any, ...]:
+        """The child's next answer; "timeout" after ``timeout`` seconds of waiting, or once the child has
+        spent ``cpu_seconds`` of CPU on it (so a busy machine, which slows a valid parse, is not its fault)."""
         deadline = time.monotonic() + timeout
-        (length,) = _LENGTH.unpack(self._read_exactly(_LENGTH.size, deadline))
-        return pickle.loads(self._read_exactly(length, deadline))
+        budget = None if cpu_seconds is None else self._cpu_seconds() + cpu_seconds
+        (length,) = _LENGTH.unpack(self._read_exactly(_LENGTH.size, deadline, budget))
+        return pickle.loads(self._read_exactly(length, deadline, budget))
 
-    def _read_exactly(self, size: int, deadline: float) -> bytes:
+    def _cpu_seconds(self) -> float:
+        """The child's CPU time so far (user and system), from /proc."""
+        try:
+            with open(f"/proc/{self.process.pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            return 0.0
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+    def _read_exactly(self, size: int, deadline: float, budget: float | None = None) -> bytes:
         parts: list[bytes] = []
         while size:
             remaining = deadline - time.monotonic()
-            if remaining <= 0:
+            if remaining <= 0 or (budget is not None and self._cpu_seconds() > budget):
                 raise GuardFailure("timeout")
-            ready, _, _ = select.select([self._from_child], [], [], remaining)
+            ready, _, _ = select.select([self._from_child], [], [], min(remaining, 0.25))
             if not ready:
-                raise GuardFailure("timeout")
+                continue
             chunk = os.read(self._from_child, min(size, 1 << 20))
             if not chunk:
                 raise GuardFailure("died")
@@ -151,9 +165,12 @@ class _Child:
 class ParseGuard:
     """The child process of this process (one at a time; callers take turns)."""
 
-    def __init__(self, *, headroom: int = HEADROOM_BYTES, timeout: float = TIMEOUT_S) -> None:
+    def __init__(
+        self, *, headroom: int = HEADROOM_BYTES, timeout: float = TIMEOUT_S, cpu_seconds: float = CPU_SECONDS
+    ) -> None:
         self.headroom = headroom
         self.timeout = timeout
+        self.cpu_seconds = cpu_seconds
         self._child: _Child | None = None
         self._lock = threading.Lock()
 
@@ -161,7 +178,7 @@ class ParseGuard:
         with self._lock:
             child = self._send(data, max_file_bytes, max_data_rows)
             try:
-                answer = child.receive(self.timeout)
+                answer = child.receive(self.timeout, self.cpu_seconds)
             except (GuardFailure, OSError) as exc:
                 reason = exc.reason if isinstance(exc, GuardFailure) else "died"
                 self._discard(child)

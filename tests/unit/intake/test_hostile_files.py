@@ -91,9 +91,9 @@ def test_a_child_that_dies_mid_parse_answers_f01(monkeypatch: pytest.MonkeyPatch
         assert child is not None
         real_receive = child.receive
 
-        def killed_first(timeout: float) -> tuple[object, ...]:
+        def killed_first(timeout: float, cpu_seconds: float | None = None) -> tuple[object, ...]:
             os.kill(child.process.pid, signal.SIGKILL)
-            return real_receive(timeout)
+            return real_receive(timeout, cpu_seconds)
 
         monkeypatch.setattr(child, "receive", killed_first)
         raw = guard.read_with(dying, valid_csv(), max_file_bytes=5 << 20, max_data_rows=500)
@@ -109,3 +109,16 @@ def test_a_reader_that_cannot_start_is_not_the_files_fault(monkeypatch: pytest.M
     broken = guard.ParseGuard()
     with pytest.raises(guard.GuardUnavailable):
         guard.read_with(broken, valid_csv(), max_file_bytes=5 << 20, max_data_rows=500)
+
+
+def test_a_parse_is_stopped_by_its_cpu_budget() -> None:
+    """The CPU the child spends on one file is what is limited (waiting on a loaded machine is not)."""
+    rows = (valid_rows() * 170)[:500]
+    big = sample.to_csv([{**r, "comments": "padded" + " " * 9000} for r in rows])
+    frugal = guard.ParseGuard(cpu_seconds=-1.0)  # a budget spent before the parse begins
+    try:
+        raw = guard.read_with(frugal, big, max_file_bytes=5 << 20, max_data_rows=500)
+        assert [e.rule for e in raw.errors] == ["F01"]
+        assert "too long" in raw.errors[0].message
+    finally:
+        frugal.close()
