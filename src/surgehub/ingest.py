@@ -28,7 +28,8 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from surgehub import archive
-from surgehub.identifiers import contains_nhs_number, mask
+from surgehub.identifiers import contains_nhs_number
+from surgehub.landing import plain_name
 from surgehub.reference import normalise_code
 from surgehub.returns.findings import Finding
 from surgehub.returns.rules.file import size_problem
@@ -224,7 +225,7 @@ def _ingest_one(
     received_at = item.received_at.astimezone(UTC)
     locality = normalise_code(item.locality)
     # Stored, logged and used in archive names masked (R16): a patient number never leaves the quarantine.
-    file_name = mask(item.file_name or item.path.name)
+    file_name = plain_name(item.file_name or item.path.name)
     content = _content(item)
     sha256 = content.sha256
 

@@ -74,10 +74,16 @@ class NotTaken(Exception):
         return isinstance(self.reason, Refusal)
 
 
+def plain_name(name: str) -> str:
+    """A submitter's file name as the system writes it anywhere: masked (R16, never a patient number),
+    printable characters only (no line breaks for a log or a mail header, no bidi overrides), 255 at most."""
+    return "".join(ch for ch in mask(name) if ch.isprintable())[:255] or "return"
+
+
 def shown(path: Path | str) -> str:
-    """A landing path as written to logs and results: the name masked (R16), never a patient number."""
+    """A landing path as written to logs and results: its name made plain (`plain_name`)."""
     path = Path(path)
-    return str(path.parent / mask(path.name))
+    return str(path.parent / plain_name(path.name))
 
 
 @dataclass(frozen=True)

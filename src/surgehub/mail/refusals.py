@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from surgehub import reference
-from surgehub.identifiers import mask
+from surgehub.landing import plain_name
 from surgehub.mail.compose import Mail
 
 if TYPE_CHECKING:
@@ -38,7 +38,7 @@ def notice_mails(notices: Sequence[dict[str, Any]], settings: Settings) -> list[
     for notice in notices:
         code = str(notice["locality"])
         locality = reference.locality_by_code(code)
-        name = mask(str(notice["name"]))
+        name = plain_name(str(notice["name"]))
         why = _WHY.get(str(notice["reason"]), "could not be read as a return")
         where = notice.get("moved_to_folder") or "rejected"
         subject = f"Return not taken: {name} ({locality.name if locality else code})"

@@ -23,8 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from surgehub import clock
-from surgehub.identifiers import mask
-from surgehub.landing import NotTaken, Refusal, move_done, read_landed, shown
+from surgehub.landing import NotTaken, Refusal, move_done, plain_name, read_landed, shown
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -170,7 +169,7 @@ def _refuse(intake: Intake, path: Path, locality: str, reason: Refusal, key: str
     intake.notices.append(
         {
             "locality": locality,
-            "name": mask(path.name),
+            "name": plain_name(path.name),
             "reason": reason.value,
             "key": key,
             "moved_to_folder": "rejected" if moved is not None else None,

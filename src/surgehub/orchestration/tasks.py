@@ -12,8 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from surgehub import clock
-from surgehub.identifiers import mask
-from surgehub.landing import shown
+from surgehub.landing import plain_name, shown
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -159,7 +158,7 @@ def ingest_files(files: list[dict[str, Any]], resources: Resources) -> IngestRes
                 "quarantined": outcome.quarantined,
                 "errors": len(outcome.validation.errors),
                 "warnings": len(outcome.validation.warnings),
-                "file": mask(item.path.name),
+                "file": plain_name(item.path.name),
                 "received_at": item.received_at.isoformat(),
                 "moved_to": None if moved is None else shown(moved),
             }

@@ -299,3 +299,18 @@ def test_an_oversized_file_named_with_a_patient_number_goes_to_the_quarantine(
     [kept] = [p for p in (surgehub_home / "quarantine").rglob("*.csv")]
     assert kept.stat().st_size == 6 * 1024 * 1024
     assert NHS_NUMBER not in str(result)
+
+
+def test_a_name_with_line_breaks_and_a_bidi_override_is_written_plain(
+    landing: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    path = landing / "14L" / "evil\nINFO forged line\u202ecsv.csv"
+    path.write_bytes(valid(seed=2))
+    old(path)
+    caplog.set_level(logging.INFO)
+    manual_run()
+    [row] = submissions()
+    assert "\n" not in row.file_name
+    assert "\u202e" not in row.file_name
+    assert "forged line" in row.file_name  # the words stay, shown plain
+    assert not [r for r in caplog.records if "\n" in r.getMessage()]
