@@ -29,10 +29,7 @@ import subprocess
 import sys
 import threading
 import time
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from surgehub.returns.read import RawReturn
+from typing import Any
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +44,8 @@ RECYCLE_BYTES = 160 * 1024 * 1024
 #: How long a child may take to start (imports on a busy machine).
 START_TIMEOUT_S = 300.0
 
-_HEADER = struct.Struct("!QQQ")  # data length, max_file_bytes, max_data_rows
-_LENGTH = struct.Struct("!Q")
+HEADER = struct.Struct("!QQQ")  # data length, max_file_bytes, max_data_rows
+LENGTH = struct.Struct("!Q")
 _CHILD_ENV = {
     "ARROW_DEFAULT_MEMORY_POOL": "system",  # no jemalloc/mimalloc arenas reserved up front
     "MALLOC_ARENA_MAX": "2",
@@ -101,7 +98,7 @@ class _Child:
                 [
                     sys.executable,
                     "-m",
-                    "surgehub.returns.guard",
+                    "surgehub.returns.parse_child",
                     str(to_child_r),
                     str(from_child_w),
                     str(headroom),
@@ -115,7 +112,7 @@ class _Child:
             raise GuardUnavailable(f"the reader process could not be started: {exc}") from None
 
     def send(self, data: bytes, max_file_bytes: int, max_data_rows: int) -> None:
-        view = memoryview(_HEADER.pack(len(data), max_file_bytes, max_data_rows) + data)
+        view = memoryview(HEADER.pack(len(data), max_file_bytes, max_data_rows) + data)
         while view:
             written = os.write(self._to_child, view)
             view = view[written:]
@@ -125,7 +122,7 @@ class _Child:
         spent ``cpu_seconds`` of CPU on it (so a busy machine, which slows a valid parse, is not its fault)."""
         deadline = time.monotonic() + timeout
         budget = None if cpu_seconds is None else self._cpu_seconds() + cpu_seconds
-        (length,) = _LENGTH.unpack(self._read_exactly(_LENGTH.size, deadline, budget))
+        (length,) = LENGTH.unpack(self._read_exactly(LENGTH.size, deadline, budget))
         return pickle.loads(self._read_exactly(length, deadline, budget))
 
     def _cpu_seconds(self) -> float:
@@ -174,7 +171,9 @@ class ParseGuard:
         self._child: _Child | None = None
         self._lock = threading.Lock()
 
-    def read(self, data: bytes, max_file_bytes: int, max_data_rows: int) -> RawReturn:
+    def read(self, data: bytes, max_file_bytes: int, max_data_rows: int) -> Any:
+        """The child's answer (a `read.RawReturn`); raises GuardFailure (the file's doing) or
+        GuardUnavailable (the child cannot start: not the file's doing)."""
         with self._lock:
             child = self._send(data, max_file_bytes, max_data_rows)
             try:
@@ -247,134 +246,3 @@ def prestart() -> None:
                     log.warning("the reader process could not be started ahead of use", exc_info=True)
 
     threading.Thread(target=start, name="surgehub-parse-guard-start", daemon=True).start()
-
-
-def guarded_read(data: bytes, *, max_file_bytes: int, max_data_rows: int) -> RawReturn:
-    """`read.read_unguarded` in the child; F01 when the child fails, dies or times out."""
-
-    return read_with(guard(), data, max_file_bytes=max_file_bytes, max_data_rows=max_data_rows)
-
-
-def read_with(found: ParseGuard, data: bytes, *, max_file_bytes: int, max_data_rows: int) -> RawReturn:
-    """``data`` read by ``found``'s child; F01 when the child fails, dies or times out."""
-    from surgehub.returns.read import RawReturn
-    from surgehub.returns.rules.file import HOW_TO_SAVE, file_error
-
-    try:
-        return found.read(data, max_file_bytes, max_data_rows)
-    except GuardFailure as failure:
-        log.warning("a return could not be read within the parse limits (%s)", failure.reason)
-        if failure.reason == "timeout":
-            message = (
-                f"this file takes too long to read, as no return does (it may be damaged); {HOW_TO_SAVE}"
-            )
-        elif failure.reason in ("memory", "died"):
-            message = (
-                f"this file needs far more memory to read than any return (it may be damaged); {HOW_TO_SAVE}"
-            )
-        else:
-            message = f"this file could not be read (it may be damaged); {HOW_TO_SAVE}"
-        return RawReturn(format=None, rows=0, errors=[file_error("F01", message)])
-
-
-# -- the child ----------------------------------------------------------------------------------
-
-
-def _resident_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _address_space_bytes() -> int:
-    with open("/proc/self/statm") as statm:
-        return int(statm.read().split()[0]) * os.sysconf("SC_PAGE_SIZE")
-
-
-def _reply(fd: int, *answer: Any) -> None:
-    payload = pickle.dumps(answer, protocol=pickle.HIGHEST_PROTOCOL)
-    view = memoryview(_LENGTH.pack(len(payload)) + payload)
-    while view:
-        view = view[os.write(fd, view) :]
-
-
-def _read_exactly(fd: int, size: int) -> bytes | None:
-    parts: list[bytes] = []
-    while size:
-        chunk = os.read(fd, min(size, 1 << 20))
-        if not chunk:
-            return None
-        parts.append(chunk)
-        size -= len(chunk)
-    return b"".join(parts)
-
-
-def _warm_up(read: Any) -> None:
-    """Read one small CSV and one small workbook, so the lazy imports of a first parse are paid at start."""
-    import io
-
-    import openpyxl
-
-    from surgehub import spec
-
-    header = ",".join(spec.COLUMN_NAMES).encode()
-    read(
-        header + b"\n" + b"x," * (len(spec.COLUMN_NAMES) - 1) + b"x\n",
-        max_file_bytes=1 << 20,
-        max_data_rows=500,
-    )
-    book = openpyxl.Workbook()
-    sheet = book.active
-    assert sheet is not None
-    sheet.append(list(spec.COLUMN_NAMES))
-    sheet.append(["x"] * len(spec.COLUMN_NAMES))
-    buffer = io.BytesIO()
-    book.save(buffer)
-    read(buffer.getvalue(), max_file_bytes=1 << 20, max_data_rows=500)
-
-
-def serve(read_fd: int, write_fd: int, headroom: int) -> None:
-    """The child's loop: read a request, parse it, answer; exit when the parent closes the pipe."""
-    import resource
-
-    import openpyxl  # noqa: F401 - loaded before the limit is set, as every parse needs them
-    import pandas  # noqa: F401
-    import pyarrow
-    import pyarrow.csv
-
-    from surgehub.returns.read import read_unguarded
-
-    pyarrow.set_cpu_count(1)
-    pyarrow.set_io_thread_count(1)
-    _warm_up(read_unguarded)
-    limit = _address_space_bytes() + headroom
-    _soft, hard = resource.getrlimit(resource.RLIMIT_AS)
-    resource.setrlimit(
-        resource.RLIMIT_AS, (limit if hard == resource.RLIM_INFINITY else min(limit, hard), hard)
-    )
-    _reply(write_fd, "ready", _resident_bytes())
-    while True:
-        header = _read_exactly(read_fd, _HEADER.size)
-        if header is None:
-            return
-        size, max_file_bytes, max_data_rows = _HEADER.unpack(header)
-        data = _read_exactly(read_fd, size)
-        if data is None:
-            return
-        try:
-            result = read_unguarded(data, max_file_bytes=max_file_bytes, max_data_rows=max_data_rows)
-        except MemoryError:
-            del data
-            _reply(write_fd, "failed", "memory", _resident_bytes())
-            return  # a fresh child for the next file
-        except Exception as exc:  # anything the reader did not expect is F01, never a crash
-            _reply(write_fd, "failed", type(exc).__name__, _resident_bytes())
-            continue
-        try:
-            _reply(write_fd, "ok", result, _resident_bytes())
-        except MemoryError:
-            _reply(write_fd, "failed", "memory", 0)
-            return
-
-
-if __name__ == "__main__":
-    serve(int(sys.argv[1]), int(sys.argv[2]), int(sys.argv[3]))

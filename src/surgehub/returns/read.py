@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -30,10 +31,13 @@ from surgehub.returns.rules.file import (
     size_problem,
 )
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from surgehub.returns.findings import Finding
+    from surgehub.returns.guard import ParseGuard
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -221,9 +225,31 @@ def read_return(
         return RawReturn(format=None, rows=0, errors=[too_big])
     if not data.strip(b" \t\r\n"):
         return RawReturn(format=None, rows=0, errors=[file_error("F05", EMPTY_FILE)])
-    from surgehub.returns.guard import guarded_read
+    from surgehub.returns.guard import guard
 
-    return guarded_read(data, max_file_bytes=max_file_bytes, max_data_rows=max_data_rows)
+    return read_guarded(guard(), data, max_file_bytes=max_file_bytes, max_data_rows=max_data_rows)
+
+
+def read_guarded(found: ParseGuard, data: bytes, *, max_file_bytes: int, max_data_rows: int) -> RawReturn:
+    """``data`` read by ``found``'s child process; F01 when the child fails, dies or runs out of time.
+
+    `guard.GuardUnavailable` (the child cannot start) is raised: it is not the file's doing.
+    """
+    from surgehub.returns.guard import GuardFailure
+
+    try:
+        return found.read(data, max_file_bytes, max_data_rows)
+    except GuardFailure as failure:
+        log.warning("a return could not be read within the parse limits (%s)", failure.reason)
+        return RawReturn(format=None, rows=0, errors=[file_error("F01", _guard_words(failure.reason))])
+
+
+def _guard_words(reason: str) -> str:
+    if reason == "timeout":
+        return f"this file takes too long to read, as no return does (it may be damaged); {HOW_TO_SAVE}"
+    if reason in ("memory", "died"):
+        return f"this file needs far more memory to read than any return (it may be damaged); {HOW_TO_SAVE}"
+    return f"this file could not be read (it may be damaged); {HOW_TO_SAVE}"
 
 
 def read_unguarded(data: bytes, *, max_file_bytes: int, max_data_rows: int) -> RawReturn:

@@ -17,7 +17,7 @@ import pytest
 from surgehub import sample
 from surgehub.config import load_settings
 from surgehub.returns import guard
-from surgehub.returns.read import read_return
+from surgehub.returns.read import read_guarded, read_return
 from surgehub.returns.validate import validate_return
 from tests.hostile.corpus import CASES, Case, valid_csv, valid_rows
 
@@ -53,7 +53,7 @@ def test_a_child_out_of_memory_answers_f01_and_the_next_file_is_read() -> None:
     rows = (valid_rows() * 170)[:500]
     big = sample.to_csv([{**r, "comments": "padded" + " " * 9000} for r in rows])  # valid, ~5 MiB
     try:
-        raw = guard.read_with(tight, big, max_file_bytes=5 << 20, max_data_rows=500)
+        raw = read_guarded(tight, big, max_file_bytes=5 << 20, max_data_rows=500)
         assert [e.rule for e in raw.errors] == ["F01"]
         assert "memory" in raw.errors[0].message
     finally:
@@ -64,7 +64,7 @@ def test_a_child_out_of_memory_answers_f01_and_the_next_file_is_read() -> None:
 def test_a_parse_that_takes_too_long_is_stopped_with_f01() -> None:
     slow = guard.ParseGuard(timeout=0.0001)
     try:
-        raw = guard.read_with(slow, valid_csv(), max_file_bytes=5 << 20, max_data_rows=500)
+        raw = read_guarded(slow, valid_csv(), max_file_bytes=5 << 20, max_data_rows=500)
         assert [e.rule for e in raw.errors] == ["F01"]
         assert "too long" in raw.errors[0].message
         assert slow._child is None  # killed; the next read starts a fresh child
@@ -89,14 +89,15 @@ def test_a_child_that_dies_mid_parse_answers_f01(monkeypatch: pytest.MonkeyPatch
         dying.read(valid_csv(), 5 << 20, 500)  # started
         child = dying._child
         assert child is not None
-        real_receive = child.receive
+        real_send = child.send
 
-        def killed_first(timeout: float, cpu_seconds: float | None = None) -> tuple[object, ...]:
-            os.kill(child.process.pid, signal.SIGKILL)
-            return real_receive(timeout, cpu_seconds)
+        def stopped_then_sent(data: bytes, max_file_bytes: int, max_data_rows: int) -> None:
+            os.kill(child.process.pid, signal.SIGSTOP)  # it takes the request in but never answers
+            real_send(data, max_file_bytes, max_data_rows)
+            os.kill(child.process.pid, signal.SIGKILL)  # and dies in the middle of it
 
-        monkeypatch.setattr(child, "receive", killed_first)
-        raw = guard.read_with(dying, valid_csv(), max_file_bytes=5 << 20, max_data_rows=500)
+        monkeypatch.setattr(child, "send", stopped_then_sent)
+        raw = read_guarded(dying, valid_csv(), max_file_bytes=5 << 20, max_data_rows=500)
         assert [e.rule for e in raw.errors] == ["F01"]
         assert dying._child is None
     finally:
@@ -108,7 +109,7 @@ def test_a_reader_that_cannot_start_is_not_the_files_fault(monkeypatch: pytest.M
     monkeypatch.setattr(guard.sys, "executable", "/nonexistent/python")
     broken = guard.ParseGuard()
     with pytest.raises(guard.GuardUnavailable):
-        guard.read_with(broken, valid_csv(), max_file_bytes=5 << 20, max_data_rows=500)
+        read_guarded(broken, valid_csv(), max_file_bytes=5 << 20, max_data_rows=500)
 
 
 def test_a_parse_is_stopped_by_its_cpu_budget() -> None:
@@ -117,7 +118,7 @@ def test_a_parse_is_stopped_by_its_cpu_budget() -> None:
     big = sample.to_csv([{**r, "comments": "padded" + " " * 9000} for r in rows])
     frugal = guard.ParseGuard(cpu_seconds=-1.0)  # a budget spent before the parse begins
     try:
-        raw = guard.read_with(frugal, big, max_file_bytes=5 << 20, max_data_rows=500)
+        raw = read_guarded(frugal, big, max_file_bytes=5 << 20, max_data_rows=500)
         assert [e.rule for e in raw.errors] == ["F01"]
         assert "too long" in raw.errors[0].message
     finally:
