@@ -35,13 +35,14 @@ GOALS: tuple[Goal, ...] = (
     Goal("backfill_season_s", 60, "a whole GM winter (1,510 files) through `surgehub backfill`"),
     Goal("event_to_receipt_p95_s", 15, "file landed → receipt delivered, live system, 20 files"),
     Goal("dag_parse_max_s", 0.3, "slowest DAG file's import"),
+    Goal("parse_guard_ms_per_file", 10, "the parse guard's cost per return (child process, pipe, pickle)"),
     Goal("digest_render_s", 2, "board digest built and rendered after a full season"),
     Goal("digest_html_bytes", 100_000, "that digest's HTML"),
     Goal("peak_rss_mb", 1500, "peak RSS during the 1,000,000-row validation and load"),
 )
 
 #: Steps in the order they run (cheap first, so a quick failure shows early).
-STEPS: tuple[str, ...] = ("calibration", "dag_parse", "scale", "season", "live_receipts")
+STEPS: tuple[str, ...] = ("calibration", "dag_parse", "parse_guard", "scale", "season", "live_receipts")
 
 FIXED_NOW = "2026-11-25T09:00:00+00:00"
 

@@ -2,11 +2,17 @@
 ### surgehub_ingest — take each locality return the moment it lands
 
 **Purpose.** Each file that appears in a locality's landing folder (`landing/<sub_icb_code>/`) is an
-asset event from the landing-zone watcher (`plugins/landing_trigger.py`, polling every
-`SURGEHUB_LANDING_POLL_SECONDS`, 1 s by default; a file is taken once it has held still across one
-poll). This DAG validates every file against the common specification (Great Expectations plus the
+asset event from the landing-zone watcher (`plugins/landing_trigger.py`, looking every
+`SURGEHUB_LANDING_POLL_SECONDS`, 1 s by default). Only regular files directly in the folder are taken
+(a link, folder or pipe is moved to `rejected/` unread and the locality told), and only when complete:
+renamed in (taken at once, from inotify events) or unchanged for `limits.landing_quiet_seconds`
+(10 s); names ending `.part`, `.partial`, `.tmp`, `.filepart` or starting with `.` are waited for. Each
+file is read through `O_NOFOLLOW` and must still have the size and modification time it had when
+judged complete; a file over the size limit is hashed unread and refused (F01). Every parse runs in a
+child process with memory and time limits (docs/intake.md). This DAG validates every file against the common specification (Great Expectations plus the
 spec's own rules), loads accepted returns into the warehouse as new hub-day versions in one
-transaction each, archives every file, moves it to `processed/` or `rejected/`, and emails the
+transaction each, archives every file, moves it to `processed/` or `rejected/` (a file that fails R16 goes to the
+quarantine only: its original is deleted from landing), and emails the
 locality its receipt: accepted, or every error with its rule, row, column and fix. The receipts go
 out from the end of `ingest_returns` itself; `send_receipts` then sweeps the outbox, sending whatever
 is still unsent (a receipt the email log holds as sent is never sent again). One run may carry
@@ -14,8 +20,10 @@ several files; each is handled on its own, so one bad file never holds up the ot
 something, `announce_loaded_days` updates the `surgehub_hub_days` asset with the days it touched,
 which triggers `surgehub_rag` (a run that only rejected files triggers nothing).
 
-A manual run with `{"files": [{"path", "locality", "received_at"}]}` as conf ingests those files;
-with no conf it takes every ready file in the landing zone.
+A manual run with `{"files": [{"path", "locality", "received_at"}]}` as conf ingests those files
+(paths directly inside a locality folder only); with no conf it takes every complete file in the
+landing zone. Either way a file changed within the quiet period is waited for once, then left for the
+watcher if it is still changing (listed under `left` in the task's result).
 
 **Owner.** GM primary care data team (`gm-primary-care-data`).
 
@@ -63,7 +71,11 @@ landing = Asset(
     watchers=[
         AssetWatcher(
             name="surgehub_landing_watcher",
-            trigger=LandingZoneTrigger(landing_dir(settings), poll_interval=landing_poll_seconds()),
+            trigger=LandingZoneTrigger(
+                landing_dir(settings),
+                poll_interval=landing_poll_seconds(),
+                quiet_seconds=settings.limits.landing_quiet_seconds,
+            ),
         )
     ],
 )

@@ -13,7 +13,9 @@ written to a temporary name and renamed into place, so a reader never sees half 
 from __future__ import annotations
 
 import json
+import os
 import re
+import shutil
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -21,6 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from surgehub.clock import london_day
 from surgehub.files import write_atomically
+from surgehub.identifiers import mask
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -67,8 +70,11 @@ class Receipt:
 
 
 def safe_name(name: str, limit: int = 100) -> str:
-    """A file name safe on any filesystem: letters, digits, dot, dash, underscore."""
-    cleaned = _UNSAFE.sub("_", Path(name).name).strip("._") or "return"
+    """A file name safe on any filesystem: letters, digits, dot, dash, underscore; never a patient number.
+
+    Masked (R16) before it is cleaned: cleaning turns separators into ``_``, which R16 does not join.
+    """
+    cleaned = _UNSAFE.sub("_", mask(Path(name).name)).strip("._") or "return"
     return cleaned[-limit:]
 
 
@@ -119,9 +125,40 @@ def store(root: Path, receipt: Receipt, data: bytes, *, private: bool = False) -
     return Stored(relative, root, created=True)
 
 
-def discard(stored: Stored) -> None:
+def store_stream(root: Path, receipt: Receipt, source: Path, *, private: bool = True) -> Stored:
+    """Keep the file at ``source`` (never a link: ``O_NOFOLLOW``) under ``root``, copied by streaming.
+
+    For a file too large to load that must still be kept (an oversized file whose name is R16: the
+    quarantine). The copy is written under a hidden temporary name and renamed into place.
+    """
+    relative = relative_path(receipt)
+    target = root / relative
+    try:
+        target.parent.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
+        if private:
+            for folder in (root, *target.relative_to(root).parents):
+                (root / folder).chmod(0o700)
+        mode = 0o600 if private else 0o644
+        temporary = target.with_name(f".{target.name}.{os.getpid()}.tmp")
+        source_fd = os.open(source, os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC)
+        with os.fdopen(source_fd, "rb") as reader:
+            out = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_CLOEXEC, mode)
+            with os.fdopen(out, "wb") as writer:
+                os.fchmod(writer.fileno(), mode)
+                shutil.copyfileobj(reader, writer, 1 << 20)
+                writer.flush()
+                os.fsync(writer.fileno())
+        os.replace(temporary, target)
+        record = json.dumps(receipt.to_json_dict(), indent=2, sort_keys=True).encode("utf-8")
+        write_atomically(receipt_path(target), record, mode=mode)
+    except OSError as exc:
+        raise ArchiveError(f"could not keep {receipt.file_name!r} under {root}: {exc}") from exc
+    return Stored(relative, root, created=True)
+
+
+def discard(stored: Stored | None) -> None:
     """Remove a file this run wrote (its load failed), so nothing is left behind; never pre-existing ones."""
-    if not stored.created:
+    if stored is None or not stored.created:
         return
     for path in (stored.path, receipt_path(stored.path)):
         path.unlink(missing_ok=True)

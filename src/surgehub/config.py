@@ -8,6 +8,7 @@ key has a default here, so an empty file (or none) is a working configuration, a
 
 from __future__ import annotations
 
+import contextlib
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -39,7 +40,12 @@ DEFAULTS: dict[str, Any] = {
         "extra_holidays": [],
         "working_days_added": [],
     },
-    "limits": {"max_file_bytes": 5 * 1024 * 1024, "max_data_rows": 500, "quarantine_retention_days": 30},
+    "limits": {
+        "max_file_bytes": 5 * 1024 * 1024,
+        "max_data_rows": 500,
+        "quarantine_retention_days": 30,
+        "landing_quiet_seconds": 10,
+    },
     "rag": {
         "ruleset_version": "2026.1-default",
         "capacity_delivered": {
@@ -69,6 +75,10 @@ DEFAULTS: dict[str, Any] = {
         "daily_summary_after_close_minutes": 15,
     },
 }
+
+
+#: Overrides ``limits.landing_quiet_seconds`` (the demo and the tests, whose files are written just before).
+QUIET_ENV = "SURGEHUB_LANDING_QUIET_SECONDS"
 
 
 class ConfigError(ValueError):
@@ -119,6 +129,18 @@ class _Section:
         if isinstance(value, bool) or not isinstance(value, int) or value < minimum:
             raise ConfigError(f"{self.key(name)} must be a whole number of at least {minimum}, not {value!r}")
         return value
+
+    def seconds(self, name: str, maximum: float) -> float:
+        """A positive number of seconds, at most ``maximum`` (whole or not)."""
+        value = self.get(name)
+        if isinstance(value, str):
+            with contextlib.suppress(ValueError):
+                value = float(value)
+        if isinstance(value, bool) or not isinstance(value, int | float) or not 0 < value <= maximum:
+            raise ConfigError(
+                f"{self.key(name)} must be a number of seconds above 0 and at most {maximum:g}, not {value!r}"
+            )
+        return float(value)
 
     def ratio(self, name: str) -> Decimal:
         """A threshold as the exact decimal it was written as (0.10 is 1/10, never a binary float)."""
@@ -200,11 +222,13 @@ class TimelinessRules:
 
 @dataclass(frozen=True, kw_only=True)
 class FileLimits:
-    """Spec §1 limits on one return, and how long R16 files stay in the quarantine (§4)."""
+    """Spec §1 limits on one return, how long R16 files stay in the quarantine, and the drop folder's
+    quiet period (§4: a file not renamed in is taken once unchanged for this long)."""
 
     max_file_bytes: int
     max_data_rows: int
     quarantine_retention_days: int
+    landing_quiet_seconds: float
 
     @classmethod
     def from_section(cls, s: _Section) -> FileLimits:
@@ -212,6 +236,7 @@ class FileLimits:
             max_file_bytes=s.integer("max_file_bytes", minimum=1),
             max_data_rows=s.integer("max_data_rows", minimum=1),
             quarantine_retention_days=s.integer("quarantine_retention_days", minimum=1),
+            landing_quiet_seconds=s.seconds("landing_quiet_seconds", maximum=3600),
         )
 
 
@@ -439,6 +464,8 @@ def settings_from(
 ) -> Settings:
     """Settings from a configuration mapping laid over the defaults (and folder overrides from ``env``)."""
     env = {} if env is None else env
+    if quiet := env.get(QUIET_ENV, "").strip():  # the demo and the tests shorten it
+        raw = merge(raw, {"limits": {"landing_quiet_seconds": quiet}})
     top = _Section(merge(DEFAULTS, raw), "config")
 
     def folder(variable: str, default: str) -> Path:

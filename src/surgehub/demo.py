@@ -152,6 +152,8 @@ def run(home: Path, quiet: bool = False) -> dict[str, object]:
     os.environ.pop("SURGEHUB_WAREHOUSE_URL", None)
     os.environ[clock.CLOCK_ENV] = timeline()[0].at.isoformat()
     os.environ["SURGEHUB_TASK_RETRIES"] = "0"  # a one-shot demo shows a failure at once
+    # Each wave's files are written and renamed in just before the run that names them: complete.
+    os.environ.setdefault("SURGEHUB_LANDING_QUIET_SECONDS", "0.5")
     os.environ["SURGEHUB_DEADLINE_ALERTS"] = (
         "off"  # dag.test() skips them (see dag_support.late_run_deadline)
     )

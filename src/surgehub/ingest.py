@@ -28,8 +28,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from surgehub import archive
+from surgehub.identifiers import contains_nhs_number
+from surgehub.landing import plain_name
 from surgehub.reference import normalise_code
 from surgehub.returns.findings import Finding
+from surgehub.returns.rules.file import size_problem
 from surgehub.returns.validate import Outcome, ValidationResult, validate_return
 from surgehub.spec import SPEC_VERSION
 from surgehub.warehouse import history, load, submissions
@@ -74,6 +77,21 @@ class IncomingReturn:
     channel: Channel
     received_at: datetime  # aware
     file_name: str | None = None  # the name the submitter gave it, when not the path's
+    content: Content | None = None  # already read by the channel (the drop folder); else read from path
+
+
+@dataclass(frozen=True, kw_only=True)
+class Content:
+    """A return's bytes as a channel read them: ``data`` is None for a file over the size limit, which
+    is never loaded into memory (spec §4: only its name, size and hash are kept)."""
+
+    data: bytes | None
+    size: int
+    sha256: str
+
+    @classmethod
+    def of(cls, data: bytes) -> Content:
+        return cls(data=data, size=len(data), sha256=hashlib.sha256(data).hexdigest())
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -153,8 +171,9 @@ def _batch(items: Sequence[IncomingReturn], settings: Settings, register: Regist
     from surgehub.returns.batch import ValidationBatch  # pandas and GX: only when validating
 
     try:
+        loaded = [(_content(item), item) for item in items]
         return ValidationBatch(
-            [(item.path.read_bytes(), item.locality, item.received_at) for item in items],
+            [(c.data, item.locality, item.received_at) for c, item in loaded if c.data is not None],
             settings=settings,
             register=register,
         )
@@ -163,6 +182,11 @@ def _batch(items: Sequence[IncomingReturn], settings: Settings, register: Regist
             "could not validate %d returns as a batch; validating each alone", len(items), exc_info=True
         )
         return None
+
+
+def _content(item: IncomingReturn) -> Content:
+    """The item's bytes: as its channel read them, else from its path (CLI, API hand-off, backfill)."""
+    return item.content if item.content is not None else Content.of(item.path.read_bytes())
 
 
 def _failed(item: IncomingReturn, message: str) -> IngestOutcome:
@@ -212,13 +236,17 @@ def _ingest_one(
         raise ValueError("received_at must be an aware time")
     received_at = item.received_at.astimezone(UTC)
     locality = normalise_code(item.locality)
-    file_name = item.file_name or item.path.name
-    data = item.path.read_bytes()
-    sha256 = hashlib.sha256(data).hexdigest()
+    # Stored, logged and used in archive names masked (R16): a patient number never leaves the quarantine.
+    file_name = plain_name(item.file_name or item.path.name)
+    content = _content(item)
+    sha256 = content.sha256
 
     known = submissions.receipt_of(engine, locality, sha256, received_at)
     if known is not None:
         return _replayed(known, locality, received_at, settings)
+    if content.data is None:
+        return _oversized(item, resources, engine, content, file_name)
+    data = content.data
     original = submissions.accepted_original(engine, locality, sha256)
     if original is not None:
         return IngestOutcome(
@@ -255,6 +283,73 @@ def _ingest_one(
     root = settings.quarantine_dir if quarantined else settings.archive_dir
     # ArchiveError: not acknowledged, nothing loaded.
     stored = archive.store(root, receipt, data, private=quarantined)
+    return _recorded_outcome(engine, resources, receipt, validation, stored)
+
+
+def _oversized(
+    item: IncomingReturn, resources: Resources, engine: Engine, content: Content, file_name: str
+) -> IngestOutcome:
+    """A file over the size limit, never loaded (spec §4): F01, no archive copy; name, size and hash kept.
+
+    A name holding a patient number is R16 as well (judged first of all): the file then goes to the
+    quarantine, copied by streaming, and never to rejected/.
+    """
+    settings = resources.settings
+    too_big = size_problem(content.size, settings.limits.max_file_bytes)
+    errors = [too_big] if too_big is not None else []
+    raw_name = item.file_name or item.path.name
+    quarantined = contains_nhs_number(raw_name)
+    if quarantined:
+        errors.insert(0, _name_finding())
+    validation = ValidationResult(
+        status=Outcome.REJECTED,
+        spec_version=SPEC_VERSION,
+        rows=0,
+        errors=errors,
+        warnings=[],
+        r16_failed=quarantined,
+    )
+    receipt = archive.Receipt(
+        locality=normalise_code(item.locality),
+        channel=Channel(item.channel),
+        received_at=item.received_at.astimezone(UTC),
+        sha256=content.sha256,
+        file_name=file_name,
+        size_bytes=content.size,
+        outcome=validation.status,
+    )
+    stored = archive.store_stream(settings.quarantine_dir, receipt, item.path) if quarantined else None
+    log.info(
+        "%s from %s: over the size limit (%d bytes): refused unread",
+        file_name,
+        receipt.locality,
+        content.size,
+    )
+    return _recorded_outcome(engine, resources, receipt, validation, stored)
+
+
+def _name_finding() -> Finding:
+    """R16 on the file's name, for a file refused unread (validation, which judges names, never ran)."""
+    return Finding(
+        rule="R16",
+        row=None,
+        column="file",
+        message="the file's name holds what looks like an NHS number (a patient identifier); rename the "
+        "file without it (and make sure no cell holds one) and send it again",
+    )
+
+
+def _recorded_outcome(
+    engine: Engine,
+    resources: Resources,
+    receipt: archive.Receipt,
+    validation: ValidationResult,
+    stored: archive.Stored | None,
+) -> IngestOutcome:
+    """Record the submission (and load an accepted one); a kept file is removed again if that fails."""
+    locality, sha256, received_at = receipt.locality, receipt.sha256, receipt.received_at
+    file_name, settings = receipt.file_name, resources.settings
+    quarantined = validation.r16_failed
     try:
         submission_id = _record(engine, resources.clock.now(), receipt, validation, stored)
     except Exception:
@@ -276,7 +371,7 @@ def _ingest_one(
         received_at=received_at,
         duplicate=False,
         validation=validation,
-        archive_path=None if quarantined else stored.path,
+        archive_path=None if quarantined or stored is None else stored.path,
         quarantined=quarantined,
     )
 
@@ -286,7 +381,7 @@ def _record(
     processed_at: datetime,
     receipt: archive.Receipt,
     validation: ValidationResult,
-    stored: archive.Stored,
+    stored: archive.Stored | None,
 ) -> int:
     """The submission row and, when accepted, its rows as versions: one transaction."""
     quarantined = validation.r16_failed
@@ -307,7 +402,7 @@ def _record(
             data_rows=validation.rows,
             errors=[f.to_dict() for f in validation.errors],
             warnings=[f.to_dict() for f in validation.warnings],
-            archive_path=None if quarantined else stored.relative.as_posix(),
+            archive_path=None if quarantined or stored is None else stored.relative.as_posix(),
             processed_at=processed_at,
         )
         if rows is not None:

@@ -39,6 +39,7 @@ NOT_FOR_DEPLOYMENT = {
     "SURGEHUB_PRELOAD",  # on by default: the scheduler and workers preload the validation stack
     "SURGEHUB_DEADLINE_ALERTS",
     "SURGEHUB_LANDING_POLL_SECONDS",  # the landing watcher's poll: 1 s by default
+    "SURGEHUB_LANDING_QUIET_SECONDS",  # the demo's and tests' override of limits.landing_quiet_seconds
     "SURGEHUB_DEMO_HOME",
     "SURGEHUB_OUTBOX_DIR",  # the loopback server's folder; production uses a relay
     "SURGEHUB_API_PORT",

@@ -18,17 +18,21 @@ from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING
 
 from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
+from starlette.datastructures import MutableHeaders
+from starlette.requests import ClientDisconnect
 
 from surgehub.api.dependencies import Problem, Services
 from surgehub.api.limits import Limits, RateLimiter
-from surgehub.api.routers import health, page, returns, templates
+from surgehub.api.routers import docs, health, page, returns, templates
 from surgehub.api.submissions import Receiver
 from surgehub.api.warmup import warm_up
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator
+
+    from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
     from surgehub.resources import Resources
 
@@ -52,7 +56,7 @@ def create_app(*, resources: Resources, limits: Limits, warm: bool = False) -> F
         title="surgehub Submission API",
         version="1",
         lifespan=lifespan,
-        docs_url="/api/docs",
+        docs_url=None,  # served by routers.docs from the installed packages, never a CDN
         redoc_url=None,
         openapi_url="/api/openapi.json",
     )
@@ -62,12 +66,44 @@ def create_app(*, resources: Resources, limits: Limits, warm: bool = False) -> F
         receiver=Receiver(resources=resources),
         uploads=RateLimiter(limits.uploads_per_window, limits.window_seconds),
         reads=RateLimiter(limits.reads_per_window, limits.window_seconds),
+        limits=limits,
     )
     app.add_exception_handler(Problem, _refused)  # type: ignore[arg-type]
+    app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(Exception, _unexpected)
-    for area in (returns, templates, health, page):
+    for area in (returns, templates, health, page, docs):
         app.include_router(area.router)
+    app.add_middleware(NoStore)
     return app
+
+
+class NoStore:
+    """``Cache-Control: no-store`` and ``X-Content-Type-Options: nosniff`` on every answer (a pure ASGI
+    middleware: nothing is buffered). Answers to a token are never kept by a cache or re-typed by a
+    browser; a response that sets its own Cache-Control (the docs' static assets) keeps it."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def with_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                headers.setdefault("Cache-Control", "no-store")
+                headers.setdefault("X-Content-Type-Options", "nosniff")
+            await send(message)
+
+        await self.app(scope, receive, with_headers)
+
+
+async def _gone(_request: Request, _exc: Exception) -> Response:
+    """The client went away before its request was read: nothing to answer, nothing to alarm anyone."""
+    log.debug("client disconnected before its request was read")
+    return Response(status_code=400)
 
 
 async def _refused(_request: Request, problem: Problem) -> JSONResponse:

@@ -10,7 +10,7 @@ form, so the page calls the same steps (``authenticate``, ``allow``, ``multipart
 
 import logging
 from collections.abc import AsyncGenerator
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -21,7 +21,7 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from surgehub.api import tokens
-from surgehub.api.limits import MULTIPART_OVERHEAD, BodyTooLarge, RateLimiter, read_body
+from surgehub.api.limits import MULTIPART_OVERHEAD, BodyTooLarge, BodyTooSlow, Limits, RateLimiter, read_body
 from surgehub.api.outstanding import overview
 from surgehub.api.records import Answer
 from surgehub.api.submissions import Receiver
@@ -51,6 +51,7 @@ class Services:
     receiver: Receiver
     uploads: RateLimiter  # per token
     reads: RateLimiter  # per token
+    limits: Limits = field(default_factory=Limits)  # body timeouts
 
     @property
     def settings(self) -> Settings:
@@ -146,20 +147,41 @@ async def read_caller(
 
 
 async def multipart_form(request: Request, services: Services) -> FormData:
-    """The request's multipart form, read within the size limit; malformed or abusive forms refused."""
+    """The request's multipart form, read within the size and time limits; malformed or abusive forms refused."""
+    check_declared_size(request, services)
+    try:
+        body = await read_body(
+            request.stream(),
+            services.max_body_bytes,
+            idle_seconds=services.limits.body_idle_seconds,
+            total_seconds=services.limits.body_total_seconds,
+        )
+    except BodyTooLarge:
+        raise Problem(413, too_large(services.settings), "file") from None
+    except BodyTooSlow:
+        raise Problem(408, TOO_SLOW, "file") from None
+    return await parse_form(request, body)
+
+
+#: Words for a body that stalled or crawled (408).
+TOO_SLOW = "the upload was too slow and was stopped; check the connection and send the file again"
+
+
+def check_declared_size(request: Request, services: Services) -> None:
+    """415 for a body that is not a multipart form; 413 at once for a declared length over the limit."""
     content_type = request.headers.get("content-type", "")
     if content_type.split(";")[0].strip().lower() != "multipart/form-data":
         raise Problem(415, "send the return as multipart/form-data with the file in the field 'file'")
     declared = request.headers.get("content-length")
     if declared is not None:
-        if not declared.isdigit():
+        if not (declared.isascii() and declared.isdigit()):
             raise Problem(400, "Content-Length is not a number")
         if int(declared) > services.max_body_bytes:
             raise Problem(413, too_large(services.settings), "file")
-    try:
-        body = await read_body(request.stream(), services.max_body_bytes)
-    except BodyTooLarge:
-        raise Problem(413, too_large(services.settings), "file") from None
+
+
+async def parse_form(request: Request, body: bytes) -> FormData:
+    """A body already read (within the limits) parsed as the request's multipart form; abuse refused."""
 
     async def replay() -> AsyncGenerator[bytes, None]:
         yield body

@@ -6,6 +6,7 @@ deployment this issue asks for); several processes would each count on their own
 
 from __future__ import annotations
 
+import asyncio
 import os
 import threading
 import time
@@ -27,6 +28,9 @@ class Limits:
     uploads_per_window: int = 30
     reads_per_window: int = 300
     window_seconds: float = 60.0
+    #: A request body must keep coming (at most this long between chunks) and be whole within the total.
+    body_idle_seconds: float = 15.0
+    body_total_seconds: float = 120.0
 
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None) -> Limits:
@@ -65,13 +69,30 @@ class BodyTooLarge(Exception):
     """The request body is over the limit (answered 413)."""
 
 
-async def read_body(chunks: AsyncIterator[bytes], limit: int) -> bytes:
-    """The whole body, stopping as soon as it passes ``limit`` bytes (never buffering more)."""
+class BodyTooSlow(Exception):
+    """The client sent its body too slowly (answered 408): a stalled upload never holds the server."""
+
+
+async def read_body(
+    chunks: AsyncIterator[bytes], limit: int, *, idle_seconds: float = 15.0, total_seconds: float = 120.0
+) -> bytes:
+    """The whole body, stopping as soon as it passes ``limit`` bytes (never buffering more), or when a
+    chunk takes longer than ``idle_seconds`` or the whole longer than ``total_seconds``."""
     parts: list[bytes] = []
     size = 0
-    async for chunk in chunks:
+    deadline = time.monotonic() + total_seconds
+    iterator = chunks.__aiter__()
+    while True:
+        wait = min(idle_seconds, deadline - time.monotonic())
+        if wait <= 0:
+            raise BodyTooSlow
+        try:
+            chunk = await asyncio.wait_for(anext(iterator), timeout=wait)
+        except StopAsyncIteration:
+            return b"".join(parts)
+        except TimeoutError:
+            raise BodyTooSlow from None
         size += len(chunk)
         if size > limit:
             raise BodyTooLarge(size)
         parts.append(chunk)
-    return b"".join(parts)

@@ -26,6 +26,10 @@ if TYPE_CHECKING:
 API_ID = re.compile(r"^api-[0-9a-f]{16}$")
 
 
+#: A warehouse submission id: ASCII digits, no sign, no leading zero, fewer than 19 (a 64-bit integer).
+WAREHOUSE_ID = re.compile(r"[1-9][0-9]{0,17}", re.ASCII)
+
+
 class Reader:
     """Reads a locality's submissions back, each in the JSON shape of the API's answers."""
 
@@ -80,10 +84,13 @@ class Reader:
 
     def get(self, locality: str, submission_id: str) -> dict[str, Any] | None:
         """One submission of ``locality`` (an API id, or a warehouse submission number); None otherwise."""
-        if API_ID.match(submission_id):
+        # ASCII only: str.isdigit() and \d also take "²" or "١", which int() reads or refuses.
+        if not submission_id.isascii():
+            return None
+        if API_ID.fullmatch(submission_id):
             row = uploads.upload_of(self.engine, locality, submission_id)
             return None if row is None else self.describe(row)
-        if submission_id.isdigit() and len(submission_id) < 19:
+        if WAREHOUSE_ID.fullmatch(submission_id):
             found = submissions.submission_of(self.engine, locality, int(submission_id))
             return None if found is None else describe_warehouse(found)
         return None

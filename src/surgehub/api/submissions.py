@@ -32,6 +32,7 @@ from typing import TYPE_CHECKING, Any
 from surgehub.api.records import Answer, Outcome
 from surgehub.api.states import Reader
 from surgehub.files import write_atomically
+from surgehub.identifiers import mask
 from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.returns.validate import validate_return
 from surgehub.warehouse import submissions, uploads
@@ -237,7 +238,7 @@ class Receiver:
             token_id=arrival.token_id,
             received_at=arrival.received_at,
             sha256=arrival.sha256,
-            file_name=arrival.name,
+            file_name=mask(arrival.name),  # stored and shown back masked (R16): never a patient number
             landing_name=landing_name,
             size_bytes=len(arrival.data),
             outcome=outcome,
@@ -269,18 +270,19 @@ class ApiReceipt:
     file_name: str
 
 
-def api_receipt_for(path: Path, locality: str, engine: Engine) -> ApiReceipt | None:
+def api_receipt_for(name: str, sha256: str, locality: str, engine: Engine) -> ApiReceipt | None:
     """The API's receipt for a landing file it wrote, or None (any other file, or bytes that differ).
 
-    For the ingest task: with it, an API return is ingested with channel ``api`` and the request's
+    For the ingest task, which has read the file safely (``surgehub.landing.read_landed``) and passes
+    its name and hash: with it, an API return is ingested with channel ``api`` and the request's
     arrival time (spec §4), not the watcher's first sight of the file. Only a file whose name, folder
     (``locality``, a normalised code) and bytes match a recorded API submission qualifies, so a name
     copied into a drop folder by hand claims no earlier receipt time.
     """
-    if not LANDING_NAME.match(path.name):
+    if not LANDING_NAME.match(name):
         return None
-    row = uploads.upload_landed_as(engine, path.name, locality)
-    if row is None or hashlib.sha256(path.read_bytes()).hexdigest() != row.sha256:
+    row = uploads.upload_landed_as(engine, name, locality)
+    if row is None or sha256 != row.sha256:
         return None
     return ApiReceipt(
         api_submission_id=row.api_submission_id, received_at=row.received_at, file_name=row.file_name

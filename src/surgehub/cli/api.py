@@ -99,18 +99,22 @@ def token_revoke(prefix: str) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=click.IntRange(1, 65535), help="Port.")
 def serve(host: str, port: int) -> None:
-    """Serve the Submission API and the upload page over HTTP (one process; validation stays warm)."""
-    import uvicorn
+    """Serve the Submission API and the upload page over HTTP (one process; validation stays warm).
 
+    At most 32 connections at once (503 beyond); request headers must arrive within 10 s and a body
+    keep coming (15 s between chunks, 120 s in all); each return is parsed in a child process with a
+    memory and time limit.
+    """
     from surgehub.api.app import create_app
     from surgehub.api.limits import Limits
+    from surgehub.api.serving import serve_app
 
     found = resources()
     try:
         app = create_app(resources=found, limits=Limits.from_env(), warm=True)
     except Exception as exc:
         fail(f"cannot start: {exc}")
-    uvicorn.run(app, host=host, port=port, log_level="info", proxy_headers=False, server_header=False)
+    serve_app(app, host, port)
 
 
 # -- surgehub submit -------------------------------------------------------------------------------

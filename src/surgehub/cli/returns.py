@@ -34,7 +34,10 @@ def validate(file: Path, locality_code: str, received_at: str | None, as_json: b
         fail(f"cannot read {file}: {exc.strerror or exc}")
     settings = resources().settings
 
+    from surgehub.returns.guard import prestart
     from surgehub.returns.validate import validate_return
+
+    prestart()  # the reader's guarded child starts while the validation stack is imported
 
     result = validate_return(data, locality=code, received_at=at, settings=settings, register=_register())
     if as_json:

@@ -47,7 +47,9 @@ def ingest(file: Path, locality_code: str, received_at: str | None, as_json: boo
     common.warehouse()
 
     from surgehub.ingest import Channel, IncomingReturn, ingest_returns
+    from surgehub.returns.guard import prestart
 
+    prestart()  # the reader's guarded child starts while the validation stack is imported
     item = IncomingReturn(
         path=file, locality=code, channel=Channel.CLI, received_at=instant, file_name=file.name
     )

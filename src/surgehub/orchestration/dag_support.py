@@ -82,10 +82,10 @@ LANDING_POLL_SECONDS = 1.0
 def landing_poll_seconds() -> float:
     """The landing watcher's poll interval: ``SURGEHUB_LANDING_POLL_SECONDS``, else 1 s.
 
-    A file is announced once its size and modification time have held still across one poll, so it
-    reaches the ingest DAG one to two intervals after it lands. Shorter is quicker; longer gives a
-    slow writer that does not write-then-rename more time between chunks before its file counts as
-    complete. Read when the DAG file is parsed (the trigger carries it).
+    A file renamed in is announced at the next look after its rename event (at once where the file
+    system reports renames); any other file once unchanged for ``limits.landing_quiet_seconds``, so
+    the poll only sets how promptly that is noticed (and how soon a share without events is seen).
+    Read when the DAG file is parsed (the trigger carries it).
     """
     text = os.environ.get("SURGEHUB_LANDING_POLL_SECONDS", "").strip()
     if not text:

@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from surgehub import clock
+from surgehub.landing import plain_name, shown
 
 if TYPE_CHECKING:
     from collections.abc import Mapping
@@ -21,9 +22,7 @@ if TYPE_CHECKING:
     from surgehub.mail.compose import Mail
     from surgehub.resources import Resources
 
-log = logging.getLogger(__name__)
-
-#: What an ingest run reports: {"submissions": [...], "days": [...], "failures": [...]} (JSON for XCom).
+#: What an ingest run reports: {"submissions", "days", "failures", "refused", "left"} (JSON for XCom).
 IngestResult = dict[str, Any]
 
 log = logging.getLogger(__name__)
@@ -37,13 +36,16 @@ def files_from_context(
 ) -> list[dict[str, Any]]:
     """The files a run should ingest: from the landing watcher's events, else ``conf["files"]``.
 
-    Each item is ``{"path", "locality", "received_at"}``. With ``landing_state`` (the landing asset's
-    state store), every other ready file that the watcher has already announced is taken too, with
-    the first-seen time it recorded: asset events that land within the same instant can be folded
-    into one run's queue entry, and a file must never wait for the next arrival to be processed.
-    A run with no events and no conf (a manual trigger) takes every ready file, received now.
+    Each item is ``{"path", "locality", "received_at"}``, with ``"size"`` and ``"mtime_ns"`` when the
+    watcher judged it complete (it must still be so when read), or ``"refused"`` (a link, or not a
+    regular file: never read, the locality is told). With ``landing_state`` (the landing asset's state
+    store), every other file that the watcher has already announced is taken too, with the first-seen
+    time it recorded: asset events that land within the same instant can be folded into one run's
+    queue entry, and a file must never wait for the next arrival to be processed.
+    A run with no events and no conf (a manual trigger) takes what the landing zone holds, received
+    now: complete files only (`surgehub.orchestration.intake`), and refuses links and the like.
     """
-    from surgehub.landing import scan
+    from surgehub.landing import survey
 
     files: list[dict[str, Any]] = []
     events = context.get("triggering_asset_events") or {}
@@ -51,83 +53,95 @@ def files_from_context(
         for event in asset_events:
             payload = (event.extra or {}).get("payload") or {}
             if "path" in payload:
-                files.append(
-                    {
-                        "path": payload["path"],
-                        "locality": payload["locality"],
-                        "received_at": payload.get("first_seen") or resources.clock.now().isoformat(),
-                    }
-                )
+                entry = {
+                    k: payload[k]
+                    for k in ("path", "locality", "size", "mtime_ns", "refused", "key")
+                    if k in payload
+                }
+                entry["received_at"] = payload.get("first_seen") or resources.clock.now().isoformat()
+                files.append(entry)
     dag_run = context.get("dag_run")
     conf = (getattr(dag_run, "conf", None) or {}) if dag_run is not None else {}
     files.extend(conf.get("files") or [])
     if conf.get("files"):
         return files
-    ready = scan(resources.settings.landing_dir)
+    found = survey(resources.settings.landing_dir)
     if not files and not events:
         received = resources.clock.now().isoformat()
-        return [{"path": str(f.path), "locality": f.locality, "received_at": received} for f in ready]
+        return [
+            {"path": str(f.path), "locality": f.locality, "received_at": received} for f in found.files
+        ] + [
+            {
+                "path": str(r.path),
+                "locality": r.locality,
+                "received_at": received,
+                "refused": r.reason.value,
+                "key": r.key,
+            }
+            for r in found.refused
+        ]
     if landing_state is not None:
         named = {str(Path(f["path"])) for f in files}
-        for landed in ready:
+        for landed in found.files:
             if str(landed.path) in named:
                 continue
             first_seen = landing_state.get(landed.state_key)
             if first_seen:
-                log.info("%s was announced but not in this run's events: taken too", landed.path)
+                log.info("%s was announced but not in this run's events: taken too", shown(landed.path))
                 files.append(
-                    {"path": str(landed.path), "locality": landed.locality, "received_at": first_seen}
+                    {
+                        "path": str(landed.path),
+                        "locality": landed.locality,
+                        "received_at": first_seen,
+                        "size": landed.size,
+                        "mtime_ns": landed.mtime_ns,
+                    }
                 )
     return files
 
 
 def ingest_files(files: list[dict[str, Any]], resources: Resources) -> IngestResult:
-    """Ingest each file on its own, move it to processed/ or rejected/, and say what changed."""
-    from surgehub.api.submissions import api_receipt_for
-    from surgehub.ingest import Channel, IncomingReturn, IngestStatus, ingest_returns
-    from surgehub.landing import move_done
-    from surgehub.reference import normalise_code
+    """Take each complete file safely, ingest it on its own, move it on, and say what changed.
+
+    Accepted → ``processed/``; rejected → ``rejected/``; R16 → deleted from landing (its copy is in
+    the quarantine, and only there). Refused entries (links, not regular files) are moved to
+    ``rejected/`` unread and listed under ``"refused"`` for the locality's notice.
+    """
+    from surgehub.ingest import IngestStatus, ingest_returns
+    from surgehub.landing import move_done, remove_original
+    from surgehub.orchestration.intake import take
+    from surgehub.returns.guard import prestart
     from surgehub.warehouse import submissions
 
+    prestart()  # the reader's child process starts while the validation stack is imported here
     settings = resources.settings
     engine = resources.warehouse()
-    items: list[IncomingReturn] = []
-    for f in files:
-        path = Path(f["path"])
-        if not path.exists():
-            log.warning("%s is no longer in the landing zone (already handled?): skipped", path)
-            continue
-        locality = normalise_code(str(f["locality"]))
-        # A file the submission API handed over keeps the API's receipt time and the sender's name (spec §4).
-        receipt = api_receipt_for(path, locality, engine)
-        items.append(
-            IncomingReturn(
-                path=path,
-                locality=locality,
-                channel=Channel.API if receipt else Channel(str(f.get("channel", Channel.FOLDER))),
-                received_at=receipt.received_at if receipt else clock.parse_instant(str(f["received_at"])),
-                file_name=receipt.file_name if receipt else path.name,
-            )
-        )
+    intake = take(files, resources)
+    items = intake.items
     outcomes = ingest_returns(items, resources)
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     days: set[str] = set()
     for item, outcome in zip(items, outcomes, strict=True):
         accepted = outcome.status is IngestStatus.ACCEPTED
-        moved = item.path
+        moved: Path | None = item.path
         if outcome.status is IngestStatus.ERROR and not item.path.exists():
             # Gone from landing while this run read it: an overlapping run took it (and acknowledged
             # it); a retry would skip it too, so it is not this run's failure.
-            log.warning("%s left the landing zone while this run read it: handled by another run", item.path)
+            log.warning(
+                "%s left the landing zone while this run read it: handled by another run", shown(item.path)
+            )
         elif outcome.status is IngestStatus.ERROR:
             # Not acknowledged (e.g. the archive could not be written): it stays in landing for a retry.
-            failures.append(f"{item.path.name} from {outcome.locality}: {outcome.error}")
+            failures.append(f"{shown(item.path.name)} from {outcome.locality}: {outcome.error}")
+        elif item.path.parent.parent == settings.landing_dir and outcome.quarantined:
+            remove_original(item.path)  # spec §4: the original leaves landing for the quarantine only
+            moved = None
         elif item.path.parent.parent == settings.landing_dir:
             try:
                 moved = move_done(item.path, accepted)
             except FileNotFoundError:  # another run moved it first
-                log.info("%s was already moved by another run", item.path)
+                log.info("%s was already moved by another run", shown(item.path))
         frame = outcome.validation.frame
         if accepted and not outcome.duplicate and frame is not None:
             days.update(str(d)[:10] for d in frame["activity_date"].unique())  # date or Timestamp
@@ -141,23 +155,49 @@ def ingest_files(files: list[dict[str, Any]], resources: Resources) -> IngestRes
                 "locality": outcome.locality,
                 "status": outcome.status.value,
                 "duplicate": outcome.duplicate,
+                "quarantined": outcome.quarantined,
                 "errors": len(outcome.validation.errors),
                 "warnings": len(outcome.validation.warnings),
-                "file": item.path.name,
+                "file": plain_name(item.path.name),
                 "received_at": item.received_at.isoformat(),
-                "moved_to": str(moved),
+                "moved_to": None if moved is None else shown(moved),
             }
         )
         log.info(
             "%s from %s: %s%s, %d error(s), %d warning(s)",
-            item.path.name,
+            shown(item.path.name),
             outcome.locality,
             outcome.status,
             " (duplicate)" if outcome.duplicate else "",
             len(outcome.validation.errors),
             len(outcome.validation.warnings),
         )
-    return {"submissions": results, "days": sorted(days), "failures": failures}
+    return {
+        "submissions": results,
+        "days": sorted(days),
+        "failures": failures,
+        "refused": intake.notices,
+        "left": intake.left,
+    }
+
+
+def send_notices(result: IngestResult | None, resources: Resources) -> int:
+    """Tell each locality about what its landing folder held that was not taken (once each); never raise."""
+    from surgehub.mail.refusals import notice_mails
+    from surgehub.mail.send import send_all
+
+    notices = (result or {}).get("refused") or []
+    if not notices:
+        return 0
+    try:
+        mails = notice_mails(notices, resources.settings)
+        deliveries = send_all(
+            resources.engine, mails, smtp_conn_id=resources.settings.email.smtp_conn_id, clock=resources.clock
+        )
+    except Exception:  # a notice that fails is logged; the refused entry waits in rejected/ either way
+        log.exception("notices about %d refused landing entr(ies) not all sent", len(notices))
+        return 0
+    return sum(d.result == "sent" for d in deliveries)
 
 
 #: How long the sweep waits for the receipt lock (held for one message at a time) before failing to retry.
@@ -211,6 +251,7 @@ def send_receipts_from_ingest(result: IngestResult, resources: Resources) -> int
         return 0
     sent = sum(d.result == "sent" for d in deliveries)
     log.info("%d receipt(s) sent from the ingest task", sent)
+    send_notices(result, resources)
     return sent
 
 
@@ -237,6 +278,7 @@ def send_receipts(result: IngestResult | None, resources: Resources) -> int:
         clock=resources.clock,
         lock_timeout=SWEEP_LOCK_TIMEOUT_S,
     )
+    send_notices(result, resources)  # any the ingest task could not send (each is sent once)
     return len(mails)
 
 

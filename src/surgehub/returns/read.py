@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import zipfile
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
 from surgehub import spec
+from surgehub.returns import bounds
 from surgehub.returns.rules.file import (
     EMPTY_FILE,
     HOW_TO_SAVE,
@@ -29,10 +31,13 @@ from surgehub.returns.rules.file import (
     size_problem,
 )
 
+log = logging.getLogger(__name__)
+
 if TYPE_CHECKING:
     import pandas as pd
 
     from surgehub.returns.findings import Finding
+    from surgehub.returns.guard import ParseGuard
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -211,22 +216,76 @@ def read_return(
     max_file_bytes: int = spec.MAX_FILE_BYTES,
     max_data_rows: int = spec.MAX_DATA_ROWS,
 ) -> RawReturn:
-    """Read a return's bytes, checking F01–F06; every file-rule failure is listed, not just the first."""
+    """Read a return's bytes, checking F01–F06; every file-rule failure is listed, not just the first.
+
+    The parse runs under the last guard (`surgehub.returns.guard`): a child process with a memory and
+    a time limit, so no file, however it is built, can take down the process that asked.
+    """
+    if (too_big := size_problem(len(data), max_file_bytes)) is not None:
+        return RawReturn(format=None, rows=0, errors=[too_big])
+    if not data.strip(b" \t\r\n"):
+        return RawReturn(format=None, rows=0, errors=[file_error("F05", EMPTY_FILE)])
+    from surgehub.returns.guard import guard
+
+    return read_guarded(guard(), data, max_file_bytes=max_file_bytes, max_data_rows=max_data_rows)
+
+
+def read_guarded(found: ParseGuard, data: bytes, *, max_file_bytes: int, max_data_rows: int) -> RawReturn:
+    """``data`` read by ``found``'s child process; F01 when the child fails, dies or runs out of time.
+
+    `guard.GuardUnavailable` (the child cannot start) is raised: it is not the file's doing.
+    """
+    from surgehub.returns.guard import GuardFailure
+
+    try:
+        return found.read(data, max_file_bytes, max_data_rows)
+    except GuardFailure as failure:
+        log.warning("a return could not be read within the parse limits (%s)", failure.reason)
+        return RawReturn(format=None, rows=0, errors=[file_error("F01", _guard_words(failure.reason))])
+
+
+def _guard_words(reason: str) -> str:
+    if reason == "timeout":
+        return f"this file takes too long to read, as no return does (it may be damaged); {HOW_TO_SAVE}"
+    if reason in ("memory", "died"):
+        return f"this file needs far more memory to read than any return (it may be damaged); {HOW_TO_SAVE}"
+    return f"this file could not be read (it may be damaged); {HOW_TO_SAVE}"
+
+
+def read_unguarded(data: bytes, *, max_file_bytes: int, max_data_rows: int) -> RawReturn:
+    """`read_return` in this process: the bounded pre-scan (`returns/bounds.py`), then the full parse.
+
+    Only for the guard's child process (and benchmarks comparing with it).
+    """
     if (too_big := size_problem(len(data), max_file_bytes)) is not None:
         return RawReturn(format=None, rows=0, errors=[too_big])
     if not data.strip(b" \t\r\n"):
         return RawReturn(format=None, rows=0, errors=[file_error("F05", EMPTY_FILE)])
     try:
         fmt = file_format(data)
+        if (problem := _bounds_problem(fmt, data, max_data_rows)) is not None:
+            return RawReturn(format=fmt, rows=0, errors=[problem])
         if fmt == "xlsx":
             return _shape(fmt, _xlsx_rows(data, max_data_rows + 2), max_data_rows)  # header + one past
         text = _decode(data)
+        if (width := bounds.header_width(text)) > bounds.MAX_COLUMNS:
+            return RawReturn(format=fmt, rows=0, errors=[bounds.too_wide(width)])
         columns = _csv_arrow_columns(text)
         if columns is not None:
             return _shape_arrow(columns, max_data_rows)
-        return _shape(fmt, _csv_rows(text), max_data_rows)
+        rows = _csv_rows(text)
+        if (width := max(map(len, rows), default=0)) > bounds.MAX_COLUMNS:
+            return RawReturn(format=fmt, rows=0, errors=[bounds.too_wide(width)])
+        return _shape(fmt, rows, max_data_rows)
     except Unreadable as exc:
         return RawReturn(format=None, rows=0, errors=[file_error("F01", str(exc))])
+
+
+def _bounds_problem(fmt: Format, data: bytes, max_data_rows: int) -> Finding | None:
+    """The pre-scan's finding, if the file would cost more to parse than any return could."""
+    if fmt == "xlsx":
+        return bounds.xlsx_problem(data, max_data_rows)
+    return bounds.csv_problem(data, max_data_rows)
 
 
 def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:

@@ -6,6 +6,7 @@ Each test gets its own warehouse and landing zone (``surgehub_home``); the clock
 
 from __future__ import annotations
 
+import hashlib
 import io
 import random
 from dataclasses import dataclass
@@ -359,16 +360,18 @@ def test_uploads_are_rate_limited_per_token(surgehub_home: Path) -> None:
 def test_api_receipt_is_found_only_for_the_bytes_the_api_wrote(api: Api) -> None:
     body = api.send("14L", valid_return("14L"), "mine.csv").json()
     [landed] = api.landed("14L")
-    receipt = api_receipt_for(landed, "14L", api.engine)
+
+    def sha(data: bytes) -> str:
+        return hashlib.sha256(data).hexdigest()
+
+    receipt = api_receipt_for(landed.name, sha(landed.read_bytes()), "14L", api.engine)
     assert receipt is not None
     assert (receipt.api_submission_id, receipt.file_name) == (body["submission_id"], "mine.csv")
     assert receipt.received_at.isoformat() == "2026-11-25T09:00:00+00:00"
-    assert api_receipt_for(landed, "00T", api.engine) is None  # wrong folder
-    landed.write_bytes(valid_return("14L", seed=5))  # other bytes under the API's name
-    assert api_receipt_for(landed, "14L", api.engine) is None
-    other = landed.with_name("return.csv")
-    other.write_bytes(b"x")
-    assert api_receipt_for(other, "14L", api.engine) is None
+    assert api_receipt_for(landed.name, sha(landed.read_bytes()), "00T", api.engine) is None  # wrong folder
+    other_bytes = valid_return("14L", seed=5)  # other bytes under the API's name
+    assert api_receipt_for(landed.name, sha(other_bytes), "14L", api.engine) is None
+    assert api_receipt_for("return.csv", sha(b"x"), "14L", api.engine) is None
 
 
 def test_accepted_xlsx_lands_as_xlsx_and_loads(api: Api) -> None:
@@ -433,7 +436,7 @@ def test_ingest_using_the_api_receipt_keeps_the_arrival_time_and_reads_loaded(
     body = api.send("14L", valid_return("14L"), "Manchester Tuesday.csv").json()
     [landed] = api.landed("14L")
     monkeypatch.setenv("SURGEHUB_NOW", "2026-11-25T09:00:04+00:00")  # the watcher sees it seconds later
-    receipt = api_receipt_for(landed, "14L", api.engine)
+    receipt = api_receipt_for(landed.name, hashlib.sha256(landed.read_bytes()).hexdigest(), "14L", api.engine)
     assert receipt is not None
     [outcome] = ingest_returns(
         [

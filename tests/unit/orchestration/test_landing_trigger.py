@@ -31,7 +31,7 @@ def test_the_poll_is_one_second_unless_configured(monkeypatch: pytest.MonkeyPatc
 def test_the_trigger_carries_its_poll_interval() -> None:
     classpath, kwargs = LandingZoneTrigger("/landing", poll_interval=0.5).serialize()
     assert classpath == "landing_trigger.LandingZoneTrigger"
-    assert kwargs == {"landing_dir": "/landing", "poll_interval": 0.5}
+    assert kwargs == {"landing_dir": "/landing", "poll_interval": 0.5, "quiet_seconds": 10.0}
     assert LandingZoneTrigger("/landing").poll_interval == 1.0
 
 
@@ -42,7 +42,7 @@ def test_a_file_still_being_written_is_announced_only_once_it_holds_still(tmp_pa
     poll = 0.1
 
     async def scenario() -> tuple[dict, float, float]:
-        trigger = LandingZoneTrigger(str(landing), poll_interval=poll)
+        trigger = LandingZoneTrigger(str(landing), poll_interval=poll, quiet_seconds=poll)
         events = trigger.run()
         target.write_bytes(b"a")
 

@@ -41,7 +41,8 @@ def test_a_file_another_run_took_meanwhile_is_not_this_runs_failure(
 
     monkeypatch.setattr(surgehub.ingest, "ingest_returns", the_other_run_moves_it_first)
     result = tasks.ingest_files(files, Resources.of(settings))
-    assert [s["status"] for s in result["submissions"]] == ["error"]
+    # Read whole and unchanged before the other run moved it (spec §4: read once, safely): recorded.
+    assert [s["status"] for s in result["submissions"]] == ["accepted"]
     assert result["failures"] == []
     tasks.raise_for_unacknowledged(result)  # does not raise
 

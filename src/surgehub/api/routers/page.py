@@ -8,7 +8,7 @@ summary linked to its field, with the API's status code.
 # No `from __future__ import annotations`: FastAPI reads these signatures at runtime.
 
 from datetime import datetime
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
@@ -17,17 +17,25 @@ from starlette.datastructures import FormData, UploadFile
 
 from surgehub import clock
 from surgehub.api.dependencies import (
+    TOO_SLOW,
     Problem,
     Services,
     ServicesDep,
     allow,
     arrival,
     authenticate,
+    check_declared_size,
     file_from,
-    multipart_form,
     overview_of,
+    parse_form,
     receive,
+    too_large,
 )
+from surgehub.api.forms import TokenMissing, boundary_of, read_token_first
+from surgehub.api.limits import BodyTooLarge, BodyTooSlow
+
+if TYPE_CHECKING:
+    from surgehub.api import tokens
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,6 +43,7 @@ router = APIRouter(include_in_schema=False)
 PAGE_WORDS: dict[int, str | None] = {
     401: "The submission token was not recognised, or it has expired or been revoked. "
     "Check it, or ask the GM primary care data team for a new one",
+    408: None,
     413: None,
     415: "Send the return using this form",
 }
@@ -95,21 +104,49 @@ def upload_page(request: Request, services: ServicesDep) -> HTMLResponse:
 async def upload_from_page(
     received_at: Annotated[datetime, Depends(arrival)], request: Request, services: ServicesDep
 ) -> HTMLResponse:
-    try:
-        form = await multipart_form(request, services)
-    except Problem as problem:
-        return render(request, services, problem.status_code, errors=[field_error(problem)])
-    token = _token_of(form)
-    errors = []
-    if not token:
-        errors.append({"field": "token", "message": "Enter your locality's submission token"})
-    if not [f for f in form.getlist("file") if isinstance(f, UploadFile) and f.filename]:
-        errors.append({"field": "file", "message": "Choose the return file to send (CSV or Excel)"})
-    if errors:
-        return render(request, services, 400, errors=errors)
-    try:
+    """The token is checked as soon as its field has arrived, before the file is read (`api.forms`)."""
+    callers: list[tokens.Caller] = []
+
+    async def on_token(token: str) -> None:
         caller = await authenticate(services, token)
         allow(services.uploads, caller)
+        callers.append(caller)
+
+    try:
+        check_declared_size(request, services)
+        boundary = boundary_of(request.headers.get("content-type", ""))
+        if boundary is None:
+            raise Problem(400, "the form could not be read: send it from this page")
+        body = await read_token_first(
+            request.stream(),
+            boundary=boundary,
+            limit=services.max_body_bytes,
+            idle_seconds=services.limits.body_idle_seconds,
+            total_seconds=services.limits.body_total_seconds,
+            on_token=on_token,
+        )
+        form = await parse_form(request, body)
+    except Problem as problem:
+        return render(request, services, problem.status_code, errors=[field_error(problem)])
+    except TokenMissing as missing:
+        errors = [{"field": "token", "message": "Enter your locality's submission token"}]
+        if missing.file_chosen is False:
+            errors.append({"field": "file", "message": "Choose the return file to send (CSV or Excel)"})
+        return render(request, services, 400, errors=errors)
+    except BodyTooLarge:
+        problem = Problem(413, too_large(services.settings), "file")
+        return render(request, services, 413, errors=[field_error(problem)])
+    except BodyTooSlow:
+        return render(request, services, 408, errors=[{"field": "file", "message": TOO_SLOW.capitalize()}])
+    if not [f for f in form.getlist("file") if isinstance(f, UploadFile) and f.filename]:
+        return render(
+            request,
+            services,
+            400,
+            errors=[{"field": "file", "message": "Choose the return file to send (CSV or Excel)"}],
+        )
+    [caller] = callers
+    try:
         upload = await file_from(form, services)
     except Problem as problem:
         return render(request, services, problem.status_code, errors=[field_error(problem)])
