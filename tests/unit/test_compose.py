@@ -47,6 +47,7 @@ NOT_FOR_DEPLOYMENT = {
     "SURGEHUB_URL",
     "SURGEHUB_API_READS_PER_MINUTE",
     "SURGEHUB_API_UPLOADS_PER_MINUTE",
+    "SURGEHUB_PAUSE_DIR",  # pause points for the stack test only (surgehub.orchestration.pause)
 }
 
 
