@@ -104,7 +104,9 @@ def _matches(entry: dict, query: str) -> bool:
         elif field == "subject":
             hay = entry["Subject"]
         else:
-            hay = " ".join([entry["Subject"], entry["_text"], json.dumps(entry["To"]), json.dumps(entry["From"])])
+            hay = " ".join(
+                [entry["Subject"], entry["_text"], json.dumps(entry["To"]), json.dumps(entry["From"])]
+            )
         if value not in hay.lower():
             return False
     return True
@@ -168,9 +170,7 @@ class Api(BaseHTTPRequestHandler):
             }
             return self._send(200, detail)
         if url.path == "/":
-            rows = "".join(
-                f"<li>{e['Created']} &mdash; {e['Subject']}</li>" for e in reversed(entries)
-            )
+            rows = "".join(f"<li>{e['Created']} &mdash; {e['Subject']}</li>" for e in reversed(entries))
             return self._send(200, f"<h1>Mailpit stand-in</h1><ul>{rows}</ul>".encode(), "text/html")
         return self._send(404, b"not found", "text/plain")
 
