@@ -94,6 +94,9 @@ def ingest_files(files: list[dict[str, Any]], settings: Settings | None = None) 
             )
         )
     outcomes = ingest_returns(items, settings=settings, engine=engine)
+    from surgehub.orchestration.pause import pause_point
+
+    pause_point("ingest.after_load")  # the stack test kills the worker here (loaded, not yet moved)
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     days: set[str] = set()
