@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help venv demo test test-unit lint format bench up down clean
+.PHONY: help venv demo test test-unit lint format bench up down clean stack-test
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -47,3 +47,6 @@ down: ## Stop what `make up` started
 
 bench: venv ## Benchmarks (about 6 minutes; not part of `make test`): writes bench/results.json and prints a table
 	$(PY) -m bench.run
+
+stack-test: venv ## The production stack for real on Docker (about 20 min; needs ../shared/tools/docker-engine.sh; not in `make test`)
+	$(PY) -m tests.stack.run_stack

@@ -110,6 +110,7 @@ def ingest_files(files: list[dict[str, Any]], resources: Resources) -> IngestRes
     from surgehub.ingest import IngestStatus, ingest_returns
     from surgehub.landing import move_done, remove_original
     from surgehub.orchestration.intake import take
+    from surgehub.orchestration.pause import pause_point
     from surgehub.returns.guard import prestart
     from surgehub.warehouse import submissions
 
@@ -119,6 +120,8 @@ def ingest_files(files: list[dict[str, Any]], resources: Resources) -> IngestRes
     intake = take(files, resources)
     items = intake.items
     outcomes = ingest_returns(items, resources)
+    # The stack test holds the task here (loaded and committed, files still in landing) to kill it.
+    pause_point("ingest.after_load")
     results: list[dict[str, Any]] = []
     failures: list[str] = []
     days: set[str] = set()
@@ -154,7 +157,8 @@ def ingest_files(files: list[dict[str, Any]], resources: Resources) -> IngestRes
                 "submission_id": outcome.submission_id,
                 "locality": outcome.locality,
                 "status": outcome.status.value,
-                "duplicate": outcome.duplicate,
+                "duplicate": outcome.duplicate
+                and not outcome.replayed,  # a replay is the same receipt, not a resend
                 "quarantined": outcome.quarantined,
                 "errors": len(outcome.validation.errors),
                 "warnings": len(outcome.validation.warnings),

@@ -73,3 +73,5 @@ def test_a_retried_run_recomputes_rag_for_returns_an_earlier_attempt_loaded(surg
     again = tasks.ingest_files(files, Resources.of(settings))
     assert [s["status"] for s in again["submissions"]] == ["accepted"]
     assert again["days"] == ["2026-11-24"]
+    # The same receipt, not a resend: no "already received" notice goes to the locality for it.
+    assert [s["duplicate"] for s in again["submissions"]] == [False]
