@@ -118,6 +118,8 @@ class Receiver:
             history=history_lookup(self.engine, arrival.received_at),
             register=read_register(self.engine),  # afresh: a register change applies to the next return
         )
+        if validation.r16_failed:
+            return self._quarantine_later(arrival, validation.to_json_dict())
         if not validation.accepted:
             return self._reject(arrival)
         return validation.to_json_dict()
@@ -160,6 +162,33 @@ class Receiver:
                 },
             )
         return Answer(status_code=201, body=self.reader.describe(row))
+
+    def _quarantine_later(self, arrival: Arrival, validation: dict[str, Any]) -> Answer:
+        """A return that appears to hold an NHS number (R16): answered 422 at once, and handed to landing
+        for a worker to record and quarantine. The API never holds the quarantine (spec §4: operators
+        only), so it writes nothing there; the worker's ingest keeps the API's receipt time."""
+        with self._handoff:
+            api_id = new_api_id()
+            extension = "xlsx" if arrival.data[:4] == ZIP_MAGIC else "csv"
+            landing_name = f"{api_id}.{extension}"
+            row = self._record(
+                arrival,
+                api_id=api_id,
+                landing_name=landing_name,
+                outcome=Outcome.REJECTED,
+                duplicate=False,
+                validation=validation,
+            )
+            try:
+                self._hand_off(arrival.locality, landing_name, arrival.data)
+            except OSError:
+                log.exception("could not hand %s to the landing zone", api_id)
+                uploads.set_upload_outcome(self.engine, api_id, Outcome.ERROR)
+                return Answer(
+                    status_code=503,
+                    body={"error": "the return could not be recorded; nothing was kept: please send it again"},
+                )
+        return Answer(status_code=422, body=self.reader.describe(row))
 
     def _reject(self, arrival: Arrival) -> Answer:
         """Record and archive a rejected return through the one ingest path (channel ``api``)."""

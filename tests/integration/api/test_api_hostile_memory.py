@@ -19,7 +19,7 @@ import requests
 from tests.hostile.corpus import CASES, valid_csv
 
 if TYPE_CHECKING:
-    from tests.integration.api.conftest import Server
+    from tests.support.api import Server
 
 BUDGET_MB = 300
 
@@ -64,7 +64,8 @@ class Peak:
         self._thread.join()
 
 
-def test_the_hostile_corpus_gets_clean_answers_within_the_memory_budget(server: Server) -> None:
+def test_the_hostile_corpus_gets_clean_answers_within_the_memory_budget(api_server: Server) -> None:
+    server = api_server
     token = server.tokens["14L"]
     headers = {"Authorization": f"Bearer {token}"}
     first = requests.post(

@@ -10,6 +10,7 @@ import hashlib
 import io
 import random
 from dataclasses import dataclass
+from datetime import datetime
 from typing import TYPE_CHECKING
 
 import pytest
@@ -420,11 +421,22 @@ def test_nhs_number_in_comments_is_rejected_quarantined_and_never_echoed(api: Ap
     assert "9434765919" not in response.text
     listing = api.client.get("/api/v1/returns", headers=api.auth("14L")).text
     assert "5919" not in listing
+    # The API holds no quarantine (issue 14: operators only): it hands the file to landing, and a
+    # worker's ingest records and quarantines it, keeping the API's receipt time and channel.
+    assert not api.settings.quarantine_dir.exists()
+    assert len(api.landed("14L")) == 1
+    result = api.ingest()
+    assert [s["status"] for s in result["submissions"]] == ["rejected"]
     assert api.landed("14L") == []
     with api.engine.connect() as connection:
         row = connection.execute(select(tables.submission)).one()
     assert row.quarantined
     assert row.archive_path is None
+    assert row.channel == "api"
+    assert row.received_at == datetime.fromisoformat(response.json()["received_at"].replace("Z", "+00:00"))
+    after = api.client.get(f"/api/v1/returns/{response.json()['submission_id']}", headers=api.auth("14L"))
+    assert after.json()["state"] == "rejected"
+    assert "5919" not in after.text
 
 
 def test_ingest_using_the_api_receipt_keeps_the_arrival_time_and_reads_loaded(

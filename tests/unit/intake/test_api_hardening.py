@@ -14,10 +14,11 @@ import httpx
 import pytest
 import uvicorn
 from fastapi.testclient import TestClient
-from tests.unit.api.api_fixtures import app_for, settings_for, token_for, valid_return
 
 from surgehub.api.limits import Limits
 from surgehub.api.serving import GuardedHttpTools
+from tests.support.api import app_for, settings_for, token_for
+from tests.support.returns import valid_return
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator

@@ -8,7 +8,8 @@ from typing import TYPE_CHECKING
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from schemathesis.checks import not_a_server_error
-from tests.unit.api.api_fixtures import app_for, settings_for, token_for
+
+from tests.support.api import app_for, settings_for, token_for
 
 if TYPE_CHECKING:
     from pathlib import Path
