@@ -12,8 +12,11 @@ export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
 
-$(VENV)/.synced: pyproject.toml uv.lock
-	$(UV) sync --frozen --python 3.11
+# Bytecode is compiled once here: with none (uv's default, and PYTHONDONTWRITEBYTECODE set) every
+# command compiles Great Expectations, pandas and the rest from source on each start (~3x slower).
+$(VENV)/.synced: pyproject.toml uv.lock Makefile
+	$(UV) sync --frozen --python 3.11 --compile-bytecode
+	$(PY) -m compileall -q src/surgehub
 	@touch $@
 
 venv: $(VENV)/.synced ## Create or update .venv from uv.lock

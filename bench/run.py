@@ -39,10 +39,19 @@ GOALS: tuple[Goal, ...] = (
     Goal("digest_render_s", 2, "board digest built and rendered after a full season"),
     Goal("digest_html_bytes", 100_000, "that digest's HTML"),
     Goal("peak_rss_mb", 1500, "peak RSS during the 1,000,000-row validation and load"),
+    Goal("validate_cold_extra_s", 1.5, "cold `surgehub validate`, 3 rows, minus `import great_expectations`"),
 )
 
 #: Steps in the order they run (cheap first, so a quick failure shows early).
-STEPS: tuple[str, ...] = ("calibration", "dag_parse", "parse_guard", "scale", "season", "live_receipts")
+STEPS: tuple[str, ...] = (
+    "calibration",
+    "validate_cold",
+    "dag_parse",
+    "parse_guard",
+    "scale",
+    "season",
+    "live_receipts",
+)
 
 FIXED_NOW = "2026-11-25T09:00:00+00:00"
 

@@ -28,11 +28,11 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from surgehub import archive
-from surgehub.identifiers import contains_nhs_number
+from surgehub.identifiers import contains_nhs_number, mask
 from surgehub.landing import plain_name
 from surgehub.reference import normalise_code
-from surgehub.returns.findings import Finding
 from surgehub.returns.rules.file import size_problem
+from surgehub.returns.rules.patients import name_finding
 from surgehub.returns.validate import Outcome, ValidationResult, validate_return
 from surgehub.spec import SPEC_VERSION
 from surgehub.warehouse import history, load, submissions
@@ -40,7 +40,7 @@ from surgehub.warehouse.db import writer
 from surgehub.warehouse.register import read_register
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping, Sequence
+    from collections.abc import Sequence
     from pathlib import Path
 
     from sqlalchemy import Engine, Row
@@ -77,6 +77,8 @@ class IncomingReturn:
     channel: Channel
     received_at: datetime  # aware
     file_name: str | None = None  # the name the submitter gave it, when not the path's
+    # the channel found an NHS number in the name as sent (R16) and passes only its masked form
+    name_refused: bool = False
     content: Content | None = None  # already read by the channel (the drop folder); else read from path
 
 
@@ -154,7 +156,7 @@ def ingest_returns(items: Sequence[IncomingReturn], resources: Resources) -> lis
         try:
             outcomes.append(_ingest_one(item, resources, engine, batch, register))
         except Exception as exc:  # one bad file never stops the others
-            log.exception("could not ingest %s from %s", item.path.name, item.locality)
+            log.exception("could not ingest %s from %s", mask(item.path.name), item.locality)
             outcomes.append(_failed(item, f"{type(exc).__name__}: {exc}"))
     return outcomes
 
@@ -196,31 +198,26 @@ def _failed(item: IncomingReturn, message: str) -> IngestOutcome:
         locality=normalise_code(item.locality),
         received_at=received,
         duplicate=False,
-        validation=_recorded("rejected", SPEC_VERSION, 0),
+        validation=ValidationResult.from_stored(
+            outcome="rejected", spec_version=SPEC_VERSION, rows=0, errors=None, warnings=None
+        ),
         archive_path=None,
         quarantined=False,
         error=message,
     )
 
 
-def _recorded(
-    outcome: str, spec_version: str, rows: int, errors: Any = None, warnings: Any = None
-) -> ValidationResult:
-    """A validation result as recorded for a submission (findings as stored: a list of dicts)."""
-    errors_found, warnings_found = _stored_findings(errors), _stored_findings(warnings)
-    return ValidationResult(
-        status=Outcome.ACCEPTED if outcome == Outcome.ACCEPTED else Outcome.REJECTED,
-        spec_version=spec_version,
-        rows=rows,
-        errors=errors_found,
-        warnings=warnings_found,
-        frame=None,
-        r16_failed=any(f.rule == "R16" for f in errors_found),
+def _recorded(known: Row[Any], *, with_errors: bool = True) -> ValidationResult:
+    """The validation result recorded for a submission (findings, totals and not_checked as stored)."""
+    return ValidationResult.from_stored(
+        outcome=known.outcome,
+        spec_version=known.spec_version,
+        rows=known.data_rows,
+        errors=known.errors if with_errors else None,
+        warnings=known.warnings,
+        totals=known.totals,
+        not_checked=known.not_checked,
     )
-
-
-def _stored_findings(items: Sequence[Mapping[str, Any]] | None) -> list[Finding]:
-    return [Finding.from_dict(f) for f in items or []]
 
 
 def _ingest_one(
@@ -236,8 +233,10 @@ def _ingest_one(
         raise ValueError("received_at must be an aware time")
     received_at = item.received_at.astimezone(UTC)
     locality = normalise_code(item.locality)
-    # Stored, logged and used in archive names masked (R16): a patient number never leaves the quarantine.
-    file_name = plain_name(item.file_name or item.path.name)
+    # R16 is judged on the name as sent; it is stored, logged and used in archive names masked: a patient
+    # number never leaves the quarantine.
+    sent_name = item.file_name or item.path.name
+    file_name = plain_name(sent_name)
     content = _content(item)
     sha256 = content.sha256
 
@@ -247,16 +246,16 @@ def _ingest_one(
     if content.data is None:
         return _oversized(item, resources, engine, content, file_name)
     data = content.data
-    original = submissions.accepted_original(engine, locality, sha256)
+    # R16 on the file's name comes first of all (spec §4): such a file is never "a duplicate".
+    name_fails = item.name_refused or contains_nhs_number(sent_name)
+    original = None if name_fails else submissions.accepted_original(engine, locality, sha256)
     if original is not None:
         return IngestOutcome(
             submission_id=original.submission_id,
             locality=locality,
             received_at=received_at,
             duplicate=True,
-            validation=_recorded(
-                "accepted", original.spec_version, original.data_rows, None, original.warnings
-            ),
+            validation=_recorded(original, with_errors=False),
             archive_path=_archive_path(settings, original.archive_path),
             quarantined=False,
         )
@@ -269,6 +268,8 @@ def _ingest_one(
         history=history.history_lookup(engine, received_at),
         batch=batch,
         register=register,
+        file_name=sent_name,
+        name_refused=item.name_refused,
     )
     quarantined = validation.r16_failed
     receipt = archive.Receipt(
@@ -297,10 +298,10 @@ def _oversized(
     settings = resources.settings
     too_big = size_problem(content.size, settings.limits.max_file_bytes)
     errors = [too_big] if too_big is not None else []
-    raw_name = item.file_name or item.path.name
-    quarantined = contains_nhs_number(raw_name)
-    if quarantined:
-        errors.insert(0, _name_finding())
+    named = name_finding(item.file_name or item.path.name, refused=item.name_refused)
+    quarantined = named is not None
+    if named is not None:
+        errors.insert(0, named)
     validation = ValidationResult(
         status=Outcome.REJECTED,
         spec_version=SPEC_VERSION,
@@ -328,17 +329,6 @@ def _oversized(
     return _recorded_outcome(engine, resources, receipt, validation, stored)
 
 
-def _name_finding() -> Finding:
-    """R16 on the file's name, for a file refused unread (validation, which judges names, never ran)."""
-    return Finding(
-        rule="R16",
-        row=None,
-        column="file",
-        message="the file's name holds what looks like an NHS number (a patient identifier); rename the "
-        "file without it (and make sure no cell holds one) and send it again",
-    )
-
-
 def _recorded_outcome(
     engine: Engine,
     resources: Resources,
@@ -358,7 +348,7 @@ def _recorded_outcome(
         # and never remove what the other run recorded.
         winner = _known_after_failure(engine, locality, sha256, received_at)
         if winner is not None:
-            log.info("%s from %s was recorded by another run meanwhile", file_name, locality)
+            log.info("%s from %s was recorded by another run meanwhile", mask(file_name), locality)
             return _replayed(winner, locality, received_at, settings)
         archive.discard(stored)
         raise
@@ -394,7 +384,7 @@ def _record(
             channel=receipt.channel,
             received_at=receipt.received_at,
             sha256=receipt.sha256,
-            file_name=receipt.file_name[:255],
+            file_name=mask(receipt.file_name)[:255],  # the quarantine's receipt keeps the name as sent
             size_bytes=receipt.size_bytes,
             outcome=validation.status,
             quarantined=quarantined,
@@ -402,6 +392,8 @@ def _record(
             data_rows=validation.rows,
             errors=[f.to_dict() for f in validation.errors],
             warnings=[f.to_dict() for f in validation.warnings],
+            totals=validation.totals,
+            not_checked=[item.to_dict() for item in validation.not_checked],
             archive_path=None if quarantined or stored is None else stored.relative.as_posix(),
             processed_at=processed_at,
         )
@@ -434,9 +426,7 @@ def _archive_path(settings: Settings, relative: str | None) -> Path | None:
 def _replayed(known: Row[Any], locality: str, received_at: datetime, settings: Settings) -> IngestOutcome:
     """The outcome recorded for this very receipt, from its submission row (nothing is written)."""
     accepted = known.outcome == "accepted"
-    validation = _recorded(
-        known.outcome, known.spec_version, known.data_rows, None if accepted else known.errors, known.warnings
-    )
+    validation = _recorded(known, with_errors=not accepted)
     return IngestOutcome(
         submission_id=known.submission_id,
         locality=locality,

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal
 
-SPEC_VERSION = "2026.1"
+SPEC_VERSION = "2026.2"
 
 Kind = Literal["date", "code", "hub", "status", "integer", "decimal", "text"]
 
@@ -77,7 +77,7 @@ NUMERIC_COLUMNS: tuple[str, ...] = INTEGER_COLUMNS + DECIMAL_COLUMNS
 #: Every rule ID of spec §3 with its one-line statement.
 RULES: dict[str, str] = {
     "F01": "the file can be read (XLSX, or UTF-8/Windows-1252 CSV text) and is within 5 MiB",
-    "F02": "every required column is present",
+    "F02": "every required column is present (a header with fewer than 4 is not a surge-hub return)",
     "F03": "no column outside the specification",
     "F04": "no column appears twice",
     "F05": "at least one data row",
@@ -97,7 +97,7 @@ RULES: dict[str, str] = {
     "R13": "src_practice + src_nhs111 + src_ed_streaming + src_other = appts_booked",
     "R14": "onward_ed ≤ appts_attended",
     "R15": "comments are given for a closed hub or when a warning W01–W04 fires",
-    "R16": "comments hold no patient identifier (NHS number)",
+    "R16": "no cell of the file, and not its name, holds a patient identifier (NHS number)",
     "R17": "a CLOSED_PLANNED row has appts_offered = 0",
     "W01": "sessions_delivered < sessions_planned",
     "W02": "DNA rate above 10% of booked",

@@ -138,6 +138,39 @@ CASES: list[Case] = [
         ),
         errors=[("F02", None, "activity_date"), ("F03", None, "notes"), ("F04", None, "gp_hours")],
     ),
+    # -- spec 2026.2 §3: F02/F03 no longer stop the row rules; foreign files; wide headers ------------
+    Case(
+        "F02-missing-comments-with-row-errors",
+        csv_bytes(
+            [corpus_row(hub_code="14L-H9"), corpus_row(hub_code="14L-H2", appts_dna="-1")], header=NO_COMMENTS
+        ),
+        errors=[("F02", None, "comments"), ("R06", 1, "hub_code"), ("R03", 2, "appts_dna")],
+    ),
+    Case(
+        "F02-missing-hub-status-skips-r15-r17",
+        csv_bytes([corpus_row(hub_status="CLOSED_PLANNED")], header=NO_HUB_STATUS),
+        errors=[("F02", None, "hub_status")],
+    ),
+    Case(
+        "F03-extra-column-with-row-errors",
+        csv_bytes([corpus_row(appts_offered="80") | {"notes": "x"}], header=[*H, "notes"]),
+        errors=[("F03", None, "notes"), ("R09", 1, "appts_booked")],
+    ),
+    Case(
+        "F02-not-a-return",
+        b"Notes for Monday\nRemember to send the return by 11:00\n",
+        errors=[("F02", None, None)],
+    ),
+    Case(
+        "F02-not-a-return-three-spec-columns",
+        csv_bytes([["2026-11-24", "14L-H1", "", "1"]], header=["activity_date", "hub_code", "comments", "x"]),
+        errors=[("F02", None, None)],
+    ),
+    Case(
+        "F03-65-unknown-columns-once",
+        csv_bytes([[*corpus_row().values(), *[""] * 65]], header=[*H, *(f"x{i}" for i in range(65))]),
+        errors=[("F03", None, None)],
+    ),
     Case("F05-empty-file", corpus_file("empty.csv"), errors=[("F05", None, None)]),
     Case("F05-blank-lines-only", b"\r\n\r\n,,,\r\n", errors=[("F05", None, None)]),
     Case("F05-header-only", corpus_file("header-only.csv"), errors=[("F05", None, None)]),
@@ -348,6 +381,27 @@ CASES: list[Case] = [
     ),
     Case("R16-dashed-nhs-number", one(comments="re 943-476-5919"), errors=[("R16", 1, "comments")]),
     Case("R16-bad-check-digit-passes", one(comments="ticket 9434765918")),
+    # 2026.2: every cell, whatever its column; more separators; NFKC
+    Case(
+        "R16-in-a-numeric-column",
+        one(appts_offered="9434765919"),
+        errors=[("R16", 1, "appts_offered"), ("R03", 1, "appts_offered")],
+    ),
+    Case(
+        "R16-in-an-unknown-column",
+        csv_bytes([corpus_row() | {"notes": "943 476 5919"}], header=[*H, "notes"]),
+        errors=[("F03", None, "notes"), ("R16", 1, "notes")],
+    ),
+    Case(
+        "R16-in-a-header-cell",
+        csv_bytes([corpus_row()], header=[*H, "NHS 943 476 5919"]),
+        errors=[("F03", None, "NHS [NHS number removed]"), ("R16", None, "NHS [NHS number removed]")],
+    ),
+    Case("R16-dotted", one(comments="ref 943.476.5919"), errors=[("R16", 1, "comments")]),
+    Case("R16-slashed", one(comments="ref 943/476/5919"), errors=[("R16", 1, "comments")]),
+    Case("R16-no-break-spaces", one(comments="943\u00a0476\u00a05919"), errors=[("R16", 1, "comments")]),
+    Case("R16-full-width-digits", one(comments="９４３４７６５９１９"), errors=[("R16", 1, "comments")]),
+    Case("R16-two-separators-end-the-run", one(comments="943 -476 5919")),
     Case("R16-eleven-digits-passes", one(comments="ref 19434765919")),
     Case("R16-phone-number-passes", one(comments="call 0161 123 4567")),
     # -- warnings ----------------------------------------------------------------------------------
@@ -390,7 +444,7 @@ CASES: list[Case] = [
             hub_status="SHUT",
             appts_offered="2001",
             src_other="x",
-            comments="0161 943 476 5919 no",
+            comments="call 943 476 5919 no",
         ),
         errors=[
             ("R01", 1, "src_other"),
@@ -400,4 +454,7 @@ CASES: list[Case] = [
             ("R16", 1, "comments"),
         ],
     ),
+    # 2026.2: runs are maximal, so "0161 943 476 5919" is one 14-digit run, not an NHS number
+    # (2026.1 tried every 10-digit window and flagged it).
+    Case("R16-fourteen-digit-run-passes", one(comments="0161 943 476 5919 no")),
 ]

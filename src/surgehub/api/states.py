@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from surgehub.api.records import Outcome, State, iso
 from surgehub.ingest import Channel
+from surgehub.returns.result import ValidationResult
 from surgehub.warehouse import submissions, uploads
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class Reader:
         body = dict(row.validation)
         if state == State.REJECTED and row.outcome == Outcome.ACCEPTED and behind is not None:
             # The pipeline's verdict differs from the answer given (e.g. a later receipt time): say so.
-            body.update(status="rejected", errors=behind.errors or [], warnings=behind.warnings or [])
+            body.update(stored_validation(behind), status="rejected")
         body.update(
             submission_id=row.api_submission_id,
             state=str(state),
@@ -124,15 +125,26 @@ def _loaded_as_a_duplicate(row: Row[Any], state: State, behind: Row[Any] | None)
     )
 
 
+def stored_validation(row: Row[Any]) -> dict[str, Any]:
+    """A warehouse submission's outcome in the ``validate`` JSON shape (totals, not_checked, capped too)."""
+    return ValidationResult.from_stored(
+        outcome=row.outcome,
+        spec_version=row.spec_version,
+        rows=row.data_rows,
+        errors=row.errors,
+        warnings=row.warnings,
+        totals=row.totals,
+        not_checked=row.not_checked,
+        quarantined=bool(row.quarantined),
+    ).to_json_dict()
+
+
 def describe_warehouse(row: Row[Any]) -> dict[str, Any]:
     """A warehouse submission (any channel) in the same JSON shape as an API submission."""
     state = {"accepted": State.LOADED, "rejected": State.REJECTED}.get(row.outcome, row.outcome)
     return {
+        **stored_validation(row),
         "status": row.outcome,
-        "spec_version": row.spec_version,
-        "rows": row.data_rows,
-        "errors": row.errors or [],
-        "warnings": row.warnings or [],
         "submission_id": str(row.submission_id),
         "state": str(state),
         "duplicate": False,

@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 from surgehub.api.records import Answer, Outcome
 from surgehub.api.states import Reader
 from surgehub.files import write_atomically
-from surgehub.identifiers import mask
+from surgehub.identifiers import contains_nhs_number, mask
 from surgehub.ingest import Channel, IncomingReturn, ingest_returns
 from surgehub.returns.validate import validate_return
 from surgehub.warehouse import submissions, uploads
@@ -72,7 +72,7 @@ class Arrival:
     locality: str
     token_id: int
     data: bytes
-    name: str  # the submitter's file name, for display only (``display_name``)
+    name: str  # the submitter's file name (``display_name``): R16 is judged on it; stored and shown masked
     sha256: str
     received_at: datetime
 
@@ -100,7 +100,9 @@ class Receiver:
             received_at=received_at,
         )
         body: dict[str, Any] | None = None
-        if self._duplicate_of(locality, arrival.sha256) is None:  # validate outside the lock: it takes time
+        # R16 on the file's name comes first of all (spec §4): such a file is judged, never a duplicate.
+        if contains_nhs_number(arrival.name) or self._duplicate_of(locality, arrival.sha256) is None:
+            # validate outside the lock: it takes time
             verdict = self._judge(arrival)
             if isinstance(verdict, Answer):
                 return verdict
@@ -117,6 +119,7 @@ class Receiver:
             settings=self.settings,
             history=history_lookup(self.engine, arrival.received_at),
             register=read_register(self.engine),  # afresh: a register change applies to the next return
+            file_name=arrival.name,
         )
         if validation.r16_failed:
             return self._quarantine_later(arrival, validation.to_json_dict())
@@ -186,7 +189,9 @@ class Receiver:
                 uploads.set_upload_outcome(self.engine, api_id, Outcome.ERROR)
                 return Answer(
                     status_code=503,
-                    body={"error": "the return could not be recorded; nothing was kept: please send it again"},
+                    body={
+                        "error": "the return could not be recorded; nothing was kept: please send it again"
+                    },
                 )
         return Answer(status_code=422, body=self.reader.describe(row))
 
@@ -240,6 +245,8 @@ class Receiver:
                 "spec_version": v.get("spec_version"),
                 "rows": v.get("rows"),
                 "warnings": v.get("warnings", []),
+                "totals": {r: n for r, n in (v.get("totals") or {}).items() if r.startswith("W")},
+                "not_checked": v.get("not_checked", []),
             }
         loaded = submissions.accepted_original(self.engine, locality, sha256)
         if loaded is None:
@@ -248,6 +255,8 @@ class Receiver:
             "spec_version": loaded.spec_version,
             "rows": loaded.data_rows,
             "warnings": loaded.warnings or [],
+            "totals": {r: n for r, n in (loaded.totals or {}).items() if r.startswith("W")},
+            "not_checked": loaded.not_checked or [],
         }
 
     def _record(
@@ -296,7 +305,8 @@ class ApiReceipt:
 
     api_submission_id: str
     received_at: datetime
-    file_name: str
+    file_name: str  # masked
+    name_refused: bool  # the name as sent held an NHS number (R16): the worker cannot see it, only this
 
 
 def api_receipt_for(name: str, sha256: str, locality: str, engine: Engine) -> ApiReceipt | None:
@@ -313,6 +323,10 @@ def api_receipt_for(name: str, sha256: str, locality: str, engine: Engine) -> Ap
     row = uploads.upload_landed_as(engine, name, locality)
     if row is None or sha256 != row.sha256:
         return None
+    errors = (row.validation or {}).get("errors") or []
     return ApiReceipt(
-        api_submission_id=row.api_submission_id, received_at=row.received_at, file_name=row.file_name
+        api_submission_id=row.api_submission_id,
+        received_at=row.received_at,
+        file_name=row.file_name,
+        name_refused=any(e.get("rule") == "R16" and e.get("column") == "file" for e in errors),
     )

@@ -22,7 +22,9 @@ if TYPE_CHECKING:
 def validate(file: Path, locality_code: str, received_at: str | None, as_json: bool) -> None:
     """Check one return FILE against the common specification without loading it.
 
-    Exit codes: 0 accepted, 1 rejected, 2 usage or configuration error.
+    Every error is listed (at most 50 a rule, with each rule's total), with its row, spreadsheet row,
+    hub and date; the file's name is checked too (R16). Exit codes: 0 accepted, 1 rejected, 2 usage or
+    configuration error.
     """
     code = locality(locality_code)
     at = instant("--received-at", received_at)
@@ -39,7 +41,9 @@ def validate(file: Path, locality_code: str, received_at: str | None, as_json: b
 
     prestart()  # the reader's guarded child starts while the validation stack is imported
 
-    result = validate_return(data, locality=code, received_at=at, settings=settings, register=_register())
+    result = validate_return(
+        data, locality=code, received_at=at, settings=settings, register=_register(), file_name=file.name
+    )
     if as_json:
         click.echo(json.dumps(result.to_json_dict(), ensure_ascii=False))
     else:
@@ -61,19 +65,28 @@ def _register() -> Register | None:
 
 
 def _for_people(result: ValidationResult, file: Path, code: str) -> str:
-    """The result as a table a person reads in a terminal."""
+    """The result as a table a person reads in a terminal (at most 50 findings a rule, then a count)."""
     lines = [
         f"{file.name}: {str(result.status).upper()} "
         f"({result.rows} data row{'s' if result.rows != 1 else ''}, locality {code}, "
         f"spec {result.spec_version})"
     ]
-    for title, findings in (("Errors", result.errors), ("Warnings", result.warnings)):
+    counts = (
+        ("Errors", result.errors, result.error_count),
+        ("Warnings", result.warnings, result.warning_count),
+    )
+    for title, findings, count in counts:
         if not findings:
             continue
-        lines.append("")
-        lines.append(f"{title} ({len(findings)}):")
-        lines.append(f"  {'rule':<5} {'row':>5}  {'column':<22} message")
+        lines += ["", f"{title} ({count}):", f"  {'rule':<5} {'row':>5} {'sheet':>6}  {'column':<22} message"]
         for f in findings:
             row = "-" if f.row is None else str(f.row)
-            lines.append(f"  {f.rule:<5} {row:>5}  {f.column or '-':<22} {f.message}")
+            sheet = "-" if f.spreadsheet_row is None else str(f.spreadsheet_row)
+            where = ", ".join(text for text in (f.hub_code, f.activity_date) if text)
+            message = f"[{where}] {f.message}" if where else f.message
+            lines.append(f"  {f.rule:<5} {row:>5} {sheet:>6}  {f.column or '-':<22} {message}")
+    lines += [f"  {item.message}" for item in result.capped]
+    if result.not_checked:
+        lines += ["", "Not checked (a column they need is missing):"]
+        lines += [f"  {item.message}" for item in result.not_checked]
     return "\n".join(lines)

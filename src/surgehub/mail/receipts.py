@@ -31,7 +31,7 @@ def receipt_mails(
     its own receipt, keyed on its receipt time, saying nothing was loaded.
     """
     from surgehub.returns.receipt import render_receipt
-    from surgehub.returns.validate import Finding, Outcome, ValidationResult
+    from surgehub.returns.validate import ValidationResult
 
     wanted = set(submission_ids) | {int(d["submission_id"]) for d in duplicates}
     if not wanted:
@@ -51,13 +51,15 @@ def receipt_mails(
             jobs.append((row, True, received, f"duplicate:{row.submission_id}:{received.isoformat()}"))
     mails: list[Mail] = []
     for row, duplicate, received_at, period_key in jobs:
-        result = ValidationResult(
-            status=Outcome.REJECTED if row.outcome == "rejected" else Outcome.ACCEPTED,
+        result = ValidationResult.from_stored(
+            outcome="rejected" if row.outcome == "rejected" else "accepted",
             spec_version=row.spec_version,
             rows=row.data_rows,
-            errors=[Finding.from_dict(e) for e in row.errors or []],
-            warnings=[Finding.from_dict(w) for w in row.warnings or []],
-            r16_failed=bool(row.quarantined),
+            errors=row.errors,
+            warnings=row.warnings,
+            totals=row.totals,
+            not_checked=row.not_checked,
+            quarantined=bool(row.quarantined),
         )
         locality = reference.locality_by_code(row.sub_icb_code)
         subject, text, html = render_receipt(

@@ -142,6 +142,7 @@ def _incoming(wanted: _Wanted, taken: Taken, engine: Engine) -> IncomingReturn:
         channel=Channel.API if receipt else Channel(wanted.channel),
         received_at=receipt.received_at if receipt else clock.parse_instant(wanted.received_at),
         file_name=receipt.file_name if receipt else wanted.path.name,
+        name_refused=receipt.name_refused if receipt else False,
         content=Content(data=taken.data, size=taken.size, sha256=taken.sha256),
     )
 

@@ -23,14 +23,17 @@ import pandas as pd
 
 from surgehub import reference, spec
 from surgehub.clock import LONDON
+from surgehub.returns import listing
 from surgehub.returns.findings import Finding, sort_key
 from surgehub.returns.read import RawReturn, read_return
 from surgehub.returns.result import Outcome, UnknownLocality, ValidationResult, receipt_day, sender_code
+from surgehub.returns.rows import RowContext
 from surgehub.returns.rules.arithmetic import with_derived_columns
 from surgehub.returns.rules.cells import type_cells
 from surgehub.returns.rules.comments import comment_findings
 from surgehub.returns.rules.gx import suite_findings
 from surgehub.returns.rules.identity import Sender, identity_findings
+from surgehub.returns.rules.patients import name_finding, table_findings
 from surgehub.returns.rules.warnings import (
     HistoryLookup,
     HistoryRows,
@@ -53,41 +56,61 @@ _Key = tuple[str, str, date]
 
 @dataclass(frozen=True, kw_only=True)
 class Judged:
-    """One return's findings from a (joint) pass: everything but W05."""
+    """One return's findings from a (joint) pass: everything but W05 and R16 on the file's name.
+
+    ``errors`` and ``warnings`` are every finding, in row order (the answer lists at most 50 a rule);
+    ``history_rows`` is None when the row rules did not run (a file rule stopped them).
+    """
 
     rows: int
     errors: list[Finding]
     warnings: list[Finding]
     frame: pd.DataFrame | None  # the accepted rows for loading, when there are no errors
-    r16_failed: bool
-    history_rows: HistoryRows
+    history_rows: HistoryRows | None
+    missing: tuple[str, ...] = ()
+    context: RowContext | None = None
 
-    def result(self, history: HistoryLookup | None) -> ValidationResult:
-        """The validation result, with W05 added when the warehouse's history is given."""
-        warnings, frame = self.warnings, self.frame
-        if history is not None:
+    def result(
+        self, history: HistoryLookup | None, file_name: str | None = None, *, name_refused: bool = False
+    ) -> ValidationResult:
+        """The answer: W05 added when the warehouse's history is given and R16 on ``file_name``; at
+        most 50 findings listed a rule, with totals; the rules not checked; every text masked."""
+        errors, warnings, frame = self.errors, self.warnings, self.frame
+        w05 = history is not None and self.history_rows is not None  # W05 is judged here, or not at all
+        if history is not None and self.history_rows is not None and "W05" not in self._skipped():
             spikes = spike_findings(self.history_rows, history)
             if spikes:
                 warnings = sorted([*warnings, *spikes], key=sort_key)
                 if frame is not None:
                     frame = _with_warning_rules(frame, spikes)
-        if self.errors:
-            return ValidationResult(
-                status=Outcome.REJECTED,
-                spec_version=spec.SPEC_VERSION,
-                rows=self.rows,
-                errors=self.errors,
-                warnings=warnings,
-                r16_failed=self.r16_failed,
-            )
+        if (named := name_finding(file_name, refused=name_refused)) is not None:
+            errors = sorted([named, *errors], key=sort_key)
+        counted: dict[str, int] = {}
+        listed_errors, listed_warnings = self._listed(errors, counted), self._listed(warnings, counted)
+        totals = dict(sorted(counted.items()))
+        not_checked = listing.not_checked(self.missing, w05=w05) if self.history_rows is not None else []
         return ValidationResult(
-            status=Outcome.ACCEPTED,
+            status=Outcome.REJECTED if errors else Outcome.ACCEPTED,
             spec_version=spec.SPEC_VERSION,
             rows=self.rows,
-            errors=[],
-            warnings=warnings,
-            frame=frame,
+            errors=listed_errors,
+            warnings=listed_warnings,
+            frame=None if errors else frame,
+            r16_failed="R16" in totals,
+            totals=totals,
+            not_checked=not_checked,
         )
+
+    def _skipped(self) -> set[str]:
+        return {item.rule for item in listing.not_checked(self.missing, w05=True)}
+
+    def _listed(self, findings: list[Finding], totals: dict[str, int]) -> list[Finding]:
+        """The first 50 findings of each rule, with their place in the file, every text masked; each
+        rule's count added to ``totals``."""
+        shown = listing.first_of_each_rule(findings, totals)
+        if self.context is not None:
+            shown = self.context.place(shown)
+        return [f.masked() for f in shown]
 
 
 class ValidationBatch:
@@ -107,9 +130,9 @@ class ValidationBatch:
         settings: Settings,
         register: Register | None = None,
     ) -> None:
-        self._entries: dict[_Key, ValidationResult | Judged] = {}
+        self._entries: dict[_Key, Judged] = {}
         register = register or reference.shipped_register()  # as validate_return: as shipped
-        pending: list[tuple[RegisterView, dict[_Key, pd.DataFrame]]] = []
+        pending: list[tuple[RegisterView, dict[_Key, RawReturn]]] = []
         for data, locality, received_at in returns:
             view = register.as_of(received_at if received_at.tzinfo else received_at.replace(tzinfo=LONDON))
             try:
@@ -128,65 +151,78 @@ class ValidationBatch:
             if raw.table is None:
                 self._entries[key] = _unreadable(raw)
             else:
-                same_view[key] = raw.table
-        for view, tables in pending:
-            judged = judge_tables(
-                list(tables.values()), [(code, day) for _, code, day in tables], settings, view
-            )
-            self._entries.update(zip(tables, judged, strict=True))
+                same_view[key] = raw
+        for view, reads in pending:
+            senders = [(code, day) for _, code, day in reads]
+            judged = judge_tables(list(reads.values()), senders, settings, view)
+            self._entries.update(zip(reads, judged, strict=True))
 
     def __len__(self) -> int:
         return len(self._entries)
 
-    def lookup(self, data: bytes, locality: str, received_at: datetime) -> ValidationResult | Judged | None:
+    def lookup(self, data: bytes, locality: str, received_at: datetime) -> Judged | None:
         """What the joint pass found for these bytes from this sender on this receipt day, else None."""
         key = (hashlib.sha256(data).hexdigest(), reference.normalise_code(locality), receipt_day(received_at))
         return self._entries.get(key)
 
 
 def _same_facts(
-    pending: list[tuple[RegisterView, dict[_Key, pd.DataFrame]]], view: RegisterView
-) -> dict[_Key, pd.DataFrame]:
+    pending: list[tuple[RegisterView, dict[_Key, RawReturn]]], view: RegisterView
+) -> dict[_Key, RawReturn]:
     """The group of returns judged under the same register facts as ``view`` (whatever its instant)."""
     for known, group in pending:
         if known.hub_facts == view.hub_facts and known.localities == view.localities:
             return group
-    group: dict[_Key, pd.DataFrame] = {}
+    group: dict[_Key, RawReturn] = {}
     pending.append((view, group))
     return group
 
 
-def judge_return(
-    data: bytes, sender: Sender, settings: Settings, register: RegisterView
-) -> ValidationResult | Judged:
-    """One return's bytes read (F01–F06) and, when readable, judged (a batch of one) against the
-    register as it stood at its receipt."""
+def judge_return(data: bytes, sender: Sender, settings: Settings, register: RegisterView) -> Judged:
+    """One return's bytes read (F01–F06, R16 in every cell) and, when its rows can be judged, judged
+    (a batch of one) against the register as it stood at its receipt."""
     raw = read_return(
         data, max_file_bytes=settings.limits.max_file_bytes, max_data_rows=settings.limits.max_data_rows
     )
     if raw.table is None:
         return _unreadable(raw)
-    [judged] = judge_tables([raw.table], [sender], settings, register)
+    [judged] = judge_tables([raw], [sender], settings, register)
     return judged
 
 
-def _unreadable(raw: RawReturn) -> ValidationResult:
-    """A return that failed a file rule (F01–F06): those findings alone (spec §3)."""
-    return ValidationResult(
-        status=Outcome.REJECTED,
-        spec_version=spec.SPEC_VERSION,
+def read_table(table: pd.DataFrame) -> RawReturn:
+    """A text table as read.py builds it, as if read from a file (no file rule applies): R16 on its cells."""
+    return RawReturn(
+        format=None,
+        rows=len(table),
+        table=table,
+        patient=table_findings(table),
+        context=RowContext.of_table(table),
+    )
+
+
+def _unreadable(raw: RawReturn) -> Judged:
+    """A return whose rows cannot be judged (F01, F04, F05, F06, not a return): its file findings, and R16
+    in any cell that could be read (spec §3, docs/decisions/0052)."""
+    return Judged(
         rows=raw.rows,
-        errors=sorted(raw.errors, key=sort_key),
+        errors=sorted([*raw.errors, *raw.patient], key=sort_key),
         warnings=[],
+        frame=None,
+        history_rows=None,
+        missing=raw.missing,
+        context=raw.context,
     )
 
 
 def judge_tables(
-    tables: Sequence[pd.DataFrame], senders: Sequence[Sender], settings: Settings, register: RegisterView
+    reads: Sequence[RawReturn], senders: Sequence[Sender], settings: Settings, register: RegisterView
 ) -> list[Judged]:
-    """Every rule but W05 over all ``tables`` at once (text tables as read.py builds them, one per
-    return; ``senders``: each return's (locality, receipt day); ``register``: as it stood at their
-    receipt)."""
+    """Every rule but W05 over all ``reads`` at once (each with its text table, as read.py builds it;
+    ``senders``: each return's (locality, receipt day))."""
+    tables = [read.table for read in reads if read.table is not None]
+    if len(tables) != len(reads):
+        raise ValueError("judge_tables needs a table for every return")
     sizes = np.array([len(table) for table in tables], dtype=np.int64)
     files: IntArray = np.repeat(np.arange(len(tables), dtype=np.int64), sizes)  # each row's return
     combined, offsets = _stacked(tables)
@@ -196,22 +232,23 @@ def judge_tables(
         t = typed.frame
         derived = with_derived_columns(t)
         masks = warning_masks(t)
-        comment_errors, r16_rows = comment_findings(t, masks)
         errors = [
             *typed.findings,
             *identity_findings(t, files, senders, settings, register),
             *suite_findings(derived, files, offsets),
-            *comment_errors,
+            *comment_findings(t, masks),
         ]
         errors_by_file = _split(errors, offsets)
         warnings_by_file = _split(warning_findings(t, masks), offsets)
+        for i, read in enumerate(reads):
+            errors_by_file[i] = listing.evaluated(errors_by_file[i], read.missing)
+            errors_by_file[i] += [*read.errors, *read.patient]
+            warnings_by_file[i] = listing.evaluated(warnings_by_file[i], read.missing)
         for found in (errors_by_file, warnings_by_file):
             for items in found:
                 items.sort(key=sort_key)
         accepted = np.array([not items for items in errors_by_file])
         frames = _accepted_frames(t, warnings_by_file, files, accepted, offsets)
-        r16_failed = np.zeros(len(tables), dtype=bool)
-        r16_failed[np.unique(files[r16_rows])] = True
         bounds = np.concatenate([[0], np.cumsum(sizes)])
         history = history_rows(t, bounds, offsets)
         return [
@@ -220,8 +257,9 @@ def judge_tables(
                 errors=errors_by_file[i],
                 warnings=warnings_by_file[i],
                 frame=frames[i],
-                r16_failed=bool(r16_failed[i]),
                 history_rows=history[i],
+                missing=reads[i].missing,
+                context=reads[i].context,
             )
             for i in range(len(tables))
         ]

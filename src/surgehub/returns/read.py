@@ -12,7 +12,7 @@ import csv
 import io
 import logging
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time
 from typing import TYPE_CHECKING, Any
 
@@ -24,9 +24,10 @@ from surgehub.returns.rules.file import (
     Format,
     Unreadable,
     check_workbook,
+    count_findings,
     file_error,
     file_format,
-    judge_file,
+    judge_header,
     separator_problem,
     size_problem,
 )
@@ -34,25 +35,35 @@ from surgehub.returns.rules.file import (
 log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
 
     from surgehub.returns.findings import Finding
     from surgehub.returns.guard import ParseGuard
+    from surgehub.returns.rows import RowContext
 
 
 @dataclass(frozen=True, kw_only=True)
 class RawReturn:
     """A return as read: one row per non-empty data row, every spec column as trimmed text.
 
-    ``table`` has the spec's columns (in spec order, values ``str``, blanks ``""``) plus
-    ``row_number`` (spec §3: the N-th row under the header, empty rows counted). It is None when a
-    file rule failed; ``errors`` then holds every file-rule failure.
+    ``errors`` holds every file-rule failure (F01–F06). ``table`` has the spec's columns (in spec
+    order, values ``str``, blanks ``""``; a ``missing`` column is all blanks, and the rules that need
+    it are not checked) plus ``row_number`` (spec §3: the N-th row under the header, empty rows
+    counted). It is None when the row rules cannot run (F01, F04, F05, F06,
+    or "not a surge-hub return"). ``patient`` holds R16 in any cell of the file (header, unknown
+    columns and all), judged whenever the file could be read into cells; ``context`` says where each
+    data row is and how it names itself.
     """
 
     format: Format | None
     rows: int
     errors: list[Finding] = field(default_factory=list)
     table: pd.DataFrame | None = None
+    missing: tuple[str, ...] = ()
+    patient: list[Finding] = field(default_factory=list)
+    context: RowContext | None = None
 
 
 def _cell_text(value: Any) -> str:
@@ -119,14 +130,25 @@ def _record_start_of_last(text: str) -> int:
         return last_start
 
 
-def _csv_rows(text: str) -> list[list[str]]:
-    """Rows of trimmed cells, with Python's csv module: the careful path for ragged or unusual text."""
+def _csv_rows(text: str) -> tuple[list[list[str]], list[int]]:
+    """Rows of trimmed cells, with Python's csv module: the careful path for ragged or unusual text.
+
+    Also the line on which each record starts (its spreadsheet row: quoted line breaks counted).
+    """
     # A cell may be as long as the file (all but blanks once trimmed); the module's default is 128 KiB.
     csv.field_size_limit(max(csv.field_size_limit(), len(text) + 1))
+    reader = csv.reader(io.StringIO(text, newline=""))
+    rows: list[list[str]] = []
+    lines: list[int] = []
+    start = 1
     try:
-        return [[cell.strip() for cell in row] for row in csv.reader(io.StringIO(text, newline=""))]
+        for record in reader:
+            rows.append([cell.strip() for cell in record])
+            lines.append(start)
+            start = reader.line_num + 1
     except csv.Error as exc:
         raise Unreadable(f"this CSV text cannot be read ({exc}); {HOW_TO_SAVE}") from None
+    return rows, lines
 
 
 def _csv_arrow_columns(text: str) -> list[Any] | None:
@@ -266,17 +288,19 @@ def read_unguarded(data: bytes, *, max_file_bytes: int, max_data_rows: int) -> R
         if (problem := _bounds_problem(fmt, data, max_data_rows)) is not None:
             return RawReturn(format=fmt, rows=0, errors=[problem])
         if fmt == "xlsx":
-            return _shape(fmt, _xlsx_rows(data, max_data_rows + 2), max_data_rows)  # header + one past
+            rows = _xlsx_rows(data, max_data_rows + 2)  # header + one past
+            # openpyxl yields every row from the sheet's row 1 (blank ones too): row i is sheet row i + 1.
+            return _shape(fmt, rows, list(range(1, len(rows) + 1)), max_data_rows)
         text = _decode(data)
         if (width := bounds.header_width(text)) > bounds.MAX_COLUMNS:
             return RawReturn(format=fmt, rows=0, errors=[bounds.too_wide(width)])
         columns = _csv_arrow_columns(text)
         if columns is not None:
-            return _shape_arrow(columns, max_data_rows)
-        rows = _csv_rows(text)
+            return _shape_arrow(text, columns, max_data_rows)
+        rows, lines = _csv_rows(text)
         if (width := max(map(len, rows), default=0)) > bounds.MAX_COLUMNS:
             return RawReturn(format=fmt, rows=0, errors=[bounds.too_wide(width)])
-        return _shape(fmt, rows, max_data_rows)
+        return _shape(fmt, rows, lines, max_data_rows)
     except Unreadable as exc:
         return RawReturn(format=None, rows=0, errors=[file_error("F01", str(exc))])
 
@@ -288,38 +312,83 @@ def _bounds_problem(fmt: Format, data: bytes, max_data_rows: int) -> Finding | N
     return bounds.csv_problem(data, max_data_rows)
 
 
-def _shape(fmt: Format, rows: list[list[str]], max_data_rows: int) -> RawReturn:
-    """Find the header in rows of cells, check F02–F06 and build the table of spec columns."""
+def _shape(fmt: Format, rows: list[list[str]], lines: list[int], max_data_rows: int) -> RawReturn:
+    """Find the header in rows of cells, check F02–F06, R16 on every cell, and build the table.
+
+    ``lines``: each row's spreadsheet row (CSV: the line its record starts on; XLSX: the sheet's row).
+    """
+    import numpy as np
     import pandas as pd
+
+    from surgehub.returns.rows import RowContext
+    from surgehub.returns.rules.patients import Grid, cell_findings, list_hits, spec_names
 
     header_at = next((i for i, row in enumerate(rows) if any(row)), None)
     if header_at is None:
         return RawReturn(format=fmt, rows=0, errors=[file_error("F05", EMPTY_FILE)])
-    header = rows[header_at]
+    records = rows[header_at:]
+    body = records[1:]
+    width = max(len(r) for r in records)
+    header = rows[header_at] + [""] * (width - len(rows[header_at]))
+    grid = Grid(
+        header=header,
+        names=spec_names(header),
+        rows=np.arange(len(records), dtype=np.int64),
+        lines=np.asarray(lines[header_at:], dtype=np.int64),
+    )
+    patient = cell_findings(grid, list_hits(records))
     if fmt == "csv" and (problem := separator_problem(header)) is not None:
-        return RawReturn(format=fmt, rows=0, errors=[problem])
-    body = rows[header_at + 1 :]
-    width = max([len(header), *(len(r) for r in body)])
-    header = header + [""] * (width - len(header))
+        return RawReturn(format=fmt, rows=0, errors=[problem], patient=patient)
     numbered = [(n, r) for n, r in enumerate(body, start=1) if any(r)]
 
     def has_values(index: int) -> bool:
         return any(index < len(r) and r[index] for r in body)
 
-    errors, positions = judge_file(fmt, header, has_values, len(numbered), max_data_rows)
-    if errors:
-        return RawReturn(format=fmt, rows=len(numbered), errors=errors)
-    columns = {name: [r[pos] if pos < len(r) else "" for _, r in numbered] for name, pos in positions.items()}
-    table = pd.DataFrame({name: columns[name] for name in spec.COLUMN_NAMES}, dtype=object)
-    table.insert(0, "row_number", [n for n, _ in numbered])
-    return RawReturn(format=fmt, rows=len(numbered), table=table)
+    head = judge_header(header, has_values)
+
+    def cells(name: str) -> list[str] | None:
+        pos = head.positions.get(name)
+        return None if pos is None else [r[pos] if pos < len(r) else "" for _, r in numbered]
+
+    numbers = [n for n, _ in numbered]
+    sheet_rows = [lines[header_at + n] for n in numbers]
+    context = RowContext.of_lists(numbers, sheet_rows, cells("hub_code"), cells("activity_date"))
+    errors = head.errors if head.foreign else head.errors + count_findings(fmt, len(numbered), max_data_rows)
+    read = RawReturn(
+        format=fmt, rows=len(numbered), errors=errors, missing=head.missing, patient=patient, context=context
+    )
+    if head.foreign or head.stops_rows or any(f.rule in ("F05", "F06") for f in errors):
+        return read
+    blank = [""] * len(numbered)
+    table = pd.DataFrame({name: cells(name) or blank for name in spec.COLUMN_NAMES}, dtype=object)
+    table.insert(0, "row_number", numbers)
+    return replace(read, table=table)
 
 
-def _shape_arrow(columns: list[Any], max_data_rows: int) -> RawReturn:
+def _record_lines(text: str, columns: list[Any]) -> Any:
+    """The line each CSV record starts on (1-based), counting the line breaks inside quoted values."""
+    import numpy as np
+    import pyarrow.compute as pc
+
+    size = len(columns[0])
+    lines = text.count("\n") + text.count("\r") - text.count("\r\n") + (not text.endswith(("\n", "\r")))
+    if lines <= size:  # one line a record: no quoted value spans lines
+        return np.arange(1, size + 1, dtype=np.int64)
+    inside = np.zeros(size, dtype=np.int64)
+    for column in columns:
+        if pc.any(pc.match_substring_regex(column, "[\r\n]")).as_py():
+            inside += pc.count_substring_regex(column, "\r\n|\r|\n").to_numpy(zero_copy_only=False)
+    return np.arange(1, size + 1, dtype=np.int64) + np.concatenate([[0], np.cumsum(inside)[:-1]])
+
+
+def _shape_arrow(text: str, columns: list[Any], max_data_rows: int) -> RawReturn:
     """As _shape, on the Arrow columns of a CSV read by pyarrow: no Python work per row."""
     import numpy as np
     import pyarrow as pa
     import pyarrow.compute as pc
+
+    from surgehub.returns.rows import RowContext
+    from surgehub.returns.rules.patients import Grid, arrow_hits, cell_findings, spec_names
 
     cells = [pc.utf8_trim_whitespace(c).combine_chunks() for c in columns]
     empty = pa.scalar("", pa.large_string())
@@ -332,24 +401,52 @@ def _shape_arrow(columns: list[Any], max_data_rows: int) -> RawReturn:
         return RawReturn(format="csv", rows=0, errors=[file_error("F05", EMPTY_FILE)])
     header_at = int(found[0])
     header = [c[header_at].as_py() for c in cells]
+    lines = _record_lines(text, columns)[header_at:]
+    records = [c.slice(header_at) for c in cells]
+    grid = Grid(
+        header=header,
+        names=spec_names(header),
+        rows=np.arange(len(records[0]), dtype=np.int64),
+        lines=lines,
+    )
+    patient = cell_findings(grid, arrow_hits(records))
     if (problem := separator_problem(header)) is not None:
-        return RawReturn(format="csv", rows=0, errors=[problem])
-    body = [c.slice(header_at + 1) for c in cells]
+        return RawReturn(format="csv", rows=0, errors=[problem], patient=patient)
+    body = [c.slice(1) for c in records]
     keep = non_empty[header_at + 1 :]
     numbers = np.flatnonzero(keep) + 1
+    mask = pa.array(keep)
 
     def has_values(index: int) -> bool:
         return bool(pc.any(pc.not_equal(body[index], empty)).as_py())
 
-    errors, positions = judge_file("csv", header, has_values, len(numbers), max_data_rows)
-    if errors:
-        return RawReturn(format="csv", rows=len(numbers), errors=errors)
-    mask = pa.array(keep)
+    head = judge_header(header, has_values)
+
+    def kept(name: str) -> Callable[[int], object] | None:
+        pos = head.positions.get(name)
+        return None if pos is None else body[pos].filter(mask).__getitem__
+
+    context = RowContext(
+        row_number=numbers.astype(np.int64),
+        spreadsheet_row=lines[numbers],
+        hub_code=kept("hub_code"),
+        activity_date=kept("activity_date"),
+    )
+    errors = head.errors if head.foreign else head.errors + count_findings("csv", len(numbers), max_data_rows)
+    read = RawReturn(
+        format="csv", rows=len(numbers), errors=errors, missing=head.missing, patient=patient, context=context
+    )
+    if head.foreign or head.stops_rows or any(f.rule in ("F05", "F06") for f in errors):
+        return read
+    blank = pa.array([""] * len(numbers), type=pa.large_string())
     # One conversion for the whole table (pandas "str" columns), cheaper than one per column.
     table = pa.table(
         {
             "row_number": pa.array(numbers, type=pa.int64()),
-            **{name: body[positions[name]].filter(mask) for name in spec.COLUMN_NAMES},
+            **{
+                name: body[head.positions[name]].filter(mask) if name in head.positions else blank
+                for name in spec.COLUMN_NAMES
+            },
         }
     ).to_pandas()
-    return RawReturn(format="csv", rows=len(numbers), table=table)
+    return replace(read, table=table)

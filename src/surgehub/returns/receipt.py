@@ -1,8 +1,10 @@
 """Receipts to the submitting locality: subject, plain text and accessible HTML from one validation result.
 
 A submitter must be able to fix a rejected return from the receipt alone, so every error is listed
-with its rule, row, column and fix, and every warning too. Receipts only ever show finding messages,
-which never hold an R16 number (findings.shown masks any value that looks like one).
+with its rule, row (and the spreadsheet row, hub and date), column and fix, and every warning too:
+at most 50 a rule, the rest counted ("and 70 more R09 like these"), as spec 2026.2 §3 says; the
+rules not checked for want of a column are named. Receipts only ever show findings as validation
+left them, masked: never an R16 number.
 """
 
 from __future__ import annotations
@@ -30,8 +32,10 @@ class _Line:
     rule: str
     rule_text: str
     row: str
+    place: str  # "spreadsheet row 3; hub 14L-H2, 2026-11-24" (or "")
     column: str
     message: str
+    more: int  # on the last listed finding of a capped rule: how many more are not listed
 
 
 @cache
@@ -48,16 +52,30 @@ def _environment() -> jinja2.Environment:
     )
 
 
-def _lines(findings: list[Finding]) -> list[_Line]:
+def _place(f: Finding) -> str:
+    parts = [] if f.spreadsheet_row is None else [f"spreadsheet row {f.spreadsheet_row}"]
+    named = ", ".join(text for text in (f.hub_code, f.activity_date) if text)
+    if named:
+        parts.append(f"hub {named}" if f.hub_code else named)
+    return "; ".join(parts)
+
+
+def _lines(findings: list[Finding], totals: dict[str, int]) -> list[_Line]:
+    last = {f.rule: i for i, f in enumerate(findings)}
+    listed: dict[str, int] = {}
+    for f in findings:
+        listed[f.rule] = listed.get(f.rule, 0) + 1
     return [
         _Line(
             rule=f.rule,
             rule_text=spec.RULES.get(f.rule, ""),
-            row="whole file" if f.row is None else str(f.row),
+            row="whole file" if f.row is None and f.spreadsheet_row is None else str(f.row or "header"),
+            place=_place(f),
             column=f.column or "—",
             message=f.message,
+            more=max(totals.get(f.rule, 0) - listed[f.rule], 0) if last[f.rule] == i else 0,
         )
-        for f in findings
+        for i, f in enumerate(findings)
     ]
 
 
@@ -86,12 +104,12 @@ def render_receipt(
         outcome = "rejected"
         subject = (
             f"Surge hub return REJECTED: {locality_name} ({locality_code}), "
-            f"{_plural(len(result.errors), 'error')} to fix"
+            f"{_plural(result.error_count, 'error')} to fix"
         )
     elif result.warnings:
         outcome = "accepted_with_warnings"
         subject = (
-            f"Surge hub return accepted with {_plural(len(result.warnings), 'warning')}: "
+            f"Surge hub return accepted with {_plural(result.warning_count, 'warning')}: "
             f"{locality_name} ({locality_code})"
         )
     else:
@@ -108,8 +126,11 @@ def render_receipt(
         "submission_id": submission_id,
         "rows": result.rows,
         "days": days,
-        "errors": _lines(result.errors),
-        "warnings": _lines(result.warnings),
+        "errors": _lines(result.errors, result.totals),
+        "warnings": _lines(result.warnings, result.totals),
+        "error_count": result.error_count,
+        "warning_count": result.warning_count,
+        "not_checked": [item.message for item in result.not_checked],
         "spec_version": result.spec_version,
         "r16": result.r16_failed,
         "subject": subject,

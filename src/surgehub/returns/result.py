@@ -9,14 +9,16 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from surgehub.clock import LONDON, london_day
+from surgehub.returns.findings import Finding
+from surgehub.returns.listing import Capped, NotChecked, capped, totals_of
 
 if TYPE_CHECKING:
+    from collections.abc import Mapping, Sequence
     from datetime import date, datetime
 
     import pandas as pd
 
     from surgehub.register import RegisterView
-    from surgehub.returns.findings import Finding
 
 
 class Outcome(StrEnum):
@@ -46,10 +48,12 @@ def receipt_day(received_at: datetime) -> date:
 
 @dataclass(frozen=True, kw_only=True)
 class ValidationResult:
-    """The outcome of validating one return (spec §3).
+    """The outcome of validating one return (spec §3, 2026.2).
 
-    ``frame`` holds the accepted rows, typed for loading (None when rejected, or when the result was
-    rebuilt from a stored submission); ``r16_failed`` says the file must be quarantined.
+    ``errors`` and ``warnings`` list at most 50 findings a rule, in row order; ``totals`` counts every
+    finding of each rule (those past the cap too); ``not_checked`` names the rules not evaluated for
+    want of a column. ``frame`` holds the accepted rows, typed for loading (None when rejected, or when
+    the result was rebuilt from a stored submission); ``r16_failed`` says the file must be quarantined.
     """
 
     status: Outcome
@@ -59,17 +63,71 @@ class ValidationResult:
     warnings: list[Finding]
     frame: pd.DataFrame | None = field(default=None, repr=False)
     r16_failed: bool = False
+    totals: dict[str, int] = field(default_factory=dict)
+    not_checked: list[NotChecked] = field(default_factory=list)
 
     @property
     def accepted(self) -> bool:
         return self.status == Outcome.ACCEPTED
 
+    @property
+    def capped(self) -> list[Capped]:
+        """The rules with more findings than are listed (each says the rest follow the same pattern)."""
+        return capped([*self.errors, *self.warnings], self.totals)
+
+    @property
+    def error_count(self) -> int:
+        """Every error found, those past the cap included."""
+        return self._count(self.errors)
+
+    @property
+    def warning_count(self) -> int:
+        """Every warning found, those past the cap included."""
+        return self._count(self.warnings)
+
+    def _count(self, listed: list[Finding]) -> int:
+        rules = {f.rule for f in listed}
+        return sum(self.totals.get(rule, 0) for rule in rules) or len(listed)
+
     def to_json_dict(self) -> dict[str, Any]:
-        """The `surgehub validate --json` shape of interfaces.md."""
+        """The `surgehub validate --json` shape of interfaces.md (spec 2026.2: totals, not_checked;
+        ``capped`` says, for each rule listed only in part, that the rest follow the same pattern)."""
         return {
             "status": str(self.status),
             "spec_version": self.spec_version,
             "rows": self.rows,
             "errors": [f.to_dict() for f in self.errors],
             "warnings": [f.to_dict() for f in self.warnings],
+            "totals": dict(self.totals),
+            "not_checked": [item.to_dict() for item in self.not_checked],
+            "capped": [item.to_dict() for item in self.capped],
         }
+
+    @classmethod
+    def from_stored(
+        cls,
+        *,
+        outcome: str,
+        spec_version: str,
+        rows: int,
+        errors: Sequence[Mapping[str, Any]] | None,
+        warnings: Sequence[Mapping[str, Any]] | None,
+        totals: Mapping[str, int] | None = None,
+        not_checked: Sequence[Mapping[str, Any]] | None = None,
+        quarantined: bool = False,
+    ) -> ValidationResult:
+        """A result as a submission row stores it (findings as dicts). A row stored before 2026.2 has no
+        totals: its lists were never capped, so their counts are the totals."""
+        found_errors = [Finding.from_dict(f) for f in errors or []]
+        found_warnings = [Finding.from_dict(f) for f in warnings or []]
+        counted = dict(totals) if totals is not None else totals_of([*found_errors, *found_warnings])
+        return cls(
+            status=Outcome.ACCEPTED if outcome == Outcome.ACCEPTED else Outcome.REJECTED,
+            spec_version=spec_version,
+            rows=rows,
+            errors=found_errors,
+            warnings=found_warnings,
+            r16_failed=quarantined or any(f.rule == "R16" for f in found_errors),
+            totals=counted,
+            not_checked=[NotChecked.from_dict(item) for item in not_checked or []],
+        )

@@ -1,9 +1,11 @@
 """The one validation path for every channel: bytes in, every finding of spec §3 out, typed rows when accepted.
 
 This is the front door; the rules live one family to a module under `returns/rules/` (the map is in
-its `__init__`), and `returns/batch.py` runs them over one return or many stacked together. File rules
-F01–F06 stop everything else when they fail. Importing this module is cheap: pandas and Great
-Expectations are imported when a return is first validated.
+its `__init__`), and `returns/batch.py` runs them over one return or many stacked together. As spec
+2026.2 §3 says, F01, F04, F05 and F06 stop the row rules; F02 and F03 do not (the rules needing a
+missing column are listed as not checked); R16 is judged on every cell read and on the file's name.
+Importing this module is cheap: pandas and Great Expectations are imported when a return is first
+validated.
 """
 
 from __future__ import annotations
@@ -44,9 +46,14 @@ def validate_return(
     history: HistoryLookup | None = None,
     batch: ValidationBatch | None = None,
     register: Register | None = None,
+    file_name: str | None = None,
+    name_refused: bool = False,
 ) -> ValidationResult:
     """Validate a return's bytes as received from ``locality`` at ``received_at``; never raises for bad data.
 
+    ``file_name`` is the name the submitter gave the file (from the channel): R16 is judged on it too.
+    ``name_refused`` says a channel already judged that name R16 and kept only its masked form (the
+    API hands such a file to a worker under a name of its own): the finding is made all the same.
     ``history`` reads the warehouse's recent rows for W05 (without it W05 is not judged). With
     ``batch`` (built beforehand over many returns with their senders and receipt times), what the joint
     pass already judged for these bytes, this sender and this receipt day is used; only W05 is judged
@@ -63,7 +70,7 @@ def validate_return(
     found = batch.lookup(data, code, received_at) if batch is not None else None
     if found is None:
         found = judge_return(data, (code, receipt_day(received_at)), settings, view)
-    return found if isinstance(found, ValidationResult) else found.result(history)
+    return found.result(history, file_name, name_refused=name_refused)
 
 
 def validate_table(
@@ -79,11 +86,11 @@ def validate_table(
 
     No file rule applies (the table is already read): the benchmark's way in (with its own register).
     """
-    from surgehub.returns.batch import judge_tables
+    from surgehub.returns.batch import judge_tables, read_table
 
     view = (register or shipped_register()).as_of(_aware(received_at))
     sender = (sender_code(locality, view), receipt_day(received_at))
-    [judged] = judge_tables([table], [sender], settings, view)
+    [judged] = judge_tables([read_table(table)], [sender], settings, view)
     return judged.result(history)
 
 

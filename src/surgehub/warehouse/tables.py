@@ -165,6 +165,10 @@ submission = Table(
     Column("data_rows", Integer, nullable=False, default=0),
     Column("errors", JSON, nullable=False),  # [{"rule","row","column","message"}]; never an R16 value
     Column("warnings", JSON, nullable=False),
+    # Spec 2026.2: errors and warnings list at most 50 findings a rule; totals counts them all
+    # ({"R09": 120}); not_checked lists the rules a missing column kept from running. Null before 0003.
+    Column("totals", JSON),
+    Column("not_checked", JSON),
     Column("archive_path", Text),  # relative to the archive root; null when quarantined
     Column("processed_at", UtcDateTime(), nullable=False),
     Index("ix_submission_locality_received", "sub_icb_code", "received_at"),

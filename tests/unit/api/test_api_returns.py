@@ -439,6 +439,26 @@ def test_nhs_number_in_comments_is_rejected_quarantined_and_never_echoed(api: Ap
     assert "5919" not in after.text
 
 
+def test_an_nhs_number_in_the_file_name_alone_is_quarantined_by_the_worker_too(api: Api) -> None:
+    """R16 on the name only (spec 2026.2 §3): the worker sees the masked name, never the number, and
+    must still refuse and quarantine the file rather than load a valid return."""
+    response = api.send("14L", valid_return("14L"), "pt 943 476 5919.csv")
+    assert response.status_code == 422
+    [finding] = response.json()["errors"]
+    assert (finding["rule"], finding["column"]) == ("R16", "file")
+    assert "5919" not in response.text
+    result = api.ingest()
+    assert [s["status"] for s in result["submissions"]] == ["rejected"]
+    assert count(api.engine, tables.hub_day_version) == 0
+    with api.engine.connect() as connection:
+        row = connection.execute(select(tables.submission)).one()
+    assert row.quarantined
+    assert "5919" not in row.file_name
+    assert [(e["rule"], e["column"]) for e in row.errors] == [("R16", "file")]
+    after = api.client.get(f"/api/v1/returns/{response.json()['submission_id']}", headers=api.auth("14L"))
+    assert after.json()["state"] == "rejected"
+
+
 def test_ingest_using_the_api_receipt_keeps_the_arrival_time_and_reads_loaded(
     api: Api, monkeypatch: pytest.MonkeyPatch
 ) -> None:

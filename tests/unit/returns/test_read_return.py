@@ -194,8 +194,8 @@ def _both_paths(data: bytes) -> tuple[object, object] | None:
     columns = _csv_arrow_columns(text)
     if columns is None:
         return None
-    fast = _shape_arrow(columns, spec.MAX_DATA_ROWS)
-    careful = _shape("csv", _csv_rows(text), spec.MAX_DATA_ROWS)
+    fast = _shape_arrow(text, columns, spec.MAX_DATA_ROWS)
+    careful = _shape("csv", *_csv_rows(text), spec.MAX_DATA_ROWS)
 
     def comparable(raw: object) -> tuple[object, ...]:
         table = raw.table  # type: ignore[attr-defined]

@@ -66,7 +66,16 @@ def test_accepted_frame_is_typed_and_normalised() -> None:
 def test_json_shape_is_the_interface() -> None:
     result = validate(csv_bytes([corpus_row(appts_offered="80")]))
     payload = result.to_json_dict()
-    assert list(payload) == ["status", "spec_version", "rows", "errors", "warnings"]
+    assert list(payload) == [
+        "status",
+        "spec_version",
+        "rows",
+        "errors",
+        "warnings",
+        "totals",
+        "not_checked",
+        "capped",
+    ]
     assert payload["status"] == "rejected"
     assert payload["spec_version"] == spec.SPEC_VERSION
     assert payload["rows"] == 1
@@ -74,11 +83,17 @@ def test_json_shape_is_the_interface() -> None:
         {
             "rule": "R09",
             "row": 1,
+            "spreadsheet_row": 2,
+            "hub_code": "14L-H1",
+            "activity_date": "2026-11-24",
             "column": "appts_booked",
             "message": "appts_booked 96 is more than appts_offered 80: booked appointments cannot exceed "
             "those offered; correct one of them",
         }
     ]
+    assert payload["totals"] == {"R09": 1}
+    assert payload["not_checked"] == []
+    assert payload["capped"] == []
     json.dumps(payload)
 
 

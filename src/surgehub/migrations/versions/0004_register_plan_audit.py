@@ -19,9 +19,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004"
-down_revision: str | None = (
-    "0002"  # TEMPORARY: chained to 0002 until 0003_findings_totals lands; re-chain to "0003" on merge
-)
+down_revision: str | None = "0003"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
