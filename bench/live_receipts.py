@@ -24,6 +24,10 @@ import time
 from datetime import date
 from email import message_from_bytes, policy
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 FILES_PER_LOCALITY = 2
 DAYS = (date(2026, 11, 23), date(2026, 11, 24))
@@ -48,13 +52,12 @@ def _wait_for_watcher(logs: Path, timeout: float = 180) -> None:
 
 
 def main() -> dict[str, float]:
-    from sqlalchemy import create_engine, select
+    from sqlalchemy import create_engine
 
     from surgehub import reference, sample
     from surgehub.config import load_settings
     from surgehub.orchestration.dag_support import landing_poll_seconds
     from surgehub.orchestration.live import free_port, start, stop
-    from surgehub.warehouse.tables import submission
 
     with tempfile.TemporaryDirectory(prefix="surgehub-bench-live-") as tmp:
         os.environ["SURGEHUB_HOME"] = str(Path(tmp) / "var")
@@ -76,24 +79,7 @@ def main() -> dict[str, float]:
                     partial.rename(target)
                     dropped[name] = time.time()
                     time.sleep(SPACING_S)
-            delivered: dict[str, float] = {}
-            deadline = time.monotonic() + 240
-            while len(delivered) < len(dropped) and time.monotonic() < deadline:
-                for path in sorted(settings.outbox_dir.glob("*-receipt-*.eml")):
-                    message = message_from_bytes(path.read_bytes(), policy=policy.default)
-                    period = str(message["X-Surgehub-Period"] or "")
-                    if not period.startswith("submission:"):
-                        continue
-                    with engine.connect() as connection:
-                        file_name = connection.execute(
-                            select(submission.c.file_name).where(
-                                submission.c.submission_id == int(period.split(":")[1])
-                            )
-                        ).scalar_one_or_none()
-                    if file_name in dropped:
-                        at = path.stat().st_mtime
-                        delivered[file_name] = min(at, delivered.get(file_name, at))
-                time.sleep(0.5)
+            delivered = wait_for_receipts(settings.outbox_dir, engine, dropped, timeout=240)
             engine.dispose()
             breakdown = _task_breakdown(settings.home / "airflow" / "airflow.db", dropped)
             breakdown["event_to_receipt_sent_by_ingest"] = _sent_by_ingest(settings.home / "airflow" / "logs")
@@ -110,6 +96,43 @@ def main() -> dict[str, float]:
         "event_to_receipt_floor_s": 2 * landing_poll_seconds(),  # two polls: see the docstring
         "event_to_receipt_files": len(latencies),
     }
+
+
+def wait_for_receipts(
+    outbox: Path, engine: Engine, dropped: dict[str, float], timeout: float
+) -> dict[str, float]:
+    """When each dropped file's first receipt was stored by the SMTP server (its ``.eml`` file's
+    modification time), matched through the submission id the receipt carries; waits up to ``timeout``
+    seconds for them all and returns what arrived."""
+    from sqlalchemy import select
+
+    from surgehub.warehouse.tables import submission
+
+    delivered: dict[str, float] = {}
+    seen: set[Path] = set()
+    deadline = time.monotonic() + timeout
+    while len(delivered) < len(dropped) and time.monotonic() < deadline:
+        for path in sorted(outbox.glob("*-receipt-*.eml")):
+            if path in seen:
+                continue
+            message = message_from_bytes(path.read_bytes(), policy=policy.default)
+            period = str(message["X-Surgehub-Period"] or "")
+            if not period:
+                continue  # still being written: read it again on the next pass
+            seen.add(path)
+            if not period.startswith("submission:"):
+                continue
+            with engine.connect() as connection:
+                file_name = connection.execute(
+                    select(submission.c.file_name).where(
+                        submission.c.submission_id == int(period.split(":")[1])
+                    )
+                ).scalar_one_or_none()
+            if file_name in dropped:
+                at = path.stat().st_mtime
+                delivered[file_name] = min(at, delivered.get(file_name, at))
+        time.sleep(0.2)
+    return delivered
 
 
 def _sent_by_ingest(task_logs: Path) -> int:

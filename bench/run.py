@@ -39,6 +39,7 @@ GOALS: tuple[Goal, ...] = (
     Goal("digest_render_s", 2, "board digest built and rendered after a full season"),
     Goal("digest_html_bytes", 100_000, "that digest's HTML"),
     Goal("peak_rss_mb", 1500, "peak RSS during the 1,000,000-row validation and load"),
+    Goal("burst_gm_p95_s", 6, "all ten localities renamed in within 2 s → receipts stored, 5 bursts"),
     Goal("validate_cold_extra_s", 1.5, "cold `surgehub validate`, 3 rows, minus `import great_expectations`"),
 )
 
@@ -51,6 +52,7 @@ STEPS: tuple[str, ...] = (
     "scale",
     "season",
     "live_receipts",
+    "burst",
 )
 
 FIXED_NOW = "2026-11-25T09:00:00+00:00"

@@ -83,12 +83,36 @@ def live_environment(
             "AIRFLOW__DAG_PROCESSOR__REFRESH_INTERVAL": "10",
             "AIRFLOW__TRIGGERER__JOB_HEARTBEAT_SEC": "2",
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+            # One signing key for every process: each Airflow process that finds none makes its own
+            # (and airflow.cfg is written by whichever starts first), so a task's token, signed by the
+            # scheduler, could be refused by an API server that started a moment earlier.
+            "AIRFLOW__API_AUTH__JWT_SECRET": _secret(settings.home, "jwt_secret"),
+            "AIRFLOW__API__SECRET_KEY": _secret(settings.home, "api_secret_key"),
         }
     )
     if log_ports is not None:  # the log servers of the worker and triggerer (8793/8794 by default)
         env["AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT"] = str(log_ports[0])
         env["AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT"] = str(log_ports[1])
     return env
+
+
+def _secret(home: Path, name: str) -> str:
+    """A random secret kept in the data folder (owner-only), the same for every process and restart."""
+    import secrets
+
+    path = _run_dir(home) / f"{name}.secret"
+    try:
+        return path.read_text().strip()
+    except FileNotFoundError:
+        pass
+    value = secrets.token_urlsafe(64)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:  # another process made it first: use theirs
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as out:
+        out.write(value)
+    return value
 
 
 def _run_dir(home: Path) -> Path:
