@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import ast
 import re
-from datetime import datetime
 from email import policy
 from email.message import EmailMessage
 from email.parser import BytesParser
@@ -22,21 +21,11 @@ from typing import TYPE_CHECKING
 
 import pytest
 
-from surgehub import clock
-from surgehub.chase import chase_mails
-from surgehub.config import ConfigError, load_settings, settings_from
-from surgehub.digest.build import build_digest
-from surgehub.digest.mails import digest_mails
-from surgehub.digest.model import DigestKind
-from surgehub.digest.render import render_digest
-from surgehub.ingest import Channel, IncomingReturn, ingest_returns
+from surgehub.config import ConfigError, settings_from
 from surgehub.mail.compose import Mail, as_sent, build_message, sender_domain
-from surgehub.mail.receipts import receipt_mails
 from surgehub.mail.refusals import notice_mails
-from surgehub.resources import Resources
-from surgehub.warehouse.db import get_engine, upgrade
-from tests.support.returns import rejected_return, valid_return
-from tests.support.timeline import BOARD_AT, later
+from tests.support.mails import mails_of_every_kind
+from tests.support.timeline import BOARD_AT
 
 if TYPE_CHECKING:
     from surgehub.config import Settings
@@ -61,30 +50,7 @@ def parsed(mail: Mail) -> EmailMessage:
 @pytest.fixture
 def built(surgehub_home: Path) -> dict[str, list[Mail]]:
     """One accepted and one rejected return in a real warehouse, and every kind of message built on it."""
-    settings = load_settings()
-    upgrade(settings.warehouse_url)
-    engine = get_engine(settings.warehouse_url)
-    folder = surgehub_home / "in"
-    folder.mkdir()
-    items = []
-    for n, (code, content) in enumerate([("00V", valid_return("00V")), ("02A", rejected_return("02A"))]):
-        path = folder / f"{code}.csv"
-        path.write_bytes(content)
-        items.append(IncomingReturn(path=path, locality=code, channel=Channel.FOLDER, received_at=later(n)))
-    outcomes = ingest_returns(items, Resources.of(settings))
-    assert [o.status for o in outcomes] == ["accepted", "rejected"]
-    accepted, rejected = (f"submission:{o.submission_id}" for o in outcomes)
-    receipts = receipt_mails(engine, [o.submission_id for o in outcomes if o.submission_id], settings)
-    _, chase = chase_mails(engine, datetime(2026, 11, 26, 9, 30, tzinfo=clock.LONDON), settings)
-    notice = {"locality": "01W", "name": "return.lnk", "reason": "link", "key": "k1", "moved_to": "x"}
-    digest = render_digest(build_digest(engine, DigestKind.BOARD, BOARD_AT, settings))
-    return {
-        "accepted receipt": [m for m in receipts if m.period_key == accepted],
-        "rejected receipt": [m for m in receipts if m.period_key == rejected],
-        "reminder": chase[:2],
-        "notice": notice_mails([notice], settings),
-        "board digest": digest_mails(digest, settings),
-    }
+    return mails_of_every_kind(surgehub_home)
 
 
 def test_every_kind_of_message_is_automatic_answerable_and_uniquely_identified(built) -> None:  # type: ignore[no-untyped-def]
