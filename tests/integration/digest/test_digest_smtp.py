@@ -79,7 +79,7 @@ def test_board_digest_arrives_as_text_html_inline_charts_and_csv(
     assert message["Message-ID"].strip().endswith("@gm-surgehub.example.nhs.uk>")  # the From address's domain
     assert message["Auto-Submitted"] == "auto-generated"
     assert message["X-Auto-Response-Suppress"] == "All"
-    assert "gm-primary-care-data@gm-surgehub.example.nhs.uk" in message["Reply-To"]
+    assert "gm-primary-care-ops@gm-surgehub.example.nhs.uk" in message["Reply-To"]
     assert message["Subject"] == "GM surge hubs: board digest Thu 26 Nov 2026 07:30"
     assert message.get_content_type() == "multipart/mixed"
 

@@ -30,7 +30,7 @@ from tests.support.timeline import BOARD_AT
 if TYPE_CHECKING:
     from surgehub.config import Settings
 
-DATA_TEAM = "gm-primary-care-data@gm-surgehub.example.nhs.uk"
+DATA_TEAM = "gm-primary-care-ops@gm-surgehub.example.nhs.uk"
 FROM_DOMAIN = "gm-surgehub.example.nhs.uk"
 MSG_ID = re.compile(r"<[^<>@\s]+@([^<>@\s]+)>")
 
