@@ -111,6 +111,8 @@ def chase_mails(engine: Engine, run_at: datetime, settings: Settings) -> tuple[s
                     period_key=f"{kind}:{working_day.isoformat()}:{code}",
                     recipient=recipient,
                     sender=settings.email.sender,
+                    reply_to=settings.email.reply_to,
+                    message_id_domain=settings.email.message_id_domain,
                     subject=subject,
                     text=text,
                     html=html,

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import date, time
 from decimal import Decimal, InvalidOperation
+from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +69,9 @@ DEFAULTS: dict[str, Any] = {
         "locality_contacts": {},
         "subjects": {},
         "public_base_url": "http://localhost:8000",
+        "reply_to": "",
+        "message_id_domain": "",
+        "smtp_timeout_seconds": 10,
     },
     "schedule": {
         "reminder": "09:30",
@@ -164,6 +169,21 @@ class _Section:
         if isinstance(values, str) or not isinstance(values, list | tuple):
             raise ConfigError(f"{self.key(name)} must be a list of email addresses")
         return tuple(str(v).strip() for v in values if str(v).strip())
+
+
+#: A domain name: dot-separated labels of letters, digits and inner hyphens.
+_DOMAIN = re.compile(
+    r"(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*"
+)
+
+
+def _one_address(value: str) -> bool:
+    """One mailbox, bare or with a display name, with a local part and a domain; nothing else."""
+    if any(c in value for c in "\r\n\t,;"):
+        return False
+    address = parseaddr(value)[1]
+    local, at, domain = address.rpartition("@")
+    return bool(at and local and _DOMAIN.fullmatch(domain.lower())) and " " not in address
 
 
 def _date(value: Any, key: str) -> date:
@@ -332,6 +352,12 @@ class EmailConfig:
     subjects: Mapping[str, str] = field(default_factory=dict)
     #: Where people reach surgehub's pages (links in mail, e.g. each digest row's "why" page).
     public_base_url: str = "http://localhost:8000"
+    #: The Reply-To of every message: the data team, who can answer (empty: no Reply-To).
+    reply_to: str = ""
+    #: The right-hand side of every Message-ID; empty means the domain of ``from``.
+    message_id_domain: str = ""
+    #: How long one SMTP step (connect, each command, the message) may take before the send fails.
+    smtp_timeout_seconds: float = 10.0
 
     @classmethod
     def from_section(cls, s: _Section) -> EmailConfig:
@@ -343,10 +369,31 @@ class EmailConfig:
                 f"{s.key('public_base_url')} must be an http(s) address with no query, e.g. "
                 f"https://surgehub.example.nhs.uk (not {base!r})"
             )
+        sender = s.text("from").strip()
+        if not _one_address(sender):
+            raise ConfigError(
+                f"{s.key('from')} must be one email address, e.g. "
+                f'"GM Surge Hub Monitor <surgehub@example.nhs.uk>" (not {sender!r})'
+            )
+        reply_to = s.text("reply_to").strip() if s.raw.get("reply_to") else ""
+        if reply_to and not _one_address(reply_to):
+            raise ConfigError(
+                f"{s.key('reply_to')} must be one email address (the data team's), e.g. "
+                f'"GM Primary Care Data Team <data-team@example.nhs.uk>" (not {reply_to!r})'
+            )
+        id_domain = s.text("message_id_domain").strip().lower() if s.raw.get("message_id_domain") else ""
+        if id_domain and not _DOMAIN.fullmatch(id_domain):
+            raise ConfigError(
+                f"{s.key('message_id_domain')} must be a domain name such as surgehub.example.nhs.uk, "
+                f"or empty for the domain of {s.key('from')} (not {id_domain!r})"
+            )
         return cls(
             public_base_url=base,
+            reply_to=reply_to,
+            message_id_domain=id_domain,
+            smtp_timeout_seconds=s.seconds("smtp_timeout_seconds", maximum=300),
             smtp_conn_id=s.text("smtp_conn_id"),
-            sender=s.text("from"),
+            sender=sender,
             board=s.addresses("board"),
             operations=s.addresses("operations"),
             locality_contacts={str(code).strip().upper(): contacts.addresses(code) for code in contacts.raw},

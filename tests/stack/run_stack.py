@@ -73,6 +73,11 @@ LOG_LINES = 60
 TOLERATE_REPLAY_NOTICE = False
 
 
+def _kind_of(message_id: str) -> str:
+    """The kind surgehub put in a Message-ID (``<time.pid.random.KIND@domain>``, ``make_msgid``)."""
+    return message_id.strip().strip("<>").rsplit("@", 1)[0].rsplit(".", 1)[-1]
+
+
 class StepFailed(Exception):
     def __init__(self, message: str, container: str | None = None) -> None:
         super().__init__(message)
@@ -396,8 +401,8 @@ class Day:
         )
 
     def receipts(self, address: str) -> list[dict[str, Any]]:
-        """The receipts Mailpit caught for an address (their Message-IDs start ``receipt.``)."""
-        return [m for m in self.stack.messages(f"to:{address}") if m["MessageID"].startswith("receipt.")]
+        """The receipts Mailpit caught for an address (``make_msgid`` puts the kind last: ``….receipt@…``)."""
+        return [m for m in self.stack.messages(f"to:{address}") if _kind_of(m["MessageID"]) == "receipt"]
 
     def rag(self) -> list[list[str]]:
         return self.stack.sql(
@@ -580,7 +585,7 @@ class Day:
             digests = [
                 m
                 for m in self.stack.messages("to:pcsb-board@gm-surgehub.example.nhs.uk")
-                if m["MessageID"].startswith("board.")
+                if _kind_of(m["MessageID"]) == "board"
             ]
             if len(digests) != 1:
                 raise StepFailed(

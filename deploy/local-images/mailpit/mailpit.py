@@ -69,7 +69,7 @@ def _record(raw: bytes) -> None:
     sender = _addresses(message, "From")
     entry = {
         "ID": uuid.uuid4().hex,
-        "MessageID": (message.get("Message-ID") or "").strip("<>"),
+        "MessageID": (message.get("Message-ID") or "").strip().strip("<>"),
         "Read": False,
         "From": sender[0] if sender else {"Name": "", "Address": ""},
         "To": _addresses(message, "To"),

@@ -13,11 +13,13 @@ where the host does none (an Airflow plugin's ``fastapi_apps`` are served withou
 
 from __future__ import annotations
 
+import json
 import logging
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from fastapi import FastAPI, Request
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import JSONResponse, Response
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
@@ -74,7 +76,37 @@ def create_app(*, resources: Resources, limits: Limits, warm: bool = False) -> F
     for area in (returns, templates, health, page, docs):
         app.include_router(area.router)
     app.add_middleware(NoStore)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     return app
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's description, less the request-validation 422 it adds to any route with a parameter:
+    no route here can answer it (their errors are ``{"error": …}``; a rejected return's 422 is
+    declared by its route)."""
+    if app.openapi_schema is None:
+        schema = get_openapi(
+            title=app.title, version=app.version, routes=app.routes, description=API_DESCRIPTION
+        )
+        for operations in schema.get("paths", {}).values():
+            for operation in operations.values():
+                answer = operation.get("responses", {}).get("422")
+                if answer is not None and "HTTPValidationError" in json.dumps(answer):
+                    del operation["responses"]["422"]
+        components = schema.get("components", {}).get("schemas", {})
+        if "HTTPValidationError" not in json.dumps(schema.get("paths", {})):
+            components.pop("HTTPValidationError", None)
+            components.pop("ValidationError", None)
+        app.openapi_schema = schema
+    return app.openapi_schema
+
+
+API_DESCRIPTION = (
+    "Send a surge hub return (spec 2026.2) and learn at once whether it was accepted, with every "
+    "error's rule, row, column and fix. Every `/api/v1/returns` call needs "
+    "`Authorization: Bearer <token>` (the locality is the token's); every refusal is "
+    '`{"error": "..."}`. See docs/api.md.'
+)
 
 
 class NoStore:

@@ -15,6 +15,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy import Engine
 from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
@@ -122,7 +123,21 @@ def bearer(request: Request) -> str | None:
     return value.strip() if scheme.lower() == "bearer" and value.strip() else None
 
 
-async def api_caller(request: Request, services: ServicesDep) -> tokens.Caller:
+#: The API's security scheme in the OpenAPI description (``bearer``); it never answers by itself
+#: (``auto_error=False``): a missing or wrong token is ``authenticate``'s 401, as ``{"error": …}``.
+BEARER = HTTPBearer(
+    auto_error=False,
+    scheme_name="bearer",
+    bearerFormat="sh_<prefix>_<secret>",
+    description="The locality's submission token (`surgehub token create`)",
+)
+
+
+async def api_caller(
+    request: Request,
+    services: ServicesDep,
+    _credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)],
+) -> tokens.Caller:
     """The caller of an API request (its bearer token)."""
     return await authenticate(services, bearer(request))
 

@@ -53,7 +53,14 @@ def write_outputs(out: Path, rendered: RenderedDigest, mail: Mail, *, date: date
 
 
 def send_with_retries(
-    engine: Engine, mails: list[Mail], conn_id: str, retries: int, wait: float, *, clock: Clock
+    engine: Engine,
+    mails: list[Mail],
+    conn_id: str,
+    retries: int,
+    wait: float,
+    *,
+    clock: Clock,
+    timeout: float = 10.0,
 ) -> list[Delivery]:
     """``send_all`` and, on failure, again after a growing wait; what was sent is never sent twice."""
     from surgehub.mail.send import MailDeliveryError, send_all
@@ -61,7 +68,7 @@ def send_with_retries(
     attempt = 0
     while True:
         try:
-            return send_all(engine, mails, smtp_conn_id=conn_id, clock=clock)
+            return send_all(engine, mails, smtp_conn_id=conn_id, clock=clock, timeout=timeout)
         except MailDeliveryError as exc:
             if attempt >= retries:
                 raise
@@ -141,7 +148,13 @@ def digest(kind: str, as_of_text: str | None, send: bool, out: Path, retries: in
         return
     try:
         deliveries = send_with_retries(
-            engine, mails, settings.email.smtp_conn_id, retries, retry_wait, clock=found.clock
+            engine,
+            mails,
+            settings.email.smtp_conn_id,
+            retries,
+            retry_wait,
+            clock=found.clock,
+            timeout=settings.email.smtp_timeout_seconds,
         )
     except MailDeliveryError as exc:
         fail(

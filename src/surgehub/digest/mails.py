@@ -46,6 +46,8 @@ def _mail(rendered: RenderedDigest, settings: Settings, recipient: str) -> Mail:
         period_key=digest.period_key,
         recipient=recipient,
         sender=settings.email.sender,
+        reply_to=settings.email.reply_to,
+        message_id_domain=settings.email.message_id_domain,
         subject=subject_for(digest.kind, digest.period, settings),
         text=rendered.text,
         html=rendered.html,

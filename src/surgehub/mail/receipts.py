@@ -78,6 +78,8 @@ def receipt_mails(
                     period_key=period_key,
                     recipient=recipient,
                     sender=settings.email.sender,
+                    reply_to=settings.email.reply_to,
+                    message_id_domain=settings.email.message_id_domain,
                     subject=subject,
                     text=text,
                     html=html,

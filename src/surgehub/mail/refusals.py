@@ -59,6 +59,8 @@ def notice_mails(notices: Sequence[dict[str, Any]], settings: Settings) -> list[
                     period_key=f"{KIND}:{notice['key']}",
                     recipient=recipient,
                     sender=settings.email.sender,
+                    reply_to=settings.email.reply_to,
+                    message_id_domain=settings.email.message_id_domain,
                     subject=subject,
                     text=text,
                 )

@@ -1,23 +1,32 @@
-"""Sends each message once through the Airflow SMTP connection and records it in the warehouse email log.
+"""Sends each message once through the Airflow SMTP connection, crash-safe, logged in the warehouse email log.
 
-The log is keyed on (kind, period_key, recipient): a retry or re-run finds the message already
-logged as sent and does not send it again. A failed attempt is logged as failed and re-raised, so the
-task retries with backoff and the failure is never silent.
+The log is keyed on (kind, period_key, recipient), and a message goes through three states:
+
+1. **sending**: before anything is sent, the row is written with the message's Message-ID and the
+   exact bytes about to go (the message archive), in one transaction;
+2. the bytes go to the relay (SMTP steps bounded by ``email.smtp_timeout_seconds``);
+3. **sent** once the relay has accepted them; **failed** (with the error) if it did not.
+
+A retry (the task's, the outbox sweep's, a re-run) finds the row: a sent message is never sent again;
+one still *sending* or *failed* is sent again as the same bytes, so with the same Message-ID. The only
+way a recipient can get a message twice is a crash between the relay's acceptance and the mark, and
+then the two copies carry one Message-ID: recognisably the same message (decision 0057).
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from dataclasses import dataclass
 from email.utils import parseaddr
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-from surgehub.mail.compose import Mail, build_message
+from surgehub.mail.compose import Mail, as_sent, build_message, new_message_id
+from surgehub.orchestration.pause import pause_point
 from surgehub.warehouse import email_log
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
-    from datetime import datetime
 
     from sqlalchemy.engine import Engine
 
@@ -26,6 +35,12 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SendResult = Literal["sent", "already_sent"]
+
+#: How long one SMTP step may take when the caller does not say (``email.smtp_timeout_seconds``).
+DEFAULT_TIMEOUT_S = 10.0
+
+#: The pause point between the relay's acceptance and the mark (tests kill the sender there).
+AFTER_RELAY_PAUSE = "mail.after_relay"
 
 
 @dataclass(frozen=True)
@@ -38,45 +53,64 @@ class MailDeliveryError(RuntimeError):
     """The SMTP server did not take the message; it is logged as failed and will be retried."""
 
 
-def _record(
-    engine: Engine, mail: Mail, status: str, error: str | None, now: datetime, mime: bytes | None = None
-) -> None:
-    email_log.record_attempt(
-        engine,
-        kind=mail.kind,
-        period_key=mail.period_key,
-        recipient=mail.recipient,
-        message_id=mail.message_id,
-        subject=mail.subject,
-        status=status,
-        error=error,
-        now=now,
-        mime=mime,
-    )
-
-
-def send_once(engine: Engine, mail: Mail, *, smtp_conn_id: str, clock: Clock) -> SendResult:
-    """Send ``mail`` unless the log already holds it as sent; log the outcome either way."""
-    if email_log.status_of(engine, mail.kind, mail.period_key, mail.recipient) == "sent":
-        log.info("not sending %s %s to %s again: already sent", mail.kind, mail.period_key, mail.recipient)
+def send_once(
+    engine: Engine, mail: Mail, *, smtp_conn_id: str, clock: Clock, timeout: float = DEFAULT_TIMEOUT_S
+) -> SendResult:
+    """Send ``mail`` unless the log already holds it as sent: log it as sending, send, mark it sent."""
+    kind, period_key, recipient = mail.key
+    logged = email_log.logged(engine, kind, period_key, recipient)
+    if logged is not None and logged.status == "sent":
+        log.info("not sending %s %s to %s again: already sent", kind, period_key, recipient)
         return "already_sent"
-    message = build_message(mail, date=clock.now())
+    if logged is not None and logged.mime is not None:
+        message_id, mime = logged.message_id, logged.mime  # the retry of an unmarked send: the same bytes
+        log.warning(
+            "sending %s %s to %s again (was %s) with the same Message-ID %s",
+            kind,
+            period_key,
+            recipient,
+            logged.status,
+            message_id,
+        )
+    else:
+        message_id = logged.message_id if logged is not None else new_message_id(mail)
+        mime = as_sent(build_message(mail, date=clock.now(), message_id=message_id))
+    email_log.begin_send(
+        engine,
+        kind=kind,
+        period_key=period_key,
+        recipient=recipient,
+        message_id=message_id,
+        subject=mail.subject,
+        mime=mime,
+        now=clock.now(),
+    )
     try:
-        _deliver(message, mail, smtp_conn_id)
+        _deliver(mime, mail, smtp_conn_id, timeout)
     except Exception as exc:  # any SMTP or connection failure: log it, then let the caller retry
-        _record(engine, mail, "failed", f"{type(exc).__name__}: {exc}", clock.now())
-        raise MailDeliveryError(f"could not send {mail.kind} to {mail.recipient}: {exc}") from exc
-    _record(engine, mail, "sent", None, clock.now(), mime=message.as_bytes())  # the archive keeps it as sent
+        error = _describe(exc)
+        email_log.mark(engine, kind, period_key, recipient, "failed", error, clock.now())
+        raise MailDeliveryError(f"could not send {kind} to {recipient}: {error}") from exc
+    pause_point(AFTER_RELAY_PAUSE)
+    email_log.mark(engine, kind, period_key, recipient, "sent", None, clock.now())
     return "sent"
 
 
-def send_all(engine: Engine, mails: Sequence[Mail], *, smtp_conn_id: str, clock: Clock) -> list[Delivery]:
+def send_all(
+    engine: Engine,
+    mails: Sequence[Mail],
+    *,
+    smtp_conn_id: str,
+    clock: Clock,
+    timeout: float = DEFAULT_TIMEOUT_S,
+) -> list[Delivery]:
     """Send every message once; try them all before raising, so one bad address never holds up the rest."""
     deliveries: list[Delivery] = []
     failures: list[str] = []
     for mail in mails:
         try:
-            deliveries.append(Delivery(mail, send_once(engine, mail, smtp_conn_id=smtp_conn_id, clock=clock)))
+            result = send_once(engine, mail, smtp_conn_id=smtp_conn_id, clock=clock, timeout=timeout)
+            deliveries.append(Delivery(mail, result))
         except MailDeliveryError as exc:
             failures.append(str(exc))
     if failures:
@@ -84,16 +118,50 @@ def send_all(engine: Engine, mails: Sequence[Mail], *, smtp_conn_id: str, clock:
     return deliveries
 
 
-def _deliver(message: object, mail: Mail, smtp_conn_id: str) -> None:
+def _deliver(mime: bytes, mail: Mail, smtp_conn_id: str, timeout: float) -> None:
+    hook = _bounded_hook(smtp_conn_id, timeout)
+    logging.getLogger("mail.log").setLevel(logging.WARNING)
+    with hook:
+        client = hook._smtp_client  # the hook's authenticated client: we send our own bytes
+        if client is None:
+            raise MailDeliveryError("the SMTP connection could not be opened")
+        client.sendmail(_address(mail.sender), [mail.recipient], _crlf(mime))  # type: ignore[union-attr]
+
+
+def _bounded_hook(smtp_conn_id: str, timeout: float) -> Any:
+    """Airflow's SmtpHook with every socket step bounded by ``timeout`` and no reconnect loop.
+
+    The hook's own timeout is a whole number of seconds from the connection (default 30) and it
+    reconnects up to ``retry_limit`` (default 5) times, so a relay that accepts and never answers
+    would hold the task for minutes. Here the connection's timeout is used only when it is shorter,
+    and a failed connect fails the send at once: the task's retries (with backoff) try again.
+    """
     # Imported here: the Airflow provider is heavy and only needed when mail actually goes out.
     from airflow.providers.smtp.hooks.smtp import SmtpHook
 
-    logging.getLogger("mail.log").setLevel(logging.WARNING)
-    with SmtpHook(smtp_conn_id=smtp_conn_id) as hook:
-        client = hook._smtp_client  # the hook's authenticated client: we send our own MIME message
-        if client is None:
-            raise MailDeliveryError("the SMTP connection could not be opened")
-        client.send_message(message, from_addr=_address(mail.sender), to_addrs=[mail.recipient])  # type: ignore[arg-type]
+    class BoundedSmtpHook(SmtpHook):
+        def _build_client_kwargs(self, is_async: bool) -> dict[str, Any]:
+            kwargs = super()._build_client_kwargs(is_async)
+            configured = self.conn.extra_dejson.get("timeout")
+            kwargs["timeout"] = min(timeout, float(configured)) if configured else timeout
+            return kwargs
+
+        @property
+        def smtp_retry_limit(self) -> int:
+            return 0
+
+    return BoundedSmtpHook(smtp_conn_id=smtp_conn_id)
+
+
+def _describe(exc: BaseException) -> str:
+    """The error and what caused it (the hook's "Unable to connect" hides a timeout or a refusal)."""
+    text = f"{type(exc).__name__}: {exc}"
+    cause = exc.__cause__ or exc.__context__
+    return f"{text} ({type(cause).__name__}: {cause})" if cause is not None else text
+
+
+def _crlf(mime: bytes) -> bytes:
+    return re.sub(rb"\r?\n", b"\r\n", mime)
 
 
 def _address(sender: str) -> str:

@@ -35,10 +35,18 @@ def _send_late_run_alert(dag_id: str, context: dict[str, Any]) -> None:
             period_key=f"late:{dag_id}:{run_id}",
             recipient=recipient,
             sender=settings.email.sender,
+            reply_to=settings.email.reply_to,
+            message_id_domain=settings.email.message_id_domain,
             subject=f"[surgehub] {dag_id} is running late",
             text=text,
         )
         for recipient in settings.email.operations
     ]
-    send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id, clock=resources.clock)
+    send_all(
+        engine,
+        mails,
+        smtp_conn_id=settings.email.smtp_conn_id,
+        clock=resources.clock,
+        timeout=settings.email.smtp_timeout_seconds,
+    )
     log.warning("late run alert sent for %s %s", dag_id, run_id)

@@ -2,8 +2,8 @@
 
 The ingest task sends its own run's receipts as soon as the returns are stored (the quick path), and
 every run's ``send_receipts`` task sweeps whatever is still unsent (the safety net). The email log's
-send-once rule (``surgehub.mail.send.send_once``) looks the message up, sends it, then records it: two
-processes doing that for the same receipt at the same moment could both send it. So each receipt is
+send-once rule (``surgehub.mail.send.send_once``) looks the message up, logs it as sending, sends it,
+then marks it sent: two processes doing that for the same receipt at the same moment could both send it. So each receipt is
 sent holding the receipt lock, from the look-up to the record:
 
 - PostgreSQL: a transaction-scoped advisory lock (released if the process dies);
@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from surgehub.mail.send import Delivery, MailDeliveryError, send_once
+from surgehub.mail.send import DEFAULT_TIMEOUT_S, Delivery, MailDeliveryError, send_once
 from surgehub.warehouse.db import sqlite_file
 
 if TYPE_CHECKING:
@@ -101,6 +101,7 @@ def send_receipts_once(
     smtp_conn_id: str,
     clock: Clock,
     lock_timeout: float,
+    timeout: float = DEFAULT_TIMEOUT_S,
     stop_at_first_failure: bool = False,
 ) -> list[Delivery]:
     """``send_all`` for receipts, each under the receipt lock: none is ever sent twice by two tasks.
@@ -115,7 +116,9 @@ def send_receipts_once(
         try:
             with receipt_lock(engine, lock_timeout):
                 deliveries.append(
-                    Delivery(mail, send_once(engine, mail, smtp_conn_id=smtp_conn_id, clock=clock))
+                    Delivery(
+                        mail, send_once(engine, mail, smtp_conn_id=smtp_conn_id, clock=clock, timeout=timeout)
+                    )
                 )
         except MailDeliveryError as exc:
             failures.append(str(exc))

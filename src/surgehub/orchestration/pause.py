@@ -8,7 +8,9 @@ no such file it returns at once.
 
 The stack test (``tests/stack/``) arms ``ingest.after_load`` to stop an ingest after the returns are
 committed and before their files leave landing, kills the Celery worker it is on, and checks that the
-retry loads nothing twice. Never set ``SURGEHUB_PAUSE_DIR`` in production.
+retry loads nothing twice. ``mail.after_relay`` holds a send after the relay accepted the message and
+before the email log marks it sent (``tests/integration/mail/``: the sender is killed there and the
+retry resends it once, with the same Message-ID). Never set ``SURGEHUB_PAUSE_DIR`` in production.
 """
 
 from __future__ import annotations

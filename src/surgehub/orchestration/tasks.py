@@ -196,7 +196,11 @@ def send_notices(result: IngestResult | None, resources: Resources) -> int:
     try:
         mails = notice_mails(notices, resources.settings)
         deliveries = send_all(
-            resources.engine, mails, smtp_conn_id=resources.settings.email.smtp_conn_id, clock=resources.clock
+            resources.engine,
+            mails,
+            smtp_conn_id=resources.settings.email.smtp_conn_id,
+            clock=resources.clock,
+            timeout=resources.settings.email.smtp_timeout_seconds,
         )
     except Exception:  # a notice that fails is logged; the refused entry waits in rejected/ either way
         log.exception("notices about %d refused landing entr(ies) not all sent", len(notices))
@@ -244,6 +248,7 @@ def send_receipts_from_ingest(result: IngestResult, resources: Resources) -> int
             mails,
             smtp_conn_id=resources.settings.email.smtp_conn_id,
             clock=resources.clock,
+            timeout=resources.settings.email.smtp_timeout_seconds,
             lock_timeout=INGEST_LOCK_TIMEOUT_S,
             stop_at_first_failure=True,
         )
@@ -280,6 +285,7 @@ def send_receipts(result: IngestResult | None, resources: Resources) -> int:
         mails,
         smtp_conn_id=resources.settings.email.smtp_conn_id,
         clock=resources.clock,
+        timeout=resources.settings.email.smtp_timeout_seconds,
         lock_timeout=SWEEP_LOCK_TIMEOUT_S,
     )
     send_notices(result, resources)  # any the ingest task could not send (each is sent once)
@@ -354,7 +360,13 @@ def send_digest(kind: str, as_of: datetime, resources: Resources) -> dict[str, A
     engine = resources.warehouse()
     digest = build_digest(engine, DigestKind(kind), as_of, settings)
     mails = digest_mails(render_digest(digest), settings)
-    deliveries = send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id, clock=resources.clock)
+    deliveries = send_all(
+        engine,
+        mails,
+        smtp_conn_id=settings.email.smtp_conn_id,
+        clock=resources.clock,
+        timeout=settings.email.smtp_timeout_seconds,
+    )
     return {
         "period": digest.period_key,
         "sent": sum(d.result == "sent" for d in deliveries),
@@ -399,12 +411,20 @@ def verify_sent_digest(kind: str, as_of: datetime, resources: Resources) -> dict
             period_key=f"verify:{period_key}",
             recipient=recipient,
             sender=settings.email.sender,
+            reply_to=settings.email.reply_to,
+            message_id_domain=settings.email.message_id_domain,
             subject=f"[surgehub] the sent digest {period_key} does not match its rebuild",
             text=text,
         )
         for recipient in settings.email.operations
     ]
-    send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id, clock=resources.clock)
+    send_all(
+        engine,
+        mails,
+        smtp_conn_id=settings.email.smtp_conn_id,
+        clock=resources.clock,
+        timeout=settings.email.smtp_timeout_seconds,
+    )
     raise DigestMismatch(f"{period_key}: as sent differs from its rebuild for {', '.join(found.mismatched)}")
 
 
@@ -443,7 +463,13 @@ def chase_localities(run_at: datetime, resources: Resources) -> dict[str, Any]:
     settings = resources.settings
     engine = resources.warehouse()
     kind, mails = chase_mails(engine, run_at, settings)
-    send_all(engine, mails, smtp_conn_id=settings.email.smtp_conn_id, clock=resources.clock)
+    send_all(
+        engine,
+        mails,
+        smtp_conn_id=settings.email.smtp_conn_id,
+        clock=resources.clock,
+        timeout=settings.email.smtp_timeout_seconds,
+    )
     return {
         "kind": kind,
         "emails": len(mails),

@@ -2,8 +2,10 @@
 and on the message archive (`email_message`): each message exactly as it was sent, whole MIME bytes.
 
 The key makes sending idempotent: a message logged as sent is never sent again (`surgehub.mail.send`).
-A sent message's bytes are stored in the same transaction that logs it as sent, so the log never
-says "sent" without the archive holding what went (verify-digest and re-sends read it back).
+A message is logged *sending*, with its Message-ID and its bytes in the archive, before it goes to
+the relay, and marked *sent* (or *failed*) after: a retry of a message not marked sent resends the
+archived bytes, so the same Message-ID; the log never says "sent" without the archive holding what
+went (verify-digest and re-sends read it back).
 """
 
 from __future__ import annotations
@@ -12,7 +14,7 @@ import hashlib
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Engine, String, cast, func, literal, select
+from sqlalchemy import ColumnElement, Engine, String, cast, func, literal, select
 
 from surgehub.warehouse.db import writer
 from surgehub.warehouse.tables import email_log, email_message, submission
@@ -23,7 +25,7 @@ if TYPE_CHECKING:
 
 
 def status_of(engine: Engine, kind: str, period_key: str, recipient: str) -> str | None:
-    """The logged status of one message (sent, failed), or None when it was never tried."""
+    """The logged status of one message (sending, sent, failed), or None when it was never tried."""
     with engine.connect() as conn:
         return conn.execute(
             select(email_log.c.status).where(
@@ -32,6 +34,111 @@ def status_of(engine: Engine, kind: str, period_key: str, recipient: str) -> str
                 email_log.c.recipient == recipient,
             )
         ).scalar_one_or_none()
+
+
+@dataclass(frozen=True, kw_only=True)
+class LoggedMessage:
+    """One message as the log holds it: its state, its Message-ID and (once tried) its bytes."""
+
+    email_id: int
+    status: str
+    message_id: str
+    attempts: int
+    mime: bytes | None
+
+
+def _key(kind: str, period_key: str, recipient: str) -> ColumnElement[bool]:
+    return (
+        (email_log.c.kind == kind)
+        & (email_log.c.period_key == period_key)
+        & (email_log.c.recipient == recipient)
+    )
+
+
+def logged(engine: Engine, kind: str, period_key: str, recipient: str) -> LoggedMessage | None:
+    """The log's row for one message, with the archived bytes when there are any; None if never tried."""
+    query = (
+        select(
+            email_log.c.email_id,
+            email_log.c.status,
+            email_log.c.message_id,
+            email_log.c.attempts,
+            email_message.c.mime,
+        )
+        .outerjoin(email_message, email_message.c.email_id == email_log.c.email_id)
+        .where(_key(kind, period_key, recipient))
+    )
+    with engine.connect() as conn:
+        row = conn.execute(query).one_or_none()
+    if row is None:
+        return None
+    return LoggedMessage(
+        email_id=int(row.email_id),
+        status=str(row.status),
+        message_id=str(row.message_id),
+        attempts=int(row.attempts),
+        mime=bytes(row.mime) if row.mime is not None else None,
+    )
+
+
+def begin_send(
+    engine: Engine,
+    *,
+    kind: str,
+    period_key: str,
+    recipient: str,
+    message_id: str,
+    subject: str,
+    mime: bytes,
+    now: datetime,
+) -> int:
+    """Before a message goes to the relay: log it as *sending* (attempts + 1) with its Message-ID, and
+    archive the bytes about to go, in one transaction. A row already there keeps its Message-ID."""
+    key = _key(kind, period_key, recipient)
+    with writer(engine).begin() as conn:
+        row = conn.execute(select(email_log.c.email_id, email_log.c.attempts).where(key)).one_or_none()
+        if row is None:
+            result = conn.execute(
+                email_log.insert().values(
+                    kind=kind,
+                    period_key=period_key,
+                    recipient=recipient,
+                    message_id=message_id,
+                    subject=subject,
+                    status="sending",
+                    attempts=1,
+                    created_at=now,
+                )
+            )
+            email_id = int(result.inserted_primary_key[0])  # type: ignore[index]
+        else:
+            email_id = int(row.email_id)
+            conn.execute(
+                email_log.update()
+                .where(key)
+                .values(status="sending", attempts=row.attempts + 1, subject=subject)
+            )
+        stored = conn.execute(
+            select(email_message.c.sha256).where(email_message.c.email_id == email_id)
+        ).scalar_one_or_none()
+        digest = hashlib.sha256(mime).hexdigest()
+        if stored != digest:
+            conn.execute(email_message.delete().where(email_message.c.email_id == email_id))
+            conn.execute(
+                email_message.insert().values(
+                    email_id=email_id, mime=mime, sha256=digest, size_bytes=len(mime), stored_at=now
+                )
+            )
+    return email_id
+
+
+def mark(
+    engine: Engine, kind: str, period_key: str, recipient: str, status: str, error: str | None, now: datetime
+) -> None:
+    """After the relay answered: *sent* (with its time) or *failed* (with the error)."""
+    values = {"status": status, "last_error": error, "sent_at": now if status == "sent" else None}
+    with writer(engine).begin() as conn:
+        conn.execute(email_log.update().where(_key(kind, period_key, recipient)).values(**values))
 
 
 def record_attempt(
@@ -47,14 +154,11 @@ def record_attempt(
     now: datetime,
     mime: bytes | None = None,
 ) -> None:
-    """Log one attempt at a message: inserted on the first, updated (attempts + 1) on each later one.
+    """Log one attempt at a message in one step: inserted on the first, updated (attempts + 1) on each
+    later one (for records made after the fact: restores, tests; sending uses ``begin_send`` and ``mark``).
 
     ``mime``: the whole message as sent, kept in the archive with the row when ``status`` is sent."""
-    key = (
-        (email_log.c.kind == kind)
-        & (email_log.c.period_key == period_key)
-        & (email_log.c.recipient == recipient)
-    )
+    key = _key(kind, period_key, recipient)
     values = {
         "status": status,
         "last_error": error,

@@ -239,7 +239,7 @@ email_log = Table(
     Column("recipient", String(320), nullable=False),
     Column("message_id", String(320), nullable=False, unique=True),
     Column("subject", Text, nullable=False),
-    Column("status", String(10), nullable=False),  # sent | failed
+    Column("status", String(10), nullable=False),  # sending (logged, before the relay) | sent | failed
     Column("attempts", Integer, nullable=False, default=0),
     Column("last_error", Text),
     Column("sent_at", UtcDateTime()),

@@ -12,7 +12,7 @@ from click.testing import CliRunner
 from sqlalchemy import select
 
 from surgehub.cli import cli
-from surgehub.mail.compose import MESSAGE_ID_DOMAIN, stable_message_id
+from surgehub.mail.compose import CONTENT_ID_DOMAIN
 from surgehub.mail.server import LoopbackSmtpServer
 from surgehub.warehouse.db import get_engine
 from surgehub.warehouse.tables import email_log
@@ -74,7 +74,12 @@ def test_board_digest_arrives_as_text_html_inline_charts_and_csv(
     assert "sent to 1 recipient(s)" in result.output
     [message] = received(server, "board:2026-11-26T07:30")
     assert message["X-Envelope-To"] == BOARD
-    assert message["Message-ID"] == stable_message_id("board", "board:2026-11-26T07:30", BOARD)
+    [row] = log_rows(settings, "board:2026-11-26T07:30")
+    assert message["Message-ID"].strip() == row.message_id  # made for this send, kept in the email log
+    assert message["Message-ID"].strip().endswith("@gm-surgehub.example.nhs.uk>")  # the From address's domain
+    assert message["Auto-Submitted"] == "auto-generated"
+    assert message["X-Auto-Response-Suppress"] == "All"
+    assert "gm-primary-care-ops@gm-surgehub.example.nhs.uk" in message["Reply-To"]
     assert message["Subject"] == "GM surge hubs: board digest Thu 26 Nov 2026 07:30"
     assert message.get_content_type() == "multipart/mixed"
 
@@ -92,7 +97,7 @@ def test_board_digest_arrives_as_text_html_inline_charts_and_csv(
     cids = {image["Content-ID"].strip("<>") for image in images}
     # RFC 2392: a Content-ID (and the cid: URL naming it) is an addr-spec, local@domain.
     charts = ("utilisation-trend", "plan-delivery", "source-mix")  # issue 19: the plan chart
-    assert cids == {f"{name}@{MESSAGE_ID_DOMAIN}" for name in charts}
+    assert cids == {f"{name}@{CONTENT_ID_DOMAIN}" for name in charts}
     for image in images:
         assert f'src="cid:{image["Content-ID"].strip("<>")}"' in body
         assert image.get_content().startswith(b"\x89PNG")
@@ -129,13 +134,14 @@ def test_an_smtp_outage_is_recorded_as_failed_and_the_digest_goes_on_the_next_ru
     [row] = log_rows(settings, period)
     assert (row.status, row.attempts, row.recipient) == ("failed", 1, OPERATIONS)
     assert "421" in row.last_error
+    first_id = row.message_id
 
     server.handler.refuse = False
     retried = send(tmp_path / "retry", "--kind", "daily", "--as-of", "2026-11-25T13:50")
     assert retried.exit_code == 0, retried.output + retried.stderr
     [message] = received(server, period)
-    assert message["Message-ID"] == stable_message_id("daily", period, OPERATIONS)
     [row] = log_rows(settings, period)
+    assert message["Message-ID"].strip() == row.message_id == first_id  # the retry is the same message
     assert (row.status, row.attempts) == ("sent", 2)
 
 

@@ -74,17 +74,18 @@ def timeline(tmp_path_factory: pytest.TempPathFactory):
     thursday = render_digest(build_digest(engine, DigestKind.BOARD, BOARD_AT, settings))
     # The Thursday digest as sent: its messages kept in the archive with their email-log rows.
     for mail in digest_mails(thursday, settings.overridden({"email": {"board": ["board@example.nhs.uk"]}})):
+        message = build_message(mail, date=BOARD_AT)
         email_log.record_attempt(
             engine,
             kind=mail.kind,
             period_key=mail.period_key,
             recipient=mail.recipient,
-            message_id=mail.message_id,
+            message_id=str(message["Message-ID"]),
             subject=mail.subject,
             status="sent",
             error=None,
             now=BOARD_AT,
-            mime=build_message(mail, date=BOARD_AT).as_bytes(),
+            mime=message.as_bytes(),
         )
     rng = random.Random(27)
     folder = root / "later"

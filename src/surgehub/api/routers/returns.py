@@ -22,12 +22,21 @@ from surgehub.api.dependencies import (
     upload_caller,
     uploaded_file,
 )
+from surgehub.api.schemas import LIST_RESPONSES, ONE_RESPONSES, UPLOAD_BODY, UPLOAD_RESPONSES
 from surgehub.api.tokens import Caller
 
-router = APIRouter(prefix="/api/v1/returns")
+router = APIRouter(prefix="/api/v1/returns", tags=["returns"])
 
 
-@router.post("", summary="Send a return; validated at once")
+@router.post(
+    "",
+    summary="Send a return; validated at once",
+    operation_id="submit_return",
+    status_code=201,
+    response_class=JSONResponse,
+    responses=UPLOAD_RESPONSES,
+    openapi_extra=UPLOAD_BODY,
+)
 async def post_return(
     received_at: Annotated[datetime, Depends(arrival)],  # first: the receipt time is the arrival
     caller: Annotated[Caller, Depends(upload_caller)],
@@ -38,12 +47,24 @@ async def post_return(
     return JSONResponse(answer.body, status_code=answer.status_code)
 
 
-@router.get("", summary="This locality's submissions and the hub-days it still owes")
+@router.get(
+    "",
+    summary="This locality's submissions and the hub-days it still owes",
+    operation_id="list_returns",
+    response_class=JSONResponse,
+    responses=LIST_RESPONSES,
+)
 async def list_returns(caller: Annotated[Caller, Depends(read_caller)], services: ServicesDep) -> Response:
     return JSONResponse(await overview_of(services, caller.sub_icb_code))
 
 
-@router.get("/{submission_id}", summary="One submission's outcome and state")
+@router.get(
+    "/{submission_id}",
+    summary="One submission's outcome and state",
+    operation_id="get_return",
+    response_class=JSONResponse,
+    responses=ONE_RESPONSES,
+)
 async def get_return(
     submission_id: str, caller: Annotated[Caller, Depends(read_caller)], services: ServicesDep
 ) -> Response:

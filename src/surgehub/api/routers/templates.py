@@ -6,10 +6,9 @@ from fastapi import APIRouter
 from fastapi.responses import Response
 
 from surgehub import spec
+from surgehub.api.schemas import XLSX_TYPE, template_response
 
-XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
-
-router = APIRouter(prefix="/api/v1")
+router = APIRouter(prefix="/api/v1", tags=["templates"])
 
 
 def template_csv() -> bytes:
@@ -30,18 +29,38 @@ def template_xlsx() -> bytes:
     return buffer.getvalue()
 
 
-@router.get("/template.csv", summary="An empty return (CSV)")
+class CsvResponse(Response):
+    media_type = "text/csv"
+
+
+class XlsxResponse(Response):
+    media_type = XLSX_TYPE
+
+
+@router.get(
+    "/template.csv",
+    summary="An empty return (CSV)",
+    operation_id="get_template_csv",
+    response_class=CsvResponse,
+    responses=template_response("text/csv", binary=False),
+)
 def get_template_csv() -> Response:
-    return Response(
+    return CsvResponse(
         template_csv(),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="surge-hub-return-template.csv"'},
     )
 
 
-@router.get("/template.xlsx", summary="An empty return (Excel workbook)")
+@router.get(
+    "/template.xlsx",
+    summary="An empty return (Excel workbook)",
+    operation_id="get_template_xlsx",
+    response_class=XlsxResponse,
+    responses=template_response(XLSX_TYPE, binary=True),
+)
 def get_template_xlsx() -> Response:
-    return Response(
+    return XlsxResponse(
         template_xlsx(),
         media_type=XLSX_TYPE,
         headers={"Content-Disposition": 'attachment; filename="surge-hub-return-template.xlsx"'},
