@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from surgehub import clock, reference
 from surgehub.mail.compose import Mail
+from surgehub.warehouse import uploads
 from surgehub.warehouse.tables import submission
 
 if TYPE_CHECKING:
@@ -39,6 +40,7 @@ def receipt_mails(
     with engine.connect() as conn:
         rows = conn.execute(select(submission).where(submission.c.submission_id.in_(sorted(wanted)))).all()
     by_id = {row.submission_id: row for row in rows}
+    references = uploads.api_ids_of(engine, rows)  # an upload's receipt shows the id it was answered with
     jobs: list[tuple[Any, bool, datetime, str]] = [
         (by_id[i], False, by_id[i].received_at, f"submission:{i}")
         for i in sorted(submission_ids)
@@ -59,6 +61,7 @@ def receipt_mails(
             warnings=row.warnings,
             totals=row.totals,
             not_checked=row.not_checked,
+            coverage=row.coverage,
             quarantined=bool(row.quarantined),
         )
         locality = reference.locality_by_code(row.sub_icb_code)
@@ -67,7 +70,8 @@ def receipt_mails(
             locality_code=row.sub_icb_code,
             locality_name=locality.name if locality else row.sub_icb_code,
             received_at=received_at,
-            submission_id=row.submission_id,
+            submission_id=references.get(row.submission_id, row.submission_id),
+            file_name=row.file_name or "return",
             duplicate=duplicate,
             settings=settings,
         )
