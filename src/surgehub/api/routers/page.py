@@ -63,13 +63,13 @@ def _london(text: str | None) -> str:
     return clock.to_london(clock.parse_instant(text)).strftime("%a %d %b %Y, %H:%M:%S")
 
 
-_pages = Environment(
+pages = Environment(
     loader=PackageLoader("surgehub.api", "templates"),
     autoescape=select_autoescape(["html", "j2"]),
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_pages.filters["london"] = _london
+pages.filters["london"] = _london
 
 
 def render(request: Request, services: Services, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -79,7 +79,7 @@ def render(request: Request, services: Services, status_code: int = 200, **conte
     context.setdefault("errors", [])
     context["field_errors"] = {e["field"]: e["message"] for e in context["errors"]}
     context.setdefault("max_mib", services.max_file_bytes // (1024 * 1024))
-    html = _pages.get_template("upload.html.j2").render(**context)
+    html = pages.get_template("upload.html.j2").render(**context)
     return HTMLResponse(html, status_code=status_code, headers=HEADERS)
 
 
