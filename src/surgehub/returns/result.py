@@ -48,6 +48,8 @@ def receipt_day(received_at: datetime) -> date:
 
 #: At most this many activity dates and hubs are named in a return's coverage; the rest are counted.
 COVERAGE_LISTED = 31
+#: At most this many hub-days are kept (a return has at most 500 data rows by default).
+HUB_DAYS_LISTED = 500
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -64,6 +66,9 @@ class Coverage:
     hubs: tuple[str, ...] = ()
     more_dates: int = 0
     more_hubs: int = 0
+    #: Each (hub code, ISO date) a row names with a readable date, at most ``HUB_DAYS_LISTED``: what a
+    #: queued return will load, so the page never lists as owed what was just sent.
+    hub_days: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def of_cells(cls, dates: Sequence[object], hubs: Sequence[object]) -> Coverage:
@@ -73,25 +78,37 @@ class Coverage:
 
         from surgehub.identifiers import mask
 
-        found_dates: set[str] = set()
-        for value in dates:
+        def day_of(value: object) -> str | None:
             text = str(value).strip() if value is not None else ""
-            if re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, flags=re.ASCII):
-                try:
-                    found_dates.add(_date.fromisoformat(text).isoformat())
-                except ValueError:
-                    continue
-        found_hubs: set[str] = set()
-        for value in hubs:
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, flags=re.ASCII):
+                return None
+            try:
+                return _date.fromisoformat(text).isoformat()
+            except ValueError:
+                return None
+
+        def hub_of(value: object) -> str | None:
             text = str(value).strip() if value is not None else ""
-            if text and len(text) <= 16 and text.isprintable():
-                found_hubs.add(mask(text))
+            return mask(text) if text and len(text) <= 16 and text.isprintable() else None
+
+        read_days = [day_of(value) for value in dates]
+        read_hubs = [hub_of(value) for value in hubs]
+        found_dates = {d for d in read_days if d is not None}
+        found_hubs = {h for h in read_hubs if h is not None}
+        pairs = sorted(
+            {
+                (h.upper(), d)
+                for h, d in zip(read_hubs, read_days, strict=False)
+                if h is not None and d is not None
+            }
+        )
         listed_dates, listed_hubs = sorted(found_dates), sorted(found_hubs)
         return cls(
             activity_dates=tuple(listed_dates[:COVERAGE_LISTED]),
             hubs=tuple(listed_hubs[:COVERAGE_LISTED]),
             more_dates=max(len(listed_dates) - COVERAGE_LISTED, 0),
             more_hubs=max(len(listed_hubs) - COVERAGE_LISTED, 0),
+            hub_days=tuple(pairs[:HUB_DAYS_LISTED]),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -100,6 +117,7 @@ class Coverage:
             "hubs": list(self.hubs),
             "more_dates": self.more_dates,
             "more_hubs": self.more_hubs,
+            "hub_days": [list(pair) for pair in self.hub_days],
         }
 
     @classmethod
@@ -112,6 +130,7 @@ class Coverage:
             hubs=tuple(str(h) for h in stored.get("hubs") or ()),
             more_dates=int(stored.get("more_dates") or 0),
             more_hubs=int(stored.get("more_hubs") or 0),
+            hub_days=tuple((str(h), str(d)) for h, d in stored.get("hub_days") or ()),
         )
 
 

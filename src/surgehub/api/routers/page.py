@@ -79,8 +79,27 @@ def render(request: Request, services: Services, status_code: int = 200, **conte
     context.setdefault("errors", [])
     context["field_errors"] = {e["field"]: e["message"] for e in context["errors"]}
     context.setdefault("max_mib", services.max_file_bytes // (1024 * 1024))
+    context.update(_grouped(context.get("outcome"), context["base"]))
     html = pages.get_template("upload.html.j2").render(**context)
     return HTMLResponse(html, status_code=status_code, headers=HEADERS)
+
+
+def _grouped(outcome: dict[str, Any] | None, base: str) -> dict[str, Any]:
+    """An answer's errors and warnings grouped as the receipt groups them (by rule, then hub and day),
+    each rule linked to the guide page under ``base``; and each list's total (past the cap too)."""
+    from surgehub.returns.findings import Finding
+    from surgehub.returns.receipt import group_findings
+
+    if not outcome:
+        return {"error_groups": [], "warning_groups": [], "error_count": 0, "warning_count": 0}
+    totals = {str(k): int(v) for k, v in (outcome.get("totals") or {}).items()}
+    out: dict[str, Any] = {}
+    for kind in ("error", "warning"):
+        findings = [Finding.from_dict(f) for f in outcome.get(f"{kind}s") or []]
+        groups = group_findings(findings, totals, base=base)
+        out[f"{kind}_groups"] = groups
+        out[f"{kind}_count"] = sum(g.total for g in groups)
+    return out
 
 
 def field_error(problem: Problem, token_field: str = "token") -> dict[str, str]:
