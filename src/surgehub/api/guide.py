@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import re
 from functools import cache
+from html import escape
 from importlib import resources
 from typing import TYPE_CHECKING
 
@@ -35,11 +36,18 @@ def _slug(text: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", text.lower()).strip("-") or "section"
 
 
-def _anchor(tokens: list[Token]) -> None:
-    """Ids on headings (from their text) and on rule rows (``rule-R09``), in place."""
+def _anchor(tokens: list[Token]) -> list[str]:
+    """Ids on headings (from their text) and on rule rows (``rule-R09``), in place; each table's label
+    (the heading above it), in order."""
     used: set[str] = set()
+    labels: list[str] = []
+    heading = "Table"
     for i, token in enumerate(tokens):
+        if token.type == "table_open":
+            label = heading if heading not in labels else f"{heading} ({len(labels) + 1})"
+            labels.append(label)
         if token.type == "heading_open" and i + 1 < len(tokens):
+            heading = tokens[i + 1].content.strip()
             slug = _slug(tokens[i + 1].content)
             while slug in used:
                 slug += "-"
@@ -50,6 +58,7 @@ def _anchor(tokens: list[Token]) -> None:
             cell = next((t for t in tokens[i + 1 : i + 4] if t.type == "inline"), None)
             if cell is not None and RULE_ID.fullmatch(cell.content.strip()):
                 token.attrSet("id", f"rule-{cell.content.strip()}")
+    return labels
 
 
 @cache
@@ -59,9 +68,12 @@ def guide_html() -> str:
 
     md = MarkdownIt("commonmark", {"html": False}).enable("table")
     tokens = md.parse(guide_markdown())
-    _anchor(tokens)
+    labels = iter(_anchor(tokens))
     html = md.renderer.render(tokens, md.options, {})
-    # Wide tables scroll inside a focusable, labelled region rather than the page (WCAG 1.4.10).
-    return html.replace(
-        "<table>", '<div class="table-wrap" tabindex="0" role="region" aria-label="Table"><table>'
-    ).replace("</table>", "</table></div>")
+    # Wide tables scroll inside a focusable region named after the heading above it (WCAG 1.4.10).
+    parts = html.split("<table>")
+    out = [parts[0]]
+    for part in parts[1:]:
+        label = escape(next(labels, "Table"))
+        out.append(f'<div class="table-wrap" tabindex="0" role="region" aria-label="{label}"><table>{part}')
+    return "".join(out).replace("</table>", "</table></div>")
