@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     import jinja2
 
     from surgehub.config import Settings
+    from surgehub.register import RegisterView
     from surgehub.returns.findings import Finding
     from surgehub.returns.result import Coverage, ValidationResult
 
@@ -148,6 +149,51 @@ def group_findings(findings: list[Finding], totals: dict[str, int], *, base: str
     return groups
 
 
+@dataclass(frozen=True, kw_only=True)
+class Misplaced:
+    """A return that looks like another locality's: most of the hub codes it names are that locality's."""
+
+    code: str
+    name: str
+    hubs: tuple[str, ...]  # the hub codes in the file registered to ``code``
+    named: int  # how many hub codes the file names in all
+
+
+def misplaced_as(coverage: Coverage, sender: str, view: RegisterView) -> Misplaced | None:
+    """The locality a return from ``sender`` looks like it belongs to, or None: the one whose register
+    holds more than half the hub codes the file names, when that is not the sender (a Manchester file
+    dropped in Bolton's folder)."""
+    owners: dict[str, list[str]] = {}
+    for code in coverage.hubs:
+        hub = view.hub(code.strip().upper())
+        if hub is not None:
+            owners.setdefault(hub.sub_icb_code, []).append(hub.hub_code)
+    if not owners:
+        return None
+    best, hubs = max(owners.items(), key=lambda item: (len(item[1]), item[0]))
+    named = len(coverage.hubs) + coverage.more_hubs
+    if best == sender or len(hubs) * 2 <= named:
+        return None
+    found = view.locality_by_code(best)
+    return Misplaced(code=best, name=found.name if found else best, hubs=tuple(sorted(hubs)), named=named)
+
+
+def misplaced_advice(misplaced: Misplaced, *, sender: str, sender_name: str, channel: str | None) -> str:
+    """Where a misplaced return should go instead, for the channel it came by."""
+    if channel == "folder":
+        return (
+            f"If it is {misplaced.name}'s, put it in {misplaced.name}'s folder, landing/{misplaced.code}/: "
+            f"this folder, landing/{sender}/, takes only {sender_name}'s returns (the file has been "
+            f"moved to landing/{sender}/rejected/)."
+        )
+    if channel == "api":
+        return (
+            f"If it is {misplaced.name}'s, send it with {misplaced.name}'s own submission token: a token "
+            f"sends returns for its own locality only."
+        )
+    return f"If it is {misplaced.name}'s, send it as {misplaced.name}'s return, not {sender_name}'s."
+
+
 def _plural(count: int, word: str) -> str:
     return f"{count} {word}{'' if count == 1 else 's'}"
 
@@ -193,12 +239,16 @@ def receipt_subject(
     received: datetime,
     errors: int = 0,
     warnings: int = 0,
+    misplaced: Misplaced | None = None,
 ) -> str:
     """The subject: outcome, then the file, its days and hubs, the locality and the minute it was received,
     so two receipts can be told apart from their subjects alone."""
+    rejected = f"REJECTED, {_plural(errors, 'error')} to fix"
+    if misplaced is not None:
+        rejected = f"REJECTED, looks like {misplaced.name} ({misplaced.code})'s return"
     verdict = {
         "duplicate": "already received, nothing changed",
-        "rejected": f"REJECTED, {_plural(errors, 'error')} to fix",
+        "rejected": rejected,
         "accepted_with_warnings": f"accepted with {_plural(warnings, 'warning')}",
     }.get(outcome, "accepted")
     about = f"{days_phrase(coverage)}; {hubs_phrase(coverage)}"
@@ -232,12 +282,16 @@ def render_receipt(
     settings: Settings,
     file_name: str = "return",
     duplicate: bool = False,
+    channel: str | None = None,
+    misplaced: Misplaced | None = None,
 ) -> tuple[str, str, str]:
     """(subject, text, html) of the receipt for one return, sent once it has been recorded (and, when
     accepted, loaded); deadlines are taken from ``settings``, links from ``settings.email.public_base_url``.
 
     ``submission_id`` is the reference the submitter was given: an upload's ``api-…`` id, or the
     warehouse's number for a file from a landing folder. ``file_name`` is the name as stored (masked).
+    ``misplaced`` (``misplaced_as``) says the file looks like another locality's: the receipt says so
+    at the top, and where to send it (by ``channel``), instead of listing R05 on every row.
     """
     if received_at.tzinfo is None:
         received_at = received_at.replace(tzinfo=LONDON)
@@ -260,8 +314,14 @@ def render_receipt(
         received=local,
         errors=result.error_count,
         warnings=result.warning_count,
+        misplaced=misplaced if outcome == "rejected" else None,
     )
     base = settings.email.public_base_url
+    errors = group_findings(result.errors, result.totals, base=base)
+    folded = None
+    if misplaced is not None and outcome == "rejected":
+        folded = next((g for g in errors if g.rule == "R05"), None)
+        errors = [g for g in errors if g.rule != "R05"]
     context = {
         "outcome": outcome,
         "locality_code": locality_code,
@@ -275,7 +335,12 @@ def render_receipt(
         "days_phrase": days_phrase(coverage),
         "hubs": list(coverage.hubs),
         "more_hubs": coverage.more_hubs,
-        "errors": group_findings(result.errors, result.totals, base=base),
+        "errors": errors,
+        "misplaced": misplaced if outcome == "rejected" else None,
+        "misplaced_advice": ""
+        if misplaced is None
+        else misplaced_advice(misplaced, sender=locality_code, sender_name=locality_name, channel=channel),
+        "folded_r05": 0 if folded is None else folded.total,
         "warnings": group_findings(result.warnings, result.totals, base=base),
         "error_count": result.error_count,
         "warning_count": result.warning_count,
