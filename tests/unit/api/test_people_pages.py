@@ -49,6 +49,8 @@ def test_the_guide_is_served_with_an_anchor_for_every_rule(site: tuple[TestClien
     # the guide lists hub codes, each locality linked to its register page
     assert 'href="/register/14L"' in html
     assert "<code>14L-H1</code>" in html
+    ids = re.findall(r'id="([^"]+)"', html)
+    assert len(ids) == len(set(ids))  # every anchor unique
 
 
 def test_the_guide_passes_no_raw_html_through() -> None:
