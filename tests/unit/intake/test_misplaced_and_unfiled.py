@@ -105,3 +105,32 @@ def test_a_file_in_the_landing_root_is_reported_in_the_ingest_log(
     assert "bolton 24 nov.csv" in line
     assert "move each return into its locality's folder" in line
     assert (landing / "bolton 24 nov.csv").exists()  # never taken: whose it is cannot be known
+
+
+def test_the_upload_page_says_whose_a_misplaced_upload_looks_like(surgehub_home: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from tests.support.api import app_for, settings_for, token_for
+
+    settings, engine = settings_for(surgehub_home)
+    bolton = token_for(engine, "00T")
+    with TestClient(app_for(settings)) as client:
+        answer = client.post(
+            "/", data={"token": bolton}, files={"file": ("manchester.csv", manchester_return(), "text/csv")}
+        )
+        assert answer.status_code == 422
+        assert "This looks like Manchester (14L)'s return" in answer.text
+        assert "Manchester&#39;s own submission token" in answer.text
+        own = client.post(
+            "/",
+            data={"token": bolton},
+            files={"file": ("bolton.csv", manchester_return(appts_offered="0"), "text/csv")},
+        )
+        assert "This looks like" in own.text  # still Manchester's hubs
+        fine = client.post(
+            "/",
+            data={"token": token_for(engine, "14L")},
+            files={"file": ("m.csv", manchester_return(), "text/csv")},
+        )
+        assert fine.status_code == 200
+        assert "This looks like" not in fine.text

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
+from starlette.concurrency import run_in_threadpool
 from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.datastructures import FormData, UploadFile
 
@@ -102,6 +103,26 @@ def _grouped(outcome: dict[str, Any] | None, base: str) -> dict[str, Any]:
     return out
 
 
+def misplaced_notice(services: Services, outcome: dict[str, Any]) -> dict[str, Any] | None:
+    """For a rejected upload that looks like another locality's return (decision 0063): whose, and
+    what to do; None otherwise."""
+    from surgehub.returns.receipt import misplaced_advice, misplaced_as
+    from surgehub.returns.result import Coverage
+    from surgehub.warehouse.register import read_register
+
+    if outcome.get("status") != "rejected" or not outcome.get("received_at"):
+        return None
+    view = read_register(services.engine).as_of(clock.parse_instant(str(outcome["received_at"])))
+    sender = view.locality_by_code(str(outcome.get("locality") or ""))
+    if sender is None:
+        return None
+    found = misplaced_as(Coverage.from_dict(outcome.get("coverage")), sender.sub_icb_code, view)
+    if found is None:
+        return None
+    advice = misplaced_advice(found, sender=sender.sub_icb_code, sender_name=sender.name, channel="api")
+    return {"code": found.code, "name": found.name, "hubs": list(found.hubs), "named": found.named, "advice": advice}
+
+
 def field_error(problem: Problem, token_field: str = "token") -> dict[str, str]:
     """A refusal as an error on the page's form: the field it belongs to and words for people."""
     message = PAGE_WORDS.get(problem.status_code) or (problem.message[:1].upper() + problem.message[1:])
@@ -180,6 +201,7 @@ async def upload_from_page(
         200 if answer.status_code == 201 else answer.status_code,
         outcome=answer.body,
         overview=await overview_of(services, caller.sub_icb_code),
+        misplaced=await run_in_threadpool(misplaced_notice, services, answer.body),
     )
 
 
