@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
-from starlette.concurrency import run_in_threadpool
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from surgehub import clock
@@ -120,7 +120,13 @@ def misplaced_notice(services: Services, outcome: dict[str, Any]) -> dict[str, A
     if found is None:
         return None
     advice = misplaced_advice(found, sender=sender.sub_icb_code, sender_name=sender.name, channel="api")
-    return {"code": found.code, "name": found.name, "hubs": list(found.hubs), "named": found.named, "advice": advice}
+    return {
+        "code": found.code,
+        "name": found.name,
+        "hubs": list(found.hubs),
+        "named": found.named,
+        "advice": advice,
+    }
 
 
 def field_error(problem: Problem, token_field: str = "token") -> dict[str, str]:
