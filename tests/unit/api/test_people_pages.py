@@ -134,3 +134,15 @@ def test_the_upload_page_links_the_guide_register_and_templates(site: tuple[Test
     html = client.get("/").text
     for href in ("/guide", "/register", "/templates"):
         assert re.search(rf'<a href="{href}"', html), href
+
+
+def test_before_the_season_the_template_is_the_header_row(
+    surgehub_home: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SURGEHUB_NOW", "2026-10-20T09:00:00+00:00")  # the season opens on 1 November
+    settings, _engine = settings_for(surgehub_home)
+    with TestClient(app_for(settings)) as client:
+        response = client.get("/api/v1/template.csv?locality=14L")
+        assert response.status_code == 200
+        assert response.content.decode().strip() == ",".join(spec.COLUMN_NAMES)
+        assert client.get("/templates?locality=14L").status_code == 200

@@ -92,15 +92,16 @@ def template_rows(
             raise TemplateRequestError(
                 "date", f"Enter a day in the season, {season.start.isoformat()} to {season.end.isoformat()}"
             )
-    else:
-        days = next_return_days(now, services.settings)
+    else:  # the next return due, its days inside the season (none before it opens)
+        season = services.settings.season
+        days = tuple(d for d in next_return_days(now, services.settings) if season.start <= d <= season.end)
     code = found.sub_icb_code
     rows = [(d, code, hub.hub_code) for d in days for hub in view.active_hubs(code, d)]
     return found.name, days, rows
 
 
 def _file_name(code: str | None, days: tuple[date, ...], extension: str) -> str:
-    if code is None:
+    if code is None or not days:
         return f"surge-hub-return-template.{extension}"
     span = days[0].isoformat() if len(days) == 1 else f"{days[0].isoformat()}_to_{days[-1].isoformat()}"
     return f"surge-hub-return-{code}-{span}.{extension}"
