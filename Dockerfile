@@ -26,12 +26,13 @@ RUN --mount=type=secret,id=ca_bundle,uid=50000 \
  && pg_dump --version
 COPY --chown=50000:0 src ./src
 COPY --chown=50000:0 config ./config
+COPY --chown=50000:0 docs/submitter-guide.md ./docs/submitter-guide.md
 # A normal (non-editable) install: the SQL, the GX suite and the templates are package data. The
 # sources are removed afterwards, so nothing can read them from the checkout.
 RUN --mount=type=secret,id=ca_bundle,uid=50000 \
     if [ -s /run/secrets/ca_bundle ]; then export PIP_CERT=/run/secrets/ca_bundle; fi \
  && pip install --no-cache-dir --no-deps /opt/surgehub \
- && rm -rf /opt/surgehub/src
+ && rm -rf /opt/surgehub/src /opt/surgehub/docs
 
 # The data folders (landing, archive, quarantine: volumes in docker-compose.yml; tmp: the submission
 # API's scratch space) owned by the airflow user, group 0, group-writable: a named volume mounted here

@@ -91,4 +91,12 @@ def _landing(health: Health, settings: Settings) -> Health:
         health.checks["landing"] = {"ok": writable, "detail": str(landing)}
     except OSError as exc:
         health.checks["landing"] = {"ok": False, "detail": f"{landing} is not writable: {exc}"}
+    from surgehub.landing import unfiled, unfiled_message
+
+    names = unfiled(landing)
+    health.checks["landing_root"] = {
+        "ok": not names,
+        "unfiled": names,
+        "detail": unfiled_message(names, landing) if names else "nothing outside the locality folders",
+    }
     return health

@@ -217,6 +217,7 @@ def _recorded(known: Row[Any], *, with_errors: bool = True) -> ValidationResult:
         warnings=known.warnings,
         totals=known.totals,
         not_checked=known.not_checked,
+        coverage=known.coverage,
     )
 
 
@@ -394,6 +395,7 @@ def _record(
             warnings=[f.to_dict() for f in validation.warnings],
             totals=validation.totals,
             not_checked=[item.to_dict() for item in validation.not_checked],
+            coverage=validation.coverage.to_dict(),
             archive_path=None if quarantined or stored is None else stored.relative.as_posix(),
             processed_at=processed_at,
         )

@@ -21,7 +21,7 @@ import hashlib
 import logging
 import os
 import stat
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -133,6 +133,8 @@ class Survey:
 
     files: list[LandedFile]
     refused: list[RefusedEntry]
+    #: Names (masked, printable) of what lies in the landing root itself: never taken, only reported.
+    unfiled: list[str] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -190,7 +192,34 @@ def survey(landing_dir: Path) -> Survey:
             elif found is not None:
                 refused.append(found)
     files.sort(key=lambda f: (f.mtime_ns, str(f.path)))
-    return Survey(files=files, refused=refused)
+    return Survey(files=files, refused=refused, unfiled=unfiled(landing_dir))
+
+
+#: How many names of unfiled entries are reported (the rest are counted).
+UNFILED_NAMED = 10
+
+
+def unfiled(landing_dir: Path) -> list[str]:
+    """What lies directly in the landing root, outside every locality folder: never taken (the folder
+    says whose a return is), so it is reported instead, by ``surgehub health`` and the ingest log.
+    Hidden and in-progress names are skipped; names are masked and printable; sorted."""
+    codes = {loc.sub_icb_code for loc in reference.localities()}
+    try:
+        entries = list(os.scandir(landing_dir))
+    except OSError:
+        return []
+    return sorted(plain_name(e.name) for e in entries if e.name not in codes and not in_progress(e.name))
+
+
+def unfiled_message(names: list[str], landing_dir: Path) -> str:
+    """One line about unfiled entries: how many, the first few names, and what to do."""
+    shown_names = ", ".join(names[:UNFILED_NAMED]) + (
+        f" and {len(names) - UNFILED_NAMED} more" if len(names) > UNFILED_NAMED else ""
+    )
+    return (
+        f"{len(names)} entr{'y' if len(names) == 1 else 'ies'} in the landing root {landing_dir}, never taken: "
+        f"{shown_names}; move each return into its locality's folder, {landing_dir}/<sub_icb_code>/"
+    )
 
 
 def _entry(entry: os.DirEntry[str], folder: Path, locality: str) -> LandedFile | RefusedEntry | None:

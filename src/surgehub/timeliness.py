@@ -113,3 +113,28 @@ def _utc(instant: datetime) -> datetime:
     if instant.tzinfo is None:
         raise ValueError("naive datetime: surgehub only handles aware instants")
     return instant.astimezone(UTC)
+
+
+def next_return_days(as_of: datetime, settings: Settings) -> tuple[date, ...]:
+    """The activity days of the next return due, as of ``as_of``: those whose close has not passed and
+    whose deadline is the soonest. On a Monday morning that is Friday, Saturday and Sunday; from
+    Monday's close (13:30), Monday (due Tuesday). The close, not the deadline, is the cut-off: until
+    then a late return still counts for its day, so a lead who is late is offered the day still owed.
+    """
+    from surgehub.clock import london_day
+
+    today = london_day(_utc(as_of))
+    day = today - timedelta(days=1)
+    if close_passed(day, as_of, settings):  # yesterday's return has closed: the next one is today's
+        day = today
+    due = next_working_day(day, settings)
+    days = [day]
+    earlier = day - timedelta(days=1)
+    while next_working_day(earlier, settings) == due:
+        days.insert(0, earlier)
+        earlier -= timedelta(days=1)
+    later = day + timedelta(days=1)
+    while later < due and next_working_day(later, settings) == due and later <= today:
+        days.append(later)
+        later += timedelta(days=1)
+    return tuple(days)

@@ -25,7 +25,7 @@ def test_a_migrated_warehouse_and_a_writable_landing_zone_are_healthy(surgehub_h
     db.upgrade(resources.engine)
     health = check_health(resources)
     assert health.ok, health.to_json_dict()
-    assert list(health.checks) == ["warehouse", "migrations", "activity", "landing"]
+    assert list(health.checks) == ["warehouse", "migrations", "activity", "landing", "landing_root"]
     assert health.checks["activity"]["detail"] == "last ingest never, last digest never"
     assert health.to_json_dict()["ok"] is True
 
@@ -71,3 +71,28 @@ def test_a_landing_zone_that_cannot_be_written_fails_its_check(surgehub_home: Pa
     health = check_health(resources)
     assert health.checks["landing"]["ok"] is False
     assert "is not writable" in health.checks["landing"]["detail"]
+
+
+def test_files_in_the_landing_root_are_reported_never_ok(surgehub_home: Path) -> None:
+    from click.testing import CliRunner
+
+    from surgehub.cli import cli
+
+    resources = _resources(surgehub_home)
+    db.upgrade(resources.engine)
+    landing = resources.settings.landing_dir
+    (landing / "14L").mkdir(parents=True, exist_ok=True)  # a locality folder is not unfiled
+    (landing / "manchester-24nov.csv").write_bytes(b"activity_date\n")
+    (landing / "Patient 943 476 5919.csv").write_bytes(b"x")
+    (landing / ".partial.csv").write_bytes(b"x")  # hidden: still being written, not reported
+    health = check_health(resources)
+    assert not health.ok
+    check = health.checks["landing_root"]
+    assert check["ok"] is False
+    assert check["unfiled"] == ["Patient [NHS number removed].csv", "manchester-24nov.csv"]
+    assert "2 entries in the landing root" in check["detail"]
+    assert "move each return into its locality's folder" in check["detail"]
+    result = CliRunner().invoke(cli, ["health"])
+    assert result.exit_code == 1, result.output
+    assert "manchester-24nov.csv" in result.output
+    assert "943 476 5919" not in result.output

@@ -27,7 +27,7 @@ from starlette.requests import ClientDisconnect
 
 from surgehub.api.dependencies import Problem, Services
 from surgehub.api.limits import Limits, RateLimiter
-from surgehub.api.routers import docs, health, page, returns, templates
+from surgehub.api.routers import docs, health, page, people, returns, templates
 from surgehub.api.submissions import Receiver
 from surgehub.api.warmup import warm_up
 
@@ -73,7 +73,7 @@ def create_app(*, resources: Resources, limits: Limits, warm: bool = False) -> F
     app.add_exception_handler(Problem, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(Exception, _unexpected)
-    for area in (returns, templates, health, page, docs):
+    for area in (returns, templates, health, page, people, docs):
         app.include_router(area.router)
     app.add_middleware(NoStore)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -18,15 +18,56 @@ if TYPE_CHECKING:
 
 
 def overview(reader: Reader, locality: str, now: datetime, settings: Settings) -> dict[str, Any]:
-    """The locality, its submissions (newest first) and the hub-days it still owes, as of ``now``."""
+    """The locality, its submissions (newest first) and the hub-days it still owes, as of ``now``.
+
+    A hub-day an accepted upload still waiting in landing covers (``state`` queued) is not owed: it
+    was just sent, and is being loaded. ``outstanding_by_day`` is the same hub-days by day, for people.
+    """
     found = reference.locality_by_code(locality)
+    sent = reader.submissions_of(locality)
+    loading = being_loaded(sent)
+    owed = [
+        item
+        for item in outstanding_hub_days(reader.engine, locality, now, settings)
+        if (item["hub_code"], item["activity_date"]) not in loading
+    ]
     return {
         "locality": locality,
         "locality_name": found.name if found else locality,
         "as_of": iso(now),
-        "submissions": reader.submissions_of(locality),
-        "outstanding": outstanding_hub_days(reader.engine, locality, now, settings),
+        "submissions": sent,
+        "outstanding": owed,
+        "outstanding_by_day": by_day(owed),
     }
+
+
+def being_loaded(submissions: list[dict[str, Any]]) -> set[tuple[str, str]]:
+    """The (hub code, ISO day) pairs that accepted uploads still queued for loading cover."""
+    return {
+        (str(hub).upper(), str(day))
+        for s in submissions
+        if s.get("state") == "queued" and s.get("status") == "accepted"
+        for hub, day in (s.get("coverage") or {}).get("hub_days") or []
+    }
+
+
+def by_day(owed: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The owed hub-days summarised a day each, oldest first: how many hubs, which, by when, and whether
+    the day is overdue (its close has passed with no return) or still due."""
+    days: dict[str, dict[str, Any]] = {}
+    for item in owed:
+        day = days.setdefault(
+            item["activity_date"],
+            {
+                "activity_date": item["activity_date"],
+                "deadline": item["deadline"],
+                "overdue": False,
+                "hubs": [],
+            },
+        )
+        day["hubs"].append({"hub_code": item["hub_code"], "hub_name": item["hub_name"]})
+        day["overdue"] = day["overdue"] or item["timeliness"] == "NO_RETURN"
+    return [{**d, "count": len(d["hubs"])} for _k, d in sorted(days.items())]
 
 
 def outstanding_hub_days(

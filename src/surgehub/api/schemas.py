@@ -177,4 +177,9 @@ ONE_RESPONSES: dict[int | str, dict[str, Any]] = {
 
 def template_response(media_type: str, binary: bool) -> dict[int | str, dict[str, Any]]:
     schema: dict[str, Any] = {"type": "string", "format": "binary"} if binary else {"type": "string"}
-    return {200: {"description": "The header row only", "content": {media_type: {"schema": schema}}}}
+    return {
+        200: {
+            "description": "The header row, then one row per hub-day when a locality is given",
+            "content": {media_type: {"schema": schema}},
+        }
+    }

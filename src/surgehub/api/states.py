@@ -93,7 +93,12 @@ class Reader:
             return None if row is None else self.describe(row)
         if WAREHOUSE_ID.fullmatch(submission_id):
             found = submissions.submission_of(self.engine, locality, int(submission_id))
-            return None if found is None else describe_warehouse(found)
+            if found is None:
+                return None
+            # An upload's warehouse number answers as the upload: one reference, the api-… id.
+            api_id = uploads.api_ids_of(self.engine, [found]).get(int(found.submission_id))
+            upload = None if api_id is None else uploads.upload_of(self.engine, locality, api_id)
+            return describe_warehouse(found) if upload is None else self.describe(upload)
         return None
 
     def submissions_of(self, locality: str, limit: int = 100) -> list[dict[str, Any]]:
@@ -135,6 +140,7 @@ def stored_validation(row: Row[Any]) -> dict[str, Any]:
         warnings=row.warnings,
         totals=row.totals,
         not_checked=row.not_checked,
+        coverage=row.coverage,
         quarantined=bool(row.quarantined),
     ).to_json_dict()
 

@@ -247,6 +247,7 @@ class Receiver:
                 "warnings": v.get("warnings", []),
                 "totals": {r: n for r, n in (v.get("totals") or {}).items() if r.startswith("W")},
                 "not_checked": v.get("not_checked", []),
+                "coverage": v.get("coverage"),
             }
         loaded = submissions.accepted_original(self.engine, locality, sha256)
         if loaded is None:
@@ -257,6 +258,7 @@ class Receiver:
             "warnings": loaded.warnings or [],
             "totals": {r: n for r, n in (loaded.totals or {}).items() if r.startswith("W")},
             "not_checked": loaded.not_checked or [],
+            "coverage": loaded.coverage,
         }
 
     def _record(

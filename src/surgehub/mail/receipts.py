@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from surgehub import clock, reference
 from surgehub.mail.compose import Mail
+from surgehub.warehouse import uploads
 from surgehub.warehouse.tables import submission
 
 if TYPE_CHECKING:
@@ -30,8 +31,9 @@ def receipt_mails(
     ``duplicates`` are re-sent files recognised as identical to an accepted one (spec §4): each gets
     its own receipt, keyed on its receipt time, saying nothing was loaded.
     """
-    from surgehub.returns.receipt import render_receipt
+    from surgehub.returns.receipt import misplaced_as, render_receipt
     from surgehub.returns.validate import ValidationResult
+    from surgehub.warehouse.register import read_register
 
     wanted = set(submission_ids) | {int(d["submission_id"]) for d in duplicates}
     if not wanted:
@@ -39,6 +41,8 @@ def receipt_mails(
     with engine.connect() as conn:
         rows = conn.execute(select(submission).where(submission.c.submission_id.in_(sorted(wanted)))).all()
     by_id = {row.submission_id: row for row in rows}
+    references = uploads.api_ids_of(engine, rows)  # an upload's receipt shows the id it was answered with
+    register = read_register(engine)
     jobs: list[tuple[Any, bool, datetime, str]] = [
         (by_id[i], False, by_id[i].received_at, f"submission:{i}")
         for i in sorted(submission_ids)
@@ -59,16 +63,23 @@ def receipt_mails(
             warnings=row.warnings,
             totals=row.totals,
             not_checked=row.not_checked,
+            coverage=row.coverage,
             quarantined=bool(row.quarantined),
         )
         locality = reference.locality_by_code(row.sub_icb_code)
+        misplaced = None
+        if not result.accepted and not duplicate:  # does it look like another locality's return?
+            misplaced = misplaced_as(result.coverage, row.sub_icb_code, register.as_of(row.received_at))
         subject, text, html = render_receipt(
             result,
             locality_code=row.sub_icb_code,
             locality_name=locality.name if locality else row.sub_icb_code,
             received_at=received_at,
-            submission_id=row.submission_id,
+            submission_id=references.get(row.submission_id, row.submission_id),
+            file_name=row.file_name or "return",
             duplicate=duplicate,
+            channel=row.channel,
+            misplaced=misplaced,
             settings=settings,
         )
         for recipient in settings.email.contacts_of(row.sub_icb_code):

@@ -66,6 +66,10 @@ def files_from_context(
     if conf.get("files"):
         return files
     found = survey(resources.settings.landing_dir)
+    if found.unfiled:  # never taken: the folder says whose a return is
+        from surgehub.landing import unfiled_message
+
+        log.warning("%s", unfiled_message(found.unfiled, resources.settings.landing_dir))
     if not files and not events:
         received = resources.clock.now().isoformat()
         return [

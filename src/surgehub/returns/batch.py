@@ -14,7 +14,7 @@ from __future__ import annotations
 import gc
 import hashlib
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import TYPE_CHECKING
 
@@ -26,7 +26,14 @@ from surgehub.clock import LONDON
 from surgehub.returns import listing
 from surgehub.returns.findings import Finding, sort_key
 from surgehub.returns.read import RawReturn, read_return
-from surgehub.returns.result import Outcome, UnknownLocality, ValidationResult, receipt_day, sender_code
+from surgehub.returns.result import (
+    Coverage,
+    Outcome,
+    UnknownLocality,
+    ValidationResult,
+    receipt_day,
+    sender_code,
+)
 from surgehub.returns.rows import RowContext
 from surgehub.returns.rules.arithmetic import with_derived_columns
 from surgehub.returns.rules.cells import type_cells
@@ -69,6 +76,7 @@ class Judged:
     history_rows: HistoryRows | None
     missing: tuple[str, ...] = ()
     context: RowContext | None = None
+    coverage: Coverage = field(default_factory=Coverage)
 
     def result(
         self, history: HistoryLookup | None, file_name: str | None = None, *, name_refused: bool = False
@@ -99,6 +107,7 @@ class Judged:
             r16_failed="R16" in totals,
             totals=totals,
             not_checked=not_checked,
+            coverage=self.coverage,
         )
 
     def _skipped(self) -> set[str]:
@@ -260,6 +269,9 @@ def judge_tables(
                 history_rows=history[i],
                 missing=reads[i].missing,
                 context=reads[i].context,
+                coverage=Coverage.of_cells(
+                    tables[i]["activity_date"].tolist(), tables[i]["hub_code"].tolist()
+                ),
             )
             for i in range(len(tables))
         ]

@@ -46,6 +46,94 @@ def receipt_day(received_at: datetime) -> date:
     return london_day(received_at if received_at.tzinfo is not None else received_at.replace(tzinfo=LONDON))
 
 
+#: At most this many activity dates and hubs are named in a return's coverage; the rest are counted.
+COVERAGE_LISTED = 31
+#: At most this many hub-days are kept (a return has at most 500 data rows by default).
+HUB_DAYS_LISTED = 500
+
+
+@dataclass(frozen=True, kw_only=True)
+class Coverage:
+    """What a return is about, as its rows name it: the activity dates and hub codes it covers.
+
+    Taken from the cells as written (trimmed), whether or not the return was accepted, so a receipt
+    says which file and which days it is about even when every row is wrong. Only dates written as
+    ``YYYY-MM-DD`` and hub codes of a plausible shape (at most 16 printable characters) are named,
+    masked; at most ``COVERAGE_LISTED`` of each, in order, the rest counted.
+    """
+
+    activity_dates: tuple[str, ...] = ()
+    hubs: tuple[str, ...] = ()
+    more_dates: int = 0
+    more_hubs: int = 0
+    #: Each (hub code, ISO date) a row names with a readable date, at most ``HUB_DAYS_LISTED``: what a
+    #: queued return will load, so the page never lists as owed what was just sent.
+    hub_days: tuple[tuple[str, str], ...] = ()
+
+    @classmethod
+    def of_cells(cls, dates: Sequence[object], hubs: Sequence[object]) -> Coverage:
+        """The coverage of a return's ``activity_date`` and ``hub_code`` cells (text as read)."""
+        import re
+        from datetime import date as _date
+
+        from surgehub.identifiers import mask
+
+        def day_of(value: object) -> str | None:
+            text = str(value).strip() if value is not None else ""
+            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, flags=re.ASCII):
+                return None
+            try:
+                return _date.fromisoformat(text).isoformat()
+            except ValueError:
+                return None
+
+        def hub_of(value: object) -> str | None:
+            text = str(value).strip() if value is not None else ""
+            return mask(text) if text and len(text) <= 16 and text.isprintable() else None
+
+        read_days = [day_of(value) for value in dates]
+        read_hubs = [hub_of(value) for value in hubs]
+        found_dates = {d for d in read_days if d is not None}
+        found_hubs = {h for h in read_hubs if h is not None}
+        pairs = sorted(
+            {
+                (h.upper(), d)
+                for h, d in zip(read_hubs, read_days, strict=False)
+                if h is not None and d is not None
+            }
+        )
+        listed_dates, listed_hubs = sorted(found_dates), sorted(found_hubs)
+        return cls(
+            activity_dates=tuple(listed_dates[:COVERAGE_LISTED]),
+            hubs=tuple(listed_hubs[:COVERAGE_LISTED]),
+            more_dates=max(len(listed_dates) - COVERAGE_LISTED, 0),
+            more_hubs=max(len(listed_hubs) - COVERAGE_LISTED, 0),
+            hub_days=tuple(pairs[:HUB_DAYS_LISTED]),
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "activity_dates": list(self.activity_dates),
+            "hubs": list(self.hubs),
+            "more_dates": self.more_dates,
+            "more_hubs": self.more_hubs,
+            "hub_days": [list(pair) for pair in self.hub_days],
+        }
+
+    @classmethod
+    def from_dict(cls, stored: Mapping[str, Any] | None) -> Coverage:
+        """A stored coverage (None, as before it was kept: nothing named)."""
+        if not stored:
+            return cls()
+        return cls(
+            activity_dates=tuple(str(d) for d in stored.get("activity_dates") or ()),
+            hubs=tuple(str(h) for h in stored.get("hubs") or ()),
+            more_dates=int(stored.get("more_dates") or 0),
+            more_hubs=int(stored.get("more_hubs") or 0),
+            hub_days=tuple((str(h), str(d)) for h, d in stored.get("hub_days") or ()),
+        )
+
+
 @dataclass(frozen=True, kw_only=True)
 class ValidationResult:
     """The outcome of validating one return (spec §3, 2026.2).
@@ -65,6 +153,7 @@ class ValidationResult:
     r16_failed: bool = False
     totals: dict[str, int] = field(default_factory=dict)
     not_checked: list[NotChecked] = field(default_factory=list)
+    coverage: Coverage = field(default_factory=Coverage)
 
     @property
     def accepted(self) -> bool:
@@ -101,6 +190,7 @@ class ValidationResult:
             "totals": dict(self.totals),
             "not_checked": [item.to_dict() for item in self.not_checked],
             "capped": [item.to_dict() for item in self.capped],
+            "coverage": self.coverage.to_dict(),
         }
 
     @classmethod
@@ -115,6 +205,7 @@ class ValidationResult:
         totals: Mapping[str, int] | None = None,
         not_checked: Sequence[Mapping[str, Any]] | None = None,
         quarantined: bool = False,
+        coverage: Mapping[str, Any] | None = None,
     ) -> ValidationResult:
         """A result as a submission row stores it (findings as dicts). A row stored before 2026.2 has no
         totals: its lists were never capped, so their counts are the totals."""
@@ -130,4 +221,5 @@ class ValidationResult:
             r16_failed=quarantined or any(f.rule == "R16" for f in found_errors),
             totals=counted,
             not_checked=[NotChecked.from_dict(item) for item in not_checked or []],
+            coverage=Coverage.from_dict(coverage),
         )

@@ -169,6 +169,8 @@ submission = Table(
     # ({"R09": 120}); not_checked lists the rules a missing column kept from running. Null before 0003.
     Column("totals", JSON),
     Column("not_checked", JSON),
+    # The activity dates and hub codes the file's rows name, for its receipt (null before 0007).
+    Column("coverage", JSON),
     Column("archive_path", Text),  # relative to the archive root; null when quarantined
     Column("processed_at", UtcDateTime(), nullable=False),
     Index("ix_submission_locality_received", "sub_icb_code", "received_at"),

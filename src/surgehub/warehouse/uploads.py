@@ -12,12 +12,13 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Row, select, update
+from sqlalchemy import Engine, Row, and_, or_, select, update
 
 from surgehub.warehouse import tables
 from surgehub.warehouse.db import writer
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
 _a = tables.api_submission
@@ -105,3 +106,46 @@ def upload_landed_as(engine: Engine, landing_name: str, locality: str) -> Row[An
         return connection.execute(
             select(_a).where(_a.c.landing_name == landing_name, _a.c.sub_icb_code == locality)
         ).first()
+
+
+def api_ids_of(engine: Engine, submissions: Sequence[Row[Any]]) -> dict[int, str]:
+    """The upload id (``api-…``) the submitter was answered with, for each warehouse submission that
+    came over HTTP: the one reference shown everywhere (page, JSON, receipt).
+
+    A rejected upload names its warehouse submission; an accepted one was handed to landing and is
+    the warehouse submission of the same locality, bytes and receipt time (the ingest keeps the API's).
+    """
+    wanted = [s for s in submissions if s.channel == "api"]
+    if not wanted:
+        return {}
+    ids = [int(s.submission_id) for s in wanted]
+    hashes = sorted({s.sha256 for s in wanted})
+    with engine.connect() as connection:
+        found = list(
+            connection.execute(
+                select(_a).where(
+                    or_(
+                        _a.c.warehouse_submission_id.in_(ids),
+                        and_(_a.c.sha256.in_(hashes), _a.c.duplicate.is_(False)),
+                    )
+                )
+            )
+        )
+    out: dict[int, str] = {}
+    for s in wanted:
+        linked = next((u for u in found if u.warehouse_submission_id == s.submission_id), None)
+        same = next(
+            (
+                u
+                for u in found
+                if u.sub_icb_code == s.sub_icb_code
+                and u.sha256 == s.sha256
+                and u.received_at == s.received_at
+                and not u.duplicate
+            ),
+            None,
+        )
+        chosen = linked or same
+        if chosen is not None:
+            out[int(s.submission_id)] = str(chosen.api_submission_id)
+    return out

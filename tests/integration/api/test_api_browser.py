@@ -52,6 +52,9 @@ def test_empty_page_is_accessible_and_usable_by_keyboard(api_server: Server, pag
     assert page.evaluate("document.activeElement.textContent") == "Send return"
     outline = page.evaluate("getComputedStyle(document.activeElement).outlineStyle")
     assert outline == "solid"  # the focus is visible
+    page.get_by_role("button", name="Show returns and hub-days owed").focus()
+    ring = page.evaluate("getComputedStyle(document.activeElement).boxShadow")
+    assert "rgb(11, 12, 12) 0px 0px 0px 6px" in ring  # the secondary button keeps its black focus ring
     shot(page, "01-empty")
 
 
@@ -73,7 +76,9 @@ def test_submitting_nothing_announces_the_errors_and_focuses_the_summary(
     shot(page, "02-errors")
 
 
-def test_a_rejected_return_shows_each_error_in_a_table(api_server: Server, page: Any, tmp_path: Path) -> None:
+def test_a_rejected_return_shows_each_error_grouped_by_rule(
+    api_server: Server, page: Any, tmp_path: Path
+) -> None:
     path = tmp_path / "salford-24-nov.csv"
     path.write_bytes(rejected_return("01G"))
     page.goto(api_server.url + "/")
@@ -84,13 +89,13 @@ def test_a_rejected_return_shows_each_error_in_a_table(api_server: Server, page:
     outcome = page.get_by_role("alert")
     assert "Return rejected" in outcome.inner_text()
     assert page.evaluate("document.activeElement.getAttribute('aria-labelledby')") == "outcome-title"
-    table = page.get_by_role("table", name="Errors (2)")
-    headers = table.locator("thead th").all_inner_texts()
-    assert headers == ["Rule", "Row", "Column", "What is wrong and how to fix it"]
-    rows = [r.locator("td").all_inner_texts() for r in table.locator("tbody tr").all()]
-    assert rows[0][:3] == ["R09", "1", "appts_booked"]
-    assert "cannot exceed" in rows[0][3]
-    assert "salford-24-nov.csv" in page.locator("dl.summary").inner_text()
+    assert page.get_by_role("heading", name="Errors to fix (2)").is_visible()
+    rules = page.locator("ul.findings > li")
+    assert rules.locator("h3").all_inner_texts()[0].startswith("R09 (1): appts_booked")
+    assert "spreadsheet row 2, column appts_booked" in rules.first.inner_text()
+    assert "cannot exceed" in rules.first.inner_text()
+    assert page.get_by_role("link", name="R09").get_attribute("href") == "/guide#rule-R09"
+    assert "salford-24-nov.csv" in page.locator(".panel dl.summary").inner_text()
     assert axe_violations(page, best_practice=True) == []
     shot(page, "03-rejected")
 
@@ -107,9 +112,11 @@ def test_an_accepted_return_is_announced_with_its_state(
         page.get_by_role("button", name="Send return").click()
     status = page.get_by_role("status")
     assert "Return accepted" in status.inner_text()
-    assert "queued" in page.locator("dl.summary").inner_text()
-    owed = page.get_by_role("table", name="with no accepted return yet")
-    assert owed.is_visible()
+    assert "queued" in page.locator(".panel dl.summary").inner_text()
+    owed = page.locator("details.owed")  # the days still owed, summarised; the hub-days collapsed
+    assert owed.count() == 1
+    assert "2026-11-11, overdue" in (owed.text_content() or "")
+    assert "2026-11-24," not in (owed.text_content() or "")  # the day just sent is not owed
     assert axe_violations(page, best_practice=True) == []
     shot(page, "04-accepted")
 

@@ -73,11 +73,16 @@ def test_rejected_return_shows_each_error_with_rule_row_column_and_fix(page: tup
     assert response.status_code == 422
     assert 'role="alert"' in html
     assert "Return rejected" in html
-    assert "<caption>Errors (2)</caption>" in html
-    assert '<th scope="col">Rule</th><th scope="col">Row</th><th scope="col">Column</th>' in html
+    assert "<h2>Errors to fix (2)</h2>" in html
+    assert "<table" not in html  # findings stack as lists: nothing scrolls sideways on a phone
+    assert re.search(r'<h3><a href="/guide#rule-R09">R09</a> \(1\): appts_booked', html)
     assert re.search(
-        r"<td>R09</td><td class=\"num\">1</td><td>appts_booked</td><td>appts_booked \d+ is more", html
+        r"<strong>Hub 01W-H1, 2026-11-24</strong>, spreadsheet row 2, column <code>appts_booked</code>:"
+        r"\s+appts_booked \d+ is more",
+        html,
     )
+    assert "<dt>File</dt><dd>stockport.csv</dd>" in html
+    assert "<dt>Activity dates</dt><dd>2026-11-24</dd>" in html
     assert "Hub-days Stockport still owes" in html  # the locality's own view follows the outcome
 
 

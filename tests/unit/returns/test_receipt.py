@@ -45,9 +45,13 @@ def tags(html: str) -> list[tuple[str, dict[str, str | None]]]:
 
 
 def test_accepted_receipt() -> None:
-    subject, text, html = receipt(validated(csv_bytes([corpus_row()])))
-    assert subject == "Surge hub return accepted: Manchester (14L)"
-    assert "Outcome: ACCEPTED." in text
+    subject, text, html = receipt(validated(csv_bytes([corpus_row()])), file_name="manchester-24nov.csv")
+    assert subject == (
+        "Surge hub return accepted: manchester-24nov.csv (Tue 24 Nov 2026; 14L-H1), "
+        "Manchester (14L), received Wed 25 Nov 09:00"
+    )
+    assert "Outcome: ACCEPTED. All 1 row were accepted and loaded." in text  # sent once loaded
+    assert "will be loaded" not in text + html
     assert "2026-11-24" in text
     assert "Outcome: Accepted" in html
     assert "Errors to fix" not in html
@@ -56,8 +60,12 @@ def test_accepted_receipt() -> None:
 def test_accepted_with_warnings_lists_each_warning() -> None:
     subject, text, html = receipt(validated(corpus_file("example-return.csv")))
     assert "accepted with 1 warning" in subject
-    assert "W01, row 3, column sessions_delivered" in text
+    assert "W01 (1): sessions_delivered < sessions_planned" in text
+    assert "Hub 14L-H3, 2026-11-24, spreadsheet row 4, column sessions_delivered:" in text
     assert "sessions_delivered 3 is fewer than sessions_planned 4" in html
+    # the row has a comment (else R15 would have rejected it): no asking for one
+    assert "say why in comments" not in text
+    assert "explain them in comments" not in text
 
 
 def test_rejected_receipt_lists_every_error_with_rule_row_column_and_fix() -> None:
@@ -73,7 +81,8 @@ def test_rejected_receipt_lists_every_error_with_rule_row_column_and_fix() -> No
     assert "REJECTED" in subject
     assert "3 errors" in subject
     for finding in result.errors:
-        assert f"{finding.rule}, row {finding.row}, column {finding.column}:" in text
+        assert f"{finding.rule} (" in text
+        assert f"spreadsheet row {finding.spreadsheet_row}" in text
         assert str(escape(finding.message)) in html
     assert "correct one of them" in text
 
@@ -87,7 +96,8 @@ def test_duplicate_receipt_says_nothing_was_loaded() -> None:
 
 def test_file_rule_errors_say_whole_file() -> None:
     _, text, _ = receipt(validated(corpus_file("png-image.csv")))
-    assert "F01, row whole file, column —:" in text
+    assert "F01 (1): the file can be read" in text
+    assert "- Whole file:" in text
     assert "PNG image" in text
 
 
@@ -109,8 +119,11 @@ def test_html_is_escaped_and_accessible() -> None:
     found = tags(html)
     names = [t for t, _ in found]
     assert ("html", {"lang": "en-GB"}) in found
-    assert "caption" in names
-    assert "thead" in names
-    assert all(attrs.get("scope") == "col" for t, attrs in found if t == "th")
+    assert names.count("h1") == 1
+    assert "h3" in names  # one heading a rule, under "Errors to fix"
+    # findings stack as lists (nothing to scroll sideways on a phone); tables only lay out boxes for
+    # mail clients (caniemail), never as data tables
+    assert "th" not in names
+    assert all(attrs.get("role") in {"presentation", "status", "alert"} for t, attrs in found if t == "table")
     assert "Outcome: Rejected" in html  # the outcome in words, not colour alone
     assert "<style" not in html  # inline CSS only, for email clients

@@ -101,7 +101,7 @@ def test_the_receipt_from_the_stored_record_says_the_rest_follow(
     assert "and 69 more R08 like these" in mail.text
     assert "R15 (" in mail.text
     assert "it needs comments" in mail.text
-    assert "spreadsheet row 2; hub 14L-H1, 2026-11-24" in mail.text
+    assert "Hub 14L-H1, 2026-11-24, spreadsheet rows 2–51, column appts_booked:" in mail.text
     assert "and 70 more R09 like these" in mail.html
 
 

@@ -75,6 +75,7 @@ def test_json_shape_is_the_interface() -> None:
         "totals",
         "not_checked",
         "capped",
+        "coverage",  # what the file's rows name: its activity dates and hubs (issue 16)
     ]
     assert payload["status"] == "rejected"
     assert payload["spec_version"] == spec.SPEC_VERSION

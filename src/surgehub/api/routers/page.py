@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, PackageLoader, select_autoescape
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import FormData, UploadFile
 
 from surgehub import clock
@@ -63,13 +64,13 @@ def _london(text: str | None) -> str:
     return clock.to_london(clock.parse_instant(text)).strftime("%a %d %b %Y, %H:%M:%S")
 
 
-_pages = Environment(
+pages = Environment(
     loader=PackageLoader("surgehub.api", "templates"),
     autoescape=select_autoescape(["html", "j2"]),
     trim_blocks=True,
     lstrip_blocks=True,
 )
-_pages.filters["london"] = _london
+pages.filters["london"] = _london
 
 
 def render(request: Request, services: Services, status_code: int = 200, **context: Any) -> HTMLResponse:
@@ -79,8 +80,53 @@ def render(request: Request, services: Services, status_code: int = 200, **conte
     context.setdefault("errors", [])
     context["field_errors"] = {e["field"]: e["message"] for e in context["errors"]}
     context.setdefault("max_mib", services.max_file_bytes // (1024 * 1024))
-    html = _pages.get_template("upload.html.j2").render(**context)
+    context.update(_grouped(context.get("outcome"), context["base"]))
+    html = pages.get_template("upload.html.j2").render(**context)
     return HTMLResponse(html, status_code=status_code, headers=HEADERS)
+
+
+def _grouped(outcome: dict[str, Any] | None, base: str) -> dict[str, Any]:
+    """An answer's errors and warnings grouped as the receipt groups them (by rule, then hub and day),
+    each rule linked to the guide page under ``base``; and each list's total (past the cap too)."""
+    from surgehub.returns.findings import Finding
+    from surgehub.returns.receipt import group_findings
+
+    if not outcome:
+        return {"error_groups": [], "warning_groups": [], "error_count": 0, "warning_count": 0}
+    totals = {str(k): int(v) for k, v in (outcome.get("totals") or {}).items()}
+    out: dict[str, Any] = {}
+    for kind in ("error", "warning"):
+        findings = [Finding.from_dict(f) for f in outcome.get(f"{kind}s") or []]
+        groups = group_findings(findings, totals, base=base)
+        out[f"{kind}_groups"] = groups
+        out[f"{kind}_count"] = sum(g.total for g in groups)
+    return out
+
+
+def misplaced_notice(services: Services, outcome: dict[str, Any]) -> dict[str, Any] | None:
+    """For a rejected upload that looks like another locality's return (decision 0063): whose, and
+    what to do; None otherwise."""
+    from surgehub.returns.receipt import misplaced_advice, misplaced_as
+    from surgehub.returns.result import Coverage
+    from surgehub.warehouse.register import read_register
+
+    if outcome.get("status") != "rejected" or not outcome.get("received_at"):
+        return None
+    view = read_register(services.engine).as_of(clock.parse_instant(str(outcome["received_at"])))
+    sender = view.locality_by_code(str(outcome.get("locality") or ""))
+    if sender is None:
+        return None
+    found = misplaced_as(Coverage.from_dict(outcome.get("coverage")), sender.sub_icb_code, view)
+    if found is None:
+        return None
+    advice = misplaced_advice(found, sender=sender.sub_icb_code, sender_name=sender.name, channel="api")
+    return {
+        "code": found.code,
+        "name": found.name,
+        "hubs": list(found.hubs),
+        "named": found.named,
+        "advice": advice,
+    }
 
 
 def field_error(problem: Problem, token_field: str = "token") -> dict[str, str]:
@@ -161,6 +207,7 @@ async def upload_from_page(
         200 if answer.status_code == 201 else answer.status_code,
         outcome=answer.body,
         overview=await overview_of(services, caller.sub_icb_code),
+        misplaced=await run_in_threadpool(misplaced_notice, services, answer.body),
     )
 
 

@@ -32,7 +32,9 @@ W05_WINDOW_DAYS = 28
 W05_MIN_ROWS = 7
 W05_FACTOR = 3
 
+#: What a warning asks of the submitter: a reason in comments (R15), unless the row already gives one.
 _NOTE = "a warning, not an error; say why in comments"
+_NOTED = "a warning, not an error; the row's comment is shown to the board with it"
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -43,28 +45,36 @@ class RowWarning:
     column: str
     fires: Callable[[pd.DataFrame], pd.Series]  # False wherever an input is unusable
     inputs: tuple[str, ...]
-    says: Callable[..., str]  # called with the row's value of each of ``inputs``
+    says: Callable[..., str]  # called with the row's value of each of ``inputs``: what is unusual
+
+
+def _with_note(says: Callable[..., str]) -> Callable[..., str]:
+    """``says`` with what to do added: the last value it is called with says whether the row has a comment."""
+
+    def message(*values: object) -> str:
+        *figures, commented = values
+        return f"{says(*figures)}: {_NOTED if commented else _NOTE}"
+
+    return message
 
 
 def _fewer_sessions(delivered: float, planned: float) -> str:
-    return f"sessions_delivered {number(delivered)} is fewer than sessions_planned {number(planned)}: {_NOTE}"
+    return f"sessions_delivered {number(delivered)} is fewer than sessions_planned {number(planned)}"
 
 
 def _high_dna(dna: float, booked: float) -> str:
-    return (
-        f"appts_dna {number(dna)} is {dna / booked:.1%} of appts_booked {number(booked)}, above 10%: {_NOTE}"
-    )
+    return f"appts_dna {number(dna)} is {dna / booked:.1%} of appts_booked {number(booked)}, above 10%"
 
 
 def _high_onward_ed(onward: float, attended: float) -> str:
     return (
         f"onward_ed {number(onward)} is {onward / attended:.1%} of appts_attended {number(attended)}, "
-        f"above 10%: {_NOTE}"
+        "above 10%"
     )
 
 
 def _turned_away(turned: float) -> str:
-    return f"{number(turned)} patients were turned away: {_NOTE}"
+    return f"{number(turned)} patients were turned away"
 
 
 #: W01–W04. A ratio with nothing to divide by (nothing booked, nothing attended) is not judged.
@@ -106,14 +116,19 @@ def warning_masks(t: pd.DataFrame) -> dict[str, BoolArray]:
 
 
 def warning_findings(t: pd.DataFrame, masks: dict[str, BoolArray]) -> list[Finding]:
-    """W01–W04 findings, from the masks :func:`warning_masks` gave."""
+    """W01–W04 findings, from the masks :func:`warning_masks` gave. Each asks for a reason in comments
+    (R15) only where the row has none: a row that explains itself is told its comment goes with it."""
+    if "comments" in t.columns:
+        commented = t["comments"].notna().to_numpy(dtype=bool)
+    else:
+        commented = np.zeros(len(t), dtype=np.bool_)
     checks = [
         Check(
             rule=w.rule,
             column=w.column,
             failed=masks[w.rule],
-            message=w.says,
-            quotes=tuple(t[name] for name in w.inputs),
+            message=_with_note(w.says),
+            quotes=(*(t[name] for name in w.inputs), commented),
         )
         for w in ROW_WARNINGS
     ]
