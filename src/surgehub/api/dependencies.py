@@ -231,6 +231,7 @@ async def receive(services: Services, caller: tokens.Caller, upload: Upload, rec
                 data=upload.data,
                 file_name=upload.file_name,
                 received_at=received_at,
+                sent_by=caller.sent_by,
             )
         )
     except Exception:  # e.g. the warehouse is down: not received, and the sender must know it
