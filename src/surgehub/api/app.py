@@ -24,7 +24,6 @@ from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect
 
 from surgehub.api.dependencies import Problem, Services
-from surgehub.api.limits import Limits, RateLimiter
 from surgehub.api.routers import docs, health, page, returns, templates
 from surgehub.api.submissions import Receiver
 from surgehub.api.warmup import warm_up
@@ -34,6 +33,7 @@ if TYPE_CHECKING:
 
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+    from surgehub.api.limits import Limits
     from surgehub.resources import Resources
 
 log = logging.getLogger(__name__)
@@ -64,8 +64,8 @@ def create_app(*, resources: Resources, limits: Limits, warm: bool = False) -> F
         resources=resources,
         engine=engine,
         receiver=Receiver(resources=resources),
-        uploads=RateLimiter(limits.uploads_per_window, limits.window_seconds),
-        reads=RateLimiter(limits.reads_per_window, limits.window_seconds),
+        uploads=limits.per_window("uploads", limits.uploads_per_window),
+        reads=limits.per_window("reads", limits.reads_per_window),
         limits=limits,
     )
     app.add_exception_handler(Problem, _refused)  # type: ignore[arg-type]
