@@ -11,11 +11,12 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from surgehub.warehouse import accounts as stored
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from sqlalchemy import Engine
@@ -85,23 +86,22 @@ def get_account(engine: Engine, email: str) -> Account | None:
 
 
 def list_accounts(engine: Engine) -> list[Account]:
-    roles: dict[str, list[object]] = {}
+    roles: dict[str, list[Any]] = {}
     for role in stored.role_rows(engine):
         roles.setdefault(role.email, []).append(role)
     return [_account(row, roles.get(row.email, [])) for row in stored.account_rows(engine)]
 
 
-def _account(row: object, role_rows: list[object]) -> Account:
-    roles = frozenset(Role(r.role) for r in role_rows)  # type: ignore[attr-defined]
-    locality = next((r.sub_icb_code for r in role_rows if r.role == Role.SUBMITTER), None)  # type: ignore[attr-defined]
+def _account(row: Any, role_rows: Sequence[Any]) -> Account:
+    """An ``account`` row and its ``account_role`` rows as one value."""
     return Account(
-        email=row.email,  # type: ignore[attr-defined]
-        display_name=row.display_name,  # type: ignore[attr-defined]
-        roles=roles,
-        locality=locality,
-        created_at=row.created_at,  # type: ignore[attr-defined]
-        created_by=row.created_by,  # type: ignore[attr-defined]
-        disabled_at=row.disabled_at,  # type: ignore[attr-defined]
+        email=row.email,
+        display_name=row.display_name,
+        roles=frozenset(Role(r.role) for r in role_rows),
+        locality=next((r.sub_icb_code for r in role_rows if r.role == Role.SUBMITTER), None),
+        created_at=row.created_at,
+        created_by=row.created_by,
+        disabled_at=row.disabled_at,
     )
 
 

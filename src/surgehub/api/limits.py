@@ -73,7 +73,7 @@ class Limits:
                 if self.storage_uri.startswith("memory")
                 else {"socket_timeout": 2, "socket_connect_timeout": 2}
             )
-            self._storage.append(storage_from_string(self.storage_uri, **options))
+            self._storage.append(storage_from_string(self.storage_uri, **options))  # type: ignore[arg-type]  # a sync URI
         return self._storage[0]
 
     def limiter(self, name: str, rate: str) -> RateLimiter:
