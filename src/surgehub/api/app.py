@@ -28,7 +28,7 @@ from surgehub.accounts import seed_accounts
 from surgehub.accounts.secret import server_secret
 from surgehub.api import auth
 from surgehub.api.dependencies import Problem, Services
-from surgehub.api.routers import docs, health, page, returns, signin, templates
+from surgehub.api.routers import docs, health, page, people, returns, signin, templates
 from surgehub.api.submissions import Receiver
 from surgehub.api.warmup import warm_up
 
@@ -92,7 +92,7 @@ def create_app(
     app.add_exception_handler(Problem, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(Exception, _unexpected)
-    for area in (returns, templates, health, page, signin, docs):
+    for area in (returns, templates, health, page, signin, people, docs):
         app.include_router(area.router)
     app.add_middleware(NoStore)
     return app

@@ -11,12 +11,14 @@ carries the session's CSRF token; every outcome is audited (``auth.sign_in``, ``
 # No `from __future__ import annotations`: FastAPI reads these signatures at runtime.
 
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, BackgroundTasks, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from surgehub import clock
 from surgehub.accounts import get_account, normalise_email
 from surgehub.accounts.codes import Redeemed, issue_code, redeem_code
 from surgehub.accounts.mail import deliver_code
@@ -27,6 +29,13 @@ from surgehub.api.routers.page import HEADERS
 from surgehub.api.routers.page import _pages as pages
 
 router = APIRouter(include_in_schema=False)
+
+
+def _london_at(instant: datetime | None) -> str:
+    return clock.to_london(instant).strftime("%a %d %b %Y, %H:%M") if instant else ""
+
+
+pages.filters["london_at"] = _london_at  # the people pages show stored instants, not API text
 
 WRONG_CODE = (
     "The code is not right, or it has expired or been used. Check the latest email, or ask for a new code"
@@ -95,7 +104,7 @@ async def _form(request: Request) -> dict[str, str]:
     return {key: value for key, value in form.items() if isinstance(value, str)}
 
 
-async def _checked_form(request: Request) -> dict[str, str] | None:
+async def checked_form(request: Request) -> dict[str, str] | None:
     """The posted form if it carries this session's CSRF token, else None."""
     form = await _form(request)
     session = await auth.session_of(request)
@@ -112,7 +121,7 @@ async def sign_in_page(request: Request, services: ServicesDep) -> Response:
 
 @router.post("/sign-in", response_class=HTMLResponse)
 async def ask_for_code(request: Request, services: ServicesDep, background: BackgroundTasks) -> Response:
-    form = await _checked_form(request)
+    form = await checked_form(request)
     if form is None:
         return await page(
             request, "signin.html.j2", 400, step="email", errors=[{"field": "email", "message": BAD_FORM}]
@@ -163,7 +172,7 @@ async def code_page(request: Request) -> Response:
 
 @router.post("/sign-in/code", response_class=HTMLResponse)
 async def enter_code(request: Request, services: ServicesDep) -> Response:
-    form = await _checked_form(request)
+    form = await checked_form(request)
     session = await auth.session_of(request)
     email = session.get("pending_email")
     if not isinstance(email, str):
@@ -238,7 +247,7 @@ def _audit_failure(services: Services, email: str, reason: str, client: str) -> 
 
 @router.post("/sign-out", response_class=HTMLResponse)
 async def sign_out(request: Request, services: ServicesDep) -> Response:
-    form = await _checked_form(request)
+    form = await checked_form(request)
     viewer = await auth.viewer_of(request, services.engine, services.resources.clock)
     if form is None:
         return await page(

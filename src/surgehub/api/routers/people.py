@@ -1,0 +1,181 @@
+"""Pages for signed-in people beyond the upload page: a submitter's own tokens (``/tokens``) and the
+data team's admin page (``/admin``: accounts, every token with revoke, the audit trail).
+
+A token made here belongs to the signed-in account and its locality, expires (30, 90 or 180 days)
+and is shown once. Another person's page, or one for a role the account does not have, answers 404
+(as if it did not exist); not signed in, the page sends the person to sign in. Every form carries the
+session's CSRF token; creating and revoking are audited under the person's address.
+"""
+
+# No `from __future__ import annotations`: FastAPI reads these signatures at runtime.
+
+from datetime import timedelta
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from starlette.concurrency import run_in_threadpool
+
+from surgehub.accounts import Role, list_accounts
+from surgehub.api import auth, tokens
+from surgehub.api.dependencies import Services, ServicesDep
+from surgehub.api.routers.signin import base_of, checked_form, page
+from surgehub.warehouse.audit import latest
+
+router = APIRouter(include_in_schema=False)
+
+#: The lives a person may give a token they make, in days; the first is the default.
+TOKEN_DAYS = (90, 30, 180)
+NOT_FOUND = "There is no such page"
+
+
+async def _viewer(request: Request, services: Services) -> auth.Viewer | None:
+    return await auth.viewer_of(request, services.engine, services.resources.clock)
+
+
+def _to_sign_in(request: Request) -> Response:
+    return RedirectResponse(f"{base_of(request)}/sign-in", status_code=303)
+
+
+async def _not_found(request: Request, viewer: auth.Viewer) -> Response:
+    return await page(request, "people.html.j2", 404, viewer=viewer, view="none", heading=NOT_FOUND)
+
+
+# -- a submitter's own tokens ----------------------------------------------------------------------
+
+
+async def _tokens_page(
+    request: Request, services: Services, viewer: auth.Viewer, status_code: int = 200, **context: object
+) -> Response:
+    mine = [
+        t
+        for t in await run_in_threadpool(tokens.list_tokens, services.engine)
+        if t.account_email == viewer.email
+    ]
+    now = services.resources.clock.now()
+    return await page(
+        request,
+        "people.html.j2",
+        status_code,
+        viewer=viewer,
+        view="tokens",
+        heading="Tokens for scripts",
+        tokens=mine,
+        now=now,
+        days=TOKEN_DAYS,
+        **context,
+    )
+
+
+@router.get("/tokens", response_class=HTMLResponse)
+async def tokens_page(request: Request, services: ServicesDep) -> Response:
+    viewer = await _viewer(request, services)
+    if viewer is None:
+        return _to_sign_in(request)
+    if viewer.locality is None:
+        return await _not_found(request, viewer)
+    return await _tokens_page(request, services, viewer)
+
+
+@router.post("/tokens", response_class=HTMLResponse)
+async def make_token(request: Request, services: ServicesDep) -> Response:
+    viewer = await _viewer(request, services)
+    if viewer is None:
+        return _to_sign_in(request)
+    if viewer.locality is None:
+        return await _not_found(request, viewer)
+    form = await checked_form(request)
+    if form is None:
+        return await _tokens_page(
+            request,
+            services,
+            viewer,
+            403,
+            errors=[{"field": "label", "message": "The form had expired. Try again"}],
+        )
+    days = (
+        int(form["days"])
+        if form.get("days", "").isdigit() and int(form["days"]) in TOKEN_DAYS
+        else TOKEN_DAYS[0]
+    )
+    label = (form.get("label") or "").strip()[:100] or None
+    now = services.resources.clock.now()
+    secret, info = await run_in_threadpool(
+        lambda: tokens.create_token(
+            services.engine,
+            viewer.locality or "",
+            now=now,
+            expires_at=now + timedelta(days=days),
+            label=label,
+            account_email=viewer.email,
+            actor=viewer.email,
+        )
+    )
+    return await _tokens_page(request, services, viewer, 201, made=secret, made_info=info)
+
+
+@router.post("/tokens/revoke", response_class=HTMLResponse)
+async def revoke_own_token(request: Request, services: ServicesDep) -> Response:
+    viewer = await _viewer(request, services)
+    if viewer is None:
+        return _to_sign_in(request)
+    form = await checked_form(request)
+    prefix = (form or {}).get("prefix", "")
+    mine = {
+        t.prefix
+        for t in await run_in_threadpool(tokens.list_tokens, services.engine)
+        if t.account_email == viewer.email
+    }
+    if form is None or prefix not in mine:
+        return await _not_found(request, viewer)
+    now = services.resources.clock.now()
+    await run_in_threadpool(lambda: tokens.revoke_token(services.engine, prefix, now=now, actor=viewer.email))
+    return RedirectResponse(f"{base_of(request)}/tokens", status_code=303)
+
+
+# -- the data team's admin page --------------------------------------------------------------------
+
+
+@router.get("/admin", response_class=HTMLResponse)
+async def admin_page(request: Request, services: ServicesDep) -> Response:
+    viewer = await _viewer(request, services)
+    if viewer is None:
+        return _to_sign_in(request)
+    if Role.DATA_TEAM not in viewer.account.roles:
+        return await _not_found(request, viewer)
+    accounts, every_token, events = await run_in_threadpool(
+        lambda: (
+            list_accounts(services.engine),
+            tokens.list_tokens(services.engine),
+            latest(services.engine, limit=100),
+        )
+    )
+    return await page(
+        request,
+        "people.html.j2",
+        viewer=viewer,
+        view="admin",
+        heading="Accounts, tokens and audit",
+        accounts=accounts,
+        tokens=every_token,
+        events=events,
+        now=services.resources.clock.now(),
+        notice=request.query_params.get("revoked", "")[:8],
+    )
+
+
+@router.post("/admin/tokens/revoke", response_class=HTMLResponse)
+async def admin_revoke(request: Request, services: ServicesDep) -> Response:
+    viewer = await _viewer(request, services)
+    if viewer is None:
+        return _to_sign_in(request)
+    form = await checked_form(request)
+    if Role.DATA_TEAM not in viewer.account.roles or form is None:
+        return await _not_found(request, viewer)
+    prefix = form.get("prefix", "")[:16]
+    now = services.resources.clock.now()
+    done = await run_in_threadpool(
+        lambda: tokens.revoke_token(services.engine, prefix, now=now, actor=viewer.email)
+    )
+    if not done:
+        return await _not_found(request, viewer)
+    return RedirectResponse(f"{base_of(request)}/admin?revoked={prefix}", status_code=303)

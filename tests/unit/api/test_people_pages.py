@@ -1,0 +1,116 @@
+"""A submitter's own tokens and the data team's admin page, as people use them (real SMTP, SQLite)."""
+
+from __future__ import annotations
+
+import re
+from typing import TYPE_CHECKING
+
+import pytest
+from fastapi.testclient import TestClient
+
+from surgehub.accounts import Role, add_account
+from surgehub.api.tokens import list_tokens
+from surgehub.warehouse.audit import events
+from tests.support.api import app_for, settings_for, token_for
+from tests.support.returns import valid_return
+from tests.support.signin import csrf_of, sign_in
+from tests.support.timeline import TIMELINE_NOW
+
+if TYPE_CHECKING:
+    from collections.abc import Iterator
+    from pathlib import Path
+
+    from sqlalchemy import Engine
+
+    from surgehub.mail.server import LoopbackSmtpServer
+
+pytestmark = pytest.mark.smtp
+
+LEAD, ADMIN, BOARD = "lead@nhs.net", "dt@nhs.net", "member@nhs.net"
+
+
+@pytest.fixture
+def site(surgehub_home: Path, smtp_server: LoopbackSmtpServer) -> Iterator[tuple[TestClient, Engine, Path]]:
+    settings, engine = settings_for(surgehub_home)
+    add = {"display_name": None, "actor": "test", "at": TIMELINE_NOW}
+    add_account(engine, LEAD, roles={Role.SUBMITTER}, locality="14L", **add)
+    add_account(engine, ADMIN, roles={Role.DATA_TEAM}, locality=None, **add)
+    add_account(engine, BOARD, roles={Role.BOARD}, locality=None, **add)
+    with TestClient(app_for(settings), base_url="https://testserver") as client:
+        yield client, engine, smtp_server.outbox
+
+
+def test_a_submitter_makes_a_token_sees_it_once_and_a_script_sends_with_it(
+    site: tuple[TestClient, Engine, Path],
+) -> None:
+    client, engine, outbox = site
+    sign_in(client, outbox, LEAD)
+    page = client.get("/tokens")
+    assert page.status_code == 200
+    made = client.post(
+        "/tokens", data={"csrf_token": csrf_of(page.text), "label": "nightly export", "days": "30"}
+    )
+    assert made.status_code == 201
+    token = re.search(r'id="made-token" readonly value="(sh_[^"]+)"', made.text)
+    assert token
+    [info] = list_tokens(engine)
+    assert (info.account_email, info.sub_icb_code, info.label) == (LEAD, "14L", "nightly export")
+    assert info.expires_at is not None
+    assert (info.expires_at - TIMELINE_NOW).days == 30
+    assert token.group(1) not in client.get("/tokens").text  # shown once only
+    sent = client.post(
+        "/api/v1/returns",
+        headers={"Authorization": f"Bearer {token.group(1)}"},
+        files={"file": ("r.csv", valid_return("14L"))},
+    )
+    assert sent.status_code == 201
+    actors = [(e.action, e.actor) for e in events(engine, action_prefix="")]
+    assert ("token.create", LEAD) in actors
+    assert ("submission.receive", info.prefix) not in actors  # recorded as the token, by prefix
+    assert ("submission.receive", f"token:{info.prefix}") in actors
+
+
+def test_making_a_token_needs_the_form_from_the_page(site: tuple[TestClient, Engine, Path]) -> None:
+    client, engine, outbox = site
+    sign_in(client, outbox, LEAD)
+    assert client.post("/tokens", data={"label": "forged"}).status_code == 403
+    assert list_tokens(engine) == []
+
+
+def test_the_data_team_revokes_a_token_and_sees_it_in_the_audit(
+    site: tuple[TestClient, Engine, Path],
+) -> None:
+    client, engine, outbox = site
+    token = token_for(engine, "01W")
+    prefix = token.split("_")[1]
+    sign_in(client, outbox, ADMIN)
+    page = client.get("/admin")
+    assert page.status_code == 200
+    assert LEAD in page.text
+    assert prefix in page.text
+    done = client.post("/admin/tokens/revoke", data={"csrf_token": csrf_of(page.text), "prefix": prefix})
+    assert done.status_code == 200
+    assert f"Token {prefix} revoked" in done.text
+    assert re.search(rf"<td>{ADMIN}</td><td>token.revoke</td><td>token:{prefix}</td>", done.text)
+    assert client.get("/api/v1/returns", headers={"Authorization": f"Bearer {token}"}).status_code == 401
+
+
+@pytest.mark.parametrize("who", [LEAD, BOARD])
+def test_the_admin_page_is_not_there_for_anyone_else(site: tuple[TestClient, Engine, Path], who: str) -> None:
+    client, engine, outbox = site
+    prefix = token_for(engine, "01W").split("_")[1]
+    assert client.get("/admin", follow_redirects=False).status_code == 303  # not signed in: sign in first
+    sign_in(client, outbox, who)
+    assert client.get("/admin").status_code == 404
+    csrf = csrf_of(client.get("/").text)
+    assert client.post("/admin/tokens/revoke", data={"csrf_token": csrf, "prefix": prefix}).status_code == 404
+    assert list_tokens(engine)[0].revoked_at is None
+
+
+def test_a_submitter_cannot_revoke_someone_elses_token(site: tuple[TestClient, Engine, Path]) -> None:
+    client, engine, outbox = site
+    prefix = token_for(engine, "14L").split("_")[1]  # the locality's, but not this person's
+    sign_in(client, outbox, LEAD)
+    csrf = csrf_of(client.get("/tokens").text)
+    assert client.post("/tokens/revoke", data={"csrf_token": csrf, "prefix": prefix}).status_code == 404
+    assert list_tokens(engine)[0].revoked_at is None
