@@ -232,6 +232,9 @@ def test_a_submitter_makes_a_token_and_the_data_team_revokes_it_and_sees_it_in_t
     assert re.search(rf"{ADMIN}\s+token.revoke\s+token:{prefix}", audit.inner_text())
     assert re.search(rf"{LEAD}\s+token.create\s+token:{prefix}", audit.inner_text())
     accessible_at_each_width(page, "10-revoked")
+    page.get_by_role("link", name="RAG status").click()
+    assert page.get_by_role("heading", level=1).inner_text().startswith("RAG status for ")
+    accessible_at_each_width(page, "11-board")
     admin.close()
     answer = requests.get(
         f"{site.url}/api/v1/returns", headers={"Authorization": f"Bearer {token}"}, timeout=10

@@ -114,3 +114,37 @@ def test_a_submitter_cannot_revoke_someone_elses_token(site: tuple[TestClient, E
     csrf = csrf_of(client.get("/tokens").text)
     assert client.post("/tokens/revoke", data={"csrf_token": csrf, "prefix": prefix}).status_code == 404
     assert list_tokens(engine)[0].revoked_at is None
+
+
+def test_a_board_member_sees_every_localitys_status_in_words(site: tuple[TestClient, Engine, Path]) -> None:
+    client, _engine, outbox = site
+    sign_in(client, outbox, BOARD)
+    page = client.get("/board")
+    assert page.status_code == 200
+    assert "RAG status for Tuesday 24 November 2026" in page.text  # yesterday on the test timeline
+    rows = re.findall(r"<tr><td>([^<]+) \((\w{3})\)</td>\s*<td><strong>([^<]+)</strong>", page.text)
+    assert [code for _, code, _ in rows] == [
+        "00T",
+        "00V",
+        "01D",
+        "14L",
+        "00Y",
+        "01G",
+        "01W",
+        "01Y",
+        "02A",
+        "02H",
+    ]
+    assert {status for *_, status in rows} <= {"Green", "Amber", "Red", "Closed", "No return", "Pending"}
+    other = client.get("/board", params={"date": "2026-11-23"})
+    assert "RAG status for Monday 23 November 2026" in other.text
+    wrong = client.get("/board", params={"date": "2020-01-01"})
+    assert wrong.status_code == 400
+    assert "outside the surge season" in wrong.text
+
+
+def test_the_board_page_is_not_there_for_a_submitter(site: tuple[TestClient, Engine, Path]) -> None:
+    client, _engine, outbox = site
+    sign_in(client, outbox, LEAD)
+    assert client.get("/board").status_code == 404
+    assert 'href="/board"' not in client.get("/").text

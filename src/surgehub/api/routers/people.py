@@ -1,5 +1,6 @@
-"""Pages for signed-in people beyond the upload page: a submitter's own tokens (``/tokens``) and the
-data team's admin page (``/admin``: accounts, every token with revoke, the audit trail).
+"""Pages for signed-in people beyond the upload page: a submitter's own tokens (``/tokens``), the
+board's RAG table (``/board``: every locality's status for a day, with its reasons) and the data
+team's admin page (``/admin``: accounts, every token with revoke, the audit trail).
 
 A token made here belongs to the signed-in account and its locality, expires (30, 90 or 180 days)
 and is shown once. Another person's page, or one for a role the account does not have, answers 404
@@ -9,12 +10,13 @@ session's CSRF token; creating and revoking are audited under the person's addre
 
 # No `from __future__ import annotations`: FastAPI reads these signatures at runtime.
 
-from datetime import timedelta
+from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
+from surgehub import clock
 from surgehub.accounts import Role, list_accounts
 from surgehub.api import auth, tokens
 from surgehub.api.dependencies import Services, ServicesDep
@@ -179,3 +181,47 @@ async def admin_revoke(request: Request, services: ServicesDep) -> Response:
     if not done:
         return await _not_found(request, viewer)
     return RedirectResponse(f"{base_of(request)}/admin?revoked={prefix}", status_code=303)
+
+
+# -- the board's RAG table -------------------------------------------------------------------------
+
+
+def _board_day(text: str | None, services: Services) -> tuple[date, str | None]:
+    """The day asked for (default: yesterday, UK time), or yesterday and why the asked day is not shown."""
+    yesterday = clock.london_day(services.resources.clock.now()) - timedelta(days=1)
+    if not text:
+        return yesterday, None
+    try:
+        asked = date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return yesterday, "Enter a date like 2026-11-24"
+    if not any(asked in season for season in services.settings.seasons):
+        return yesterday, "That date is outside the surge season"
+    return asked, None
+
+
+@router.get("/board", response_class=HTMLResponse)
+async def board_page(request: Request, services: ServicesDep) -> Response:
+    """Every locality's RAG status for one day as it stands now, with its reasons (board and data team)."""
+    viewer = await _viewer(request, services)
+    if viewer is None:
+        return _to_sign_in(request)
+    if not viewer.account.roles & {Role.BOARD, Role.DATA_TEAM}:
+        return await _not_found(request, viewer)
+    day, problem = _board_day(request.query_params.get("date"), services)
+    now = services.resources.clock.now()
+    from surgehub.rag import compute_rag
+
+    day_rag = await run_in_threadpool(compute_rag, services.engine, day, now, services.settings)
+    errors = [{"field": "date", "message": problem}] if problem else []
+    return await page(
+        request,
+        "people.html.j2",
+        400 if problem else 200,
+        viewer=viewer,
+        view="board",
+        heading=f"RAG status for {day.strftime('%A %-d %B %Y')}",
+        day=day,
+        rag=day_rag,
+        errors=errors,
+    )
