@@ -45,9 +45,9 @@ class Limits:
     body_total_seconds: float = 120.0
     #: Sign-in (``limits`` notation): codes asked for, and codes tried, per address and per client.
     codes_per_address: str = "5/hour"
-    codes_per_client: str = "30/hour"
+    codes_per_client: str = "60/hour"  # NHS sites share egress addresses
     tries_per_address: str = "10/15 minutes"
-    tries_per_client: str = "50/15 minutes"
+    tries_per_client: str = "100/15 minutes"
     #: The shared store (``redis://host:6379/0``), or ``memory://`` (this process only).
     storage_uri: str = "memory://"
     #: Keys are prefixed with this: replicas of one deployment share it; tests each use their own.

@@ -1,4 +1,4 @@
-"""Accounts, roles, the seed and sign-in codes against a real (SQLite) warehouse."""
+"""Accounts, roles, the seed and sign-in codes against a real warehouse (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
@@ -34,8 +34,9 @@ SECRET = b"k" * 32
 
 
 @pytest.fixture
-def engine(surgehub_home: Path) -> Engine:
-    return settings_for(surgehub_home)[1]
+def engine(warehouse: Engine) -> Engine:
+    """The warehouse on SQLite and on PostgreSQL."""
+    return warehouse
 
 
 @pytest.mark.parametrize(

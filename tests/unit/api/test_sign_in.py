@@ -309,3 +309,21 @@ def test_disabling_an_account_ends_its_session_and_its_tokens(site: Site) -> Non
     assert response.status_code == 401
     ask_for_code(site.client, LEAD)
     assert not code_mails(site.outbox, LEAD)[1:]  # no new code mailed to a disabled account
+
+
+@pytest.mark.parametrize(
+    ("base", "loopback"),
+    [
+        ("http://localhost:8000", True),
+        ("http://127.0.0.1:8000", True),
+        ("http://[::1]:8000", True),
+        ("http://app.localhost", True),
+        ("https://localhost:8000", False),  # https: Secure as anywhere
+        ("http://surgehub.example.nhs.uk", False),  # plain http elsewhere: still Secure (so sign-in fails)
+        ("http://10.0.0.5:8000", False),
+    ],
+)
+def test_only_plain_http_on_loopback_drops_the_secure_flag(base: str, loopback: bool) -> None:
+    from surgehub.api.auth import loopback_http
+
+    assert loopback_http(base) is loopback

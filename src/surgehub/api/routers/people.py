@@ -161,8 +161,13 @@ async def admin_page(request: Request, services: ServicesDep) -> Response:
         tokens=every_token,
         events=events,
         now=services.resources.clock.now(),
-        notice=request.query_params.get("revoked", "")[:8],
+        notice=_revoked_notice(request.query_params.get("revoked", ""), every_token),
     )
+
+
+def _revoked_notice(prefix: str, every_token: list[tokens.TokenInfo]) -> str | None:
+    """The prefix to confirm as revoked: only a token that is revoked (a link cannot make up a notice)."""
+    return prefix if any(t.prefix == prefix and t.revoked_at is not None for t in every_token) else None
 
 
 @router.post("/admin/tokens/revoke", response_class=HTMLResponse)
