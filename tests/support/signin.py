@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import re
+import subprocess
+import sys
+import time
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator, Mapping
     from email.message import EmailMessage
-    from pathlib import Path
 
     from fastapi.testclient import TestClient
 
@@ -57,3 +62,44 @@ def sign_in(client: TestClient, outbox: Path, email: str) -> None:
     status, html = enter_code(client, latest_code(outbox, email))
     assert status == 200, html[:2000]
     assert f"Signed in as {email}" in html
+
+
+@contextlib.contextmanager
+def serving(home: Path, port: int, env: Mapping[str, str]) -> Iterator[str]:
+    """A real `surgehub serve` on 127.0.0.1:``port`` with ``env``, until the block ends; its URL."""
+    import pytest
+    import requests
+
+    from surgehub.config import PROJECT_ROOT
+
+    log = home / "serve.log"
+    with open(log, "wb") as out:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).with_name("surgehub")), "serve", "--port", str(port)],
+            env=dict(env),
+            cwd=PROJECT_ROOT,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            if process.poll() is not None:
+                pytest.fail(f"surgehub serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
+            try:
+                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
+                    break
+            except requests.ConnectionError:
+                pass
+            if time.monotonic() > deadline:
+                pytest.fail(f"surgehub serve not ready:\n{log.read_text()[-3000:]}")
+            time.sleep(0.5)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -53,6 +53,10 @@ DEPLOYMENT_ENV = {
     "SURGEHUB_CONFIG",
     "SURGEHUB_REDIS_URL",  # rate limits and sessions, shared by the API's replicas
     "SURGEHUB_SECRET_KEY",
+    "SURGEHUB_OIDC_ISSUER",  # optional single sign-on (empty: off)
+    "SURGEHUB_OIDC_CLIENT_ID",
+    "SURGEHUB_OIDC_CLIENT_SECRET",
+    "SURGEHUB_OIDC_NAME",
 }
 NOT_FOR_DEPLOYMENT = {
     "SURGEHUB_NOW",  # the frozen clock: never in production

@@ -28,7 +28,7 @@ from surgehub.accounts import seed_accounts
 from surgehub.accounts.secret import server_secret
 from surgehub.api import auth
 from surgehub.api.dependencies import Problem, Services
-from surgehub.api.routers import docs, health, page, people, returns, signin, templates
+from surgehub.api.routers import docs, health, oidc, page, people, returns, signin, templates
 from surgehub.api.submissions import Receiver
 from surgehub.api.warmup import warm_up
 
@@ -89,10 +89,11 @@ def create_app(
     auth.install_sessions(
         app, store=auth.session_store(limits.storage_uri, limits.namespace), secure=cookie_secure
     )
+    oidc.install(app, oidc.OidcConfig.from_env())
     app.add_exception_handler(Problem, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(Exception, _unexpected)
-    for area in (returns, templates, health, page, signin, people, docs):
+    for area in (returns, templates, health, page, signin, oidc, people, docs):
         app.include_router(area.router)
     app.add_middleware(NoStore)
     return app

@@ -9,10 +9,7 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
-import sys
 import time
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -26,11 +23,12 @@ from surgehub.orchestration.live import free_port
 from surgehub.warehouse.db import ensure_warehouse, get_engine
 from tests.support.browser import axe_violations
 from tests.support.returns import valid_return
-from tests.support.signin import latest_code
+from tests.support.signin import latest_code, serving
 from tests.support.timeline import TIMELINE_NOW
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
+    from pathlib import Path
 
 pytestmark = [pytest.mark.browser, pytest.mark.smtp]
 
@@ -77,37 +75,10 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     add_account(
         engine, ADMIN, roles={Role.DATA_TEAM}, locality=None, display_name=None, actor="test", at=TIMELINE_NOW
     )
-    log = home / "serve.log"
-    with open(log, "wb") as out:
-        process = subprocess.Popen(
-            [str(Path(sys.executable).with_name("surgehub")), "serve", "--port", str(port)],
-            env=env,
-            cwd=PROJECT_ROOT,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
-        while True:
-            if process.poll() is not None:
-                pytest.fail(f"surgehub serve exited with {process.returncode}:\n{log.read_text()[-3000:]}")
-            try:
-                if requests.get(f"{url}/healthz", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            if time.monotonic() > deadline:
-                pytest.fail(f"surgehub serve not ready:\n{log.read_text()[-3000:]}")
-            time.sleep(0.5)
-        yield Site(url, smtp.outbox)
+        with serving(home, port, env) as url:
+            yield Site(url, smtp.outbox)
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
         smtp.stop()
 
 

@@ -67,10 +67,12 @@ async def page(
 ) -> HTMLResponse:
     """A signed-in-aware page: the mount prefix, the session's CSRF token, the errors by field."""
     session = await auth.session_of(request)
+    sso = getattr(request.app.state, "oidc", None)
     context.update(
         base=base_of(request),
         viewer=viewer,
         csrf=auth.csrf_token(session, _limits(request).secret),
+        sso_name=sso[0].name if sso else None,
     )
     context.setdefault("errors", [])
     context["field_errors"] = {e["field"]: e["message"] for e in context["errors"]}
