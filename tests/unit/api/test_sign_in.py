@@ -102,6 +102,11 @@ def test_submitter_signs_in_with_the_emailed_code_and_sends_without_a_token(site
     assert ("auth.sign_in", LEAD) in actions(site.engine, "auth.")
 
 
+def test_without_single_sign_on_configured_only_the_code_is_offered(site: Site) -> None:
+    assert "Sign in with" not in site.client.get("/sign-in").text
+    assert site.client.get("/sign-in/oidc", follow_redirects=False).status_code == 404
+
+
 def test_session_cookie_is_httponly_secure_and_samesite_lax(site: Site) -> None:
     sign_in(site.client, site.outbox, LEAD)
     ask = site.client.get("/sign-in", follow_redirects=False)  # signed in: sent home, cookie renewed

@@ -18,7 +18,6 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from authlib.integrations.starlette_client import OAuth, OAuthError
 from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
@@ -58,6 +57,8 @@ def install(app: FastAPI, config: OidcConfig | None) -> None:
     app.state.oidc = None
     if config is None:
         return
+    from authlib.integrations.starlette_client import OAuth  # only where single sign-on is configured
+
     oauth = OAuth()
     oauth.register(
         name="sso",
@@ -80,7 +81,7 @@ async def _claims(client: Any, token: Mapping[str, Any]) -> Mapping[str, Any]:
     if "email" not in claims:
         extra = await client.userinfo(token=token)
         if extra.get("sub") != claims.get("sub"):
-            raise OAuthError(description="UserInfo names another subject than the ID token")
+            raise ValueError("UserInfo names another subject than the ID token")
         claims.update(extra)
     return claims
 
@@ -109,7 +110,7 @@ async def callback(request: Request, services: ServicesDep) -> Response:
     try:
         token = await client.authorize_access_token(request)
         claims = await _claims(client, token)
-    except (OAuthError, Exception) as exc:  # a forged or replayed callback, a refused consent, a bad token
+    except Exception as exc:  # a forged or replayed callback, a refused consent, a bad token (OAuthError)
         log.warning("single sign-on refused: %s", exc)
         await run_in_threadpool(
             auth.record,
