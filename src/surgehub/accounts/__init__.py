@@ -167,17 +167,26 @@ def seed_accounts(engine: Engine, email: EmailConfig, *, at: datetime) -> int:
         address = normalise_email(member)
         if address:
             wanted.setdefault(address, []).append((str(Role.BOARD), None))
+    from sqlalchemy.exc import IntegrityError
+
     made = 0
     for address, roles in sorted(wanted.items()):
-        made += stored.upsert_account(
-            engine,
-            email=address,
-            roles=roles,
-            display_name=None,
-            actor="seed",
-            at=at,
-            action="account.seed",
-            detail={"roles": [r for r, _ in roles], "locality": next((c for _, c in roles if c), None)},
-            only_if_new=True,
-        )
+        try:
+            made += _seed_one(engine, address, roles, at)
+        except IntegrityError:  # another process (a replica starting too) made it first
+            continue
     return made
+
+
+def _seed_one(engine: Engine, address: str, roles: list[tuple[str, str | None]], at: datetime) -> bool:
+    return stored.upsert_account(
+        engine,
+        email=address,
+        roles=roles,
+        display_name=None,
+        actor="seed",
+        at=at,
+        action="account.seed",
+        detail={"roles": [r for r, _ in roles], "locality": next((c for _, c in roles if c), None)},
+        only_if_new=True,
+    )
