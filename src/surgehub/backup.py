@@ -37,6 +37,8 @@ COUNTED = (
     "hub_version",  # the register's whole history
     "commissioned_plan",
     "audit_event",
+    "account",  # people and their roles (issue 17)
+    "account_role",
 )
 
 

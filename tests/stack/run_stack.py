@@ -137,6 +137,7 @@ class Stack:
             "AIRFLOW__CORE__FERNET_KEY": base64.urlsafe_b64encode(os.urandom(32)).decode(),
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
             "AIRFLOW__API__SECRET_KEY": secrets.token_hex(32),
+            "SURGEHUB_SECRET_KEY": secrets.token_hex(32),
             "_AIRFLOW_WWW_USER_USERNAME": "admin",
             "_AIRFLOW_WWW_USER_PASSWORD": self.admin_password,
             "AIRFLOW_CONN_SMTP_DEFAULT": json.dumps(

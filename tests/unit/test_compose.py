@@ -40,6 +40,7 @@ SECRETS = {
     "AIRFLOW__API__SECRET_KEY",
     "_AIRFLOW_WWW_USER_PASSWORD",
     "AIRFLOW_CONN_SMTP_DEFAULT",
+    "SURGEHUB_SECRET_KEY",
 }
 
 #: Deployment switches the code reads that the stack must set (the rest are test/demo knobs with defaults).
@@ -50,6 +51,12 @@ DEPLOYMENT_ENV = {
     "SURGEHUB_ARCHIVE_DIR",
     "SURGEHUB_QUARANTINE_DIR",
     "SURGEHUB_CONFIG",
+    "SURGEHUB_REDIS_URL",  # rate limits and sessions, shared by the API's replicas
+    "SURGEHUB_SECRET_KEY",
+    "SURGEHUB_OIDC_ISSUER",  # optional single sign-on (empty: off)
+    "SURGEHUB_OIDC_CLIENT_ID",
+    "SURGEHUB_OIDC_CLIENT_SECRET",
+    "SURGEHUB_OIDC_NAME",
 }
 NOT_FOR_DEPLOYMENT = {
     "SURGEHUB_NOW",  # the frozen clock: never in production

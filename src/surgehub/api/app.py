@@ -5,9 +5,10 @@ the templates, the upload page and ``/healthz``. What they share comes through `
 (``surgehub.api.dependencies``): the services built here once, the caller a token speaks for, and
 the limits.
 
-Every API call carries ``Authorization: Bearer <token>``; the page takes the token in a password
-field of each form instead (no cookie, no session: nothing for a cross-site request to ride on).
-The locality is always the token's. The app does its own authentication, so it is safe to mount
+Every API call carries ``Authorization: Bearer <token>``. People sign in to the pages with a code
+sent by email (``routers.signin``; sessions and CSRF in ``surgehub.api.auth``); without signing in,
+the page still takes a token in a password field of its form. The locality is always the token's or
+the signed-in submitter's. The app does its own authentication, so it is safe to mount
 where the host does none (an Airflow plugin's ``fastapi_apps`` are served without auth).
 """
 
@@ -25,9 +26,11 @@ from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.requests import ClientDisconnect
 
+from surgehub.accounts import seed_accounts
+from surgehub.accounts.secret import server_secret
+from surgehub.api import auth
 from surgehub.api.dependencies import Problem, Services
-from surgehub.api.limits import Limits, RateLimiter
-from surgehub.api.routers import docs, health, page, people, returns, templates
+from surgehub.api.routers import docs, health, oidc, page, pages, people, returns, signin, templates
 from surgehub.api.submissions import Receiver
 from surgehub.api.warmup import warm_up
 
@@ -36,17 +39,23 @@ if TYPE_CHECKING:
 
     from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+    from surgehub.api.limits import Limits
     from surgehub.resources import Resources
 
 log = logging.getLogger(__name__)
 
 
-def create_app(*, resources: Resources, limits: Limits, warm: bool = False) -> FastAPI:
-    """The application on ``resources`` (its warehouse is migrated here), with ``limits`` per token.
+def create_app(
+    *, resources: Resources, limits: Limits, warm: bool = False, cookie_secure: bool | None = None
+) -> FastAPI:
+    """The application on ``resources`` (its warehouse is migrated here, and the configured accounts
+    seeded), with ``limits`` per token, account, address and client.
 
     ``warm`` validates a sample return at start-up, so GX is loaded before the first request.
+    ``cookie_secure`` defaults to True except where ``email.public_base_url`` is http on loopback.
     """
     engine = resources.warehouse()
+    seed_accounts(engine, resources.settings.email, at=resources.clock.now())
 
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
@@ -66,14 +75,27 @@ def create_app(*, resources: Resources, limits: Limits, warm: bool = False) -> F
         resources=resources,
         engine=engine,
         receiver=Receiver(resources=resources),
-        uploads=RateLimiter(limits.uploads_per_window, limits.window_seconds),
-        reads=RateLimiter(limits.reads_per_window, limits.window_seconds),
+        uploads=limits.per_window("uploads", limits.uploads_per_window),
+        reads=limits.per_window("reads", limits.reads_per_window),
         limits=limits,
     )
+    app.state.sign_in = signin.SignInLimits(
+        secret=server_secret(resources.settings),
+        codes_per_address=limits.limiter("codes-per-address", limits.codes_per_address),
+        codes_per_client=limits.limiter("codes-per-client", limits.codes_per_client),
+        tries_per_address=limits.limiter("tries-per-address", limits.tries_per_address),
+        tries_per_client=limits.limiter("tries-per-client", limits.tries_per_client),
+    )
+    if cookie_secure is None:
+        cookie_secure = not auth.loopback_http(resources.settings.email.public_base_url)
+    auth.install_sessions(
+        app, store=auth.session_store(limits.storage_uri, limits.namespace), secure=cookie_secure
+    )
+    oidc.install(app, oidc.OidcConfig.from_env())
     app.add_exception_handler(Problem, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(Exception, _unexpected)
-    for area in (returns, templates, health, page, people, docs):
+    for area in (returns, templates, health, page, pages, signin, oidc, people, docs):
         app.include_router(area.router)
     app.add_middleware(NoStore)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -22,7 +22,15 @@ from starlette.datastructures import FormData, UploadFile
 from starlette.formparsers import MultiPartException, MultiPartParser
 
 from surgehub.api import tokens
-from surgehub.api.limits import MULTIPART_OVERHEAD, BodyTooLarge, BodyTooSlow, Limits, RateLimiter, read_body
+from surgehub.api.limits import (
+    MULTIPART_OVERHEAD,
+    BodyTooLarge,
+    BodyTooSlow,
+    LimiterDown,
+    Limits,
+    RateLimiter,
+    read_body,
+)
 from surgehub.api.outstanding import overview
 from surgehub.api.records import Answer
 from surgehub.api.submissions import Receiver
@@ -106,7 +114,7 @@ async def authenticate(services: Services, token: str | None) -> tokens.Caller:
 
 def allow(limiter: RateLimiter, caller: tokens.Caller) -> None:
     """Count one request against the caller's token; 429 (with ``Retry-After``) when over the limit."""
-    allowed, wait = limiter.allow(caller.prefix)
+    allowed, wait = counted(limiter, caller.prefix)
     if not allowed:
         seconds = max(1, int(wait + 0.999))
         raise Problem(
@@ -115,6 +123,14 @@ def allow(limiter: RateLimiter, caller: tokens.Caller) -> None:
             None,
             **{"Retry-After": str(seconds)},
         )
+
+
+def counted(limiter: RateLimiter, key: str) -> tuple[bool, float]:
+    """``limiter.allow(key)``; 503 when the rate-limit store cannot be reached."""
+    try:
+        return limiter.allow(key)
+    except LimiterDown:
+        raise Problem(503, "the service cannot check its limits just now: try again in a minute") from None
 
 
 def bearer(request: Request) -> str | None:
@@ -246,6 +262,7 @@ async def receive(services: Services, caller: tokens.Caller, upload: Upload, rec
                 data=upload.data,
                 file_name=upload.file_name,
                 received_at=received_at,
+                sent_by=caller.sent_by,
             )
         )
     except Exception:  # e.g. the warehouse is down: not received, and the sender must know it

@@ -38,7 +38,8 @@ class TokenMissing(Exception):
 class _TokenFinder:
     """Watches a multipart stream for its first part: the token's value once complete, or not a token."""
 
-    def __init__(self, boundary: bytes) -> None:
+    def __init__(self, boundary: bytes, field: bytes = b"token") -> None:
+        self.field = field
         self.token: str | None = None
         self.not_first = False
         self._header_field = b""
@@ -75,7 +76,7 @@ class _TokenFinder:
                 self.next_file_chosen = bool(options.get(b"filename"))
             return
         name = options.get(b"name")
-        if name == b"token" and b"filename" not in options:
+        if name == self.field and b"filename" not in options:
             self._in_token = True
         else:
             self.not_first = True
@@ -115,12 +116,16 @@ async def read_token_first(
     idle_seconds: float,
     total_seconds: float,
     on_token: Callable[[str], Awaitable[None]],
+    field: bytes = b"token",
 ) -> bytes:
     """The whole body, calling ``on_token`` once the token part is read; raises what ``on_token`` raises,
-    `TokenMissing`, limits.BodyTooSlow or limits.BodyTooLarge, each as soon as it is known."""
+    `TokenMissing`, limits.BodyTooSlow or limits.BodyTooLarge, each as soon as it is known.
+
+    ``field`` names the first field: ``token`` (a submission token), or ``csrf_token`` when a signed-in
+    person sends the form (the session is checked before the body is read; the CSRF token here)."""
     from surgehub.api.limits import BodyTooLarge, BodyTooSlow
 
-    finder = _TokenFinder(boundary)
+    finder = _TokenFinder(boundary, field)
     parts: list[bytes] = []
     size = 0
     checked = False

@@ -70,11 +70,12 @@ class Arrival:
     """One upload as it arrived: who sent it (from the token), its bytes, name and receipt time."""
 
     locality: str
-    token_id: int
+    token_id: int | None  # None: sent by a signed-in person
     data: bytes
     name: str  # the submitter's file name (``display_name``): R16 is judged on it; stored and shown masked
     sha256: str
     received_at: datetime
+    sent_by: str | None = None  # "account:<email>" or "token:<prefix>"
 
 
 class Receiver:
@@ -88,7 +89,14 @@ class Receiver:
         self._handoff = threading.Lock()
 
     def receive(
-        self, *, locality: str, token_id: int, data: bytes, file_name: str | None, received_at: datetime
+        self,
+        *,
+        locality: str,
+        token_id: int | None,
+        data: bytes,
+        file_name: str | None,
+        received_at: datetime,
+        sent_by: str | None = None,
     ) -> Answer:
         """Validate ``data`` as a return from ``locality`` received at ``received_at``, and act on it."""
         arrival = Arrival(
@@ -98,6 +106,7 @@ class Receiver:
             name=display_name(file_name),
             sha256=hashlib.sha256(data).hexdigest(),
             received_at=received_at,
+            sent_by=sent_by,
         )
         body: dict[str, Any] | None = None
         # R16 on the file's name comes first of all (spec §4): such a file is judged, never a duplicate.
@@ -285,6 +294,7 @@ class Receiver:
             duplicate=duplicate,
             validation=validation,
             warehouse_submission_id=warehouse_submission_id,
+            sent_by=arrival.sent_by,
         )
         return uploads.record_upload(self.engine, upload)
 

@@ -46,6 +46,7 @@ class TokenInfo:
     created_at: datetime
     expires_at: datetime | None
     revoked_at: datetime | None
+    account_email: str | None = None
 
     @classmethod
     def from_row(cls, row: Row[Any]) -> TokenInfo:
@@ -67,17 +68,25 @@ class TokenInfo:
             "created_at": iso(self.created_at),
             "expires_at": iso(self.expires_at),
             "revoked_at": iso(self.revoked_at),
+            "account": self.account_email,
             "state": str(self.state(now)),
         }
 
 
 @dataclass(frozen=True, kw_only=True)
 class Caller:
-    """Who a valid token speaks for: the locality comes from here, never from the request."""
+    """Who a request speaks for (a valid token, or a signed-in submitter): the locality comes from here,
+    never from the request."""
 
-    token_id: int
-    prefix: str
+    token_id: int | None
+    prefix: str  # the rate limits' key: the token's prefix, or "account:<email>"
     sub_icb_code: str
+    account: str | None = None  # the signed-in account, or the account the token belongs to
+
+    @property
+    def sent_by(self) -> str:
+        """Who sent an upload, as recorded with it: ``account:<email>`` or ``token:<prefix>``."""
+        return f"token:{self.prefix}" if self.token_id is not None else f"account:{self.account}"
 
 
 def hash_token(token: str) -> str:
@@ -91,6 +100,8 @@ def create_token(
     now: datetime,
     expires_at: datetime | None = None,
     label: str | None = None,
+    account_email: str | None = None,
+    actor: str = "system",
 ) -> tuple[str, TokenInfo]:
     """A new token for a locality (a normalised code): the token itself (to show once) and what is kept."""
     if expires_at is not None and expires_at.tzinfo is None:
@@ -105,8 +116,9 @@ def create_token(
             label=label,
             created_at=now,
             expires_at=expires_at,
+            account_email=account_email,
         )
-        row = stored.insert_token(engine, new)
+        row = stored.insert_token(engine, new, actor=actor)
         if row is not None:
             return token, TokenInfo.from_row(row)
     raise RuntimeError("could not draw an unused token prefix")
@@ -116,10 +128,10 @@ def list_tokens(engine: Engine, sub_icb_code: str | None = None) -> list[TokenIn
     return [TokenInfo.from_row(row) for row in stored.token_rows(engine, sub_icb_code)]
 
 
-def revoke_token(engine: Engine, prefix: str, *, now: datetime) -> bool:
+def revoke_token(engine: Engine, prefix: str, *, now: datetime, actor: str = "system") -> bool:
     """Revoke the token with this prefix (or the whole token); False when there is no such token."""
     match = TOKEN_PATTERN.match(prefix.strip())
-    return stored.revoke_prefix(engine, match.group(1) if match else prefix.strip().lower(), now)
+    return stored.revoke_prefix(engine, match.group(1) if match else prefix.strip().lower(), now, actor=actor)
 
 
 def authenticate(engine: Engine, token: str | None, *, now: datetime) -> Caller | None:
@@ -134,4 +146,18 @@ def authenticate(engine: Engine, token: str | None, *, now: datetime) -> Caller 
         return None
     if row.expires_at is not None and row.expires_at <= now:
         return None
-    return Caller(token_id=int(row.token_id), prefix=row.prefix, sub_icb_code=row.sub_icb_code)
+    if row.account_email is not None and not _account_active(engine, row.account_email):
+        return None  # a disabled account's tokens stop working with it
+    return Caller(
+        token_id=int(row.token_id),
+        prefix=row.prefix,
+        sub_icb_code=row.sub_icb_code,
+        account=row.account_email,
+    )
+
+
+def _account_active(engine: Engine, email: str) -> bool:
+    from surgehub.warehouse.accounts import account_row
+
+    found = account_row(engine, email)
+    return found is not None and found.disabled_at is None

@@ -27,6 +27,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "serve": ("surgehub.cli.api:serve", "Serve the Submission API and the upload page"),
     "token": ("surgehub.cli.api:token", "Create, list and revoke localities' submission tokens"),
     "submit": ("surgehub.cli.api:submit", "Send a return to the Submission API"),
+    "user": ("surgehub.cli.users:user", "People's accounts: add, list or disable (roles, locality)"),
     "hubs": ("surgehub.cli.hubs:hubs", "The hub register: list, add, rename or close a hub"),
     "plan": ("surgehub.cli.hubs:plan", "The commissioned plan per hub: set or list it"),
     "audit": ("surgehub.cli.hubs:audit", "Who changed what and when (the audit trail)"),

@@ -15,7 +15,10 @@ from pathlib import Path
 import click
 
 from surgehub import clock
-from surgehub.cli.common import ExitCode, fail, json_option, locality, resources, warehouse
+from surgehub.cli.common import ExitCode, actor, fail, json_option, locality, resources, warehouse
+
+#: A token's life unless told otherwise (issue 17: tokens expire by default).
+DEFAULT_TOKEN_DAYS = 180
 
 # -- surgehub token --------------------------------------------------------------------------------
 
@@ -28,15 +31,36 @@ def token() -> None:
 @token.command("create")
 @click.option("--locality", "code", required=True, metavar="CODE", help="The locality's sub-ICB code.")
 @click.option("--expires", metavar="ISO8601", default=None, help="Expiry time (no offset = Europe/London).")
-@click.option("--expires-in-days", type=click.IntRange(min=1), default=None, help="Expiry, in days from now.")
+@click.option(
+    "--expires-in-days",
+    type=click.IntRange(min=1),
+    default=None,
+    help=f"Expiry, in days from now (default {DEFAULT_TOKEN_DAYS}).",
+)
+@click.option("--no-expiry", is_flag=True, help="A token that never expires (not recommended).")
 @click.option("--label", default=None, help="A note for listings (who holds it).")
-def token_create(code: str, expires: str | None, expires_in_days: int | None, label: str | None) -> None:
-    """Create a token for a locality and print it ONCE on stdout (only its hash is kept)."""
+@click.option("--account", "account_text", default=None, metavar="EMAIL", help="The account it belongs to.")
+def token_create(
+    code: str,
+    expires: str | None,
+    expires_in_days: int | None,
+    no_expiry: bool,
+    label: str | None,
+    account_text: str | None,
+) -> None:
+    """Create a token for a locality and print it ONCE on stdout (only its hash is kept). It expires
+    after 180 days unless told otherwise; with --account it stops working when that account is disabled."""
+    from surgehub.accounts import get_account, normalise_email
     from surgehub.api.tokens import create_token
 
     code = locality(code)
-    if expires and expires_in_days:
-        fail("give --expires or --expires-in-days, not both")
+    if sum(bool(x) for x in (expires, expires_in_days, no_expiry)) > 1:
+        fail("give one of --expires, --expires-in-days and --no-expiry")
+    account = normalise_email(account_text) if account_text else None
+    if account_text and (account is None or get_account(warehouse(), account) is None):
+        fail(f"no account {account_text!r} (see `surgehub user list`)")
+    if not (expires or no_expiry):
+        expires_in_days = expires_in_days or DEFAULT_TOKEN_DAYS
     now = resources().clock.now()
     expires_at = None
     if expires:
@@ -48,7 +72,15 @@ def token_create(code: str, expires: str | None, expires_in_days: int | None, la
             fail("--expires is in the past")
     elif expires_in_days:
         expires_at = now + timedelta(days=expires_in_days)
-    secret, info = create_token(warehouse(), code, now=now, expires_at=expires_at, label=label)
+    secret, info = create_token(
+        warehouse(),
+        code,
+        now=now,
+        expires_at=expires_at,
+        label=label,
+        account_email=account,
+        actor=actor(None),
+    )
     click.echo(secret)
     until = f", expires {expires_at.isoformat()}" if expires_at else ", no expiry"
     click.echo(f"token {info.prefix} for {code}{until}. It is shown only now: keep it safe.", err=True)
@@ -87,7 +119,7 @@ def token_revoke(prefix: str) -> None:
     """Revoke the token with PREFIX (as listed; the whole token works too). At once, for good."""
     from surgehub.api.tokens import revoke_token
 
-    if not revoke_token(warehouse(), prefix, now=resources().clock.now()):
+    if not revoke_token(warehouse(), prefix, now=resources().clock.now(), actor=actor(None)):
         fail(f"no token with prefix {prefix!r} (see `surgehub token list`)")
     click.echo(f"revoked {prefix}")
 

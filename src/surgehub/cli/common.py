@@ -70,6 +70,18 @@ def warehouse(*, read_only: bool = False) -> Engine:
         fail(f"the warehouse {shown} is not usable: {db.one_line(exc)}")
 
 
+def actor(by: str | None = None) -> str:
+    """Who is making a change from the command line: ``by`` if given, else the operating-system user."""
+    import getpass
+
+    if by and by.strip():
+        return by.strip()[:320]
+    try:
+        return f"os:{getpass.getuser()}"
+    except Exception:  # no user name in this environment
+        return "os:unknown"
+
+
 def instant(option: str, text: str | None) -> datetime:
     """An ``--as-of``/``--received-at`` value (no offset: Europe/London); now when not given."""
     if text is None:

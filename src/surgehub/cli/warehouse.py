@@ -140,13 +140,17 @@ def db() -> None:
 @db.command("upgrade")
 @click.option("--revision", default="head", show_default=True, help="Target revision.")
 def upgrade(revision: str) -> None:
-    """Migrate the warehouse to a revision (default head) and refresh localities and hubs."""
+    """Migrate the warehouse to a revision (default head), refresh localities and hubs, and make the
+    accounts the configuration names (locality contacts, the board list) that do not exist yet."""
     resources = common.resources()
+    from surgehub.accounts import seed_accounts
     from surgehub.warehouse import db as warehouse_db
 
     try:
         engine = warehouse_db.upgrade(resources.engine, revision)
         heads = sorted(warehouse_db.current_revisions(engine))
+        if revision == "head":
+            seed_accounts(engine, resources.settings.email, at=resources.clock.now())
     except Exception as exc:
         shown = resources.engine.url.render_as_string(hide_password=True)
         fail(f"could not migrate {shown}: {warehouse_db.one_line(exc)}")

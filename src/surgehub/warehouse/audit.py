@@ -85,3 +85,20 @@ def events(
             )
             for row in connection.execute(query)
         ]
+
+
+def latest(engine: Engine, *, limit: int = 100) -> list[AuditEvent]:
+    """The newest ``limit`` events, newest first (the admin page)."""
+    query = select(audit_event).order_by(audit_event.c.occurred_at.desc(), audit_event.c.audit_id.desc())
+    with engine.connect() as connection:
+        return [
+            AuditEvent(
+                audit_id=row.audit_id,
+                occurred_at=row.occurred_at,
+                actor=row.actor,
+                action=row.action,
+                subject=row.subject,
+                detail=dict(row.detail or {}),
+            )
+            for row in connection.execute(query.limit(limit))
+        ]

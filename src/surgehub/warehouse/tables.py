@@ -169,7 +169,7 @@ submission = Table(
     # ({"R09": 120}); not_checked lists the rules a missing column kept from running. Null before 0003.
     Column("totals", JSON),
     Column("not_checked", JSON),
-    # The activity dates and hub codes the file's rows name, for its receipt (null before 0007).
+    # The activity dates and hub codes the file's rows name, for its receipt (null before 0006).
     Column("coverage", JSON),
     Column("archive_path", Text),  # relative to the archive root; null when quarantined
     Column("processed_at", UtcDateTime(), nullable=False),
@@ -274,6 +274,7 @@ submission_token = Table(
     Column("created_at", UtcDateTime(), nullable=False),
     Column("expires_at", UtcDateTime()),
     Column("revoked_at", UtcDateTime()),
+    Column("account_email", String(320)),  # the account it belongs to (issue 17); null for older tokens
 )
 
 # Submission API: every return received over HTTP, with the receipt time of the request's arrival.
@@ -284,7 +285,8 @@ api_submission = Table(
     metadata,
     Column("api_submission_id", String(24), primary_key=True),  # "api-" + 16 hex digits
     Column("sub_icb_code", String(3), ForeignKey("locality.sub_icb_code"), nullable=False),
-    Column("token_id", BigInteger, ForeignKey("submission_token.token_id"), nullable=False),
+    Column("token_id", BigInteger, ForeignKey("submission_token.token_id")),  # null: sent signed in
+    Column("sent_by", String(330)),  # "account:<email>" or "token:<prefix>" (issue 17); null before 0005
     Column("received_at", UtcDateTime(), nullable=False),
     Column("sha256", String(64), nullable=False),
     Column("file_name", String(255), nullable=False),  # as the submitter named it (shown only)
@@ -296,4 +298,39 @@ api_submission = Table(
     Column("warehouse_submission_id", BigInteger, ForeignKey("submission.submission_id")),
     Index("ix_api_submission_locality_received", "sub_icb_code", "received_at"),
     Index("ix_api_submission_locality_sha256", "sub_icb_code", "sha256"),
+)
+
+# People (issue 17): an account is an email address, normalised to lower case, with roles.
+account = Table(
+    "account",
+    metadata,
+    Column("email", String(320), primary_key=True),
+    Column("display_name", String(200)),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("created_by", String(320), nullable=False),
+    Column("disabled_at", UtcDateTime()),  # a disabled account cannot sign in, and its tokens stop working
+)
+
+# An account's roles: submitter (for one locality), board, data_team; one row per role.
+account_role = Table(
+    "account_role",
+    metadata,
+    Column("email", String(320), ForeignKey("account.email"), primary_key=True),
+    Column("role", String(20), primary_key=True),
+    Column("sub_icb_code", String(3), ForeignKey("locality.sub_icb_code")),  # submitter only
+)
+
+# Emailed sign-in codes, kept only as an HMAC: single use, short-lived, a few attempts each. A row is
+# written for every request, known address or not (the mail goes only to an active account).
+sign_in_code = Table(
+    "sign_in_code",
+    metadata,
+    Column("code_id", Id, primary_key=True, autoincrement=True),
+    Column("email", String(320), nullable=False),
+    Column("code_hash", String(64), nullable=False),
+    Column("created_at", UtcDateTime(), nullable=False),
+    Column("expires_at", UtcDateTime(), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0, server_default="0"),
+    Column("used_at", UtcDateTime()),
+    Index("ix_sign_in_code_email", "email", "created_at"),
 )

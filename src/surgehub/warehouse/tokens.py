@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Row, select, update
 
-from surgehub.warehouse import tables
+from surgehub.warehouse import audit, tables
 from surgehub.warehouse.db import writer
 
 if TYPE_CHECKING:
@@ -29,15 +29,30 @@ class NewToken:
     label: str | None
     created_at: datetime
     expires_at: datetime | None
+    account_email: str | None = None  # the account it belongs to
 
 
-def insert_token(engine: Engine, token: NewToken) -> Row[Any] | None:
-    """Store a new token and return its row; None (nothing stored) when the prefix is already taken."""
+def insert_token(engine: Engine, token: NewToken, *, actor: str = "system") -> Row[Any] | None:
+    """Store a new token (audited as ``token.create``) and return its row; None (nothing stored) when
+    the prefix is already taken."""
     with writer(engine).begin() as connection:
         taken = connection.execute(select(_t.c.token_id).where(_t.c.prefix == token.prefix)).first()
         if taken is not None:
             return None
-        return connection.execute(_t.insert().values(**asdict(token)).returning(*_t.c)).one()
+        row = connection.execute(_t.insert().values(**asdict(token)).returning(*_t.c)).one()
+        audit.record(
+            connection,
+            occurred_at=token.created_at,
+            actor=actor,
+            action="token.create",
+            subject=f"token:{token.prefix}",
+            detail={
+                "locality": token.sub_icb_code,
+                "account": token.account_email,
+                "expires_at": token.expires_at.isoformat() if token.expires_at else None,
+            },
+        )
+        return row
 
 
 def token_rows(engine: Engine, sub_icb_code: str | None = None) -> list[Row[Any]]:
@@ -54,12 +69,23 @@ def token_by_prefix(engine: Engine, prefix: str) -> Row[Any] | None:
         return connection.execute(select(_t).where(_t.c.prefix == prefix)).first()
 
 
-def revoke_prefix(engine: Engine, prefix: str, revoked_at: datetime) -> bool:
-    """Mark the token revoked (once: a second revocation keeps the first time); False if there is none."""
+def revoke_prefix(engine: Engine, prefix: str, revoked_at: datetime, *, actor: str = "system") -> bool:
+    """Mark the token revoked (once: a second revocation keeps the first time; audited as
+    ``token.revoke``); False if there is none."""
     with writer(engine).begin() as connection:
-        row = connection.execute(select(_t.c.token_id, _t.c.revoked_at).where(_t.c.prefix == prefix)).first()
+        row = connection.execute(
+            select(_t.c.token_id, _t.c.revoked_at, _t.c.sub_icb_code).where(_t.c.prefix == prefix)
+        ).first()
         if row is None:
             return False
         if row.revoked_at is None:
             connection.execute(update(_t).where(_t.c.token_id == row.token_id).values(revoked_at=revoked_at))
+            audit.record(
+                connection,
+                occurred_at=revoked_at,
+                actor=actor,
+                action="token.revoke",
+                subject=f"token:{prefix}",
+                detail={"locality": row.sub_icb_code},
+            )
     return True

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Row, and_, or_, select, update
 
-from surgehub.warehouse import tables
+from surgehub.warehouse import audit, tables
 from surgehub.warehouse.db import writer
 
 if TYPE_CHECKING:
@@ -30,7 +30,7 @@ class NewUpload:
 
     api_submission_id: str
     sub_icb_code: str
-    token_id: int
+    token_id: int | None
     received_at: datetime
     sha256: str
     file_name: str
@@ -40,12 +40,28 @@ class NewUpload:
     duplicate: bool
     validation: dict[str, Any]
     warehouse_submission_id: int | None = None
+    sent_by: str | None = None  # "account:<email>" or "token:<prefix>"
 
 
 def record_upload(engine: Engine, upload: NewUpload) -> Row[Any]:
-    """Record one upload (its own writer transaction) and read the row back as stored."""
+    """Record one upload (its own writer transaction, with its ``submission.receive`` audit row when
+    who sent it is known) and read the row back as stored."""
     with writer(engine).begin() as connection:
         connection.execute(_a.insert().values(**asdict(upload)))
+        if upload.sent_by is not None:
+            audit.record(
+                connection,
+                occurred_at=upload.received_at,
+                actor=upload.sent_by.removeprefix("account:"),
+                action="submission.receive",
+                subject=f"submission:{upload.api_submission_id}",
+                detail={
+                    "locality": upload.sub_icb_code,
+                    "outcome": upload.outcome,
+                    "duplicate": upload.duplicate,
+                    "sent_by": upload.sent_by,
+                },
+            )
     with engine.connect() as connection:
         return connection.execute(select(_a).where(_a.c.api_submission_id == upload.api_submission_id)).one()
 

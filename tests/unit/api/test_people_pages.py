@@ -1,25 +1,20 @@
-"""Pages for submitters (issue 16): the guide with an anchor per rule, each locality's hub register,
-and templates pre-filled with the locality's hubs for the next return due or a chosen day."""
+"""A submitter's own tokens and the data team's admin page, as people use them (real SMTP, SQLite)."""
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from datetime import date
 from typing import TYPE_CHECKING
 
 import pytest
 from fastapi.testclient import TestClient
-from openpyxl import load_workbook
 
-from surgehub import spec
-from surgehub.api.guide import guide_html
-from surgehub.config import load_settings
-from surgehub.timeliness import next_return_days
-from surgehub.warehouse.register import read_register
-from tests.support.api import app_for, settings_for
-from tests.support.timeline import london
+from surgehub.accounts import Role, add_account
+from surgehub.api.tokens import list_tokens
+from surgehub.warehouse.audit import events
+from tests.support.api import app_for, settings_for, token_for
+from tests.support.returns import valid_return
+from tests.support.signin import csrf_of, sign_in
+from tests.support.timeline import TIMELINE_NOW
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -27,122 +22,129 @@ if TYPE_CHECKING:
 
     from sqlalchemy import Engine
 
-MONDAY_MORNING = "2026-11-30T09:00:00+00:00"
+    from surgehub.mail.server import LoopbackSmtpServer
+
+pytestmark = pytest.mark.smtp
+
+LEAD, ADMIN, BOARD = "lead@nhs.net", "dt@nhs.net", "member@nhs.net"
 
 
 @pytest.fixture
-def site(surgehub_home: Path) -> Iterator[tuple[TestClient, Engine]]:
+def site(surgehub_home: Path, smtp_server: LoopbackSmtpServer) -> Iterator[tuple[TestClient, Engine, Path]]:
     settings, engine = settings_for(surgehub_home)
-    with TestClient(app_for(settings)) as client:
-        yield client, engine
+    add = {"display_name": None, "actor": "test", "at": TIMELINE_NOW}
+    add_account(engine, LEAD, roles={Role.SUBMITTER}, locality="14L", **add)
+    add_account(engine, ADMIN, roles={Role.DATA_TEAM}, locality=None, **add)
+    add_account(engine, BOARD, roles={Role.BOARD}, locality=None, **add)
+    with TestClient(app_for(settings), base_url="https://testserver") as client:
+        yield client, engine, smtp_server.outbox
 
 
-def test_the_guide_is_served_with_an_anchor_for_every_rule(site: tuple[TestClient, Engine]) -> None:
-    client, _ = site
-    response = client.get("/guide")
-    assert response.status_code == 200
-    html = response.text
-    for rule in spec.RULES:
-        assert f'id="rule-{rule}"' in html, rule
-    assert "<script" not in html
-    assert "default-src 'none'" in response.headers["content-security-policy"]
-    # the guide lists hub codes, each locality linked to its register page
-    assert 'href="/register/14L"' in html
-    assert "<code>14L-H1</code>" in html
-    ids = re.findall(r'id="([^"]+)"', html)
-    assert len(ids) == len(set(ids))  # every anchor unique
-
-
-def test_the_guide_passes_no_raw_html_through() -> None:
-    from markdown_it import MarkdownIt
-
-    assert "<script" not in guide_html()
-    md = MarkdownIt("commonmark", {"html": False})
-    assert "&lt;script&gt;" in md.render("<script>alert(1)</script>")
-
-
-def test_each_locality_has_its_hub_register_page(site: tuple[TestClient, Engine]) -> None:
-    client, engine = site
-    index = client.get("/register").text
-    view = read_register(engine).latest()
-    for loc in view.localities:
-        assert f'href="/register/{loc.sub_icb_code}"' in index
-    page = client.get("/register/14l")  # any case
+def test_a_submitter_makes_a_token_sees_it_once_and_a_script_sends_with_it(
+    site: tuple[TestClient, Engine, Path],
+) -> None:
+    client, engine, outbox = site
+    sign_in(client, outbox, LEAD)
+    page = client.get("/tokens")
     assert page.status_code == 200
-    for hub in view.hubs_of("14L"):
-        assert hub.hub_code in page.text
-        assert hub.active_from.isoformat() in page.text
-    assert 'href="/api/v1/template.csv?locality=14L"' in page.text
-    assert client.get("/register/XXX").status_code == 404
-    assert client.get("/register/%E2%91%A0%E2%91%A0%E2%91%A0").status_code == 404
+    made = client.post(
+        "/tokens", data={"csrf_token": csrf_of(page.text), "label": "nightly export", "days": "30"}
+    )
+    assert made.status_code == 201
+    token = re.search(r'id="made-token" readonly value="(sh_[^"]+)"', made.text)
+    assert token
+    [info] = list_tokens(engine)
+    assert (info.account_email, info.sub_icb_code, info.label) == (LEAD, "14L", "nightly export")
+    assert info.expires_at is not None
+    assert (info.expires_at - TIMELINE_NOW).days == 30
+    assert token.group(1) not in client.get("/tokens").text  # shown once only
+    sent = client.post(
+        "/api/v1/returns",
+        headers={"Authorization": f"Bearer {token.group(1)}"},
+        files={"file": ("r.csv", valid_return("14L"))},
+    )
+    assert sent.status_code == 201
+    actors = [(e.action, e.actor) for e in events(engine, action_prefix="")]
+    assert ("token.create", LEAD) in actors
+    assert ("submission.receive", info.prefix) not in actors  # recorded as the token, by prefix
+    assert ("submission.receive", f"token:{info.prefix}") in actors
 
 
-def test_the_next_return_due_is_the_weekend_on_a_monday() -> None:
-    settings = load_settings()
-    monday = london(2026, 11, 30, 9, 0)
-    assert next_return_days(monday, settings) == (date(2026, 11, 27), date(2026, 11, 28), date(2026, 11, 29))
-    assert next_return_days(london(2026, 11, 30, 13, 30), settings) == (date(2026, 11, 30),)
-    assert next_return_days(london(2026, 11, 25, 9, 0), settings) == (date(2026, 11, 24),)
+def test_making_a_token_needs_the_form_from_the_page(site: tuple[TestClient, Engine, Path]) -> None:
+    client, engine, outbox = site
+    sign_in(client, outbox, LEAD)
+    assert client.post("/tokens", data={"label": "forged"}).status_code == 403
+    assert list_tokens(engine) == []
 
 
-def test_a_template_is_prefilled_with_the_hubs_active_on_the_days_of_the_next_return(
-    surgehub_home: Path, monkeypatch: pytest.MonkeyPatch
+def test_the_data_team_revokes_a_token_and_sees_it_in_the_audit(
+    site: tuple[TestClient, Engine, Path],
 ) -> None:
-    monkeypatch.setenv("SURGEHUB_NOW", MONDAY_MORNING)
-    settings, engine = settings_for(surgehub_home)
-    hubs = sorted(h.hub_code for h in read_register(engine).latest().hubs_of("14L"))
-    with TestClient(app_for(settings)) as client:
-        response = client.get("/api/v1/template.csv?locality=14L")
-        assert response.status_code == 200
-        assert "surge-hub-return-14L-2026-11-27_to_2026-11-29.csv" in response.headers["content-disposition"]
-        rows = list(csv.DictReader(io.StringIO(response.content.decode("utf-8"))))
-        assert [(r["activity_date"], r["hub_code"]) for r in rows] == [
-            (day, hub) for day in ("2026-11-27", "2026-11-28", "2026-11-29") for hub in hubs
-        ]
-        assert {r["sub_icb_code"] for r in rows} == {"14L"}
-        assert {r["appts_offered"] for r in rows} == {""}  # the figures are the submitter's
-
-        workbook = client.get("/api/v1/template.xlsx?locality=14L&date=2026-11-24")
-        sheet = load_workbook(io.BytesIO(workbook.content)).worksheets[0]
-        values = list(sheet.iter_rows(values_only=True))
-        assert list(values[0]) == list(spec.COLUMN_NAMES)
-        assert [(r[0].date(), r[1], r[2]) for r in values[1:]] == [
-            (date(2026, 11, 24), "14L", h) for h in hubs
-        ]
-
-        assert client.get("/api/v1/template.csv?locality=ZZZ").status_code == 422
-        assert client.get("/api/v1/template.csv?locality=14L&date=24.11.2026").status_code == 422
-        header_only = client.get("/api/v1/template.csv").content.decode()
-        assert header_only.strip() == ",".join(spec.COLUMN_NAMES)
+    client, engine, outbox = site
+    token = token_for(engine, "01W")
+    prefix = token.split("_")[1]
+    sign_in(client, outbox, ADMIN)
+    page = client.get("/admin")
+    assert page.status_code == 200
+    assert LEAD in page.text
+    assert prefix in page.text
+    done = client.post("/admin/tokens/revoke", data={"csrf_token": csrf_of(page.text), "prefix": prefix})
+    assert done.status_code == 200
+    assert f"Token {prefix} revoked" in done.text
+    assert re.search(rf"<td>{ADMIN}</td><td>token.revoke</td><td>token:{prefix}</td>", done.text)
+    assert client.get("/api/v1/returns", headers={"Authorization": f"Bearer {token}"}).status_code == 401
 
 
-def test_the_templates_page_offers_a_chosen_day_and_says_what_is_wrong(
-    site: tuple[TestClient, Engine],
-) -> None:
-    client, _ = site
-    page = client.get("/templates?locality=14L&date=2026-11-24").text
-    assert 'href="/api/v1/template.csv?locality=14L&amp;date=2026-11-24"' in page
-    assert "14L-H1" in page
-    bad = client.get("/templates?locality=14L&date=tomorrow")
-    assert bad.status_code == 400
-    assert '<a href="#date">Enter the activity day as a date' in bad.text
-    assert 'aria-invalid="true"' in bad.text
+@pytest.mark.parametrize("who", [LEAD, BOARD])
+def test_the_admin_page_is_not_there_for_anyone_else(site: tuple[TestClient, Engine, Path], who: str) -> None:
+    client, engine, outbox = site
+    prefix = token_for(engine, "01W").split("_")[1]
+    assert client.get("/admin", follow_redirects=False).status_code == 303  # not signed in: sign in first
+    sign_in(client, outbox, who)
+    assert client.get("/admin").status_code == 404
+    csrf = csrf_of(client.get("/").text)
+    assert client.post("/admin/tokens/revoke", data={"csrf_token": csrf, "prefix": prefix}).status_code == 404
+    assert list_tokens(engine)[0].revoked_at is None
 
 
-def test_the_upload_page_links_the_guide_register_and_templates(site: tuple[TestClient, Engine]) -> None:
-    client, _ = site
-    html = client.get("/").text
-    for href in ("/guide", "/register", "/templates"):
-        assert re.search(rf'<a href="{href}"', html), href
+def test_a_submitter_cannot_revoke_someone_elses_token(site: tuple[TestClient, Engine, Path]) -> None:
+    client, engine, outbox = site
+    prefix = token_for(engine, "14L").split("_")[1]  # the locality's, but not this person's
+    sign_in(client, outbox, LEAD)
+    csrf = csrf_of(client.get("/tokens").text)
+    assert client.post("/tokens/revoke", data={"csrf_token": csrf, "prefix": prefix}).status_code == 404
+    assert list_tokens(engine)[0].revoked_at is None
 
 
-def test_before_the_season_the_template_is_the_header_row(
-    surgehub_home: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setenv("SURGEHUB_NOW", "2026-10-20T09:00:00+00:00")  # the season opens on 1 November
-    settings, _engine = settings_for(surgehub_home)
-    with TestClient(app_for(settings)) as client:
-        response = client.get("/api/v1/template.csv?locality=14L")
-        assert response.status_code == 200
-        assert response.content.decode().strip() == ",".join(spec.COLUMN_NAMES)
-        assert client.get("/templates?locality=14L").status_code == 200
+def test_a_board_member_sees_every_localitys_status_in_words(site: tuple[TestClient, Engine, Path]) -> None:
+    client, _engine, outbox = site
+    sign_in(client, outbox, BOARD)
+    page = client.get("/board")
+    assert page.status_code == 200
+    assert "RAG status for Tuesday 24 November 2026" in page.text  # yesterday on the test timeline
+    rows = re.findall(r"<tr><td>([^<]+) \((\w{3})\)</td>\s*<td><strong>([^<]+)</strong>", page.text)
+    assert [code for _, code, _ in rows] == [
+        "00T",
+        "00V",
+        "01D",
+        "14L",
+        "00Y",
+        "01G",
+        "01W",
+        "01Y",
+        "02A",
+        "02H",
+    ]
+    assert {status for *_, status in rows} <= {"Green", "Amber", "Red", "Closed", "No return", "Pending"}
+    other = client.get("/board", params={"date": "2026-11-23"})
+    assert "RAG status for Monday 23 November 2026" in other.text
+    wrong = client.get("/board", params={"date": "2020-01-01"})
+    assert wrong.status_code == 400
+    assert "outside the surge season" in wrong.text
+
+
+def test_the_board_page_is_not_there_for_a_submitter(site: tuple[TestClient, Engine, Path]) -> None:
+    client, _engine, outbox = site
+    sign_in(client, outbox, LEAD)
+    assert client.get("/board").status_code == 404
+    assert 'href="/board"' not in client.get("/").text

@@ -1,130 +1,232 @@
-"""Pages for the people who fill in returns: ``GET /guide`` (the submitter guide, an anchor per rule
-ID), ``GET /register`` and ``GET /register/{code}`` (each locality's hubs: codes, names, active dates)
-and ``GET /templates`` (pre-filled templates for a chosen locality and day). No token: nothing here
-is a locality's own data. The register is read through ``surgehub.warehouse.register`` (the one
-reader), as it stands now, so a hub the data team records shows at once.
+"""Pages for signed-in people beyond the upload page: a submitter's own tokens (``/tokens``), the
+board's RAG table (``/board``: every locality's status for a day, with its reasons) and the data
+team's admin page (``/admin``: accounts, every token with revoke, the audit trail).
+
+A token made here belongs to the signed-in account and its locality, expires (30, 90 or 180 days)
+and is shown once. Another person's page, or one for a role the account does not have, answers 404
+(as if it did not exist); not signed in, the page sends the person to sign in. Every form carries the
+session's CSRF token; creating and revoking are audited under the person's address.
 """
 
 # No `from __future__ import annotations`: FastAPI reads these signatures at runtime.
 
-from typing import Any
-from urllib.parse import urlencode
+from datetime import date, timedelta
 
 from fastapi import APIRouter, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from surgehub import clock
+from surgehub.accounts import Role, list_accounts
+from surgehub.api import auth, tokens
 from surgehub.api.dependencies import Services, ServicesDep
-from surgehub.api.routers.page import HEADERS, pages
-from surgehub.api.routers.templates import TemplateRequestError, template_rows
-from surgehub.register import normalise_code
+from surgehub.api.routers.signin import base_of, checked_form, page
+from surgehub.warehouse.audit import latest
 
 router = APIRouter(include_in_schema=False)
 
-
-def _show(request: Request, template: str, status_code: int = 200, **context: Any) -> HTMLResponse:
-    context["base"] = str(request.scope.get("root_path", "")).rstrip("/")
-    context.setdefault("errors", [])
-    context["field_errors"] = {e["field"]: e["message"] for e in context["errors"]}
-    html = pages.get_template(template).render(**context)
-    return HTMLResponse(html, status_code=status_code, headers=HEADERS)
+#: The lives a person may give a token they make, in days; the first is the default.
+TOKEN_DAYS = (90, 30, 180)
+NOT_FOUND = "There is no such page"
 
 
-def _registered(services: Services) -> dict[str, Any]:
-    """The register as it stands now: each locality with its hubs (code, name, dates, active today)."""
-    from surgehub.warehouse.register import read_register
+async def _viewer(request: Request, services: Services) -> auth.Viewer | None:
+    return await auth.viewer_of(request, services.engine, services.resources.clock)
 
-    now = services.resources.clock.now()
-    today = clock.london_day(now)
-    view = read_register(services.engine).as_of(now)
-    localities = [
-        {
-            "code": loc.sub_icb_code,
-            "name": loc.name,
-            "hubs": [
-                {
-                    "hub_code": hub.hub_code,
-                    "name": hub.name,
-                    "active_from": hub.active_from.isoformat(),
-                    "active_to": hub.active_to.isoformat(),
-                    "active_today": hub.active_on(today),
-                }
-                for hub in sorted(view.hubs_of(loc.sub_icb_code), key=lambda h: h.hub_code)
-            ],
-        }
-        for loc in view.localities
+
+def _to_sign_in(request: Request) -> Response:
+    return RedirectResponse(f"{base_of(request)}/sign-in", status_code=303)
+
+
+async def _not_found(request: Request, viewer: auth.Viewer) -> Response:
+    return await page(request, "people.html.j2", 404, viewer=viewer, view="none", heading=NOT_FOUND)
+
+
+# -- a submitter's own tokens ----------------------------------------------------------------------
+
+
+async def _tokens_page(
+    request: Request, services: Services, viewer: auth.Viewer, status_code: int = 200, **context: object
+) -> Response:
+    mine = [
+        t
+        for t in await run_in_threadpool(tokens.list_tokens, services.engine)
+        if t.account_email == viewer.email
     ]
-    return {"localities": localities, "today": today.isoformat(), "view": view, "now": now}
-
-
-@router.get("/guide", response_class=HTMLResponse)
-async def guide_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    from surgehub.api.guide import guide_html
-
-    registered = await run_in_threadpool(_registered, services)
-    return _show(request, "guide.html.j2", guide=guide_html(), localities=registered["localities"])
-
-
-@router.get("/register", response_class=HTMLResponse)
-async def register_page(request: Request, services: ServicesDep) -> HTMLResponse:
-    registered = await run_in_threadpool(_registered, services)
-    return _show(request, "register.html.j2", locality=None, localities=registered["localities"])
-
-
-@router.get("/register/{code}", response_class=HTMLResponse)
-async def locality_register_page(code: str, request: Request, services: ServicesDep) -> HTMLResponse:
-    from surgehub.timeliness import next_return_days
-
-    registered = await run_in_threadpool(_registered, services)
-    wanted = normalise_code(code) if code.isascii() else ""
-    found = next((loc for loc in registered["localities"] if loc["code"] == wanted), None)
-    if found is None:
-        return _show(request, "register.html.j2", 404, locality=None, localities=registered["localities"])
-    locality = registered["view"].locality(wanted)
-    return _show(
+    now = services.resources.clock.now()
+    return await page(
         request,
-        "register.html.j2",
-        locality=locality,
-        hubs=found["hubs"],
-        today=registered["today"],
-        due_days=[d.isoformat() for d in next_return_days(registered["now"], services.settings)],
+        "people.html.j2",
+        status_code,
+        viewer=viewer,
+        view="tokens",
+        heading="Tokens for scripts",
+        tokens=mine,
+        now=now,
+        days=TOKEN_DAYS,
+        **context,
     )
 
 
-@router.get("/templates", response_class=HTMLResponse)
-async def templates_page(
-    request: Request, services: ServicesDep, locality: str | None = None, date: str | None = None
-) -> HTMLResponse:
-    from surgehub.timeliness import next_return_days
+@router.get("/tokens", response_class=HTMLResponse)
+async def tokens_page(request: Request, services: ServicesDep) -> Response:
+    viewer = await _viewer(request, services)
+    if viewer is None:
+        return _to_sign_in(request)
+    if viewer.locality is None:
+        return await _not_found(request, viewer)
+    return await _tokens_page(request, services, viewer)
 
-    registered = await run_in_threadpool(_registered, services)
-    context: dict[str, Any] = {
-        "localities": registered["localities"],
-        "due_days": [d.isoformat() for d in next_return_days(registered["now"], services.settings)],
-        "chosen": None,
-        "day": (date or "").strip()[:40],
-    }
-    if locality is None:
-        return _show(request, "templates.html.j2", **context)
-    try:
-        name, days, rows = await run_in_threadpool(template_rows, services, locality, date or None)
-    except TemplateRequestError as bad:
-        return _show(
+
+@router.post("/tokens", response_class=HTMLResponse)
+async def make_token(request: Request, services: ServicesDep) -> Response:
+    viewer = await _viewer(request, services)
+    if viewer is None:
+        return _to_sign_in(request)
+    if viewer.locality is None:
+        return await _not_found(request, viewer)
+    form = await checked_form(request)
+    if form is None:
+        return await _tokens_page(
             request,
-            "templates.html.j2",
-            400,
-            errors=[{"field": bad.field, "message": bad.message}],
-            **context,
+            services,
+            viewer,
+            403,
+            errors=[{"field": "label", "message": "The form had expired. Try again"}],
         )
-    code = normalise_code(locality)
-    query = {"locality": code, **({"date": days[0].isoformat()} if date else {})}
-    context.update(
-        chosen=code,
-        chosen_name=name,
-        days=[d.isoformat() for d in days],
-        rows=len(rows),
-        hub_codes=sorted({hub for _d, _c, hub in rows}),
-        query=urlencode(query),
+    days = (
+        int(form["days"])
+        if form.get("days", "").isdigit() and int(form["days"]) in TOKEN_DAYS
+        else TOKEN_DAYS[0]
     )
-    return _show(request, "templates.html.j2", **context)
+    label = (form.get("label") or "").strip()[:100] or None
+    now = services.resources.clock.now()
+    secret, info = await run_in_threadpool(
+        lambda: tokens.create_token(
+            services.engine,
+            viewer.locality or "",
+            now=now,
+            expires_at=now + timedelta(days=days),
+            label=label,
+            account_email=viewer.email,
+            actor=viewer.email,
+        )
+    )
+    return await _tokens_page(request, services, viewer, 201, made=secret, made_info=info)
+
+
+@router.post("/tokens/revoke", response_class=HTMLResponse)
+async def revoke_own_token(request: Request, services: ServicesDep) -> Response:
+    viewer = await _viewer(request, services)
+    if viewer is None:
+        return _to_sign_in(request)
+    form = await checked_form(request)
+    prefix = (form or {}).get("prefix", "")
+    mine = {
+        t.prefix
+        for t in await run_in_threadpool(tokens.list_tokens, services.engine)
+        if t.account_email == viewer.email
+    }
+    if form is None or prefix not in mine:
+        return await _not_found(request, viewer)
+    now = services.resources.clock.now()
+    await run_in_threadpool(lambda: tokens.revoke_token(services.engine, prefix, now=now, actor=viewer.email))
+    return RedirectResponse(f"{base_of(request)}/tokens", status_code=303)
+
+
+# -- the data team's admin page --------------------------------------------------------------------
+
+
+@router.get("/admin", response_class=HTMLResponse)
+async def admin_page(request: Request, services: ServicesDep) -> Response:
+    viewer = await _viewer(request, services)
+    if viewer is None:
+        return _to_sign_in(request)
+    if Role.DATA_TEAM not in viewer.account.roles:
+        return await _not_found(request, viewer)
+    accounts, every_token, events = await run_in_threadpool(
+        lambda: (
+            list_accounts(services.engine),
+            tokens.list_tokens(services.engine),
+            latest(services.engine, limit=100),
+        )
+    )
+    return await page(
+        request,
+        "people.html.j2",
+        viewer=viewer,
+        view="admin",
+        heading="Accounts, tokens and audit",
+        accounts=accounts,
+        tokens=every_token,
+        events=events,
+        now=services.resources.clock.now(),
+        notice=_revoked_notice(request.query_params.get("revoked", ""), every_token),
+    )
+
+
+def _revoked_notice(prefix: str, every_token: list[tokens.TokenInfo]) -> str | None:
+    """The prefix to confirm as revoked: only a token that is revoked (a link cannot make up a notice)."""
+    return prefix if any(t.prefix == prefix and t.revoked_at is not None for t in every_token) else None
+
+
+@router.post("/admin/tokens/revoke", response_class=HTMLResponse)
+async def admin_revoke(request: Request, services: ServicesDep) -> Response:
+    viewer = await _viewer(request, services)
+    if viewer is None:
+        return _to_sign_in(request)
+    form = await checked_form(request)
+    if Role.DATA_TEAM not in viewer.account.roles or form is None:
+        return await _not_found(request, viewer)
+    prefix = form.get("prefix", "")[:16]
+    now = services.resources.clock.now()
+    done = await run_in_threadpool(
+        lambda: tokens.revoke_token(services.engine, prefix, now=now, actor=viewer.email)
+    )
+    if not done:
+        return await _not_found(request, viewer)
+    return RedirectResponse(f"{base_of(request)}/admin?revoked={prefix}", status_code=303)
+
+
+# -- the board's RAG table -------------------------------------------------------------------------
+
+
+def _board_day(text: str | None, services: Services) -> tuple[date, str | None]:
+    """The day asked for (default: yesterday, UK time), or yesterday and why the asked day is not shown."""
+    yesterday = clock.london_day(services.resources.clock.now()) - timedelta(days=1)
+    if not text:
+        return yesterday, None
+    try:
+        asked = date.fromisoformat(text.strip()[:10])
+    except ValueError:
+        return yesterday, "Enter a date like 2026-11-24"
+    if not any(asked in season for season in services.settings.seasons):
+        return yesterday, "That date is outside the surge season"
+    return asked, None
+
+
+@router.get("/board", response_class=HTMLResponse)
+async def board_page(request: Request, services: ServicesDep) -> Response:
+    """Every locality's RAG status for one day as it stands now, with its reasons (board and data team)."""
+    viewer = await _viewer(request, services)
+    if viewer is None:
+        return _to_sign_in(request)
+    if not viewer.account.roles & {Role.BOARD, Role.DATA_TEAM}:
+        return await _not_found(request, viewer)
+    day, problem = _board_day(request.query_params.get("date"), services)
+    now = services.resources.clock.now()
+    from surgehub.rag import compute_rag
+
+    day_rag = await run_in_threadpool(compute_rag, services.engine, day, now, services.settings)
+    errors = [{"field": "date", "message": problem}] if problem else []
+    return await page(
+        request,
+        "people.html.j2",
+        400 if problem else 200,
+        viewer=viewer,
+        view="board",
+        heading=f"RAG status for {day.strftime('%A %-d %B %Y')}",
+        day=day,
+        rag=day_rag,
+        errors=errors,
+    )

@@ -5,8 +5,8 @@ A receipt says which file and which days and hubs it is about, in its subject an
 ``coverage`` is ``{"activity_dates": [...], "hubs": [...], "more_dates": n, "more_hubs": n}`` as
 written in the file (masked, at most 31 of each); null on submissions recorded before.
 
-Revision ID: 0007
-Revises: 0004
+Revision ID: 0006
+Revises: 0005
 Create Date: 2026-12-01
 """
 
@@ -17,8 +17,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = '0007'
-down_revision: str | None = '0004'
+revision: str = '0006'
+down_revision: str | None = '0005'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
