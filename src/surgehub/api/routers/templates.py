@@ -20,7 +20,7 @@ from starlette.concurrency import run_in_threadpool
 
 from surgehub import spec
 from surgehub.api.dependencies import Services, ServicesDep
-from surgehub.api.schemas import XLSX_TYPE, Error, template_response
+from surgehub.api.schemas import XLSX_TYPE, template_response
 from surgehub.register import normalise_code
 
 router = APIRouter(prefix="/api/v1", tags=["templates"])
@@ -130,8 +130,24 @@ async def _template(services: Services, locality: str | None, day: str | None, e
     return Response(body, media_type=media, headers={"Content-Disposition": f'attachment; filename="{name}"'})
 
 
+#: Written out rather than ``model=Error``: FastAPI would file a model under the route's own media type
+#: (text/csv), but this refusal is JSON.
 _TEMPLATE_ERRORS: dict[int | str, dict[str, object]] = {
-    422: {"model": Error, "description": "An unknown locality, or a date that is not a day of the season"}
+    422: {
+        "description": "An unknown locality, or a date that is not a day of the season",
+        "content": {
+            "application/json": {
+                "schema": {
+                    "type": "object",
+                    "required": ["error", "field"],
+                    "properties": {
+                        "error": {"type": "string", "description": "What was wrong, and what to do about it"},
+                        "field": {"type": "string", "enum": ["locality", "date"]},
+                    },
+                }
+            }
+        },
+    }
 }
 
 
