@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from surgehub import spec
 from surgehub.clock import LONDON
+from surgehub.files import write_atomically
 from surgehub.gx import RULES_OUTSIDE_GX, rules_in_suite
 from surgehub.gx.store import open_context, read_results, site_dir
 from surgehub.returns.suite import SUITE_NAME
@@ -58,18 +59,20 @@ class _Listed:
 
 
 def build(home: Path, *, day: date | None = None, engine: Engine | None = None) -> Built:
-    """Build the Data Docs under ``home`` (every stored run; with ``day``, only the runs holding a return
-    received that London day are rendered again). With ``engine``, each return's findings under the rules
-    outside GX are read from the warehouse."""
+    """Build the Data Docs under ``home``: GX renders every stored run, or with ``day`` only the runs
+    holding a return received that London day (GX's index and surgehub's page always list every run).
+    With ``engine``, each return's findings under the rules outside GX are read from the warehouse.
+    ``runs`` and ``returns`` in the answer count what was rendered (the day's, with ``day``)."""
     from great_expectations.data_context.types.resource_identifiers import (
         ExpectationSuiteIdentifier,
         ValidationResultIdentifier,
     )
 
     context = open_context(home)
+    stored = read_results(home)
     chosen = [
         (path, result)
-        for path, result in read_results(home)
+        for path, result in stored
         if day is None or any(r.received_at.astimezone(LONDON).date() == day for r in _returns(path, result))
     ]
     if day is None:
@@ -78,14 +81,13 @@ def build(home: Path, *, day: date | None = None, engine: Engine | None = None) 
         keys: list[Any] = [ExpectationSuiteIdentifier(name=SUITE_NAME)]
         keys += [ValidationResultIdentifier.from_tuple((*p.parts[:-1], p.stem)) for p, _ in chosen]
         context.build_data_docs(resource_identifiers=keys)
-    listed = [item for path, result in chosen for item in _returns(path, result)]
-    if day is not None:
-        listed = [item for item in listed if item.received_at.astimezone(LONDON).date() == day]
+    listed = [item for path, result in stored for item in _returns(path, result)]
     outside = _outside_findings(engine, listed) if engine is not None else None
     site = site_dir(home)
     page = site / PAGE
-    page.write_text(_page(listed, outside, day), encoding="utf-8")
-    return Built(index=site / "index.html", page=page, runs=len(chosen), returns=len(listed))
+    write_atomically(page, _page(listed, outside).encode("utf-8"))
+    shown = sum(1 for item in listed if day is None or item.received_at.astimezone(LONDON).date() == day)
+    return Built(index=site / "index.html", page=page, runs=len(chosen), returns=shown)
 
 
 def _returns(path: Path, result: dict[str, Any]) -> list[_Listed]:
@@ -131,7 +133,7 @@ def _counts(counts: dict[str, int], unit: str) -> str:
     return ", ".join(f"{rule}: {n} {unit}{'s' if n != 1 else ''}" for rule, n in counts.items())
 
 
-def _page(listed: list[_Listed], outside: dict[str, dict[str, int] | None] | None, day: date | None) -> str:
+def _page(listed: list[_Listed], outside: dict[str, dict[str, int] | None] | None) -> str:
     e = html.escape
     by_day: dict[date, list[_Listed]] = defaultdict(list)
     for item in sorted(listed, key=lambda i: i.received_at):
@@ -168,16 +170,12 @@ def _page(listed: list[_Listed], outside: dict[str, dict[str, int] | None] | Non
             + "\n</tbody></table>"
         )
     if not sections:
-        sections.append(
-            "<p>No validation results are stored"
-            + (f" for returns received {e(day.isoformat())}" if day else "")
-            + " yet.</p>"
-        )
+        sections.append("<p>No validation results are stored yet.</p>")
     rules = "\n".join(
         f'<tr><th scope="row">{e(rule)}</th><td>{e(text)}</td></tr>'
         for rule, text in RULES_OUTSIDE_GX.items()
     )
-    title = "surgehub returns in Great Expectations" + (f": {day.isoformat()}" if day else "")
+    title = "surgehub returns in Great Expectations"
     return f"""<!DOCTYPE html>
 <html lang="en-GB">
 <head>
