@@ -177,8 +177,17 @@ def suite_dict() -> dict[str, Any]:
                 "(surgehub.returns.rules; R16 never enters GX)."
             ),
         },
-        "notes": None,
+        "notes": _notes(expectations),
     }
+
+
+def _notes(expectations: list[dict[str, Any]]) -> list[str]:
+    """The suite's notes (GX shows them on the suite's page): the spec rules it does not check."""
+    inside = {e["meta"]["rule_id"] for e in expectations}
+    return [
+        f"Spec {spec.SPEC_VERSION} rules checked outside this suite, in surgehub's own code:",
+        *(f"{rule}: {text}" for rule, text in spec.RULES.items() if rule not in inside),
+    ]
 
 
 def suite_json() -> str:
