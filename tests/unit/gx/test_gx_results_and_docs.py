@@ -209,6 +209,19 @@ def test_stored_results_and_data_docs_hold_no_value_from_a_return(ingested: dict
             assert "alert(1)" not in text, path
 
 
+def test_a_context_already_set_up_is_found_not_written_again(ingested: dict[str, Any]) -> None:
+    """Another process (a worker, the API server, the docs task) opens the context as it is."""
+    from surgehub.gx import store
+
+    home = ingested["home"]
+    written = {p: p.read_bytes() for p in (home / "gx").glob("**/*.yml")}
+    written |= {p: p.read_bytes() for p in (home / "gx" / "validation_definitions").glob("*.json")}
+    store._CONTEXTS.pop(home)  # as a fresh process would find it
+    context = store.open_context(home)
+    assert context.validation_definitions.get(store.VALIDATION_DEFINITION).suite.name == SUITE_NAME
+    assert {p: p.read_bytes() for p in written} == written
+
+
 def test_storing_changes_no_finding(tmp_path: Path) -> None:
     store = GxStore(home=tmp_path, now=lambda: TIMELINE_NOW)
     plain = validate_return(BAD, locality="14L", received_at=RECEIVED_AT, settings=SETTINGS)
