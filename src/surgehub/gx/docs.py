@@ -20,7 +20,7 @@ from __future__ import annotations
 import html
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from surgehub import spec
@@ -82,10 +82,10 @@ def build(home: Path, *, day: date | None = None, engine: Engine | None = None) 
         keys += [ValidationResultIdentifier.from_tuple((*p.parts[:-1], p.stem)) for p, _ in chosen]
         context.build_data_docs(resource_identifiers=keys)
     listed = [item for path, result in stored for item in _returns(path, result)]
-    outside = _outside_findings(engine, listed) if engine is not None else None
+    recorded = _recorded(engine, listed) if engine is not None else None
     site = site_dir(home)
     page = site / PAGE
-    write_atomically(page, _page(listed, outside).encode("utf-8"))
+    write_atomically(page, _page(listed, recorded).encode("utf-8"))
     shown = sum(1 for item in listed if day is None or item.received_at.astimezone(LONDON).date() == day)
     return Built(index=site / "index.html", page=page, runs=len(chosen), returns=shown)
 
@@ -114,34 +114,76 @@ def _returns(path: Path, result: dict[str, Any]) -> list[_Listed]:
     ]
 
 
-def _outside_findings(engine: Engine, listed: list[_Listed]) -> dict[str, dict[str, int] | None]:
-    """return_id -> its findings' counts under the rules outside GX, as the warehouse recorded them
-    (None: not recorded, e.g. validated but never ingested)."""
-    from surgehub.warehouse.submissions import receipt_of
+@dataclass(frozen=True, kw_only=True)
+class _Recorded:
+    """What the warehouse recorded for returns: each receipt's findings under the rules outside GX, and
+    the returns the suite never ran on (a file rule stopped their rows, or an over-size file)."""
 
-    found: dict[str, dict[str, int] | None] = {}
+    outside: dict[str, dict[str, int] | None]  # return_id -> counts (None: not recorded)
+    not_in_gx: list[tuple[str, datetime, dict[str, int]]]  # (locality, received, file-rule counts)
+
+
+def _recorded(engine: Engine, listed: list[_Listed]) -> _Recorded:
+    from surgehub.warehouse.submissions import receipts_summary
+
+    def key(locality: str, sha256: str, received: datetime) -> tuple[str, str, datetime]:
+        aware = received if received.tzinfo is not None else received.replace(tzinfo=UTC)
+        return (locality, sha256, aware.astimezone(UTC))
+
+    rows = {key(r.sub_icb_code, r.sha256, r.received_at): r for r in receipts_summary(engine)}
+    outside: dict[str, dict[str, int] | None] = {}
+    seen: set[tuple[str, str, datetime]] = set()
     for item in listed:
-        row = receipt_of(engine, item.locality, item.sha256, item.received_at)
-        totals: dict[str, int] = dict(row.totals or {}) if row is not None else {}
-        found[item.return_id] = (
-            None if row is None else {k: int(v) for k, v in sorted(totals.items()) if k in RULES_OUTSIDE_GX}
+        k = key(item.locality, item.sha256, item.received_at)
+        row = rows.get(k)
+        seen.add(k)
+        totals = {str(r): int(n) for r, n in (row.totals or {}).items()} if row is not None else {}
+        outside[item.return_id] = (
+            None if row is None else {r: n for r, n in sorted(totals.items()) if r in RULES_OUTSIDE_GX}
         )
-    return found
+    not_in_gx = [
+        (k[0], k[2], {str(r): int(n) for r, n in sorted((row.totals or {}).items())})
+        for k, row in rows.items()
+        if k not in seen
+    ]
+    return _Recorded(outside=outside, not_in_gx=not_in_gx)
+
+
+def _why_not_in_gx(totals: dict[str, int]) -> str:
+    """Why a recorded return has no GX result: the file rules it failed, if any (they stop the rows)."""
+    failed = [rule for rule in totals if rule.startswith("F")]
+    if failed:
+        return f"Not run: the file failed {', '.join(failed)}"
+    return "No GX result stored (received before results were kept, or its run was not stored)"
 
 
 def _counts(counts: dict[str, int], unit: str) -> str:
     return ", ".join(f"{rule}: {n} {unit}{'s' if n != 1 else ''}" for rule, n in counts.items())
 
 
-def _page(listed: list[_Listed], outside: dict[str, dict[str, int] | None] | None) -> str:
+def _page(listed: list[_Listed], recorded: _Recorded | None) -> str:
     e = html.escape
+    outside = None if recorded is None else recorded.outside
     by_day: dict[date, list[_Listed]] = defaultdict(list)
     for item in sorted(listed, key=lambda i: i.received_at):
         by_day[item.received_at.astimezone(LONDON).date()].append(item)
+    never: dict[date, list[tuple[str, datetime, dict[str, int]]]] = defaultdict(list)
+    for entry in recorded.not_in_gx if recorded is not None else []:
+        never[entry[1].astimezone(LONDON).date()].append(entry)
     sections: list[str] = []
-    for when in sorted(by_day, reverse=True):
+    for when in sorted(set(by_day) | set(never), reverse=True):
         rows = []
-        for item in by_day[when]:
+        for locality, received, totals in never.get(when, []):
+            rows.append(
+                "<tr>"
+                '<th scope="row">Not validated by GX</th>'
+                f"<td>{e(locality)}</td>"
+                f"<td>{e(received.astimezone(LONDON).strftime('%H:%M:%S'))}</td>"
+                f"<td>{e(_why_not_in_gx(totals))}</td>"
+                f"<td>{e('Findings: ' + _counts(totals, 'finding') if totals else 'None recorded')}</td>"
+                "</tr>"
+            )
+        for item in by_day.get(when, []):
             gx_text = (
                 f"Failed: {_counts(item.gx_failed, 'row')}" if item.gx_failed else "Passed: every expectation"
             )

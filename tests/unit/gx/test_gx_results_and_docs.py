@@ -53,7 +53,7 @@ def _ingest(home: Path, files: list[tuple[bytes, Any]]) -> list[Any]:
 
 @pytest.fixture(scope="module")
 def ingested(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any]]:
-    """Three ingest runs into a fresh data folder, then one Data Docs build."""
+    """Four ingest runs into a fresh data folder (the last an empty file), then one Data Docs build."""
     from surgehub.gx.docs import build
     from surgehub.resources import Resources
     from surgehub.warehouse import db
@@ -68,11 +68,12 @@ def ingested(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, Any
         alone = _ingest(home, [(BAD, EARLY)])
         batch = _ingest(home, [(GOOD, EARLY + timedelta(minutes=5)), (BAD, EARLY + timedelta(minutes=6))])
         hostile = _ingest(home, [(HOSTILE, RECEIVED_AT)])
+        empty = _ingest(home, [(b"", RECEIVED_AT + timedelta(minutes=1))])  # F05: never reaches GX
         built = build(home, engine=engine)
         yield {
             "home": home,
             "engine": engine,
-            "outcomes": [*alone, *batch, *hostile],
+            "outcomes": [*alone, *batch, *hostile, *empty],
             "built": built,
             "env": {"SURGEHUB_HOME": str(home), "SURGEHUB_NOW": TIMELINE_NOW.isoformat()},
         }
@@ -163,7 +164,7 @@ def test_the_committed_suite_works_in_a_file_context_as_committed(tmp_path: Path
 
 def test_each_ingest_run_stores_one_gx_result(ingested: dict[str, Any]) -> None:
     outcomes = ingested["outcomes"]
-    assert [o.status.value for o in outcomes] == ["rejected", "accepted", "rejected", "rejected"]
+    assert [o.status.value for o in outcomes] == ["rejected", "accepted", "rejected", "rejected", "rejected"]
     ids = _ids(ingested["home"])
     # The clock is frozen, so the three runs share a run time and list by name: alone, batch, hostile.
     assert [len(run) for run in ids] == [1, 2, 1]
@@ -248,6 +249,7 @@ def test_data_docs_list_every_return_beside_the_rules_outside_gx(ingested: dict[
     assert "Failed: R10: 1 row, R11: 1 row, R12: 1 row" in page
     assert "Passed: every expectation" in page
     assert "Findings: R16: 1 finding" in page  # from the warehouse: a rule GX does not run
+    assert "Not run: the file failed F05" in page  # recorded, never put before GX
     for rule in RULES_OUTSIDE_GX:
         assert f'<th scope="row">{rule}</th>' in page
     index = built.index.read_text(encoding="utf-8")
