@@ -9,7 +9,8 @@ site is ``<SURGEHUB_HOME>/gx/uncommitted/data_docs/local_site/``:
 - ``surgehub.html``: surgehub's page, one table a day of receipt listing each return (locality,
   received, which GX rules failed on how many of its rows, a link to its run's GX page) and, from the
   warehouse, its findings under the rules GX does not run (R01, R02, R05–R07, R15, R16, W01–W05 and the
-  file rules) with their rule IDs, so the picture is whole.
+  file rules) with their rule IDs, so the picture is whole; a recorded return the suite never ran on (a
+  file rule stopped its rows) is listed with the file rules it failed.
 
 Until the sign-in exists the site is a static folder for the data team (no server serves it); it holds
 counts and row numbers only, never a value from a return.
