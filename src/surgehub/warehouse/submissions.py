@@ -103,7 +103,7 @@ def submissions_of_bytes(engine: Engine, locality: str, sha256s: set[str]) -> li
         )
 
 
-def receipts_summary(engine: Engine) -> list[Row[Any]]:
+def receipts_summary(engine: Engine) -> list[Row[Any, Any, Any, Any, Any, Any]]:
     """Every submission's receipt (locality, sha256, received_at), outcome and finding ``totals``, in order
     of receipt: what the GX Data Docs page puts beside each return's GX result (gx/docs.py)."""
     with engine.connect() as connection:
