@@ -252,6 +252,9 @@ def test_data_docs_list_every_return_beside_the_rules_outside_gx(ingested: dict[
     assert "Not run: the file failed F05" in page  # recorded, never put before GX
     for rule in RULES_OUTSIDE_GX:
         assert f'<th scope="row">{rule}</th>' in page
+    suite_page = (site_dir(ingested["home"]) / "expectations" / "surgehub" / "return.html").read_text()
+    assert "rules checked outside this suite" in suite_page  # the suite's notes, as GX renders them
+    assert "R16: no cell of the file" in suite_page
     index = built.index.read_text(encoding="utf-8")
     assert all(run[0] in index for run in _ids(ingested["home"]))
 
