@@ -34,12 +34,13 @@ RUN --mount=type=secret,id=ca_bundle,uid=50000 \
  && pip install --no-cache-dir --no-deps /opt/surgehub \
  && rm -rf /opt/surgehub/src /opt/surgehub/docs
 
-# The data folders (landing, archive, quarantine: volumes in docker-compose.yml; tmp: the submission
+# The data folders (landing, archive, quarantine, gx: volumes in docker-compose.yml; tmp: the submission
 # API's scratch space) owned by the airflow user, group 0, group-writable: a named volume mounted here
 # starts out with this ownership.
 USER 0
 RUN install -d -o 50000 -g 0 -m 0775 /opt/surgehub-data /opt/surgehub-data/landing \
-      /opt/surgehub-data/archive /opt/surgehub-data/quarantine /opt/surgehub-data/tmp
+      /opt/surgehub-data/archive /opt/surgehub-data/quarantine /opt/surgehub-data/tmp \
+      /opt/surgehub-data/gx
 USER 50000
 
 COPY --chown=50000:0 dags /opt/airflow/dags

@@ -18,7 +18,10 @@ out from the end of `ingest_returns` itself; `send_receipts` then sweeps the out
 is still unsent (a receipt the email log holds as sent is never sent again). One run may carry
 several files; each is handled on its own, so one bad file never holds up the others. When it loaded
 something, `announce_loaded_days` updates the `surgehub_hub_days` asset with the days it touched,
-which triggers `surgehub_rag` (a run that only rejected files triggers nothing).
+which triggers `surgehub_rag` (a run that only rejected files triggers nothing). Each validation's
+Great Expectations result is stored under the data folder (`gx/`), and `build_data_docs` rebuilds the
+GX Data Docs once per run for the days it received returns on (docs/gx.md; also `surgehub gx-docs
+build`).
 
 A manual run with `{"files": [{"path", "locality", "received_at"}]}` as conf ingests those files
 (paths directly inside a locality folder only); with no conf it takes every complete file in the
@@ -36,6 +39,8 @@ written twice, and RAG is still recomputed for those days). Then:
 1. See which task failed. `check_every_file_acknowledged`: a file could not be archived or loaded
    and stays in landing, unacknowledged; the message names it. `ingest_returns`: the warehouse or
    the archive folder is the usual cause. `send_receipts`: the SMTP relay refused.
+   `build_data_docs`: the data folder's `gx/` is not writable (nothing else depends on it; rebuild
+   later with `surgehub gx-docs build`).
 2. Check the parts: `surgehub health` (warehouse, migrations, landing zone), the archive folder's
    permissions, the `smtp_default` connection.
 3. Fix the cause and clear the failed task. Files still in landing are taken again; receipts the
@@ -121,6 +126,13 @@ with DAG(
 
         return tasks.send_receipts(result, Resources.from_env())
 
+    @task(multiple_outputs=False)
+    def build_data_docs(result: dict) -> dict | None:
+        from surgehub.orchestration import tasks
+        from surgehub.resources import Resources
+
+        return tasks.build_data_docs(result, Resources.from_env())
+
     @task(retries=0)  # deterministic: a retry would fail the same way
     def check_every_file_acknowledged(result: dict) -> None:
         from surgehub.orchestration import tasks
@@ -132,3 +144,4 @@ with DAG(
     announce_loaded_days(ingested)  # pyright: ignore[reportArgumentType]
     send_receipts(ingested)  # pyright: ignore[reportArgumentType]
     check_every_file_acknowledged(ingested)  # pyright: ignore[reportArgumentType]
+    build_data_docs(ingested)  # pyright: ignore[reportArgumentType]

@@ -54,7 +54,8 @@ python -c 'from surgehub.config import load_settings; from surgehub.landing impo
 if [[ "$(id -u)" == "0" ]]; then
   owner="${AIRFLOW_UID:-50000}:0"
   step "ownership of the data volumes and logs: ${owner}, group-writable"
-  for folder in "${SURGEHUB_LANDING_DIR}" "${SURGEHUB_ARCHIVE_DIR}" "${SURGEHUB_QUARANTINE_DIR}" /opt/airflow/logs; do
+  for folder in "${SURGEHUB_LANDING_DIR}" "${SURGEHUB_ARCHIVE_DIR}" "${SURGEHUB_QUARANTINE_DIR}" \
+    "${SURGEHUB_HOME}/gx" /opt/airflow/logs; do
     [[ -d "${folder}" ]] || continue
     chown -R "${owner}" "${folder}"
     chmod -R g+rwX "${folder}"

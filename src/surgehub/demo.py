@@ -3,7 +3,9 @@
 Writes sample returns for the ten localities into the landing zone wave by wave, as they would
 arrive, and runs the real Airflow DAGs over them (``dag.test()``): ingest (Great Expectations
 validation, SQLite warehouse, receipts), RAG, and the Thursday board digest, delivered through a real
-SMTP server on loopback that keeps every message as an ``.eml`` file. Ends with the RAG table.
+SMTP server on loopback that keeps every message as an ``.eml`` file. Ends with the RAG table, and
+leaves the week's Great Expectations Data Docs under the data folder
+(``gx/uncommitted/data_docs/local_site/``: ``surgehub.html`` and GX's ``index.html``).
 
 The timeline (Europe/London) — the week of Monday 23 November 2026, after the days the previous
 digest (Monday 07:30) covered:
@@ -217,6 +219,10 @@ def run(home: Path, quiet: bool = False) -> dict[str, object]:
         say(f"· {DIGEST_AT:%a %d %b %H:%M}  surgehub_board_digest")
         run_dag(bag, "surgehub_board_digest", logical_date=DIGEST_AT)
 
+        from surgehub.gx.docs import build as build_data_docs
+
+        # Each ingest run rebuilt the Data Docs for its days; one full build leaves the whole week's.
+        docs = build_data_docs(home, engine=resources.engine)
         from surgehub.rag import compute_rag
 
         day_rag = compute_rag(resources.engine, REPORT_DAY, resources.clock.now(), settings)
@@ -232,12 +238,15 @@ def run(home: Path, quiet: bool = False) -> dict[str, object]:
             say(f"Airflow logs:   {Path(os.environ['AIRFLOW__LOGGING__BASE_LOG_FOLDER'])}")
             say(f"Landing zone:   {settings.landing_dir}  (processed/ and rejected/ per locality)")
             say(f"Archive:        {settings.archive_dir}")
+            say(f"GX Data Docs:   {docs.page}  (every return by day; GX's own: {docs.index.name})")
             say(f"Done in {time.monotonic() - started:.0f} s.")
         return {
             "warehouse_url": settings.warehouse_url,
             "outbox": settings.outbox_dir,
             "board_eml": board,
             "rag": day_rag.to_json_dict(),
+            "data_docs": docs.index,
+            "data_docs_page": docs.page,
         }
     finally:
         server.stop()

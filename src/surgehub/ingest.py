@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from sqlalchemy import Engine, Row
 
     from surgehub.config import Settings
+    from surgehub.gx.store import GxStore
     from surgehub.register import Register
     from surgehub.resources import Resources
     from surgehub.returns.batch import ValidationBatch
@@ -151,17 +152,28 @@ def ingest_returns(items: Sequence[IncomingReturn], resources: Resources) -> lis
     except Exception as exc:
         log.exception("hub register not available for ingest")
         return [_failed(item, f"hub register not available: {exc}") for item in items]
-    batch = _batch(items, resources.settings, register)
+    gx_store = _gx_store(resources)
+    batch = _batch(items, resources.settings, register, gx_store)
     for item in items:
         try:
-            outcomes.append(_ingest_one(item, resources, engine, batch, register))
+            outcomes.append(_ingest_one(item, resources, engine, batch, register, gx_store))
         except Exception as exc:  # one bad file never stops the others
             log.exception("could not ingest %s from %s", mask(item.path.name), item.locality)
             outcomes.append(_failed(item, f"{type(exc).__name__}: {exc}"))
     return outcomes
 
 
-def _batch(items: Sequence[IncomingReturn], settings: Settings, register: Register) -> ValidationBatch | None:
+def _gx_store(resources: Resources) -> GxStore:
+    """Where each validation's GX result is stored: the file context under the data folder (opened on
+    first use). Data Docs are built from it once per ingest run (the DAG) or on demand, never here."""
+    from surgehub.gx.store import GxStore
+
+    return GxStore(home=resources.settings.home, now=resources.clock.now)
+
+
+def _batch(
+    items: Sequence[IncomingReturn], settings: Settings, register: Register, gx_store: GxStore
+) -> ValidationBatch | None:
     """Validate several returns in one vectorised pass (pandas' and GX's cost is mostly per call); None for one.
 
     Only what does not depend on order is done here (every rule but W05, which reads the warehouse as
@@ -178,6 +190,7 @@ def _batch(items: Sequence[IncomingReturn], settings: Settings, register: Regist
             [(c.data, item.locality, item.received_at) for c, item in loaded if c.data is not None],
             settings=settings,
             register=register,
+            gx_store=gx_store,
         )
     except Exception:  # e.g. a file vanished: fall back to one at a time, which reports it per item
         log.warning(
@@ -227,6 +240,7 @@ def _ingest_one(
     engine: Engine,
     batch: ValidationBatch | None,
     register: Register,
+    gx_store: GxStore,
 ) -> IngestOutcome:
     settings = resources.settings
     channel = Channel(item.channel)  # ValueError for an unknown channel
@@ -271,6 +285,7 @@ def _ingest_one(
         register=register,
         file_name=sent_name,
         name_refused=item.name_refused,
+        gx_store=gx_store,
     )
     quarantined = validation.r16_failed
     receipt = archive.Receipt(

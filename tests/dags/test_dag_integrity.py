@@ -21,6 +21,7 @@ EXPECTED = {
         "announce_loaded_days",
         "send_receipts",
         "check_every_file_acknowledged",
+        "build_data_docs",
     },
     "surgehub_rag": {"compute_rag"},
     "surgehub_board_digest": {"send_board_digest"},

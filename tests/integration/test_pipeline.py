@@ -132,3 +132,18 @@ def test_a_second_demo_adds_nothing_and_sends_no_digest_again(demo) -> None:
         demo["first"].stdout.split("RAG for")[1].split("Warehouse:")[0]
         == demo["second"].stdout.split("RAG for")[1].split("Warehouse:")[0]
     )
+
+
+def test_the_demo_leaves_the_weeks_gx_data_docs(demo) -> None:
+    """Each ingest run built the Data Docs for its days; the demo says where they are."""
+    site = demo["home"] / "gx" / "uncommitted" / "data_docs" / "local_site"
+    assert (site / "index.html").is_file()
+    assert str(site / "surgehub.html") in demo["first"].stdout
+    page = (site / "surgehub.html").read_text(encoding="utf-8")
+    for day in ("Thursday 19 November 2026", "Wednesday 25 November 2026"):
+        assert f"Received {day}" in page
+    assert "R09: " in page  # Oldham's rejected return, as the GX suite saw it
+    assert "R13: " in page
+    assert page.count('<th scope="row"><a href="validations/') >= 40
+    results = list((demo["home"] / "gx" / "uncommitted" / "validations").rglob("*.json"))
+    assert results, "every ingest run stored its GX result"

@@ -301,3 +301,16 @@ def test_the_example_smtp_connections_are_valid_json() -> None:
     for line in text.splitlines():
         if line.startswith("# {"):
             json.loads(line[2:])
+
+
+def test_the_gx_results_volume_is_shared_by_every_service_that_ingests() -> None:
+    """Each ingest stores its GX result under $SURGEHUB_HOME/gx (docs/gx.md): the workers and the API
+    (which records rejected returns) share one named volume; airflow-init owns it."""
+    path = _env("airflow-worker")["SURGEHUB_HOME"] + "/gx"
+    for service in ("airflow-worker", "surgehub-api", "airflow-init"):
+        assert _mounts(service).get(path) == "surgehub-gx", service
+    for service in ("airflow-triggerer", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor"):
+        assert path not in _mounts(service), service
+    assert "surgehub-gx" in COMPOSE["volumes"]
+    assert '"${SURGEHUB_HOME}/gx"' in INIT_SCRIPT
+    assert "/opt/surgehub-data/gx" in DOCKERFILE

@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "hubs": ("surgehub.cli.hubs:hubs", "The hub register: list, add, rename or close a hub"),
     "plan": ("surgehub.cli.hubs:plan", "The commissioned plan per hub: set or list it"),
     "audit": ("surgehub.cli.hubs:audit", "Who changed what and when (the audit trail)"),
+    "gx-docs": ("surgehub.cli.gx:gx_docs", "Great Expectations Data Docs from the stored validations"),
     "explain": ("surgehub.cli.explain:explain", "Everything behind one locality-day's status"),
     "verify-digest": (
         "surgehub.cli.explain:verify_digest",

@@ -189,6 +189,26 @@ def ingest_files(files: list[dict[str, Any]], resources: Resources) -> IngestRes
     }
 
 
+def build_data_docs(result: IngestResult | None, resources: Resources) -> dict[str, Any] | None:
+    """The GX Data Docs, once per ingest run: the pages of the runs holding returns received on the days
+    this run received returns, GX's index and surgehub's page (docs/gx.md). None when the run validated
+    nothing new (only replays or resends): nothing to show."""
+    from surgehub.clock import LONDON
+    from surgehub.gx.docs import build
+
+    fresh = [
+        s
+        for s in (result or {}).get("submissions", [])
+        if not s.get("duplicate") and s.get("status") != "error"
+    ]
+    if not fresh:
+        return None
+    days = sorted({datetime.fromisoformat(s["received_at"]).astimezone(LONDON).date() for s in fresh})
+    engine = resources.warehouse()
+    built = [build(resources.settings.home, day=day, engine=engine) for day in days]
+    return {"index": str(built[-1].index), "page": str(built[-1].page), "days": [d.isoformat() for d in days]}
+
+
 def send_notices(result: IngestResult | None, resources: Resources) -> int:
     """Tell each locality about what its landing folder held that was not taken (once each); never raise."""
     from surgehub.mail.refusals import notice_mails

@@ -25,6 +25,7 @@ from surgehub import reference, spec
 from surgehub.clock import LONDON
 from surgehub.returns import listing
 from surgehub.returns.findings import Finding, sort_key
+from surgehub.returns.gx_runtime import ReturnTag
 from surgehub.returns.read import RawReturn, read_return
 from surgehub.returns.result import (
     Coverage,
@@ -55,6 +56,7 @@ if TYPE_CHECKING:
 
     from surgehub.config import Settings
     from surgehub.register import Register, RegisterView
+    from surgehub.returns.gx_runtime import ResultStore
     from surgehub.returns.rules.checks import IntArray
 
 #: What a batch keeps an answer under: (sha256 of the bytes, sender, London day of receipt).
@@ -129,7 +131,8 @@ class ValidationBatch:
     takes what the joint pass found for the same bytes, sender and receipt day. A return from an
     unknown locality is left out (validate_return raises UnknownLocality for it, as alone). Each return
     is judged against the register as it stood at its receipt: returns received under the same register
-    share one pass (the usual case: the register changes a few times a season).
+    share one pass (the usual case: the register changes a few times a season). With ``gx_store``, each
+    pass's GX result is stored there (one result a pass; each return's rows named by its ``return_id``).
     """
 
     def __init__(
@@ -138,10 +141,12 @@ class ValidationBatch:
         *,
         settings: Settings,
         register: Register | None = None,
+        gx_store: ResultStore | None = None,
     ) -> None:
         self._entries: dict[_Key, Judged] = {}
         register = register or reference.shipped_register()  # as validate_return: as shipped
         pending: list[tuple[RegisterView, dict[_Key, RawReturn]]] = []
+        tags: dict[_Key, ReturnTag] = {}
         for data, locality, received_at in returns:
             view = register.as_of(received_at if received_at.tzinfo else received_at.replace(tzinfo=LONDON))
             try:
@@ -161,9 +166,17 @@ class ValidationBatch:
                 self._entries[key] = _unreadable(raw)
             else:
                 same_view[key] = raw
+                tags[key] = ReturnTag.of(code, _aware(received_at), key[0])
         for view, reads in pending:
             senders = [(code, day) for _, code, day in reads]
-            judged = judge_tables(list(reads.values()), senders, settings, view)
+            judged = judge_tables(
+                list(reads.values()),
+                senders,
+                settings,
+                view,
+                gx_store=gx_store,
+                tags=[tags[key] for key in reads],
+            )
             self._entries.update(zip(reads, judged, strict=True))
 
     def __len__(self) -> int:
@@ -187,16 +200,32 @@ def _same_facts(
     return group
 
 
-def judge_return(data: bytes, sender: Sender, settings: Settings, register: RegisterView) -> Judged:
+def judge_return(
+    data: bytes,
+    sender: Sender,
+    settings: Settings,
+    register: RegisterView,
+    *,
+    gx_store: ResultStore | None = None,
+    received_at: datetime | None = None,
+) -> Judged:
     """One return's bytes read (F01–F06, R16 in every cell) and, when its rows can be judged, judged
-    (a batch of one) against the register as it stood at its receipt."""
+    (a batch of one) against the register as it stood at its receipt. With ``gx_store`` (and the
+    exact ``received_at``), the GX result is stored there."""
     raw = read_return(
         data, max_file_bytes=settings.limits.max_file_bytes, max_data_rows=settings.limits.max_data_rows
     )
     if raw.table is None:
         return _unreadable(raw)
-    [judged] = judge_tables([raw], [sender], settings, register)
+    tags = None
+    if gx_store is not None and received_at is not None:
+        tags = [ReturnTag.of(sender[0], _aware(received_at), hashlib.sha256(data).hexdigest())]
+    [judged] = judge_tables([raw], [sender], settings, register, gx_store=gx_store, tags=tags)
     return judged
+
+
+def _aware(instant: datetime) -> datetime:
+    return instant if instant.tzinfo is not None else instant.replace(tzinfo=LONDON)
 
 
 def read_table(table: pd.DataFrame) -> RawReturn:
@@ -225,10 +254,17 @@ def _unreadable(raw: RawReturn) -> Judged:
 
 
 def judge_tables(
-    reads: Sequence[RawReturn], senders: Sequence[Sender], settings: Settings, register: RegisterView
+    reads: Sequence[RawReturn],
+    senders: Sequence[Sender],
+    settings: Settings,
+    register: RegisterView,
+    *,
+    gx_store: ResultStore | None = None,
+    tags: Sequence[ReturnTag] | None = None,
 ) -> list[Judged]:
     """Every rule but W05 over all ``reads`` at once (each with its text table, as read.py builds it;
-    ``senders``: each return's (locality, receipt day))."""
+    ``senders``: each return's (locality, receipt day)). With ``gx_store`` and ``tags`` (each return's
+    name), the GX suite's result is stored there."""
     tables = [read.table for read in reads if read.table is not None]
     if len(tables) != len(reads):
         raise ValueError("judge_tables needs a table for every return")
@@ -244,7 +280,7 @@ def judge_tables(
         errors = [
             *typed.findings,
             *identity_findings(t, files, senders, settings, register),
-            *suite_findings(derived, files, offsets),
+            *suite_findings(derived, files, offsets, store=gx_store, tags=tags),
             *comment_findings(t, masks),
         ]
         errors_by_file = _split(errors, offsets)

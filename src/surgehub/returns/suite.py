@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import sys
+import uuid
 from importlib import resources
 from typing import Any
 
@@ -22,6 +23,9 @@ from surgehub import spec
 SUITE_NAME = "surgehub.return"
 #: The committed suite, inside the package: ``<domain>.<suite>`` is stored as ``<domain>/<suite>.json``.
 SUITE_RESOURCE = ("gx", "expectations", *SUITE_NAME.split("."))
+#: The suite's id, fixed (derived from its name): GX 1.x will not bind a ``ValidationDefinition`` to a
+#: suite without one, so a suite file without an id could be read from a file context but never run.
+SUITE_ID = str(uuid.uuid5(uuid.NAMESPACE_URL, f"urn:surgehub:gx-suite:{SUITE_NAME}"))
 
 #: Derived columns (rules/arithmetic.py computes each); each must be ≥ 0 or exactly 0.
 R09_SPARE = "r09_offered_minus_booked"
@@ -162,17 +166,28 @@ def suite_dict() -> dict[str, Any]:
     ]
     return {
         "name": SUITE_NAME,
+        "id": SUITE_ID,
         "expectations": expectations,
         "meta": {
             "spec_version": spec.SPEC_VERSION,
             "generated_by": "python -m surgehub.returns.suite",
             "note": (
-                "Runs on typed and derived columns built by surgehub.returns.rules; R01, R02, R05-R07, "
-                "R15, R16, W01-W05 are checked in plain code there (R16 never enters GX)."
+                "Runs on typed and derived columns: surgehub.gx.frame_for_suite(file) builds them from a "
+                "raw return. R01, R02, R05-R07, R15, R16, W01-W05 are checked in plain code "
+                "(surgehub.returns.rules; R16 never enters GX)."
             ),
         },
-        "notes": None,
+        "notes": _notes(expectations),
     }
+
+
+def _notes(expectations: list[dict[str, Any]]) -> list[str]:
+    """The suite's notes (GX shows them on the suite's page): the spec rules it does not check."""
+    inside = {e["meta"]["rule_id"] for e in expectations}
+    return [
+        f"Spec {spec.SPEC_VERSION} rules checked outside this suite, in surgehub's own code:",
+        *(f"{rule}: {text}" for rule, text in spec.RULES.items() if rule not in inside),
+    ]
 
 
 def suite_json() -> str:

@@ -24,6 +24,7 @@ if TYPE_CHECKING:
     from surgehub.config import Settings
     from surgehub.register import Register
     from surgehub.returns.batch import ValidationBatch
+    from surgehub.returns.gx_runtime import ResultStore
     from surgehub.returns.rules.warnings import HistoryLookup
 
 __all__ = [
@@ -48,6 +49,7 @@ def validate_return(
     register: Register | None = None,
     file_name: str | None = None,
     name_refused: bool = False,
+    gx_store: ResultStore | None = None,
 ) -> ValidationResult:
     """Validate a return's bytes as received from ``locality`` at ``received_at``; never raises for bad data.
 
@@ -61,6 +63,8 @@ def validate_return(
     ``register`` is the register's history (``warehouse.register.read_register``): the return is judged
     (R05, R06) against the register as it stood at ``received_at``. Without it, the register as shipped
     (``surgehub validate`` with no warehouse; unit tests).
+    ``gx_store`` (ingest's, ``surgehub.gx.store``): the GX suite's result is stored there (when the
+    return is judged here, not taken from ``batch``, whose own pass stored it).
     Raises UnknownLocality when ``locality`` itself is not a known code (the channel is misconfigured).
     """
     from surgehub.returns.batch import judge_return
@@ -69,7 +73,14 @@ def validate_return(
     code = sender_code(locality, view)
     found = batch.lookup(data, code, received_at) if batch is not None else None
     if found is None:
-        found = judge_return(data, (code, receipt_day(received_at)), settings, view)
+        found = judge_return(
+            data,
+            (code, receipt_day(received_at)),
+            settings,
+            view,
+            gx_store=gx_store,
+            received_at=_aware(received_at),
+        )
     return found.result(history, file_name, name_refused=name_refused)
 
 

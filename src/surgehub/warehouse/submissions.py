@@ -101,3 +101,21 @@ def submissions_of_bytes(engine: Engine, locality: str, sha256s: set[str]) -> li
                 .order_by(_s.c.received_at, _s.c.arrival_seq)
             )
         )
+
+
+def receipts_summary(engine: Engine) -> list[Row[Any, Any, Any, Any, Any, Any]]:
+    """Every submission's receipt (locality, sha256, received_at), outcome and finding ``totals``, in order
+    of receipt: what the GX Data Docs page puts beside each return's GX result (gx/docs.py)."""
+    with engine.connect() as connection:
+        return list(
+            connection.execute(
+                select(
+                    _s.c.sub_icb_code,
+                    _s.c.sha256,
+                    _s.c.received_at,
+                    _s.c.outcome,
+                    _s.c.quarantined,
+                    _s.c.totals,
+                ).order_by(_s.c.received_at, _s.c.arrival_seq)
+            )
+        )

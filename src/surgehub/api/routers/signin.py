@@ -25,8 +25,7 @@ from surgehub.accounts.mail import deliver_code
 from surgehub.api import auth
 from surgehub.api.dependencies import Problem, Services, ServicesDep, counted
 from surgehub.api.limits import RateLimiter
-from surgehub.api.routers.page import HEADERS
-from surgehub.api.routers.page import pages
+from surgehub.api.routers.page import HEADERS, pages
 
 router = APIRouter(include_in_schema=False)
 

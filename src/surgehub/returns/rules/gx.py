@@ -13,27 +13,41 @@ import numpy as np
 import pandas as pd
 
 from surgehub.returns.findings import Finding, shown
-from surgehub.returns.gx_runtime import run_suite
+from surgehub.returns.gx_runtime import Recording, ResultStore, ReturnTag, run_suite
 from surgehub.returns.rules import arithmetic, cells
 from surgehub.returns.rules.checks import Check, IntArray, Wording, at_positions, findings_of
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Sequence
 
 #: rule -> how its failed rows read (R03 depends on the column: see _wording).
 _WORDINGS: dict[str, Wording] = {"R04": cells.STATUS_WORDING, **arithmetic.WORDINGS}
 
 
-def suite_findings(derived: pd.DataFrame, files: IntArray, offsets: IntArray) -> list[Finding]:
+def suite_findings(
+    derived: pd.DataFrame,
+    files: IntArray,
+    offsets: IntArray,
+    *,
+    store: ResultStore | None = None,
+    tags: Sequence[ReturnTag] | None = None,
+) -> list[Finding]:
     """Findings of the GX suite on ``derived`` (typed and derived columns of one or many returns).
 
     ``files``: each row's return; ``offsets``: how far each return's row numbers were moved to stack
     it with the others, so R08 stays within a return and names the return's own first row.
+    With ``store`` and ``tags`` (each return's name, in order), the run's result is stored there.
     """
     rows: IntArray = derived["row_number"].to_numpy().astype(np.int64)
     shifts = offsets[files]
     findings: list[Finding] = []
-    for failure in run_suite(_hub_days_by_return(derived, files) if len(offsets) > 1 else derived):
+    recording = (
+        Recording(store=store, returns=tags, offsets=offsets)
+        if store is not None and tags is not None
+        else None
+    )
+    frame = _hub_days_by_return(derived, files) if len(offsets) > 1 else derived
+    for failure in run_suite(frame) if recording is None else run_suite(frame, recording):
         rule, column, fix = (
             str(failure.meta["rule_id"]),
             str(failure.meta["column"]),
