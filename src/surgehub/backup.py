@@ -2,9 +2,11 @@
 
 A backup is a folder holding ``warehouse.dump`` (PostgreSQL: ``pg_dump`` custom format) or
 ``warehouse.sqlite`` (SQLite: the online backup API, consistent while the system runs),
-``archive.tar.gz`` (every file received, with its receipt records), and ``manifest.json`` (when, the
-schema revision, row counts, and a sha256 of each part). Restore refuses to write into a non-empty
-database or archive folder, so nothing already stored is ever overwritten.
+``archive.tar.gz`` (every file received, with its receipt records), ``gx-results.tar.gz`` (the GX
+context and every validation result stored in it; not its Data Docs, which are rebuilt from them),
+and ``manifest.json`` (when, the schema revision, row counts, and a sha256 of each part). Restore
+refuses to write into a non-empty database, archive folder or GX results folder, so nothing already
+stored is ever overwritten.
 """
 
 from __future__ import annotations
@@ -124,6 +126,10 @@ def backup(out_dir: Path, resources: Resources) -> Manifest:
         if settings.archive_dir.exists():
             tar.add(settings.archive_dir, arcname="archive")
     files["archive.tar.gz"] = archive_tar
+    gx_tar = out_dir / GX_TAR
+    with tarfile.open(gx_tar, "w:gz") as tar:
+        _add_gx_results(tar, settings.home)
+    files[GX_TAR] = gx_tar
     manifest = Manifest(
         created_at=resources.clock.now().isoformat(),
         dialect=url.get_backend_name(),
@@ -133,6 +139,41 @@ def backup(out_dir: Path, resources: Resources) -> Manifest:
     )
     (out_dir / "manifest.json").write_text(json.dumps(manifest.to_json_dict(), indent=2) + "\n")
     return manifest
+
+
+#: The GX context with every stored validation result (``surgehub.gx.store``); its Data Docs are left
+#: out: they are rebuilt from the results by ``surgehub gx-docs build``.
+GX_TAR = "gx-results.tar.gz"
+
+
+def _add_gx_results(tar: tarfile.TarFile, home: Path) -> None:
+    from surgehub.gx.store import context_root, site_dir
+
+    root = context_root(home)
+    if not root.exists():
+        return
+    docs = site_dir(home).parent  # uncommitted/data_docs
+
+    def keep(info: tarfile.TarInfo) -> tarfile.TarInfo | None:
+        inside = root.parent / info.name
+        if inside == docs or docs in inside.parents or info.issym() or info.islnk():
+            return None
+        return info
+
+    tar.add(root, arcname=root.name, filter=keep)
+
+
+def _restore_gx_results(backup_dir: Path, home: Path) -> None:
+    """The stored GX results back into ``<home>/gx`` (a backup from before they were kept has none)."""
+    from surgehub.gx.store import context_root
+
+    source = backup_dir / GX_TAR
+    if not source.exists():
+        return
+    root = context_root(home)
+    with tarfile.open(source, "r:gz") as tar:
+        members = [m for m in tar.getmembers() if m.name == root.name or m.name.startswith(f"{root.name}/")]
+        tar.extractall(root.parent, members=members, filter="data")
 
 
 def _verify(backup_dir: Path) -> dict[str, Any]:
@@ -158,6 +199,11 @@ def restore(backup_dir: Path, resources: Resources) -> dict[str, int]:
     archive = settings.archive_dir
     if archive.exists() and any(archive.iterdir()):
         raise BackupError(f"the target archive folder {archive} is not empty")
+    from surgehub.gx.store import results_dir
+
+    stored = results_dir(settings.home)
+    if stored.exists() and any(stored.iterdir()):
+        raise BackupError(f"the target's GX results folder {stored} is not empty")
     if manifest["dialect"] != url.get_backend_name():
         raise BackupError(f"the backup is of {manifest['dialect']}, the target is {url.get_backend_name()}")
     if url.get_backend_name() == "postgresql":
@@ -187,6 +233,7 @@ def restore(backup_dir: Path, resources: Resources) -> dict[str, int]:
         for member in members:
             member.name = member.name[len("archive") :].lstrip("/") or "."
         tar.extractall(archive, members=members, filter="data")
+    _restore_gx_results(backup_dir, settings.home)
     engine.dispose()  # connections opened before the restore see the restored data only when new
     counts, _ = _counts(engine)
     if counts != manifest["counts"]:

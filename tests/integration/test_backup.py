@@ -9,10 +9,11 @@ import os
 import random
 from contextlib import ExitStack
 from datetime import UTC, date, datetime
+from pathlib import Path
 from typing import TYPE_CHECKING
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import make_url, text
 from sqlalchemy.exc import DBAPIError
 
 from surgehub import sample
@@ -31,7 +32,8 @@ from tests.support.timeline import BOARD_AT, DAY, RECEIVED_AT
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
-    from pathlib import Path
+
+    from surgehub.config import Settings
 
 
 def _load_week(tmp: Path) -> None:
@@ -193,12 +195,38 @@ def test_sqlite_backup_restores_the_register_plan_audit_and_message_archive(
     _load_week(tmp_path)
     _changes(settings.warehouse_url)
     before = _state(settings.warehouse_url)
+    from surgehub.gx.docs import build
+
+    built = build(settings.home, engine=get_engine(settings.warehouse_url))
+    assert built.page.exists()
     manifest = backup(tmp_path / "backup", Resources.of(settings))
+    results = _gx_results(settings.home)
+    assert results, "the week's ingest stored no GX validation result"
     monkeypatch.setenv("SURGEHUB_HOME", str(tmp_path / "restored"))
     restored = load_settings()
     counts = restore(tmp_path / "backup", Resources.of(restored))
     _check(manifest.counts, counts)
     assert _state(restored.warehouse_url) == before
+    assert _gx_results(restored.home) == results  # every stored GX result, byte for byte
+    assert not (restored.home / "gx" / "uncommitted" / "data_docs").exists()  # rebuilt, never backed up
+    with pytest.raises(BackupError, match=r"GX results folder .* is not empty"):
+        restore(tmp_path / "backup", Resources.of(_emptied_warehouse(restored)))
+
+
+def _gx_results(home: Path) -> dict[str, bytes]:
+    from surgehub.gx.store import results_dir
+
+    return _files(results_dir(home))
+
+
+def _emptied_warehouse(settings: Settings) -> Settings:
+    """The same data folder with its warehouse and archive gone, so only the GX results are in the way."""
+    import shutil
+
+    get_engine(settings.warehouse_url).dispose()
+    Path(str(make_url(settings.warehouse_url).database)).unlink()
+    shutil.rmtree(settings.archive_dir)
+    return settings
 
 
 @pytest.mark.postgres

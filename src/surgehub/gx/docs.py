@@ -12,7 +12,7 @@ site is ``<SURGEHUB_HOME>/gx/uncommitted/data_docs/local_site/``:
   file rules) with their rule IDs, so the picture is whole; a recorded return the suite never ran on (a
   file rule stopped its rows) is listed with the file rules it failed.
 
-Until the sign-in exists the site is a static folder for the data team (no server serves it); it holds
+The data team reads it signed in, at ``/data-docs/`` (``surgehub.api.routers.datadocs``); it holds
 counts and row numbers only, never a value from a return.
 """
 
