@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
@@ -35,7 +36,7 @@ from surgehub.files import write_atomically
 from surgehub.returns.suite import SUITE_NAME, committed_suite_json
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
+    from collections.abc import Callable, Iterator
     from pathlib import Path
 
     import pandas as pd
@@ -80,15 +81,39 @@ def open_context(home: Path) -> Any:
     with _SETUP_LOCK:
         if home in _CONTEXTS:
             return _CONTEXTS[home]
-        suite_path = context_root(home).joinpath("expectations", *SUITE_NAME.split(".")).with_suffix(".json")
-        committed = committed_suite_json().encode("utf-8")
-        context = gx.get_context(mode="file", project_root_dir=str(home))
-        if not suite_path.exists() or suite_path.read_bytes() != committed:
-            suite_path.parent.mkdir(parents=True, exist_ok=True)
-            write_atomically(suite_path, committed)
-            context = gx.get_context(mode="file", project_root_dir=str(home))
-        _set_up(context, gx)
+        with _across_processes(home):
+            context = _opened(home, gx)
         _CONTEXTS[home] = context
+    return context
+
+
+@contextmanager
+def _across_processes(home: Path) -> Iterator[None]:
+    """Hold ``<home>/.gx-setup.lock`` exclusively: several processes (Celery workers, the API server,
+    concurrent ingests) opening one context for the first time would otherwise write its
+    configuration at once ("Store already has the following key", a half-written
+    great_expectations.yml)."""
+    import fcntl
+
+    home.mkdir(parents=True, exist_ok=True)
+    with open(home / ".gx-setup.lock", "a+b") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _opened(home: Path, gx: Any) -> Any:
+    """The context, its committed suite written in when missing or changed, then set up."""
+    suite_path = context_root(home).joinpath("expectations", *SUITE_NAME.split(".")).with_suffix(".json")
+    committed = committed_suite_json().encode("utf-8")
+    context = gx.get_context(mode="file", project_root_dir=str(home))
+    if not suite_path.exists() or suite_path.read_bytes() != committed:
+        suite_path.parent.mkdir(parents=True, exist_ok=True)
+        write_atomically(suite_path, committed)
+        context = gx.get_context(mode="file", project_root_dir=str(home))
+    _set_up(context, gx)
     return context
 
 
