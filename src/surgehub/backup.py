@@ -173,7 +173,29 @@ def _restore_gx_results(backup_dir: Path, home: Path) -> None:
     root = context_root(home)
     with tarfile.open(source, "r:gz") as tar:
         members = [m for m in tar.getmembers() if m.name == root.name or m.name.startswith(f"{root.name}/")]
-        tar.extractall(root.parent, members=members, filter="data")
+        _extract(tar, root.parent, members)
+
+
+def _extract(tar: tarfile.TarFile, dest: Path, members: list[tarfile.TarInfo]) -> None:
+    """Extract ``members`` into ``dest``: only regular files and folders, each landing inside ``dest``.
+
+    Python's ``filter="data"`` does this where it exists (3.11.4 and later); Debian bookworm's 3.11.2,
+    which the production image runs, has no ``filter``, so the same checks are made here first.
+    """
+    if hasattr(tarfile, "data_filter"):
+        tar.extractall(dest, members=members, filter="data")
+        return
+    root = dest.resolve()
+    for member in members:
+        if not (member.isfile() or member.isdir()):
+            raise BackupError(f"{member.name!r} in the backup is not a regular file or folder: refused")
+        target = (root / member.name).resolve()
+        if target != root and not target.is_relative_to(root):
+            raise BackupError(f"{member.name!r} in the backup would land outside {dest}: refused")
+        member.mode = 0o755 if member.isdir() else 0o644  # as filter="data": no set-id or odd bits
+        member.uid = member.gid = 0
+        member.uname = member.gname = ""
+    tar.extractall(dest, members=members)  # every member checked above
 
 
 def _verify(backup_dir: Path) -> dict[str, Any]:
@@ -232,7 +254,7 @@ def restore(backup_dir: Path, resources: Resources) -> dict[str, int]:
         members = [m for m in tar.getmembers() if m.name == "archive" or m.name.startswith("archive/")]
         for member in members:
             member.name = member.name[len("archive") :].lstrip("/") or "."
-        tar.extractall(archive, members=members, filter="data")
+        _extract(tar, archive, members)
     _restore_gx_results(backup_dir, settings.home)
     engine.dispose()  # connections opened before the restore see the restored data only when new
     counts, _ = _counts(engine)

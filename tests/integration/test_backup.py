@@ -110,6 +110,55 @@ def test_sqlite_backup_restores_and_refuses_to_overwrite(
         restore(tmp_path / "backup", Resources.of(restored))  # nothing already stored is overwritten
 
 
+@pytest.mark.parametrize("python", ["with filter='data'", "without it (Debian bookworm's 3.11.2)"])
+def test_restore_on_a_python_without_tar_filters_checks_every_member_itself(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, python: str
+) -> None:
+    """The production image's Python has no ``filter=`` on extractall: restore makes the same checks."""
+    import hashlib
+    import io
+    import json
+    import tarfile
+
+    if python.startswith("without"):
+        monkeypatch.delattr(tarfile, "data_filter")
+    monkeypatch.setenv("SURGEHUB_HOME", str(tmp_path / "source"))
+    monkeypatch.delenv("SURGEHUB_WAREHOUSE_URL", raising=False)
+    settings = load_settings()
+    upgrade(settings.warehouse_url)
+    _load_week(tmp_path)
+    backup(tmp_path / "backup", Resources.of(settings))
+    monkeypatch.setenv("SURGEHUB_HOME", str(tmp_path / "restored"))
+    restored = load_settings()
+    restore(tmp_path / "backup", Resources.of(restored))
+    assert _files(restored.archive_dir) == _files(settings.archive_dir)
+
+    # A backup whose archive holds a member that climbs out, and one holding a link: refused, nothing written.
+    for bad in ("archive/../../escaped.txt", "archive/link"):
+        hostile = tmp_path / f"hostile-{bad.rsplit('/', 1)[-1]}"
+        hostile.mkdir()
+        for part in ("warehouse.sqlite", "gx-results.tar.gz"):
+            (hostile / part).write_bytes((tmp_path / "backup" / part).read_bytes())
+        with tarfile.open(hostile / "archive.tar.gz", "w:gz") as tar:
+            info = tarfile.TarInfo(bad)
+            if bad.endswith("link"):
+                info.type, info.linkname = tarfile.SYMTYPE, "/etc/passwd"
+                tar.addfile(info)
+            else:
+                info.size = 4
+                tar.addfile(info, io.BytesIO(b"evil"))
+        manifest = json.loads((tmp_path / "backup" / "manifest.json").read_text())
+        manifest["files"]["archive.tar.gz"] = hashlib.sha256(
+            (hostile / "archive.tar.gz").read_bytes()
+        ).hexdigest()
+        (hostile / "manifest.json").write_text(json.dumps(manifest))
+        monkeypatch.setenv("SURGEHUB_HOME", str(tmp_path / f"target-{hostile.name}"))
+        with pytest.raises((BackupError, tarfile.TarError)):
+            restore(hostile, Resources.of(load_settings()))
+        assert not (tmp_path / "escaped.txt").exists()
+        assert not list((tmp_path / f"target-{hostile.name}").rglob("link"))
+
+
 def test_a_tampered_backup_is_refused(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("SURGEHUB_HOME", str(tmp_path / "source"))
     monkeypatch.delenv("SURGEHUB_WAREHOUSE_URL", raising=False)
