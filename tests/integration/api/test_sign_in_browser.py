@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.smtp]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "signin"
 LEAD = "lead@nhs.net"
 ADMIN = "dt@nhs.net"
+BOARD = "member@nhs.net"
 WIDTHS = (390, 1280)
 
 
@@ -74,6 +75,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     )
     add_account(
         engine, ADMIN, roles={Role.DATA_TEAM}, locality=None, display_name=None, actor="test", at=TIMELINE_NOW
+    )
+    add_account(
+        engine, BOARD, roles={Role.BOARD}, locality=None, display_name=None, actor="test", at=TIMELINE_NOW
     )
     try:
         with serving(home, port, env) as url:
@@ -211,3 +215,24 @@ def test_a_submitter_makes_a_token_and_the_data_team_revokes_it_and_sees_it_in_t
         f"{site.url}/api/v1/returns", headers={"Authorization": f"Bearer {token}"}, timeout=10
     )
     assert answer.status_code == 401
+
+
+def test_a_board_member_follows_a_locality_to_why_it_has_its_status(site: Site, browser: Any) -> None:
+    member = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = member.new_page()
+    sign_in_as(page, site, BOARD)
+    page.get_by_role("link", name="RAG status").click()
+    page.get_by_role("link", name=re.compile(r"^Manchester \(14L\)")).click()
+    assert page.url.endswith("/explain/14L/2026-11-24")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Why Manchester was ")
+    assert "§5" in page.locator("dl.summary").first.inner_text()
+    assert page.get_by_role("heading", name="Manchester North Surge Hub (14L-H1)").count() == 1
+    accessible_at_each_width(page, "12-explain")
+    page.get_by_label("Time (UK time)").fill("not a time")
+    page.get_by_role("button", name="Show").click()
+    assert "Enter a time like 2026-11-26T07:30" in page.get_by_role("alert").inner_text()
+    accessible_at_each_width(page, "13-explain-error")
+    page.get_by_label("Time (UK time)").fill("2026-11-24T12:00")
+    page.get_by_role("button", name="Show").click()
+    assert "as of Tue 24 Nov 2026 12:00" in page.locator("main").inner_text()
+    member.close()
