@@ -236,3 +236,40 @@ def test_a_board_member_follows_a_locality_to_why_it_has_its_status(site: Site, 
     page.get_by_role("button", name="Show").click()
     assert "as of Tue 24 Nov 2026 12:00" in page.locator("main").inner_text()
     member.close()
+
+
+def test_the_data_team_adds_a_hub_and_sees_it_in_the_register_and_the_audit(site: Site, browser: Any) -> None:
+    admin = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = admin.new_page()
+    sign_in_as(page, site, ADMIN)
+    page.get_by_role("link", name="Accounts, tokens and audit").click()
+    page.get_by_role("link", name="Hub register: add, rename or close a hub").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Hub register"
+    accessible_at_each_width(page, "14-hubs")
+    form = page.locator("form", has=page.get_by_role("button", name="Add the hub"))
+    form.get_by_label("Hub code").fill("not a code")
+    form.get_by_role("button", name="Add the hub").click()
+    alert = page.get_by_role("alert").inner_text()
+    assert "Enter the hub's name" in alert
+    assert "Enter the first active day as a date" in alert
+    accessible_at_each_width(page, "15-hubs-error")
+    form = page.locator("form", has=page.get_by_role("button", name="Add the hub"))
+    form.get_by_label("Locality").select_option("01W")
+    form.get_by_label("Hub code").fill("01W-H2")
+    form.get_by_label("Name").fill("Stockport East Surge Hub")
+    form.get_by_label("First active day").fill("2026-11-23")
+    form.get_by_label("Last active day").fill("2027-03-31")
+    form.get_by_label("Why (optional)").fill("opened late")
+    form.get_by_role("button", name="Add the hub").click()
+    assert "Saved. 01W-H2: Stockport East Surge Hub" in page.get_by_role("status").inner_text()
+    register = page.get_by_role("region", name=re.compile("^Hubs"))
+    assert re.search(
+        r"01W\s+01W-H2\s+Stockport East Surge Hub\s+2026-11-23\s+2027-03-31", register.inner_text()
+    )
+    changes = page.get_by_role("region", name="Latest register changes")
+    assert re.search(rf"{ADMIN}\s+hub.add\s+hub:01W-H2", changes.inner_text())
+    accessible_at_each_width(page, "16-hub-added")
+    page.get_by_role("link", name="Back to accounts, tokens and audit").click()
+    audit = page.get_by_role("region", name=re.compile("^Audit"))
+    assert re.search(rf"{ADMIN}\s+hub.add\s+hub:01W-H2", audit.inner_text())
+    admin.close()
