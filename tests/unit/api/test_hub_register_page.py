@@ -63,7 +63,10 @@ def test_the_data_team_adds_a_hub_and_sees_it_listed_and_audited_under_their_add
     assert 'href="/admin/hubs"' in admin.text
     page = client.get("/admin/hubs")
     assert page.status_code == 200
-    assert "<td>01W-H1</td><td>Stockport Surge Hub</td><td>2026-11-01</td><td>2027-03-31</td>" in page.text
+    assert (
+        '<td class="num">01W-H1</td><td>Stockport Surge Hub</td><td class="num">2026-11-01</td><td class="num">2027-03-31</td>'
+        in page.text
+    )
     added = client.post(
         "/admin/hubs/add", data={"csrf_token": csrf_of(page.text), **NEW}, follow_redirects=False
     )
@@ -72,7 +75,7 @@ def test_the_data_team_adds_a_hub_and_sees_it_listed_and_audited_under_their_add
     shown = client.get(added.headers["location"])
     assert "Saved. 01W-H2: Stockport East Surge Hub, active 2026-11-23 to 2027-03-31." in shown.text
     assert (
-        "<td>01W</td><td>01W-H2</td><td>Stockport East Surge Hub</td><td>2026-11-23</td><td>2027-03-31</td>"
+        '<td>01W</td><td class="num">01W-H2</td><td>Stockport East Surge Hub</td><td class="num">2026-11-23</td><td class="num">2027-03-31</td>'
         in shown.text
     )
     assert f"<td>{ADMIN}</td><td>hub.add</td><td>hub:01W-H2</td>" in shown.text
