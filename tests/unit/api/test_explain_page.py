@@ -160,3 +160,13 @@ def test_hostile_addresses_get_a_clean_refusal_never_an_error(
     assert "<b>" not in answer.text
     if status == 400:
         assert "There is a problem" in answer.text
+
+
+def test_the_digests_link_is_this_page(site: tuple[TestClient, Engine, Path, Settings]) -> None:
+    client, _engine, outbox, settings = site
+    link = settings.email.explain_url("14l", DAY)  # what each locality row of the HTML digest links to
+    assert link.startswith(settings.email.public_base_url)
+    sign_in(client, outbox, BOARD)
+    answer = client.get(link.removeprefix(settings.email.public_base_url))
+    assert answer.status_code == 200
+    assert FILE_NAME in answer.text
