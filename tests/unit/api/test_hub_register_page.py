@@ -127,6 +127,9 @@ def test_the_data_team_renames_and_closes_a_hub_each_audited(site: tuple[TestCli
         ),
         ("add", {"active_from": "1 Dec"}, "add-active_from", "Enter the first active day as a date"),
         ("add", {"name": "  "}, "add-name", "Enter the hub's name"),
+        ("add", {"name": "x" * 201}, "add-name", "The hub's name is longer than 200 characters"),
+        ("add", {"note": "x" * 501}, "add-note", "The note is longer than 500 characters"),
+        ("rename", {"hub_code": "01W-H1", "name": "y" * 300}, "rename-name", "longer than 200 characters"),
         (
             "add",
             {"name": "<script>alert(1)</script>", "hub_code": "<b>x</b>"},

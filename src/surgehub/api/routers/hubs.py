@@ -29,9 +29,10 @@ from surgehub.warehouse.audit import events
 
 router = APIRouter(include_in_schema=False)
 
-#: The longest value read from a form field (a hub's name is at most 200 characters, a note 500).
-_LONGEST = {"name": 200, "note": 500}
+#: The longest code or date read from a form; a name (at most 200) and a note (500) are read whole (the
+#: form's parts are bounded at 4 kB) so that a longer one is refused, never cut short.
 _SHORT = 40
+_NOTE = 500
 
 
 async def _data_team(request: Request, services: Services) -> tuple[auth.Viewer | None, Response | None]:
@@ -95,7 +96,8 @@ async def hubs_page(request: Request, services: ServicesDep) -> Response:
 
 
 def _field(form: dict[str, str], name: str) -> str:
-    return (form.get(name) or "").strip()[: _LONGEST.get(name, _SHORT)]
+    text = (form.get(name) or "").strip()
+    return text if name in {"name", "note"} else text[:_SHORT]
 
 
 def _day(text: str, field: str, what: str, errors: list[dict[str, str]]) -> date | None:
@@ -125,6 +127,8 @@ async def _change(
         for key in ("hub_code", "sub_icb_code", "name", "active_from", "active_to", "note")
     }
     errors: list[dict[str, str]] = []
+    if len(values["note"]) > _NOTE:
+        errors.append({"field": "note", "message": f"The note is longer than {_NOTE} characters"})
     change = read(values, errors)
     if change is not None and not errors:
         try:
