@@ -4,7 +4,8 @@
 rule of spec §5 that decided it; each parameter's ratio, band, weight and points; and per hub the
 register row and commissioned plan that applied then, its current version (submission, file name,
 receipt time, SHA-256, archive path) and the earlier versions it displaced. ``to_json_dict``,
-``to_text`` and ``to_html`` render it for the command line, scripts and the board/data-team page.
+``to_text`` and ``to_html`` render it for the command line and scripts; the page ``/explain/{code}/{day}``
+(``surgehub.api.routers.lineage``) renders the same value in words for the board and the data team.
 The as-of time is an argument like any other: a past digest is explained as of its cut-off.
 """
 

@@ -30,7 +30,20 @@ from surgehub.accounts import seed_accounts
 from surgehub.accounts.secret import server_secret
 from surgehub.api import auth
 from surgehub.api.dependencies import Problem, Services
-from surgehub.api.routers import datadocs, docs, health, oidc, page, pages, people, returns, signin, templates
+from surgehub.api.routers import (
+    datadocs,
+    docs,
+    health,
+    hubs,
+    lineage,
+    oidc,
+    page,
+    pages,
+    people,
+    returns,
+    signin,
+    templates,
+)
 from surgehub.api.submissions import Receiver
 from surgehub.api.warmup import warm_up
 
@@ -95,7 +108,20 @@ def create_app(
     app.add_exception_handler(Problem, _refused)  # type: ignore[arg-type]
     app.add_exception_handler(ClientDisconnect, _gone)
     app.add_exception_handler(Exception, _unexpected)
-    for area in (returns, templates, health, page, pages, signin, oidc, people, datadocs, docs):
+    for area in (
+        returns,
+        templates,
+        health,
+        page,
+        pages,
+        signin,
+        oidc,
+        people,
+        hubs,
+        lineage,
+        datadocs,
+        docs,
+    ):
         app.include_router(area.router)
     app.add_middleware(NoStore)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
 
 
 def _actor(by: str | None) -> str:
-    """Who is making the change: --by, else the operating-system user (sign-in comes with issue 17)."""
+    """Who is making the change: --by, else the operating-system user (the admin page: the account)."""
     if by and by.strip():
         return by.strip()[:320]
     try:
@@ -131,15 +131,17 @@ def hubs_add(
     by: str | None,
 ) -> None:
     """Add HUB_CODE to the register. A past --from backdates it: days whose deadline had passed
-    before now are not owed (never late or "no return"); returns for them are still taken."""
+    before now are not owed (never late or "no return"); returns for them are still taken. The dates
+    lie within one configured season."""
     from surgehub.register import Hub
     from surgehub.warehouse import register
 
     code = common.locality(locality_code)
     hub = Hub(hub_code, code, name.strip(), _day("--from", active_from), _day("--to", active_to))
-    at = common.resources().clock.now()
+    resources = common.resources()
+    at, seasons = resources.clock.now(), resources.settings.seasons
     engine = common.warehouse()
-    fact = _apply(lambda: register.add_hub(engine, hub, actor=_actor(by), at=at, note=note))
+    fact = _apply(lambda: register.add_hub(engine, hub, actor=_actor(by), at=at, note=note, seasons=seasons))
     click.echo(
         f"added {fact.hub.hub_code} ({fact.hub.name}), active {fact.hub.active_from} to {fact.hub.active_to}"
     )
@@ -166,13 +168,16 @@ def hubs_rename(hub_code: str, name: str, note: str | None, by: str | None) -> N
 @_note_option
 @_by_option
 def hubs_close(hub_code: str, last_day: str, note: str | None, by: str | None) -> None:
-    """Set HUB_CODE's last active day (earlier to close it, later to extend it)."""
+    """Set HUB_CODE's last active day (earlier to close it, later to extend it), within its season."""
     from surgehub.warehouse import register
 
     day = _day("--last-day", last_day)
-    at = common.resources().clock.now()
+    resources = common.resources()
+    at, seasons = resources.clock.now(), resources.settings.seasons
     engine = common.warehouse()
-    fact = _apply(lambda: register.close_hub(engine, hub_code, day, actor=_actor(by), at=at, note=note))
+    fact = _apply(
+        lambda: register.close_hub(engine, hub_code, day, actor=_actor(by), at=at, note=note, seasons=seasons)
+    )
     click.echo(f"{fact.hub.hub_code} is active {fact.hub.active_from} to {fact.hub.active_to}")
 
 

@@ -48,12 +48,22 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from collections.abc import Mapping
+    from collections.abc import Mapping, Sequence
     from datetime import date, datetime
+
+    from surgehub.config import Season
 
 
 class RegisterError(ValueError):
-    """A register or plan change that cannot be made; the message says why and what to do."""
+    """A register or plan change that cannot be made; the message says why and what to do.
+
+    ``field`` names the input at fault (``hub_code``, ``sub_icb_code``, ``name``, ``active_from``,
+    ``active_to``) so that a page can point its error summary at it; None when no one input is.
+    """
+
+    def __init__(self, message: str, *, field: str | None = None) -> None:
+        super().__init__(message)
+        self.field = field
 
 
 # -- reading ---------------------------------------------------------------------------------------
@@ -131,11 +141,19 @@ def _current_fact(connection: Connection, hub_code: str) -> HubFact | None:
     return None if row is None else _hub_fact(dict(row._mapping))
 
 
-def _check_dates(active_from: date, active_to: date) -> None:
+def _check_dates(active_from: date, active_to: date, seasons: Sequence[Season] = ()) -> None:
     if active_to < active_from:
         raise RegisterError(
             f"the hub would close ({active_to.isoformat()}) before it opens ({active_from.isoformat()}): "
-            "check the dates"
+            "check the dates",
+            field="active_to",
+        )
+    if seasons and not any(active_from in season and active_to in season for season in seasons):
+        first = active_from if not any(active_from in season for season in seasons) else active_to
+        spans = ", ".join(f"{season.start.isoformat()} to {season.end.isoformat()}" for season in seasons)
+        raise RegisterError(
+            f"{first.isoformat()} is outside the surge season ({spans}): a hub is active within one season",
+            field="active_from" if first == active_from else "active_to",
         )
 
 
@@ -151,29 +169,42 @@ def _check_order(previous: datetime, at: datetime, what: str) -> None:
 HUB_CODE = re.compile(r"[0-9A-Z]{3}-[0-9A-Z]{1,16}")
 
 
-def add_hub(engine: Engine, hub: Hub, *, actor: str, at: datetime, note: str | None = None) -> HubFact:
-    """Record a new hub (its active dates may start in the past: a backdated hub)."""
+def add_hub(
+    engine: Engine,
+    hub: Hub,
+    *,
+    actor: str,
+    at: datetime,
+    note: str | None = None,
+    seasons: Sequence[Season] = (),
+) -> HubFact:
+    """Record a new hub (its active dates may start in the past: a backdated hub). Given ``seasons``,
+    the dates must lie within one of them (the command and the admin page pass the configured ones)."""
     hub = replace(hub, hub_code=normalise_code(hub.hub_code), sub_icb_code=normalise_code(hub.sub_icb_code))
     if not HUB_CODE.fullmatch(hub.hub_code) or not hub.hub_code.startswith(f"{hub.sub_icb_code}-"):
         raise RegisterError(
             f"hub code {hub.hub_code[:40]!r} is not of the form {hub.sub_icb_code}-H1: the locality's code, "
-            "a dash, then up to 16 letters or digits"
+            "a dash, then up to 16 letters or digits",
+            field="hub_code",
         )
     if len(hub.name) > 200:
-        raise RegisterError("the hub's name is longer than 200 characters")
-    _check_dates(hub.active_from, hub.active_to)
+        raise RegisterError("the hub's name is longer than 200 characters", field="name")
     if not hub.name.strip():
-        raise RegisterError("the hub needs a name")
+        raise RegisterError("the hub needs a name", field="name")
+    _check_dates(hub.active_from, hub.active_to, seasons)
     with writer(engine).begin() as connection:
         known = connection.execute(select(tables.locality.c.sub_icb_code)).scalars().all()
         if hub.sub_icb_code not in known:
-            raise RegisterError(f"unknown locality {hub.sub_icb_code}: use one of {', '.join(known)}")
+            raise RegisterError(
+                f"unknown locality {hub.sub_icb_code}: use one of {', '.join(known)}", field="sub_icb_code"
+            )
         exists = connection.execute(
             select(tables.hub.c.hub_code).where(tables.hub.c.hub_code == hub.hub_code)
         ).first()
         if exists is not None:
             raise RegisterError(
-                f"hub {hub.hub_code} is already in the register: use `surgehub hubs rename` or `close`"
+                f"hub {hub.hub_code} is already in the register: use `surgehub hubs rename` or `close`",
+                field="hub_code",
             )
         connection.execute(tables.hub.insert().values(hub_code=hub.hub_code, sub_icb_code=hub.sub_icb_code))
         fact_id = insert_hub_fact(connection, hub, Change.ADD, at, actor, note)
@@ -210,12 +241,16 @@ def _change_hub(
     name: str | None = None,
     active_from: date | None = None,
     active_to: date | None = None,
+    seasons: Sequence[Season] = (),
 ) -> HubFact:
     code = normalise_code(hub_code)
     with writer(engine).begin() as connection:
         current = _current_fact(connection, code)
         if current is None:
-            raise RegisterError(f"hub {code} is not in the register: `surgehub hubs list` shows the hubs")
+            raise RegisterError(
+                f"hub {code[:40]} is not in the register: `surgehub hubs list` shows the hubs",
+                field="hub_code",
+            )
         _check_order(current.recorded_at, at, f"hub {code}")
         hub = replace(
             current.hub,
@@ -223,11 +258,15 @@ def _change_hub(
             active_from=current.hub.active_from if active_from is None else active_from,
             active_to=current.hub.active_to if active_to is None else active_to,
         )
-        _check_dates(hub.active_from, hub.active_to)
         if not hub.name:
-            raise RegisterError("the hub needs a name")
+            raise RegisterError("the hub needs a name", field="name")
+        if len(hub.name) > 200:
+            raise RegisterError("the hub's name is longer than 200 characters", field="name")
+        _check_dates(hub.active_from, hub.active_to, seasons if active_to is not None else ())
         if hub == current.hub:
-            raise RegisterError(f"hub {code} already reads so: nothing to change")
+            raise RegisterError(
+                f"hub {code} already reads so: nothing to change", field=_changed(name, active_to)
+            )
         connection.execute(
             tables.hub_version.update()
             .where(tables.hub_version.c.hub_version_id == current.fact_id)
@@ -253,11 +292,25 @@ def rename_hub(
     return _change_hub(engine, hub_code, Change.RENAME, actor=actor, at=at, note=note, name=name)
 
 
+def _changed(name: str | None, active_to: date | None) -> str:
+    return "name" if name is not None else "active_to" if active_to is not None else "active_from"
+
+
 def close_hub(
-    engine: Engine, hub_code: str, last_day: date, *, actor: str, at: datetime, note: str | None = None
+    engine: Engine,
+    hub_code: str,
+    last_day: date,
+    *,
+    actor: str,
+    at: datetime,
+    note: str | None = None,
+    seasons: Sequence[Season] = (),
 ) -> HubFact:
-    """The hub's last active day becomes ``last_day`` (earlier or later than before)."""
-    return _change_hub(engine, hub_code, Change.CLOSE, actor=actor, at=at, note=note, active_to=last_day)
+    """The hub's last active day becomes ``last_day`` (earlier or later than before); given ``seasons``,
+    within the season the hub is active in."""
+    return _change_hub(
+        engine, hub_code, Change.CLOSE, actor=actor, at=at, note=note, active_to=last_day, seasons=seasons
+    )
 
 
 def set_hub_dates(

@@ -35,6 +35,7 @@ pytestmark = [pytest.mark.browser, pytest.mark.smtp]
 ARTIFACTS = PROJECT_ROOT / "test-artifacts" / "signin"
 LEAD = "lead@nhs.net"
 ADMIN = "dt@nhs.net"
+BOARD = "member@nhs.net"
 WIDTHS = (390, 1280)
 
 
@@ -74,6 +75,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     )
     add_account(
         engine, ADMIN, roles={Role.DATA_TEAM}, locality=None, display_name=None, actor="test", at=TIMELINE_NOW
+    )
+    add_account(
+        engine, BOARD, roles={Role.BOARD}, locality=None, display_name=None, actor="test", at=TIMELINE_NOW
     )
     try:
         with serving(home, port, env) as url:
@@ -211,3 +215,61 @@ def test_a_submitter_makes_a_token_and_the_data_team_revokes_it_and_sees_it_in_t
         f"{site.url}/api/v1/returns", headers={"Authorization": f"Bearer {token}"}, timeout=10
     )
     assert answer.status_code == 401
+
+
+def test_a_board_member_follows_a_locality_to_why_it_has_its_status(site: Site, browser: Any) -> None:
+    member = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = member.new_page()
+    sign_in_as(page, site, BOARD)
+    page.get_by_role("link", name="RAG status").click()
+    page.get_by_role("link", name=re.compile(r"^Manchester \(14L\)")).click()
+    assert page.url.endswith("/explain/14L/2026-11-24")
+    assert page.get_by_role("heading", level=1).inner_text().startswith("Why Manchester was ")
+    assert "§5" in page.locator("dl.summary").first.inner_text()
+    assert page.get_by_role("heading", name="Manchester North Surge Hub (14L-H1)").count() == 1
+    accessible_at_each_width(page, "12-explain")
+    page.get_by_label("Time (UK time)").fill("not a time")
+    page.get_by_role("button", name="Show").click()
+    assert "Enter a time like 2026-11-26T07:30" in page.get_by_role("alert").inner_text()
+    accessible_at_each_width(page, "13-explain-error")
+    page.get_by_label("Time (UK time)").fill("2026-11-24T12:00")
+    page.get_by_role("button", name="Show").click()
+    assert "as of Tue 24 Nov 2026 12:00" in page.locator("main").inner_text()
+    member.close()
+
+
+def test_the_data_team_adds_a_hub_and_sees_it_in_the_register_and_the_audit(site: Site, browser: Any) -> None:
+    admin = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = admin.new_page()
+    sign_in_as(page, site, ADMIN)
+    page.get_by_role("link", name="Accounts, tokens and audit").click()
+    page.get_by_role("link", name="Hub register: add, rename or close a hub").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Hub register"
+    accessible_at_each_width(page, "14-hubs")
+    form = page.locator("form", has=page.get_by_role("button", name="Add the hub"))
+    form.get_by_label("Hub code").fill("not a code")
+    form.get_by_role("button", name="Add the hub").click()
+    alert = page.get_by_role("alert").inner_text()
+    assert "Enter the hub's name" in alert
+    assert "Enter the first active day as a date" in alert
+    accessible_at_each_width(page, "15-hubs-error")
+    form = page.locator("form", has=page.get_by_role("button", name="Add the hub"))
+    form.get_by_label("Locality").select_option("01W")
+    form.get_by_label("Hub code").fill("01W-H2")
+    form.get_by_label("Name").fill("Stockport East Surge Hub")
+    form.get_by_label("First active day").fill("2026-11-23")
+    form.get_by_label("Last active day").fill("2027-03-31")
+    form.get_by_label("Why (optional)").fill("opened late")
+    form.get_by_role("button", name="Add the hub").click()
+    assert "Saved. 01W-H2: Stockport East Surge Hub" in page.get_by_role("status").inner_text()
+    register = page.get_by_role("region", name=re.compile("^Hubs"))
+    assert re.search(
+        r"01W\s+01W-H2\s+Stockport East Surge Hub\s+2026-11-23\s+2027-03-31", register.inner_text()
+    )
+    changes = page.get_by_role("region", name="Latest register changes")
+    assert re.search(rf"{ADMIN}\s+hub.add\s+hub:01W-H2", changes.inner_text())
+    accessible_at_each_width(page, "16-hub-added")
+    page.get_by_role("link", name="Back to accounts, tokens and audit").click()
+    audit = page.get_by_role("region", name=re.compile("^Audit"))
+    assert re.search(rf"{ADMIN}\s+hub.add\s+hub:01W-H2", audit.inner_text())
+    admin.close()

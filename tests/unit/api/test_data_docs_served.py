@@ -29,7 +29,9 @@ ADMIN, BOARD, LEAD = "dt@nhs.net", "member@nhs.net", "lead@nhs.net"
 
 
 @pytest.fixture
-def site(surgehub_home: Path, smtp_server: LoopbackSmtpServer) -> Iterator[tuple[TestClient, Engine, Path, Path]]:
+def site(
+    surgehub_home: Path, smtp_server: LoopbackSmtpServer
+) -> Iterator[tuple[TestClient, Engine, Path, Path]]:
     settings, engine = settings_for(surgehub_home)
     add = {"display_name": None, "actor": "test", "at": TIMELINE_NOW}
     add_account(engine, ADMIN, roles={Role.DATA_TEAM}, locality=None, **add)

@@ -122,7 +122,11 @@ def test_a_board_member_sees_every_localitys_status_in_words(site: tuple[TestCli
     page = client.get("/board")
     assert page.status_code == 200
     assert "RAG status for Tuesday 24 November 2026" in page.text  # yesterday on the test timeline
-    rows = re.findall(r"<tr><td>([^<]+) \((\w{3})\)</td>\s*<td><strong>([^<]+)</strong>", page.text)
+    rows = re.findall(
+        r'<tr><td><a href="/explain/\w{3}/2026-11-24">([^<]+) \((\w{3})\)<span[^<]*</span></a></td>\s*'
+        r"<td><strong>([^<]+)</strong>",
+        page.text,
+    )
     assert [code for _, code, _ in rows] == [
         "00T",
         "00V",

@@ -30,15 +30,15 @@ TOKEN_DAYS = (90, 30, 180)
 NOT_FOUND = "There is no such page"
 
 
-async def _viewer(request: Request, services: Services) -> auth.Viewer | None:
+async def viewer_of(request: Request, services: Services) -> auth.Viewer | None:
     return await auth.viewer_of(request, services.engine, services.resources.clock)
 
 
-def _to_sign_in(request: Request) -> Response:
+def to_sign_in(request: Request) -> Response:
     return RedirectResponse(f"{base_of(request)}/sign-in", status_code=303)
 
 
-async def _not_found(request: Request, viewer: auth.Viewer) -> Response:
+async def not_found(request: Request, viewer: auth.Viewer) -> Response:
     return await page(request, "people.html.j2", 404, viewer=viewer, view="none", heading=NOT_FOUND)
 
 
@@ -70,21 +70,21 @@ async def _tokens_page(
 
 @router.get("/tokens", response_class=HTMLResponse)
 async def tokens_page(request: Request, services: ServicesDep) -> Response:
-    viewer = await _viewer(request, services)
+    viewer = await viewer_of(request, services)
     if viewer is None:
-        return _to_sign_in(request)
+        return to_sign_in(request)
     if viewer.locality is None:
-        return await _not_found(request, viewer)
+        return await not_found(request, viewer)
     return await _tokens_page(request, services, viewer)
 
 
 @router.post("/tokens", response_class=HTMLResponse)
 async def make_token(request: Request, services: ServicesDep) -> Response:
-    viewer = await _viewer(request, services)
+    viewer = await viewer_of(request, services)
     if viewer is None:
-        return _to_sign_in(request)
+        return to_sign_in(request)
     if viewer.locality is None:
-        return await _not_found(request, viewer)
+        return await not_found(request, viewer)
     form = await checked_form(request)
     if form is None:
         return await _tokens_page(
@@ -117,9 +117,9 @@ async def make_token(request: Request, services: ServicesDep) -> Response:
 
 @router.post("/tokens/revoke", response_class=HTMLResponse)
 async def revoke_own_token(request: Request, services: ServicesDep) -> Response:
-    viewer = await _viewer(request, services)
+    viewer = await viewer_of(request, services)
     if viewer is None:
-        return _to_sign_in(request)
+        return to_sign_in(request)
     form = await checked_form(request)
     prefix = (form or {}).get("prefix", "")
     mine = {
@@ -128,7 +128,7 @@ async def revoke_own_token(request: Request, services: ServicesDep) -> Response:
         if t.account_email == viewer.email
     }
     if form is None or prefix not in mine:
-        return await _not_found(request, viewer)
+        return await not_found(request, viewer)
     now = services.resources.clock.now()
     await run_in_threadpool(lambda: tokens.revoke_token(services.engine, prefix, now=now, actor=viewer.email))
     return RedirectResponse(f"{base_of(request)}/tokens", status_code=303)
@@ -139,11 +139,11 @@ async def revoke_own_token(request: Request, services: ServicesDep) -> Response:
 
 @router.get("/admin", response_class=HTMLResponse)
 async def admin_page(request: Request, services: ServicesDep) -> Response:
-    viewer = await _viewer(request, services)
+    viewer = await viewer_of(request, services)
     if viewer is None:
-        return _to_sign_in(request)
+        return to_sign_in(request)
     if Role.DATA_TEAM not in viewer.account.roles:
-        return await _not_found(request, viewer)
+        return await not_found(request, viewer)
     accounts, every_token, events = await run_in_threadpool(
         lambda: (
             list_accounts(services.engine),
@@ -172,19 +172,19 @@ def _revoked_notice(prefix: str, every_token: list[tokens.TokenInfo]) -> str | N
 
 @router.post("/admin/tokens/revoke", response_class=HTMLResponse)
 async def admin_revoke(request: Request, services: ServicesDep) -> Response:
-    viewer = await _viewer(request, services)
+    viewer = await viewer_of(request, services)
     if viewer is None:
-        return _to_sign_in(request)
+        return to_sign_in(request)
     form = await checked_form(request)
     if Role.DATA_TEAM not in viewer.account.roles or form is None:
-        return await _not_found(request, viewer)
+        return await not_found(request, viewer)
     prefix = form.get("prefix", "")[:16]
     now = services.resources.clock.now()
     done = await run_in_threadpool(
         lambda: tokens.revoke_token(services.engine, prefix, now=now, actor=viewer.email)
     )
     if not done:
-        return await _not_found(request, viewer)
+        return await not_found(request, viewer)
     return RedirectResponse(f"{base_of(request)}/admin?revoked={prefix}", status_code=303)
 
 
@@ -208,11 +208,11 @@ def _board_day(text: str | None, services: Services) -> tuple[date, str | None]:
 @router.get("/board", response_class=HTMLResponse)
 async def board_page(request: Request, services: ServicesDep) -> Response:
     """Every locality's RAG status for one day as it stands now, with its reasons (board and data team)."""
-    viewer = await _viewer(request, services)
+    viewer = await viewer_of(request, services)
     if viewer is None:
-        return _to_sign_in(request)
+        return to_sign_in(request)
     if not viewer.account.roles & {Role.BOARD, Role.DATA_TEAM}:
-        return await _not_found(request, viewer)
+        return await not_found(request, viewer)
     day, problem = _board_day(request.query_params.get("date"), services)
     now = services.resources.clock.now()
     from surgehub.rag import compute_rag
