@@ -9,7 +9,6 @@ never archived: the archive keeps messages as sent, and a code is a secret, kept
 from __future__ import annotations
 
 import logging
-from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from surgehub.accounts import get_account
@@ -19,12 +18,14 @@ from surgehub.warehouse import email_log
 
 if TYPE_CHECKING:
     from surgehub.accounts.codes import Issued
+    from surgehub.config import EmailConfig
     from surgehub.resources import Resources
 
 log = logging.getLogger(__name__)
 
 
-def code_mail(email: str, issued: Issued, *, sender: str, base_url: str) -> Mail:
+def code_mail(email: str, issued: Issued, *, email_config: EmailConfig) -> Mail:
+    base_url = email_config.public_base_url
     until = to_london(issued.expires_at).strftime("%H:%M")
     text = (
         f"Your sign-in code for GM surge hubs is {issued.code}\n\n"
@@ -38,9 +39,11 @@ def code_mail(email: str, issued: Issued, *, sender: str, base_url: str) -> Mail
         kind="signin",
         period_key=f"signin:{issued.code_id}",
         recipient=email,
-        sender=sender,
+        sender=email_config.sender,
         subject="Your GM surge hubs sign-in code",
         text=text,
+        reply_to=email_config.reply_to,
+        message_id_domain=email_config.message_id_domain,
     )
 
 
@@ -55,11 +58,7 @@ def deliver_code(resources: Resources, email: str, issued: Issued) -> bool:
         if account is None or not account.active:
             return False
         settings = resources.settings
-        mail = replace(
-            code_mail(email, issued, sender=settings.email.sender, base_url=settings.email.public_base_url),
-            reply_to=settings.email.reply_to,
-            message_id_domain=settings.email.message_id_domain,
-        )
+        mail = code_mail(email, issued, email_config=settings.email)
         message_id = new_message_id(mail)
         message = as_sent(build_message(mail, date=resources.clock.now(), message_id=message_id))
         try:

@@ -261,7 +261,7 @@ def test_another_localitys_return_answers_404(site: Site) -> None:
     mine = site.client.post(
         "/", data={"csrf_token": csrf_of(html)}, files={"file": ("m.csv", valid_return("14L"))}
     )
-    own = re.search(r"<dt>Submission</dt><dd>([^<]+)</dd>", mine.text)
+    own = re.search(r"<dt>Reference</dt><dd>([^<]+)</dd>", mine.text)
     assert own
     assert site.client.get(f"/my-returns/{own.group(1)}").status_code == 200
     refused = site.client.get(f"/my-returns/{theirs}")
