@@ -707,7 +707,13 @@ class Day:
             self.quiesce()
             before, rag = self.counts(), self.rag()
             # an operator's pool size must survive airflow-init running again
-            stack.airflow("PATCH", "/pools/surgehub_warehouse", json={"slots": 6})
+            # Airflow 3.3 validates a PATCH body as a whole pool (name and include_deferred required);
+            # update_mask keeps the change to the slots
+            stack.airflow(
+                "PATCH",
+                "/pools/surgehub_warehouse?update_mask=slots",
+                json={"pool": "surgehub_warehouse", "slots": 6, "include_deferred": False},
+            )
             old_image = run(["docker", "image", "inspect", "--format", "{{.Id}}", IMAGE])
             revision = f"{git_revision()}-upgrade"
             stack.compose("build", env={"SURGEHUB_REVISION": revision}, timeout=3600)
