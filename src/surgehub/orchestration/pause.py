@@ -21,6 +21,8 @@ import socket
 import time
 from pathlib import Path
 
+from surgehub.files import write_atomically
+
 log = logging.getLogger(__name__)
 
 #: The folder holding armed pause points; unset (the default) turns every pause point off.
@@ -39,7 +41,8 @@ def pause_point(name: str) -> None:
     if not armed.exists():
         return
     reached = armed.with_name(f"{name}.reached")
-    reached.write_text(f"{socket.gethostname()}\n{os.getpid()}\n")
+    # whole or not at all: whoever waits for it (a test, the stack test's helper) reads it on sight
+    write_atomically(reached, f"{socket.gethostname()}\n{os.getpid()}\n".encode())
     log.warning("pause point %s reached: waiting until %s is removed", name, armed)
     deadline = time.monotonic() + MAX_WAIT_SECONDS
     while armed.exists() and time.monotonic() < deadline:
