@@ -19,13 +19,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
 from surgehub.accounts import get_account, normalise_email
 from surgehub.api import auth
 from surgehub.api.dependencies import ServicesDep
-from surgehub.api.routers.signin import base_of, client_of, page
+from surgehub.api.routers.signin import client_of, page, signed_in
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -143,15 +143,4 @@ async def callback(request: Request, services: ServicesDep) -> Response:
             request,
             f"There is no account for the address {config.name} gave. Ask the GM primary care data team",
         )
-    await auth.sign_in(request, account.email, now=now)
-    await run_in_threadpool(
-        auth.record,
-        services.engine,
-        at=now,
-        actor=account.email,
-        action="auth.sign_in",
-        subject=f"account:{account.email}",
-        method="oidc",
-        client=client_of(request),
-    )
-    return RedirectResponse(f"{base_of(request)}/", status_code=303)
+    return await signed_in(request, services, account.email, now=now, method="oidc")

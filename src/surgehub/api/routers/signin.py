@@ -57,6 +57,25 @@ def _limits(request: Request) -> SignInLimits:
     return request.app.state.sign_in
 
 
+async def signed_in(
+    request: Request, services: Services, email: str, *, now: datetime, method: str
+) -> Response:
+    """The end of every sign-in (emailed code, OIDC): a new session for ``email``, the audit event
+    naming how, and the upload page."""
+    await auth.sign_in(request, email, now=now)
+    await run_in_threadpool(
+        auth.record,
+        services.engine,
+        at=now,
+        actor=email,
+        action="auth.sign_in",
+        subject=f"account:{email}",
+        method=method,
+        client=client_of(request),
+    )
+    return RedirectResponse(f"{base_of(request)}/", status_code=303)
+
+
 def base_of(request: Request) -> str:
     return str(request.scope.get("root_path", "")).rstrip("/")
 
@@ -220,18 +239,7 @@ async def enter_code(request: Request, services: ServicesDep) -> Response:
             email=email,
             errors=[{"field": "code", "message": WRONG_CODE}],
         )
-    await auth.sign_in(request, account.email, now=now)
-    await run_in_threadpool(
-        auth.record,
-        services.engine,
-        at=now,
-        actor=account.email,
-        action="auth.sign_in",
-        subject=f"account:{account.email}",
-        method="email_code",
-        client=client_of(request),
-    )
-    return RedirectResponse(f"{base_of(request)}/", status_code=303)
+    return await signed_in(request, services, account.email, now=now, method="email_code")
 
 
 def _audit_failure(services: Services, email: str, reason: str, client: str) -> None:
