@@ -21,17 +21,14 @@ person waiting for a receipt feels.
 from __future__ import annotations
 
 import json
-import os
 import random
 import statistics
 import sys
-import tempfile
 import time
 from datetime import date, timedelta
-from pathlib import Path
 from typing import TYPE_CHECKING
 
-from bench.live_receipts import _p95, _wait_for_watcher, wait_for_receipts
+from bench.live_receipts import _p95, live_system, wait_for_receipts
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -44,65 +41,49 @@ NOW = "2026-11-25T09:00:00+00:00"
 
 
 def main() -> dict[str, float]:
-    from sqlalchemy import create_engine
-
     from surgehub import reference, sample
-    from surgehub.config import load_settings
     from surgehub.orchestration.dag_support import landing_poll_seconds
-    from surgehub.orchestration.live import free_port, start, stop
 
     localities = reference.localities()
     gap = SPREAD_S / max(1, len(localities) - 1)
     renamed: list[float] = []
     in_place: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="surgehub-bench-burst-") as tmp:
-        os.environ["SURGEHUB_HOME"] = str(Path(tmp) / "var")
-        os.environ.pop("SURGEHUB_WAREHOUSE_URL", None)
-        os.environ["SURGEHUB_NOW"] = NOW
-        settings = load_settings()
-        try:
-            start(settings, api_port=free_port(), smtp_port=free_port(), log_ports=(free_port(), free_port()))
-            _wait_for_watcher(settings.home / "logs")
-            engine = create_engine(settings.warehouse_url)
-            rng = random.Random(59)
-            for burst in range(BURSTS + 1):
-                day = FIRST_DAY + timedelta(days=burst)
-                writes_in_place = burst == BURSTS
-                bodies = {
-                    loc: sample.to_csv(sample.locality_rows(loc.sub_icb_code, [day], rng))
-                    for loc in localities
-                }
-                dropped: dict[str, float] = {}
-                for loc, body in bodies.items():
-                    name = f"{loc.slug}-{day.isoformat()}.csv"
-                    target = settings.landing_dir / loc.sub_icb_code / name
-                    if writes_in_place:
-                        with open(target, "wb") as out:
-                            out.write(body[: len(body) // 2])
-                            out.flush()
-                            time.sleep(IN_PLACE_GAP_S / len(localities))
-                            out.write(body[len(body) // 2 :])
-                        dropped[name] = time.time()
-                    else:
-                        partial = target.with_name(f".{name}.part")
-                        partial.write_bytes(body)
-                        partial.rename(target)
-                        dropped[name] = time.time()
-                        time.sleep(gap)
-                delivered = wait_for_receipts(settings.outbox_dir, engine, dropped, timeout=240)
-                if len(delivered) < len(dropped):
-                    missing = sorted(set(dropped) - set(delivered))
-                    raise RuntimeError(f"burst {burst + 1}: no receipt within 4 minutes for {missing}")
-                latencies = [delivered[name] - dropped[name] for name in dropped]
-                (in_place if writes_in_place else renamed).extend(latencies)
-                print(
-                    f"burst {burst + 1}: p95 {_p95(latencies):.2f} s over {len(latencies)} files",
-                    file=sys.stderr,
-                )
-            lost_or_doubled = _lost_or_doubled(engine, len(localities) * (BURSTS + 1))
-            engine.dispose()
-        finally:
-            stop(settings)
+    with live_system("surgehub-bench-burst-") as (settings, engine):
+        rng = random.Random(59)
+        for burst in range(BURSTS + 1):
+            day = FIRST_DAY + timedelta(days=burst)
+            writes_in_place = burst == BURSTS
+            bodies = {
+                loc: sample.to_csv(sample.locality_rows(loc.sub_icb_code, [day], rng)) for loc in localities
+            }
+            dropped: dict[str, float] = {}
+            for loc, body in bodies.items():
+                name = f"{loc.slug}-{day.isoformat()}.csv"
+                target = settings.landing_dir / loc.sub_icb_code / name
+                if writes_in_place:
+                    with open(target, "wb") as out:
+                        out.write(body[: len(body) // 2])
+                        out.flush()
+                        time.sleep(IN_PLACE_GAP_S / len(localities))
+                        out.write(body[len(body) // 2 :])
+                    dropped[name] = time.time()
+                else:
+                    partial = target.with_name(f".{name}.part")
+                    partial.write_bytes(body)
+                    partial.rename(target)
+                    dropped[name] = time.time()
+                    time.sleep(gap)
+            delivered = wait_for_receipts(settings.outbox_dir, engine, dropped, timeout=240)
+            if len(delivered) < len(dropped):
+                missing = sorted(set(dropped) - set(delivered))
+                raise RuntimeError(f"burst {burst + 1}: no receipt within 4 minutes for {missing}")
+            latencies = [delivered[name] - dropped[name] for name in dropped]
+            (in_place if writes_in_place else renamed).extend(latencies)
+            print(
+                f"burst {burst + 1}: p95 {_p95(latencies):.2f} s over {len(latencies)} files",
+                file=sys.stderr,
+            )
+        lost_or_doubled = _lost_or_doubled(engine, len(localities) * (BURSTS + 1))
     return {
         "burst_gm_p95_s": round(_p95(renamed), 2),
         "burst_gm_median_s": round(statistics.median(renamed), 2),

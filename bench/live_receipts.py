@@ -21,13 +21,18 @@ import random
 import statistics
 import tempfile
 import time
+from contextlib import contextmanager
 from datetime import date
 from email import message_from_bytes, policy
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Iterator
+
     from sqlalchemy import Engine
+
+    from surgehub.config import Settings
 
 FILES_PER_LOCALITY = 2
 DAYS = (date(2026, 11, 23), date(2026, 11, 24))
@@ -49,6 +54,32 @@ def _wait_for_watcher(logs: Path, timeout: float = 180) -> None:
             return
         time.sleep(0.5)
     raise RuntimeError(f"the landing watcher did not report ready within {timeout:.0f} s; see {logs}")
+
+
+@contextmanager
+def live_system(prefix: str) -> Iterator[tuple[Settings, Engine]]:
+    """The live system as `make up` starts it, in a throwaway data folder on free ports and the fixed
+    timeline, once the landing watcher polls; stopped (and its folder removed) on the way out."""
+    from sqlalchemy import create_engine
+
+    from surgehub.config import load_settings
+    from surgehub.orchestration.live import free_port, start, stop
+
+    with tempfile.TemporaryDirectory(prefix=prefix) as tmp:
+        os.environ["SURGEHUB_HOME"] = str(Path(tmp) / "var")
+        os.environ.pop("SURGEHUB_WAREHOUSE_URL", None)
+        os.environ["SURGEHUB_NOW"] = NOW
+        settings = load_settings()
+        try:
+            start(settings, api_port=free_port(), smtp_port=free_port(), log_ports=(free_port(), free_port()))
+            _wait_for_watcher(settings.home / "logs")
+            engine = create_engine(settings.warehouse_url)
+            try:
+                yield settings, engine
+            finally:
+                engine.dispose()
+        finally:
+            stop(settings)
 
 
 def main() -> dict[str, float]:
