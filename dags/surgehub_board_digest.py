@@ -23,7 +23,8 @@ email (and one 20 minutes after queueing if the run is still going). Then:
 2. Fix the cause (the `smtp_default` connection, the database, `config/surgehub.yaml`).
 3. If the meeting is close, build and check the digest by hand:
    `surgehub digest --kind board --as-of <scheduled time> --out DIR`.
-4. Clear the task. Recipients the email log holds as sent are skipped, so nobody gets it twice.
+4. Clear the task. Recipients the email log holds as sent are skipped, so nobody gets it twice (a
+   message cut off between the relay and the log is sent again with the same Message-ID).
 5. If `verify_board_digest` failed, the figures sent are not what the warehouse says they were at the
    cut-off: run `surgehub verify-digest KEY` and `surgehub audit` to see what differs and what
    changed, and tell the board if a figure they saw was wrong.

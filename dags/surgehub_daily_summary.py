@@ -15,7 +15,8 @@ email (and one 30 minutes after queueing if the run is still going). Then:
 1. Read the task log for the cause (SMTP, warehouse: `surgehub health`, configuration).
 2. Fix it, and if the summary is needed now, build it by hand:
    `surgehub digest --kind daily --as-of <scheduled time> --out DIR`.
-3. Clear the task: the email log stops anyone getting it twice.
+3. Clear the task: the email log stops anyone getting it twice (a message cut off between the relay
+   and the log is sent again with the same Message-ID).
 4. If `verify_daily_summary` failed, the figures sent are not what the warehouse says they were at
    the cut-off: run `surgehub verify-digest KEY` and `surgehub audit`.
 """
