@@ -31,20 +31,22 @@ def celery_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Live]:
         throwaway_database("sh_warehouse", migrate=False) as warehouse_url,
     ):
         redis_db = random.Random(metadata_url).randint(1, 15)  # a broker database of this run's own
-        with live_system(
-            tmp_path_factory.mktemp("celery"),
-            warehouse_url=warehouse_url,
-            executor="CeleryExecutor",
-            components=("scheduler", "triggerer", "dag-processor", "api-server", "celery worker"),
-            extra_env={
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
-                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": metadata_url,
-                "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:6379/{redis_db}",
-                "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata_url}",
-                "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
-            },
-            timeout=240,
-        ) as system:
+        with (
+            live_system(
+                tmp_path_factory.mktemp("celery"),
+                warehouse_url=warehouse_url,
+                executor="CeleryExecutor",
+                components=("scheduler", "triggerer", "dag-processor", "api-server", "celery worker"),
+                extra_env={
+                    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": metadata_url,
+                    "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN_ASYNC": metadata_url,
+                    "AIRFLOW__CELERY__BROKER_URL": f"redis://127.0.0.1:6379/{redis_db}",
+                    "AIRFLOW__CELERY__RESULT_BACKEND": f"db+{metadata_url}",
+                    "AIRFLOW__CELERY__WORKER_CONCURRENCY": "2",
+                },
+                timeout=420,  # five processes each importing Airflow: about 50 s idle, 4x that on a busy CI machine
+            ) as system
+        ):
             yield system
 
 

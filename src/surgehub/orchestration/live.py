@@ -121,7 +121,7 @@ def _run_dir(home: Path) -> Path:
     return path
 
 
-def _spawn(name: str, argv: list[str], env: dict[str, str], home: Path) -> int:
+def _spawn(name: str, argv: list[str], env: dict[str, str], home: Path) -> subprocess.Popen[bytes]:
     logs = home / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     with open(logs / f"{name}.log", "ab") as log:
@@ -129,7 +129,7 @@ def _spawn(name: str, argv: list[str], env: dict[str, str], home: Path) -> int:
             argv, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, cwd=PROJECT_ROOT
         )
     (_run_dir(home) / f"{name}.pid").write_text(str(process.pid))
-    return process.pid
+    return process
 
 
 def _health(api_url: str) -> dict | None:
@@ -145,6 +145,25 @@ def _healthy(report: dict | None) -> bool:
         return False
     parts = ("metadatabase", "scheduler", "triggerer", "dag_processor")
     return all((report.get(p) or {}).get("status") == "healthy" for p in parts if p in report)
+
+
+def _not_up(report: dict | None, processes: dict[str, subprocess.Popen[bytes]], home: Path) -> str:
+    """Why start-up is not finished, for the timeout's message: what the API last said, which process
+    has exited and the end of its log. CI keeps only the output, never the data folder."""
+    if not report:
+        lines = ["the API server never answered /api/v2/monitor/health"]
+    else:
+        lines = [
+            f"{part}: {(report.get(part) or {}).get('status', 'absent')}"
+            for part in ("metadatabase", "scheduler", "triggerer", "dag_processor")
+            if (report.get(part) or {}).get("status") != "healthy"
+        ]
+    for name, process in processes.items():
+        code = process.poll()
+        if code is not None:
+            tail = (home / "logs" / f"{name}.log").read_text(errors="replace")[-1500:]
+            lines.append(f"{name} exited with {code}; the end of its log:\n{tail}")
+    return "; ".join(lines)
 
 
 def warm_execution_api(api_url: str, timeout: float = 120) -> bool:
@@ -201,18 +220,29 @@ def start(
     _prepare_airflow(env)
     took("Airflow's metadata migrations and the pool")
     airflow = str(VENV_BIN / "airflow")
-    _spawn("mailserver", [str(VENV_BIN / "surgehub"), "mailserver", "--port", str(smtp_port)], env, home)
+    processes = {
+        "mailserver": _spawn(
+            "mailserver", [str(VENV_BIN / "surgehub"), "mailserver", "--port", str(smtp_port)], env, home
+        )
+    }
     for component in components:
-        argv = [airflow, *component.split()]
-        _spawn("airflow_" + component.replace(" ", "_").replace("-", "_"), argv, env, home)
+        name = "airflow_" + component.replace(" ", "_").replace("-", "_")
+        processes[name] = _spawn(name, [airflow, *component.split()], env, home)
     api_url = f"http://localhost:{api_port}"
     deadline = time.monotonic() + timeout
+    report = None
     while time.monotonic() < deadline:
-        if _healthy(_health(api_url)):
+        report = _health(api_url)
+        if _healthy(report):
             break
+        if any(process.poll() is not None for process in processes.values()):
+            raise RuntimeError(f"Airflow did not start: {_not_up(report, processes, home)}")
         time.sleep(1)
     else:
-        raise TimeoutError(f"Airflow did not report healthy within {timeout:.0f} s; see {home / 'logs'}")
+        raise TimeoutError(
+            f"Airflow did not report healthy within {timeout:.0f} s ({_not_up(report, processes, home)}); "
+            f"see {home / 'logs'}"
+        )
     took("Airflow's scheduler, triggerer, DAG processor and API server up")
     warm_execution_api(api_url, timeout=max(deadline - time.monotonic(), 30))
     took("the task execution API warmed")

@@ -1,11 +1,18 @@
-"""The live system's start-up warms the task execution API, so the first task does not wait for it."""
+"""The live system's start-up warms the task execution API, so the first task does not wait for it, and
+says what was not up when it gives up."""
 
 from __future__ import annotations
 
+import subprocess
+import sys
 import threading
 from http.server import BaseHTTPRequestHandler, HTTPServer
+from typing import TYPE_CHECKING
 
-from surgehub.orchestration.live import free_port, warm_execution_api
+from surgehub.orchestration.live import _not_up, free_port, warm_execution_api
+
+if TYPE_CHECKING:
+    from pathlib import Path
 
 
 def test_the_execution_api_is_pinged_once_at_start_up() -> None:
@@ -33,3 +40,32 @@ def test_the_execution_api_is_pinged_once_at_start_up() -> None:
 
 def test_warming_is_best_effort() -> None:
     assert warm_execution_api(f"http://127.0.0.1:{free_port()}", timeout=2) is False  # nothing listens
+
+
+def test_a_start_up_that_never_finishes_says_which_part_is_down_and_which_process_died(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "logs").mkdir()
+    (tmp_path / "logs" / "airflow_triggerer.log").write_text(
+        "…\nOSError: [Errno 98] Address already in use\n"
+    )
+    died = subprocess.Popen([sys.executable, "-c", "raise SystemExit(3)"])
+    died.wait()
+    alive = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
+    try:
+        report = {
+            "metadatabase": {"status": "healthy"},
+            "scheduler": {"status": "healthy"},
+            "triggerer": {"status": "unhealthy"},
+        }
+        why = _not_up(report, {"airflow_triggerer": died, "airflow_scheduler": alive}, tmp_path)
+    finally:
+        alive.kill()
+        alive.wait()
+    assert "triggerer: unhealthy" in why
+    assert "dag_processor: absent" in why
+    assert "scheduler:" not in why.replace("airflow_scheduler", "")
+    assert "airflow_triggerer exited with 3" in why
+    assert "Address already in use" in why
+    assert "airflow_scheduler exited" not in why
+    assert _not_up(None, {}, tmp_path) == "the API server never answered /api/v2/monitor/health"
