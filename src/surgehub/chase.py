@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 from jinja2 import Environment, PackageLoader, select_autoescape
 
 from surgehub import clock, reference
+from surgehub.accounts.recipients import locality_recipients
 from surgehub.mail.compose import Mail
 from surgehub.timeliness import deadline_for, is_working_day, next_working_day
 
@@ -104,7 +105,7 @@ def chase_mails(engine: Engine, run_at: datetime, settings: Settings) -> tuple[s
         )
         text = _env.get_template("chase.txt.j2").render(**context)
         html = _env.get_template("chase.html.j2").render(subject=subject, **context)
-        for recipient in settings.email.contacts_of(code):
+        for recipient in locality_recipients(engine, settings, code):
             mails.append(
                 Mail(
                     kind=kind,

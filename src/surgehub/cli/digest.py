@@ -123,12 +123,17 @@ def digest(kind: str, as_of_text: str | None, send: bool, out: Path, retries: in
     settings = found.settings
     engine = warehouse(read_only=not send)
     digest_kind = DigestKind(kind)
-    if send and not recipients_for(digest_kind, settings):
+    recipients = recipients_for(digest_kind, settings, engine)
+    if send and not recipients:
         key = "email.board" if digest_kind == DigestKind.BOARD else "email.operations"
-        fail(f"{key} lists no recipients in {settings.config_file or 'the configuration'}")
+        role = "board" if digest_kind == DigestKind.BOARD else "data_team"
+        fail(
+            f"nobody to send to: {key} in {settings.config_file or 'the configuration'} lists no one "
+            f"and no active account has the {role} role"
+        )
     try:
         rendered = render_digest(build_digest(engine, digest_kind, as_of, settings))
-        mails = digest_mails(rendered, settings)
+        mails = digest_mails(rendered, settings, recipients)
     except ConfigError as exc:
         fail(f"configuration error: {exc}")
     # Nobody on the list: still show exactly what would go out.

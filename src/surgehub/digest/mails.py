@@ -13,6 +13,10 @@ from surgehub.digest.model import DigestKind
 from surgehub.mail.compose import Attachment, Mail
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from sqlalchemy import Engine
+
     from surgehub.config import Settings
     from surgehub.digest.model import Period, RenderedDigest
 
@@ -34,9 +38,17 @@ def subject_for(kind: DigestKind, period: Period, settings: Settings) -> str:
         raise ConfigError(f"email.subjects.{kind} must use only {{period}}: {exc}") from exc
 
 
-def recipients_for(kind: DigestKind, settings: Settings) -> list[str]:
-    """``email.board`` for the board digest, ``email.operations`` for the daily summary."""
-    return list(settings.email.board if kind == DigestKind.BOARD else settings.email.operations)
+def recipients_for(kind: DigestKind, settings: Settings, engine: Engine | None = None) -> list[str]:
+    """``email.board`` for the board digest, ``email.operations`` for the daily summary; with the
+    warehouse, also every active board (or data team) account, less disabled accounts
+    (``surgehub.accounts.recipients``)."""
+    configured = settings.email.board if kind == DigestKind.BOARD else settings.email.operations
+    if engine is None:
+        return list(configured)
+    from surgehub.accounts import Role
+    from surgehub.accounts.recipients import mail_list
+
+    return mail_list(engine, configured, Role.BOARD if kind == DigestKind.BOARD else Role.DATA_TEAM)
 
 
 def _mail(rendered: RenderedDigest, settings: Settings, recipient: str) -> Mail:
@@ -56,11 +68,13 @@ def _mail(rendered: RenderedDigest, settings: Settings, recipient: str) -> Mail:
     )
 
 
-def digest_mails(rendered: RenderedDigest, settings: Settings) -> list[Mail]:
-    """One message per recipient of the digest's list; identical bodies, a Message-ID each."""
-    return [
-        _mail(rendered, settings, recipient) for recipient in recipients_for(rendered.digest.kind, settings)
-    ]
+def digest_mails(
+    rendered: RenderedDigest, settings: Settings, recipients: Sequence[str] | None = None
+) -> list[Mail]:
+    """One message per recipient; identical bodies, a Message-ID each. ``recipients``: as
+    ``recipients_for`` with the warehouse chose them; None, the configured list alone (previews)."""
+    chosen = recipients_for(rendered.digest.kind, settings) if recipients is None else recipients
+    return [_mail(rendered, settings, recipient) for recipient in chosen]
 
 
 def preview_mail(rendered: RenderedDigest, settings: Settings) -> Mail:

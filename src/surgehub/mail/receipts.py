@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from surgehub import clock, reference
+from surgehub.accounts.recipients import locality_recipients
 from surgehub.mail.compose import Mail
 from surgehub.warehouse import uploads
 from surgehub.warehouse.tables import submission
@@ -82,7 +83,7 @@ def receipt_mails(
             misplaced=misplaced,
             settings=settings,
         )
-        for recipient in settings.email.contacts_of(row.sub_icb_code):
+        for recipient in locality_recipients(engine, settings, row.sub_icb_code):
             mails.append(
                 Mail(
                     kind="receipt",

@@ -10,11 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from surgehub import reference
+from surgehub.accounts.recipients import locality_recipients
 from surgehub.landing import plain_name
 from surgehub.mail.compose import Mail
 
 if TYPE_CHECKING:
     from collections.abc import Sequence
+
+    from sqlalchemy import Engine
 
     from surgehub.config import Settings
 
@@ -32,7 +35,9 @@ _WHY = {
 }
 
 
-def notice_mails(notices: Sequence[dict[str, Any]], settings: Settings) -> list[Mail]:
+def notice_mails(
+    notices: Sequence[dict[str, Any]], settings: Settings, engine: Engine | None = None
+) -> list[Mail]:
     """One message per notice ({"locality", "name", "reason", "key", "moved_to"}) to each locality contact."""
     mails: list[Mail] = []
     for notice in notices:
@@ -52,7 +57,7 @@ def notice_mails(notices: Sequence[dict[str, Any]], settings: Settings) -> list[
             "under a temporary name and rename it when it is complete, or copy it in one go.\n\n"
             "This message is sent once for each such item. The GM primary care data team can help.\n"
         )
-        for recipient in settings.email.contacts_of(code):
+        for recipient in locality_recipients(engine, settings, code):
             mails.append(
                 Mail(
                     kind=KIND,

@@ -218,7 +218,7 @@ def send_notices(result: IngestResult | None, resources: Resources) -> int:
     if not notices:
         return 0
     try:
-        mails = notice_mails(notices, resources.settings)
+        mails = notice_mails(notices, resources.settings, resources.engine)
         deliveries = send_all(
             resources.engine,
             mails,
@@ -375,7 +375,7 @@ def recompute_rag(days: list[date], as_of: datetime, resources: Resources) -> li
 def send_digest(kind: str, as_of: datetime, resources: Resources) -> dict[str, Any]:
     """Build the board or daily digest as of a time and send it to its list, once per recipient."""
     from surgehub.digest.build import build_digest
-    from surgehub.digest.mails import digest_mails
+    from surgehub.digest.mails import digest_mails, recipients_for
     from surgehub.digest.model import DigestKind
     from surgehub.digest.render import render_digest
     from surgehub.mail.send import send_all
@@ -383,7 +383,8 @@ def send_digest(kind: str, as_of: datetime, resources: Resources) -> dict[str, A
     settings = resources.settings
     engine = resources.warehouse()
     digest = build_digest(engine, DigestKind(kind), as_of, settings)
-    mails = digest_mails(render_digest(digest), settings)
+    recipients = recipients_for(digest.kind, settings, engine)
+    mails = digest_mails(render_digest(digest), settings, recipients)
     deliveries = send_all(
         engine,
         mails,

@@ -100,4 +100,5 @@ def test_send_without_recipients_is_a_configuration_error(
         cli, ["digest", "--send", "--as-of", "2026-11-26T07:30", "--out", str(tmp_path)]
     )
     assert result.exit_code == 2
-    assert "email.board lists no recipients" in result.stderr
+    assert "email.board in " in result.stderr
+    assert "lists no one and no active account has the board role" in result.stderr
