@@ -88,6 +88,11 @@ def live_environment(
             # scheduler, could be refused by an API server that started a moment earlier.
             "AIRFLOW__API_AUTH__JWT_SECRET": _secret(settings.home, "jwt_secret"),
             "AIRFLOW__API__SECRET_KEY": _secret(settings.home, "api_secret_key"),
+            # The same for the key that encrypts trigger arguments, as production sets it (.env): read
+            # only from airflow.cfg, the triggerer's runner now and then found it empty and, decrypting
+            # the landing watcher's arguments with no key, died ("Expecting value"), taking the
+            # triggerer with it (the Celery stack test, 2 runs in 10).
+            "AIRFLOW__CORE__FERNET_KEY": _fernet_key(settings.home, airflow_home(settings) / "airflow.cfg"),
         }
     )
     if log_ports is not None:  # the log servers of the worker and triggerer (8793/8794 by default)
@@ -113,6 +118,31 @@ def _secret(home: Path, name: str) -> str:
     with os.fdopen(fd, "w") as out:
         out.write(value)
     return value
+
+
+def _fernet_key(home: Path, config: Path) -> str:
+    """Airflow's Fernet key, kept in the data folder like the other secrets; a data folder made before
+    it was kept there keeps the key its airflow.cfg already has (what its metadata is encrypted with)."""
+    import base64
+    import configparser
+
+    path = _run_dir(home) / "fernet_key.secret"
+    if not path.exists():
+        existing = ""
+        if config.is_file():
+            parser = configparser.ConfigParser(interpolation=None, strict=False)
+            with contextlib.suppress(configparser.Error, UnicodeDecodeError):
+                parser.read(config, encoding="utf-8")
+                existing = parser.get("core", "fernet_key", fallback="").strip()
+        value = existing or base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        except FileExistsError:  # another process made it first: use theirs
+            return path.read_text().strip()
+        with os.fdopen(fd, "w") as out:
+            out.write(value)
+        return value
+    return path.read_text().strip()
 
 
 def _run_dir(home: Path) -> Path:

@@ -69,3 +69,19 @@ def test_a_start_up_that_never_finishes_says_which_part_is_down_and_which_proces
     assert "Address already in use" in why
     assert "airflow_scheduler exited" not in why
     assert _not_up(None, {}, tmp_path) == "the API server never answered /api/v2/monitor/health"
+
+
+def test_every_process_gets_one_fernet_key_and_an_older_data_folder_keeps_its_own(tmp_path: Path) -> None:
+    from cryptography.fernet import Fernet
+
+    from surgehub.orchestration.live import _fernet_key
+
+    fresh = tmp_path / "fresh"
+    key = _fernet_key(fresh, fresh / "airflow" / "airflow.cfg")
+    assert Fernet(key.encode()).decrypt(Fernet(key.encode()).encrypt(b"{}")) == b"{}"  # a usable key
+    assert _fernet_key(fresh, fresh / "airflow" / "airflow.cfg") == key  # the same for every process
+    older = tmp_path / "older"
+    (older / "airflow").mkdir(parents=True)
+    theirs = Fernet.generate_key().decode()
+    (older / "airflow" / "airflow.cfg").write_text(f"[core]\nfernet_key = {theirs}\nlog = %(x)s\n")
+    assert _fernet_key(older, older / "airflow" / "airflow.cfg") == theirs
