@@ -51,7 +51,7 @@ def deliver_code(resources: Resources, email: str, issued: Issued) -> bool:
     """Send the code to ``email`` if an active account has it; True when sent. Never raises: the
     person can ask for another code, and a failure is logged (email log and the process log)."""
     from surgehub.mail.compose import as_sent
-    from surgehub.mail.send import _deliver
+    from surgehub.mail.send import deliver
 
     try:
         account = get_account(resources.engine, email)
@@ -62,7 +62,13 @@ def deliver_code(resources: Resources, email: str, issued: Issued) -> bool:
         message_id = new_message_id(mail)
         message = as_sent(build_message(mail, date=resources.clock.now(), message_id=message_id))
         try:
-            _deliver(message, mail, settings.email.smtp_conn_id, settings.email.smtp_timeout_seconds)
+            deliver(
+                message,
+                sender=mail.sender,
+                recipient=email,
+                smtp_conn_id=settings.email.smtp_conn_id,
+                timeout=settings.email.smtp_timeout_seconds,
+            )
         except Exception as exc:
             _log(resources, mail, message_id, "failed", f"{type(exc).__name__}: {exc}")
             log.error("sign-in code to %s not sent: %s", email, exc)

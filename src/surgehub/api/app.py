@@ -32,6 +32,7 @@ from surgehub.api import auth
 from surgehub.api.dependencies import Problem, Services
 from surgehub.api.routers import (
     datadocs,
+    digests,
     docs,
     health,
     hubs,
@@ -119,6 +120,7 @@ def create_app(
         people,
         hubs,
         lineage,
+        digests,
         datadocs,
         docs,
     ):

@@ -37,6 +37,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
         "surgehub.cli.explain:verify_digest",
         "Rebuild a sent digest and compare it with the mail",
     ),
+    "resend-digest": (
+        "surgehub.cli.explain:resend_digest",
+        "Send a sent digest again, as sent, to one address (audited)",
+    ),
 }
 
 

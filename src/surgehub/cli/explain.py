@@ -1,5 +1,6 @@
-"""`surgehub explain` (everything behind a locality-day's status) and `surgehub verify-digest` (a sent
-digest rebuilt as of its cut-off, compared with the archived message). Both only read the warehouse."""
+"""`surgehub explain` (everything behind a locality-day's status), `surgehub verify-digest` (a sent
+digest rebuilt as of its cut-off, compared with the archived message; both only read the warehouse) and
+`surgehub resend-digest` (a sent digest, as sent, to one more address; audited)."""
 
 from __future__ import annotations
 
@@ -92,3 +93,28 @@ def verify_digest(key: str, as_json: bool) -> None:
         for line in found.diff:
             click.echo(line)
     raise SystemExit(int(ExitCode.OK if found.matches else ExitCode.PROBLEM))
+
+
+@click.command("resend-digest")
+@click.argument("key")
+@click.option("--to", "to", required=True, metavar="ADDRESS", help="The one address to send it to.")
+@click.option("--by", "by", default=None, metavar="NAME", help="Who is re-sending it (default: the OS user).")
+def resend_digest(key: str, to: str, by: str | None) -> None:
+    """Send the sent digest KEY (e.g. board:2026-11-26T07:30) again, exactly as it was sent, to one
+    address (a new board member, say), marked with RFC 5322 Resent fields. Logged, archived and audited
+    as digest.resend; the scheduled send is not affected. Exit 0 sent, 1 the relay refused, 2 no such
+    sent digest or not an address."""
+    from surgehub.digest.resend import ResendError
+    from surgehub.digest.resend import resend_digest as resend
+    from surgehub.mail.send import MailDeliveryError
+
+    resources = common.resources()
+    try:
+        done = resend(
+            common.warehouse(), resources.settings, resources.clock, key, to, actor=common.actor(by)
+        )
+    except ResendError as exc:
+        fail(str(exc))
+    except MailDeliveryError as exc:
+        fail(str(exc), ExitCode.PROBLEM)
+    click.echo(f"{key}: sent to {done.to} as {done.message_id} (audited as digest.resend)")

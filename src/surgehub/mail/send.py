@@ -88,7 +88,7 @@ def send_once(
     try:
         _deliver(mime, mail, smtp_conn_id, timeout)
     except Exception as exc:  # any SMTP or connection failure: log it, then let the caller retry
-        error = _describe(exc)
+        error = describe(exc)
         email_log.mark(engine, kind, period_key, recipient, "failed", error, clock.now())
         raise MailDeliveryError(f"could not send {kind} to {recipient}: {error}") from exc
     pause_point(AFTER_RELAY_PAUSE)
@@ -118,14 +118,20 @@ def send_all(
     return deliveries
 
 
-def _deliver(mime: bytes, mail: Mail, smtp_conn_id: str, timeout: float) -> None:
+def deliver(mime: bytes, *, sender: str, recipient: str, smtp_conn_id: str, timeout: float) -> None:
+    """Hand these exact bytes to the relay for one recipient (envelope from ``sender``), with no log:
+    callers log (``send_once``, sign-in codes, digest re-sends). Raises on any SMTP failure."""
     hook = _bounded_hook(smtp_conn_id, timeout)
     logging.getLogger("mail.log").setLevel(logging.WARNING)
     with hook:
         client = hook._smtp_client  # the hook's authenticated client: we send our own bytes
         if client is None:
             raise MailDeliveryError("the SMTP connection could not be opened")
-        client.sendmail(_address(mail.sender), [mail.recipient], _crlf(mime))  # type: ignore[union-attr]
+        client.sendmail(_address(sender), [recipient], _crlf(mime))  # type: ignore[union-attr]
+
+
+def _deliver(mime: bytes, mail: Mail, smtp_conn_id: str, timeout: float) -> None:
+    deliver(mime, sender=mail.sender, recipient=mail.recipient, smtp_conn_id=smtp_conn_id, timeout=timeout)
 
 
 def _bounded_hook(smtp_conn_id: str, timeout: float) -> Any:
@@ -153,7 +159,7 @@ def _bounded_hook(smtp_conn_id: str, timeout: float) -> Any:
     return BoundedSmtpHook(smtp_conn_id=smtp_conn_id)
 
 
-def _describe(exc: BaseException) -> str:
+def describe(exc: BaseException) -> str:
     """The error and what caused it (the hook's "Unable to connect" hides a timeout or a refusal)."""
     text = f"{type(exc).__name__}: {exc}"
     cause = exc.__cause__ or exc.__context__

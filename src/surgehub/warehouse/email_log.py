@@ -276,3 +276,42 @@ def last_sent_at(engine: Engine, kinds: Sequence[str]) -> datetime | None:
                 email_log.c.kind.in_(kinds), email_log.c.status == "sent"
             )
         ).scalar()
+
+
+@dataclass(frozen=True, kw_only=True)
+class SentDigest:
+    """One board digest or daily summary as the archive holds it: its key, subject and copies sent."""
+
+    period_key: str
+    kind: str
+    subject: str
+    first_sent_at: datetime
+    copies: int
+
+
+def sent_digests(engine: Engine) -> list[SentDigest]:
+    """Every board digest and daily summary with at least one copy sent and archived, newest first."""
+    query = (
+        select(
+            email_log.c.period_key,
+            email_log.c.kind,
+            func.min(email_log.c.subject).label("subject"),
+            func.min(email_log.c.sent_at).label("first_sent_at"),
+            func.count().label("copies"),
+        )
+        .join(email_message, email_message.c.email_id == email_log.c.email_id)
+        .where(email_log.c.kind.in_(("board", "daily")), email_log.c.status == "sent")
+        .group_by(email_log.c.period_key, email_log.c.kind)
+        .order_by(func.min(email_log.c.sent_at).desc(), email_log.c.period_key.desc())
+    )
+    with engine.connect() as conn:
+        return [
+            SentDigest(
+                period_key=row.period_key,
+                kind=row.kind,
+                subject=row.subject or "",
+                first_sent_at=row.first_sent_at,
+                copies=int(row.copies),
+            )
+            for row in conn.execute(query)
+        ]

@@ -17,14 +17,17 @@ import requests
 import yaml
 
 from surgehub.accounts import Role, add_account
+from surgehub.clock import FixedClock
 from surgehub.config import PROJECT_ROOT, load_settings
 from surgehub.mail.server import LoopbackSmtpServer, smtp_connection_json
 from surgehub.orchestration.live import free_port
+from surgehub.orchestration.tasks import send_digest
+from surgehub.resources import Resources
 from surgehub.warehouse.db import ensure_warehouse, get_engine
 from tests.support.browser import axe_violations
 from tests.support.returns import valid_return
 from tests.support.signin import latest_code, serving
-from tests.support.timeline import TIMELINE_NOW
+from tests.support.timeline import BOARD_AT, TIMELINE_NOW
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -79,6 +82,9 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
     add_account(
         engine, BOARD, roles={Role.BOARD}, locality=None, display_name=None, actor="test", at=TIMELINE_NOW
     )
+    with pytest.MonkeyPatch.context() as patch:  # a board digest sent, for real, before the meeting
+        patch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", env["AIRFLOW_CONN_SMTP_DEFAULT"])
+        send_digest("board", BOARD_AT, Resources.of(load_settings(env), clock=FixedClock(BOARD_AT)))
     try:
         with serving(home, port, env) as url:
             yield Site(url, smtp.outbox)
@@ -272,4 +278,46 @@ def test_the_data_team_adds_a_hub_and_sees_it_in_the_register_and_the_audit(site
     page.get_by_role("link", name="Back to accounts, tokens and audit").click()
     audit = page.get_by_role("region", name=re.compile("^Audit"))
     assert re.search(rf"{ADMIN}\s+hub.add\s+hub:01W-H2", audit.inner_text())
+    admin.close()
+
+
+def test_a_board_member_opens_a_past_digest_and_the_data_team_sends_it_to_a_new_member(
+    site: Site, browser: Any
+) -> None:
+    member = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = member.new_page()
+    sign_in_as(page, site, BOARD)
+    page.get_by_role("link", name="Digests as sent").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Digests as sent"
+    accessible_at_each_width(page, "17-digests")
+    page.get_by_label("Search").fill("2026-12-25")
+    page.get_by_role("button", name="Search").click()
+    assert "No digest matches" in page.locator("main").inner_text()
+    page.get_by_label("Search").fill("26 Nov")
+    page.get_by_label("Kind").select_option("board")
+    page.get_by_role("button", name="Search").click()
+    page.get_by_role("link", name=re.compile("board digest")).click()
+    assert page.url.endswith("/digests/board:2026-11-26T07:30")
+    assert page.get_by_role("button", name="Send a copy").count() == 0  # the board reads only
+    accessible_at_each_width(page, "18-digest")
+    page.get_by_role("link", name="Open the email as it was mailed").click()
+    assert "Thu 26 Nov 2026" in page.locator("body").inner_text()
+    assert page.evaluate("document.images.length") >= 1  # the charts, inlined as data: URIs
+    assert page.evaluate("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    member.close()
+
+    admin = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = admin.new_page()
+    sign_in_as(page, site, ADMIN)
+    page.goto(site.url + "/digests/board:2026-11-26T07:30")
+    page.get_by_role("button", name="Send a copy").click()  # nothing entered
+    assert "Enter an email address in the correct format" in page.get_by_role("alert").inner_text()
+    accessible_at_each_width(page, "19-resend-error")
+    page.get_by_label("Email address").fill("new.member@nhs.net")
+    page.get_by_role("button", name="Send a copy").click()
+    assert "A copy was sent" in page.get_by_role("status").inner_text()
+    accessible_at_each_width(page, "20-resent")
+    page.get_by_role("link", name="Accounts, tokens and audit").click()
+    audit = page.get_by_role("region", name=re.compile("^Audit"))
+    assert re.search(rf"{ADMIN}\s+digest.resend\s+digest:board:2026-11-26T07:30", audit.inner_text())
     admin.close()

@@ -19,6 +19,7 @@ from surgehub.mail.server import LoopbackSmtpServer
 from surgehub.orchestration.tasks import DigestMismatch, send_digest, verify_sent_digest
 from surgehub.resources import Resources
 from surgehub.warehouse import email_log
+from surgehub.warehouse.audit import events as audit_events
 from surgehub.warehouse.db import get_engine
 from surgehub.warehouse.tables import email_message
 from tests.support.digest_timeline import timeline_settings
@@ -93,3 +94,22 @@ def test_a_sent_digest_is_archived_verified_and_a_tampered_copy_fails_and_alerts
     missing = CliRunner().invoke(cli, ["verify-digest", "board:2026-11-19T07:30"])
     assert missing.exit_code == 2
     assert "no sent message of board:2026-11-19T07:30" in missing.output
+
+
+def test_resend_digest_sends_it_as_sent_to_one_address_and_refuses_what_is_not_there(
+    env, server, settings
+) -> None:
+    send_digest("board", BOARD_AT, Resources.of(settings))  # sent once, whichever test runs first
+    before = len(server.messages())
+    done = CliRunner().invoke(cli, ["resend-digest", KEY, "--to", "New.Member@nhs.net", "--by", "jo@nhs.net"])
+    assert done.exit_code == 0, done.output
+    assert "sent to new.member@nhs.net" in done.output
+    [resent] = server.messages()[before:]
+    assert resent["Resent-To"] == "new.member@nhs.net"
+    assert resent["X-Surgehub-Period"] == KEY  # the message as sent, under its resent block
+    events = [e for e in audit_events(get_engine(settings.warehouse_url)) if e.action == "digest.resend"]
+    assert [(e.actor, e.detail["to"]) for e in events][-1:] == [("jo@nhs.net", "new.member@nhs.net")]
+    for args in (["board:2026-11-19T07:30", "--to", "a@nhs.net"], [KEY, "--to", "not an address"]):
+        refused = CliRunner().invoke(cli, ["resend-digest", *args])
+        assert refused.exit_code == 2, refused.output
+    assert len(server.messages()) == before + 1

@@ -21,7 +21,7 @@ from surgehub import reference
 from surgehub.accounts import Role
 from surgehub.api import auth
 from surgehub.api.dependencies import Services, ServicesDep
-from surgehub.api.routers.people import not_found, to_sign_in, viewer_of
+from surgehub.api.routers.people import allowed, to_sign_in
 from surgehub.api.routers.signin import BAD_FORM, base_of, checked_form, page
 from surgehub.register import Hub, HubFact
 from surgehub.warehouse import register
@@ -37,12 +37,7 @@ _NOTE = 500
 
 async def _data_team(request: Request, services: Services) -> tuple[auth.Viewer | None, Response | None]:
     """The signed-in data-team member, or the answer for anyone else (sign in, or 404)."""
-    viewer = await viewer_of(request, services)
-    if viewer is None:
-        return None, to_sign_in(request)
-    if Role.DATA_TEAM not in viewer.account.roles:
-        return None, await not_found(request, viewer)
-    return viewer, None
+    return await allowed(request, services, {Role.DATA_TEAM})
 
 
 async def _hubs_page(

@@ -42,6 +42,19 @@ async def not_found(request: Request, viewer: auth.Viewer) -> Response:
     return await page(request, "people.html.j2", 404, viewer=viewer, view="none", heading=NOT_FOUND)
 
 
+async def allowed(
+    request: Request, services: Services, roles: set[Role]
+) -> tuple[auth.Viewer | None, Response | None]:
+    """The signed-in person if they hold one of ``roles``; else the answer to give instead: the sign-in
+    page when nobody is signed in, the 404 page (as if the page did not exist) for anyone else."""
+    viewer = await viewer_of(request, services)
+    if viewer is None:
+        return None, to_sign_in(request)
+    if not viewer.account.roles & roles:
+        return None, await not_found(request, viewer)
+    return viewer, None
+
+
 # -- a submitter's own tokens ----------------------------------------------------------------------
 
 
