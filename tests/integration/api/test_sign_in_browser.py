@@ -321,3 +321,18 @@ def test_a_board_member_opens_a_past_digest_and_the_data_team_sends_it_to_a_new_
     audit = page.get_by_role("region", name=re.compile("^Audit"))
     assert re.search(rf"{ADMIN}\s+digest.resend\s+digest:board:2026-11-26T07:30", audit.inner_text())
     admin.close()
+
+
+def test_the_data_team_sees_every_localitys_returns(site: Site, browser: Any) -> None:
+    admin = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = admin.new_page()
+    sign_in_as(page, site, ADMIN)
+    page.get_by_role("link", name="Every locality").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Every locality's returns"
+    assert page.get_by_role("region", name="Localities").locator("tbody tr").count() == 10
+    accessible_at_each_width(page, "21-localities")
+    page.get_by_role("link", name="Manchester (14L)").click()
+    assert page.get_by_role("heading", level=1).inner_text() == "Manchester (14L)"
+    assert page.get_by_role("heading", name="Hub-days Manchester still owes").count() == 1
+    accessible_at_each_width(page, "22-locality")
+    admin.close()

@@ -152,3 +152,45 @@ def test_the_board_page_is_not_there_for_a_submitter(site: tuple[TestClient, Eng
     sign_in(client, outbox, LEAD)
     assert client.get("/board").status_code == 404
     assert 'href="/board"' not in client.get("/").text
+
+
+def test_the_data_team_sees_health_and_every_localitys_returns_as_its_submitters_do(
+    site: tuple[TestClient, Engine, Path],
+) -> None:
+    client, engine, outbox = site
+    sent = client.post(
+        "/api/v1/returns",
+        headers={"Authorization": f"Bearer {token_for(engine, '14L')}"},
+        files={"file": ("manchester-24-nov.csv", valid_return("14L"))},
+    )
+    assert sent.status_code == 201
+    reference_id = sent.json()["submission_id"]
+    sign_in(client, outbox, ADMIN)
+    admin = client.get("/admin")
+    assert re.search(r"<td>warehouse</td><td><strong>Passes</strong></td>", admin.text)
+    assert "Health: every check passes" in admin.text
+    every = client.get("/admin/localities")
+    assert every.status_code == 200
+    rows = re.findall(r'<a href="/admin/localities/(\w{3})">[^<]+</a></td><td>(\d+)</td>', every.text)
+    assert len(rows) == 10
+    assert dict(rows)["14L"] == "1"
+    assert dict(rows)["01G"] == "0"
+    one = client.get("/admin/localities/14l")
+    assert "manchester-24-nov.csv" in one.text
+    assert "Hub-days Manchester still owes" in one.text
+    link = f"/my-returns/{reference_id}?locality=14L"
+    assert link in one.text
+    assert "manchester-24-nov.csv" in client.get(link).text
+    assert client.get(f"/my-returns/{reference_id}?locality=01G").status_code == 404
+    assert client.get("/admin/localities/XYZ").status_code == 404
+
+
+@pytest.mark.parametrize("who", [LEAD, BOARD])
+def test_every_localitys_returns_are_for_the_data_team_only(
+    site: tuple[TestClient, Engine, Path], who: str
+) -> None:
+    client, _engine, outbox = site
+    sign_in(client, outbox, who)
+    assert client.get("/admin/localities").status_code == 404
+    assert client.get("/admin/localities/14L").status_code == 404
+    assert client.get("/my-returns/x?locality=01G").status_code == 404

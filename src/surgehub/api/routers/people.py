@@ -1,6 +1,6 @@
 """Pages for signed-in people beyond the upload page: a submitter's own tokens (``/tokens``), the
 board's RAG table (``/board``: every locality's status for a day, with its reasons) and the data
-team's admin page (``/admin``: accounts, every token with revoke, the audit trail).
+team's admin page (``/admin``: `surgehub health`, accounts, every token with revoke, the audit trail).
 
 A token made here belongs to the signed-in account and its locality, expires (30, 90 or 180 days)
 and is shown once. Another person's page, or one for a role the account does not have, answers 404
@@ -157,11 +157,14 @@ async def admin_page(request: Request, services: ServicesDep) -> Response:
         return to_sign_in(request)
     if Role.DATA_TEAM not in viewer.account.roles:
         return await not_found(request, viewer)
-    accounts, every_token, events = await run_in_threadpool(
+    from surgehub.health import check_health
+
+    accounts, every_token, events, health = await run_in_threadpool(
         lambda: (
             list_accounts(services.engine),
             tokens.list_tokens(services.engine),
             latest(services.engine, limit=100),
+            check_health(services.resources),
         )
     )
     return await page(
@@ -173,6 +176,7 @@ async def admin_page(request: Request, services: ServicesDep) -> Response:
         accounts=accounts,
         tokens=every_token,
         events=events,
+        health=health,
         now=services.resources.clock.now(),
         notice=_revoked_notice(request.query_params.get("revoked", ""), every_token),
     )
