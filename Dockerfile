@@ -46,6 +46,9 @@ USER 50000
 COPY --chown=50000:0 dags /opt/airflow/dags
 COPY --chown=50000:0 plugins /opt/airflow/plugins
 COPY --chmod=0755 deploy/entrypoint.sh deploy/airflow-init.sh /opt/surgehub/deploy/
+# FAB's configuration ([fab] config_file = $AIRFLOW_HOME/webserver_config.py): the data team's single
+# sign-on to the Airflow UI when SURGEHUB_OIDC_* are set; FAB's own accounts otherwise.
+COPY --chown=50000:0 deploy/webserver_config.py /opt/airflow/webserver_config.py
 
 WORKDIR /opt/airflow
 ENTRYPOINT ["/usr/bin/dumb-init", "--", "/opt/surgehub/deploy/entrypoint.sh"]

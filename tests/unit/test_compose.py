@@ -57,6 +57,7 @@ DEPLOYMENT_ENV = {
     "SURGEHUB_OIDC_CLIENT_ID",
     "SURGEHUB_OIDC_CLIENT_SECRET",
     "SURGEHUB_OIDC_NAME",
+    "SURGEHUB_AIRFLOW_ROLE",  # the FAB role the data team gets through that sign-on
 }
 NOT_FOR_DEPLOYMENT = {
     "SURGEHUB_NOW",  # the frozen clock: never in production

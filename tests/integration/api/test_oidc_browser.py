@@ -7,10 +7,6 @@ is refused; a forged callback is refused. No mock anywhere.
 from __future__ import annotations
 
 import os
-import secrets
-import shutil
-import subprocess
-import time
 from typing import TYPE_CHECKING, Any
 
 import pytest
@@ -23,7 +19,8 @@ from surgehub.orchestration.live import free_port
 from surgehub.warehouse.audit import events
 from surgehub.warehouse.db import ensure_warehouse, get_engine
 from tests.support.browser import axe_violations
-from tests.support.services import require
+from tests.support.oidc_provider import running_provider
+from tests.support.oidc_provider import through_the_provider as provider_pages
 from tests.support.signin import serving
 from tests.support.timeline import TIMELINE_NOW
 
@@ -34,7 +31,6 @@ if TYPE_CHECKING:
 
 pytestmark = pytest.mark.browser
 
-PROVIDER = PROJECT_ROOT / "tests" / "support" / "oidc"
 LEAD = "lead@nhs.net"
 
 
@@ -45,49 +41,21 @@ class Site:
 
 @pytest.fixture(scope="module")
 def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
-    node = shutil.which("node")
-    require(node is not None, "Node.js (for the OpenID provider)")
-    require(
-        (PROVIDER / "node_modules" / "oidc-provider").is_dir(),
-        "oidc-provider (npm ci --prefix tests/support/oidc)",
-    )
     home = (tmp_path_factory.mktemp("oidc") / "var").resolve()
     home.mkdir()
-    port, idp_port = free_port(), free_port()
-    secret = secrets.token_hex(16)
+    port = free_port()
     config = home / "surgehub.yaml"
     base = yaml.safe_load((PROJECT_ROOT / "config" / "surgehub.yaml").read_text())
     base["email"]["public_base_url"] = f"http://127.0.0.1:{port}"
     config.write_text(yaml.safe_dump(base))
     callback = f"http://127.0.0.1:{port}/sign-in/oidc/callback"
-    idp_log = home / "provider.log"
-    with open(idp_log, "wb") as out:
-        provider = subprocess.Popen(
-            [str(node), "provider.mjs", str(idp_port), callback, secret],
-            cwd=PROVIDER,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    issuer = f"http://127.0.0.1:{idp_port}"
-    try:
-        deadline = time.monotonic() + 30
-        while True:
-            assert provider.poll() is None, idp_log.read_text()
-            try:
-                if requests.get(f"{issuer}/.well-known/openid-configuration", timeout=2).status_code == 200:
-                    break
-            except requests.ConnectionError:
-                pass
-            assert time.monotonic() < deadline, idp_log.read_text()
-            time.sleep(0.2)
+    with running_provider(callback, home / "provider.log") as provider:
         env = {
             **os.environ,
             "SURGEHUB_HOME": str(home),
             "SURGEHUB_CONFIG": str(config),
             "SURGEHUB_NOW": TIMELINE_NOW.isoformat(),
-            "SURGEHUB_OIDC_ISSUER": issuer,
-            "SURGEHUB_OIDC_CLIENT_ID": "surgehub",
-            "SURGEHUB_OIDC_CLIENT_SECRET": secret,
+            **provider.env(),
         }
         for name in (
             "SURGEHUB_WAREHOUSE_URL",
@@ -108,9 +76,6 @@ def site(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Site]:
         )
         with serving(home, port, env) as url:
             yield Site(url, engine)
-    finally:
-        provider.terminate()
-        provider.wait(timeout=10)
 
 
 def through_the_provider(page: Any, site: Site, login: str) -> None:
@@ -118,12 +83,7 @@ def through_the_provider(page: Any, site: Site, login: str) -> None:
     page.goto(site.url + "/sign-in")
     assert axe_violations(page, best_practice=True) == []
     page.get_by_role("link", name="Sign in with NHSmail").click()
-    page.locator("input[name=login]").fill(login)
-    page.locator("input[name=password]").fill("any")
-    page.locator("button[type=submit]").click()
-    consent = page.locator("button[autofocus], button[type=submit]")
-    if "/interaction/" in page.url:  # the provider's consent page
-        consent.first.click()
+    provider_pages(page, login)
     page.wait_for_url(f"{site.url}/**")
 
 
