@@ -33,8 +33,8 @@ ANALYST, LEAD = "analyst@nhs.net", "lead@nhs.net"
 
 
 class Ui:
-    def __init__(self, url: str, warehouse: Engine, metadata_url: str) -> None:
-        self.url, self.warehouse, self.metadata_url = url, warehouse, metadata_url
+    def __init__(self, url: str, warehouse: Engine, metadata_url: str, env: dict[str, str]) -> None:
+        self.url, self.warehouse, self.metadata_url, self.env = url, warehouse, metadata_url, env
 
     def roles_of(self, username: str) -> list[str]:
         engine = create_engine(self.metadata_url)
@@ -97,7 +97,7 @@ def ui(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Ui]:
                     pass
                 assert time.monotonic() < deadline, log.read_text()[-3000:]
                 time.sleep(1)
-            yield Ui(url, warehouse, env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])
+            yield Ui(url, warehouse, env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"], env)
         finally:
             server.terminate()
             try:
@@ -118,7 +118,55 @@ def test_the_data_team_signs_in_to_the_airflow_ui_through_the_openid_provider(ui
     assert any(c["name"] == "_token" for c in context.cookies())  # the Airflow UI's own session
     signed = [e for e in events(ui.warehouse, action_prefix="auth.") if e.actor == ANALYST]
     assert [(e.action, e.detail.get("method")) for e in signed] == [("auth.sign_in", "airflow_oidc")]
+    assert page.request.get(f"{ui.url}/api/v2/dags").status == 200  # the UI's token works
+
+    disabled = subprocess.run(
+        [str(VENV_BIN / "surgehub"), "user", "disable", ANALYST],
+        env=ui.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert disabled.returncode == 0, disabled.stderr
+    assert "its Airflow UI user is deactivated too" in disabled.stdout
+    # FAB re-reads the user at most 30 s later ([fab] cache_ttl), long before the token would expire
+    deadline = time.monotonic() + 90
+    while page.request.get(f"{ui.url}/api/v2/dags").status != 401:
+        assert time.monotonic() < deadline, "the disabled account's Airflow token still works"
+        time.sleep(2)
     context.close()
+
+
+def test_a_password_cannot_get_an_airflow_token_while_the_provider_signs_people_in(ui: Ui) -> None:
+    made = subprocess.run(
+        [
+            str(VENV_BIN / "airflow"),
+            "users",
+            "create",
+            "--role",
+            "Admin",
+            "--username",
+            "breakglass",
+            "--email",
+            "bg@nhs.net",
+            "--firstname",
+            "B",
+            "--lastname",
+            "G",
+            "--password",
+            "correct-horse",
+        ],
+        env=ui.env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert made.returncode == 0, made.stderr[-2000:]
+    answer = requests.post(
+        f"{ui.url}/auth/token", json={"username": "breakglass", "password": "correct-horse"}, timeout=30
+    )
+    assert answer.status_code in (400, 401, 403), answer.text
+    assert "access_token" not in answer.text
 
 
 def test_anyone_outside_the_data_team_is_refused(ui: Ui, browser: Any) -> None:

@@ -44,6 +44,16 @@ def normalise_email(text: str | None) -> str | None:
     return email if len(email) <= 254 and _EMAIL.match(email) else None
 
 
+def verified_email(claims: Any) -> str | None:
+    """The email an OpenID provider's claims vouch for, normalised, or None. ``email_verified`` false
+    (``False``, or the string "false" some providers send) refuses it; absent, the provider is trusted
+    (Entra ID sends none: its tenant owns the addresses); docs/accounts.md, "Single sign-on"."""
+    verified = claims.get("email_verified", True)
+    if verified is False or (isinstance(verified, str) and verified.strip().lower() != "true"):
+        return None
+    return normalise_email(str(claims.get("email") or ""))
+
+
 @dataclass(frozen=True, kw_only=True)
 class Account:
     email: str

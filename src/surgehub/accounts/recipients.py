@@ -15,6 +15,7 @@ mailbox such as ``root@localhost``) is kept as written.
 
 from __future__ import annotations
 
+from email.utils import parseaddr
 from typing import TYPE_CHECKING
 
 from sqlalchemy import select
@@ -45,7 +46,7 @@ def mail_list(
     chosen: list[str] = []
     seen: set[str] = set()
     for address in [*configured, *active]:
-        key = normalise_email(address) or address.strip().lower()
+        key = normalise_email(parseaddr(address)[1]) or address.strip().lower()  # "Jane <jane@…>" is jane@…
         if key in disabled or key in seen:
             continue
         seen.add(key)

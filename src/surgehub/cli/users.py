@@ -84,11 +84,25 @@ def user_list(as_json: bool) -> None:
 @click.argument("email")
 @click.option("--by", default=None, help="Who is making the change (default: the operating-system user).")
 def user_disable(email: str, by: str | None) -> None:
-    """Disable EMAIL: no more sign-in, its sessions end at their next request, its tokens stop working."""
+    """Disable EMAIL: no more sign-in, its sessions end at their next request, its tokens stop working,
+    it gets no more mail; where Airflow's metadata database is reachable (the stack's containers), its
+    Airflow UI user is deactivated too."""
     from surgehub.accounts import disable_account
+    from surgehub.orchestration.airflow_sso import deactivate_airflow_user
 
     if not disable_account(
         common.warehouse(), email, actor=common.actor(by), at=common.resources().clock.now()
     ):
         fail(f"no account {email!r} (see `surgehub user list`)", ExitCode.PROBLEM)
-    click.echo(f"disabled {email.strip().lower()}")
+    address = email.strip().lower()
+    click.echo(f"disabled {address}")
+    try:
+        airflow = deactivate_airflow_user(address)
+    except Exception as exc:  # Airflow's database is not surgehub's: say so, the account stays disabled
+        click.echo(
+            f"could not reach Airflow's metadata database to end {address}'s Airflow UI access: {exc}",
+            err=True,
+        )
+        raise SystemExit(int(ExitCode.PROBLEM)) from None
+    if airflow:
+        click.echo("its Airflow UI user is deactivated too")

@@ -18,12 +18,14 @@ from __future__ import annotations
 
 import email
 import email.policy
+import functools
 import hashlib
 from dataclasses import dataclass
+from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from typing import TYPE_CHECKING
 
-from surgehub.accounts import normalise_email
+from surgehub.accounts import get_account, normalise_email
 from surgehub.digest.verify import VerifyError, csv_of, parse_key
 from surgehub.mail.compose import sender_domain
 from surgehub.warehouse import email_log
@@ -45,7 +47,7 @@ class ResendError(ValueError):
     """A re-send that cannot be made; the message says why, in words for people."""
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(kw_only=True)
 class SentCopy:
     """A sent digest as people see it: its first archived copy (every copy has the same bodies)."""
 
@@ -57,7 +59,7 @@ class SentCopy:
     mime: bytes
     sha256: str
 
-    @property
+    @functools.cached_property
     def csv(self) -> bytes | None:
         return csv_of(self.mime)
 
@@ -90,32 +92,34 @@ def sent_copy(engine: Engine, key: str) -> SentCopy:
         kind, _ = parse_key(key)
     except VerifyError as exc:
         raise ResendError(str(exc)) from None
-    copies = [m for m in email_log.archived_messages(engine, key) if m.kind == kind]
-    if not copies:
+    found = email_log.first_sent_copy(engine, str(kind), key)
+    if found is None:
         raise ResendError(f"no {kind} digest {key} was sent (nothing in the message archive)")
-    first = copies[0]
+    first, recipients = found
     message = email.message_from_bytes(first.mime, policy=email.policy.default)
     return SentCopy(
         key=key,
         kind=str(kind),
         subject=str(message.get("Subject", "")),
         sent_at=first.sent_at,
-        recipients=tuple(m.recipient for m in copies),
+        recipients=tuple(recipients),
         mime=first.mime,
         sha256=first.sha256,
     )
 
 
 def with_resent_block(mime: bytes, *, sender: str, to: str, at: datetime, message_id: str) -> bytes:
-    """``mime`` with RFC 5322 resent fields in front (CRLF lines, as the archive keeps messages)."""
-    newline = b"\r\n" if b"\r\n" in mime[:2000] else b"\n"
-    block = [
-        f"Resent-Date: {format_datetime(at)}",
-        f"Resent-From: {sender}",
-        f"Resent-To: {to}",
-        f"Resent-Message-ID: {message_id}",
-    ]
-    return newline.join(line.encode("ascii") for line in block) + newline + mime
+    """``mime`` with RFC 5322 resent fields in front, written as the SMTP policy writes headers (CRLF,
+    folded, a non-ASCII display name RFC 2047-encoded), so the block is as valid as the message."""
+    fields = EmailMessage(policy=email.policy.SMTP)
+    fields["Resent-Date"] = format_datetime(at)
+    fields["Resent-From"] = sender
+    fields["Resent-To"] = to
+    fields["Resent-Message-ID"] = message_id
+    block = fields.as_bytes().split(b"\r\n\r\n", 1)[0] + b"\r\n"
+    if b"\r\n" not in mime[:2000]:  # a message kept with bare LF (never by surgehub) keeps its style
+        block = block.replace(b"\r\n", b"\n")
+    return block + mime
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -136,6 +140,9 @@ def resend_digest(
     address = normalise_email(to)
     if address is None:
         raise ResendError(f"{to[:80]!r} is not an email address")
+    account = get_account(engine, address)
+    if account is not None and not account.active:
+        raise ResendError(f"{address} is a disabled account: a disabled account gets no mail")
     copy = sent_copy(engine, key)
     now = clock.now()
     sender = settings.email.sender

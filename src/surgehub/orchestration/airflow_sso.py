@@ -11,11 +11,13 @@ from :func:`fab_settings`:
 
 :class:`SurgehubSecurityManager` maps the ID token's **verified** email claim to surgehub's account:
 an active account with the *data team* role signs in to Airflow with the role ``SURGEHUB_AIRFLOW_ROLE``
-(default ``Op``: runs DAGs, sees connections' names, not their secrets or the user admin); anyone else
+(default ``Op``: runs DAGs and manages connections, variables and pools, but not FAB's users); anyone else
 is refused (FAB's "Invalid login") before FAB registers anyone, so someone who leaves the data team
 (or whose account is disabled) cannot sign in again; FAB's roles are set again at each sign-in
 (``AUTH_ROLES_SYNC_AT_LOGIN``). Every attempt is audited in the warehouse
-(``auth.sign_in`` / ``auth.sign_in_failed``, ``method: airflow_oidc``).
+(``auth.sign_in`` / ``auth.sign_in_failed``, ``method: airflow_oidc``). While the provider signs
+people in, no password does (FAB's ``POST /auth/token`` included), and ``surgehub user disable``
+deactivates the person's FAB user (:func:`deactivate_airflow_user`).
 """
 
 from __future__ import annotations
@@ -75,13 +77,12 @@ def fab_settings(env: Mapping[str, str] | None = None) -> dict[str, Any]:
 
 def data_team_user_info(claims: Mapping[str, Any], *, via: str = "airflow_oidc") -> dict[str, Any]:
     """FAB's user info for verified ID-token claims: the data team's account, or {} (refused). Audited."""
-    from surgehub.accounts import Role, get_account, normalise_email
+    from surgehub.accounts import Role, get_account, verified_email
     from surgehub.resources import Resources
     from surgehub.warehouse.audit import record
     from surgehub.warehouse.db import writer
 
-    # As surgehub's own pages: an email claim the provider does not say is unverified (Entra ID sends none)
-    email = normalise_email(str(claims.get("email") or "")) if claims.get("email_verified", True) else None
+    email = verified_email(claims)  # as surgehub's own pages read it
     resources = Resources.from_env()
     account = get_account(resources.engine, email) if email else None
     allowed = account is not None and account.active and Role.DATA_TEAM in account.roles
@@ -120,6 +121,15 @@ def security_manager_class() -> type:
             remote = self.oauth_remotes[provider]
             return data_team_user_info(id_token_claims(resp, lambda: remote.userinfo(token=resp)))
 
+        def auth_user_db(self, username: str, password: str, rotate_session_id: bool = True) -> None:
+            """No password sign-in while the provider signs people in: FAB's ``POST /auth/token`` checks
+            passwords whatever the UI's sign-in is, and would let any FAB user (the first admin from
+            .env) past the data-team check."""
+            log.warning(
+                "password sign-in to Airflow refused for %r: sign in through the OpenID provider", username
+            )
+            return None
+
     return SurgehubSecurityManager
 
 
@@ -132,3 +142,36 @@ def id_token_claims(token: Mapping[str, Any], userinfo: Callable[[], Mapping[str
         if extra.get("sub") == claims.get("sub"):
             claims.update(extra)
     return claims
+
+
+def deactivate_airflow_user(email: str, env: Mapping[str, str] | None = None) -> bool | None:
+    """Mark the Airflow (FAB) user of ``email`` inactive in Airflow's metadata database, so the Airflow
+    UI and API refuse its token on the next request (FAB re-checks ``active`` on every request).
+    True when a user was deactivated, False when there was none, None when this process cannot see
+    Airflow's metadata database (no ``AIRFLOW__DATABASE__SQL_ALCHEMY_CONN``, or no FAB tables)."""
+    env = os.environ if env is None else env
+    url = env.get("AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "").strip()
+    if not url:
+        return None
+    from sqlalchemy.engine import make_url
+
+    target = make_url(url)
+    if target.get_backend_name() == "sqlite" and not (target.database and os.path.isfile(target.database)):
+        return None  # no Airflow database here (and connecting would create an empty one)
+    from sqlalchemy import MetaData, Table, create_engine, func, inspect, true, update
+
+    engine = create_engine(url)
+    try:
+        if not inspect(engine).has_table("ab_user"):
+            return None
+        users = Table("ab_user", MetaData(), autoload_with=engine)
+        with engine.begin() as connection:
+            done = connection.execute(
+                update(users)
+                .where((func.lower(users.c.username) == email) | (func.lower(users.c.email) == email))
+                .where(users.c.active.is_(true()))
+                .values(active=False)
+            )
+        return done.rowcount > 0
+    finally:
+        engine.dispose()

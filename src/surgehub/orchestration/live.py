@@ -20,9 +20,13 @@ import time
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from surgehub.config import PROJECT_ROOT, Settings, load_settings
 from surgehub.orchestration.airflow_env import airflow_environment, airflow_home
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 VENV_BIN = Path(sys.executable).parent
 
@@ -105,44 +109,50 @@ def _secret(home: Path, name: str) -> str:
     """A random secret kept in the data folder (owner-only), the same for every process and restart."""
     import secrets
 
-    path = _run_dir(home) / f"{name}.secret"
+    return _kept(_run_dir(home) / f"{name}.secret", lambda: secrets.token_urlsafe(64))
+
+
+def _kept(path: Path, make: Callable[[], str]) -> str:
+    """The value in ``path``; made by ``make`` and published whole (written aside, then linked into
+    place, which fails if another process got there first: theirs is used), so no reader ever sees a
+    half-written or empty file."""
     try:
-        return path.read_text().strip()
+        value = path.read_text().strip()
+        if value:
+            return value
     except FileNotFoundError:
         pass
-    value = secrets.token_urlsafe(64)
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    except FileExistsError:  # another process made it first: use theirs
-        return path.read_text().strip()
+    value = make()
+    aside = path.with_name(f".{path.name}.{os.getpid()}")
+    fd = os.open(aside, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w") as out:
         out.write(value)
+    try:
+        os.link(aside, path)
+    except FileExistsError:
+        value = path.read_text().strip()
+    finally:
+        aside.unlink(missing_ok=True)
     return value
 
 
 def _fernet_key(home: Path, config: Path) -> str:
     """Airflow's Fernet key, kept in the data folder like the other secrets; a data folder made before
     it was kept there keeps the key its airflow.cfg already has (what its metadata is encrypted with)."""
-    import base64
-    import configparser
 
-    path = _run_dir(home) / "fernet_key.secret"
-    if not path.exists():
+    def make() -> str:
+        import base64
+        import configparser
+
         existing = ""
         if config.is_file():
             parser = configparser.ConfigParser(interpolation=None, strict=False)
             with contextlib.suppress(configparser.Error, UnicodeDecodeError):
                 parser.read(config, encoding="utf-8")
                 existing = parser.get("core", "fernet_key", fallback="").strip()
-        value = existing or base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
-        try:
-            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-        except FileExistsError:  # another process made it first: use theirs
-            return path.read_text().strip()
-        with os.fdopen(fd, "w") as out:
-            out.write(value)
-        return value
-    return path.read_text().strip()
+        return existing or base64.urlsafe_b64encode(os.urandom(32)).decode("ascii")
+
+    return _kept(_run_dir(home) / "fernet_key.secret", make)
 
 
 def _run_dir(home: Path) -> Path:

@@ -315,3 +315,34 @@ def sent_digests(engine: Engine) -> list[SentDigest]:
             )
             for row in conn.execute(query)
         ]
+
+
+def first_sent_copy(engine: Engine, kind: str, period_key: str) -> tuple[ArchivedMessage, list[str]] | None:
+    """The first sent copy of ``period_key`` with its bytes, and every recipient it went to (in order);
+    None when nothing of it was sent. Reads one message's bytes, however many copies there are."""
+    sent = (
+        select(email_log.c.email_id, email_log.c.recipient)
+        .join(email_message, email_message.c.email_id == email_log.c.email_id)
+        .where(email_log.c.kind == kind, email_log.c.period_key == period_key, email_log.c.status == "sent")
+        .order_by(email_log.c.email_id)
+    )
+    with engine.connect() as conn:
+        rows = conn.execute(sent).all()
+        if not rows:
+            return None
+        first = conn.execute(
+            select(email_log, email_message.c.mime, email_message.c.sha256)
+            .join(email_message, email_message.c.email_id == email_log.c.email_id)
+            .where(email_log.c.email_id == rows[0].email_id)
+        ).one()
+    copy = ArchivedMessage(
+        email_id=first.email_id,
+        kind=first.kind,
+        period_key=first.period_key,
+        recipient=first.recipient,
+        message_id=first.message_id,
+        sent_at=first.sent_at,
+        mime=bytes(first.mime),
+        sha256=first.sha256,
+    )
+    return copy, [row.recipient for row in rows]

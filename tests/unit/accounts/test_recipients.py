@@ -37,7 +37,14 @@ def test_the_list_is_the_configured_addresses_then_the_roles_active_accounts(war
     _add(warehouse, "lead@gm.nhs.uk", Role.SUBMITTER, locality="14L")
     _add(warehouse, "gone@gm.nhs.uk", Role.BOARD)
     disable_account(warehouse, "gone@gm.nhs.uk", actor="test", at=TIMELINE_NOW)
-    configured = ["Board-List@GM.nhs.uk", "root@localhost", "gone@gm.nhs.uk", "Chair@gm.nhs.uk"]
+    configured = [
+        "Board-List@GM.nhs.uk",
+        "root@localhost",
+        "gone@gm.nhs.uk",
+        "Gone Person <Gone@gm.nhs.uk>",
+        "Chair@gm.nhs.uk",
+        "The Chair <chair@gm.nhs.uk>",
+    ]
     assert mail_list(warehouse, configured, Role.BOARD) == [
         "Board-List@GM.nhs.uk",  # kept as written
         "root@localhost",  # not a person's address: kept

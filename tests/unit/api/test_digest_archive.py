@@ -171,3 +171,21 @@ def test_the_board_cannot_resend(site: Site) -> None:
     answer = site.client.post(f"/digests/{KEY}/resend", data={"csrf_token": csrf_of(page.text), "to": NEW})
     assert answer.status_code == 404
     assert events(site.engine, action_prefix="digest.") == []
+
+
+def test_a_resend_is_refused_to_a_disabled_account_and_sends_a_non_ascii_sender_encoded(site: Site) -> None:
+    from surgehub.accounts import disable_account
+    from surgehub.digest.resend import ResendError, resend_digest, with_resent_block
+
+    disable_account(site.engine, BOARD, actor="test", at=TIMELINE_NOW)
+    with pytest.raises(ResendError, match="disabled account"):
+        resend_digest(site.engine, site.settings, FixedClock(BOARD_AT), KEY, BOARD, actor=ADMIN)
+    [first, *_] = archived_messages(site.engine, KEY)
+    resent = with_resent_block(
+        first.mime, sender="GM Surge Hub – Monitor <hub@gm.nhs.uk>", to=NEW, at=BOARD_AT, message_id="<x@gm>"
+    )
+    block, rest = resent.split(b"\r\n", 4)[:4], resent.split(b"\r\n", 4)[4]
+    assert rest == first.mime  # the message as sent, untouched, after the block
+    assert all(line.isascii() for line in block)
+    parsed = email.message_from_bytes(resent, policy=email.policy.default)
+    assert str(parsed["Resent-From"]) == "GM Surge Hub – Monitor <hub@gm.nhs.uk>"  # RFC 2047, read back

@@ -42,3 +42,14 @@ def test_userinfo_completes_the_id_token_only_for_the_same_subject() -> None:
     with_email = {"userinfo": {"sub": "abc", "email": "a@nhs.net"}}
     assert id_token_claims(with_email, lambda: asked.append(1) or {}) == with_email["userinfo"]
     assert asked == []
+
+
+def test_an_email_the_provider_says_is_unverified_is_refused_whatever_the_type() -> None:
+    from surgehub.accounts import verified_email
+
+    assert verified_email({"email": "A@nhs.net", "email_verified": True}) == "a@nhs.net"
+    assert verified_email({"email": "a@nhs.net", "email_verified": "true"}) == "a@nhs.net"
+    assert verified_email({"email": "a@nhs.net"}) == "a@nhs.net"  # Entra ID: no such claim
+    for unverified in (False, "false", "False", "no", ""):
+        assert verified_email({"email": "a@nhs.net", "email_verified": unverified}) is None
+    assert verified_email({"email_verified": True}) is None

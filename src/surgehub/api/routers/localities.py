@@ -20,6 +20,10 @@ from surgehub.api.routers.signin import page
 
 router = APIRouter(include_in_schema=False)
 
+#: How many of a locality's submissions the overview lists (``Reader.submissions_of``): a count there
+#: or above is shown as "100 or more".
+LISTED = 100
+
 
 @router.get("/admin/localities", response_class=HTMLResponse)
 async def localities_page(request: Request, services: ServicesDep) -> Response:
@@ -38,6 +42,7 @@ async def localities_page(request: Request, services: ServicesDep) -> Response:
                     "code": locality.sub_icb_code,
                     "name": locality.name,
                     "received": len(seen["submissions"]),
+                    "at_least": len(seen["submissions"]) >= LISTED,  # the overview lists the latest 100
                     "last": seen["submissions"][0] if seen["submissions"] else None,
                     "owed": len(seen["outstanding"]),
                     "overdue_days": sum(1 for d in seen["outstanding_by_day"] if d["overdue"]),

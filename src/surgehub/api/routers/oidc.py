@@ -22,7 +22,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.responses import HTMLResponse, Response
 from starlette.concurrency import run_in_threadpool
 
-from surgehub.accounts import get_account, normalise_email
+from surgehub.accounts import get_account, verified_email
 from surgehub.api import auth
 from surgehub.api.dependencies import ServicesDep
 from surgehub.api.routers.signin import client_of, page, signed_in
@@ -125,7 +125,7 @@ async def callback(request: Request, services: ServicesDep) -> Response:
         return await _failed(
             request, f"Signing in with {config.name} did not work. Try again, or sign in with a code"
         )
-    email = normalise_email(str(claims.get("email") or "")) if claims.get("email_verified", True) else None
+    email = verified_email(claims)
     account = await run_in_threadpool(get_account, services.engine, email) if email else None
     if account is None or not account.active:
         await run_in_threadpool(
