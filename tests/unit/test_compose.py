@@ -280,6 +280,27 @@ def test_build_context_leaves_out_the_venv_local_data_and_secrets() -> None:
     assert not any(line.startswith(("!.venv", "!var", "!.env", "!.git")) for line in ignore)
 
 
+def test_everything_the_dockerfile_copies_is_in_the_build_context() -> None:
+    """Each COPY source is let in by the allow-list (a file left out fails only at `docker compose
+    build`: the stack test's upgrade step found deploy/webserver_config.py missing)."""
+    allowed = [
+        line.strip()[1:].rstrip("/")
+        for line in (PROJECT_ROOT / ".dockerignore").read_text().splitlines()
+        if line.strip().startswith("!")
+    ]
+    sources = []
+    for line in DOCKERFILE.replace("\\\n", " ").splitlines():
+        words = [w for w in line.split() if not w.startswith("--")]
+        if words[:1] == ["COPY"]:
+            sources += words[1:-1]
+    assert sources, "no COPY found"
+    for source in sources:
+        assert (PROJECT_ROOT / source).exists(), source
+        assert any(source.rstrip("/") == a or source.startswith(f"{a}/") for a in allowed), (
+            f"{source} is copied but .dockerignore leaves it out"
+        )
+
+
 def _hadolint() -> str | None:
     return shutil.which("hadolint") or next(
         (str(p) for p in [Path(sys.executable).parent / "hadolint"] if p.exists()), None
