@@ -51,5 +51,5 @@ down: ## Stop what `make up` started
 bench: venv ## Benchmarks (about 8 minutes; not part of `make test`): writes bench/results.json and prints a table
 	$(PY) -m bench.run
 
-stack-test: venv ## The production stack for real on Docker (about 20 min; needs ../shared/tools/docker-engine.sh; not in `make test`)
+stack-test: venv ## The production stack for real on Docker (about 27 min; needs ../shared/tools/docker-engine.sh; not in `make test`)
 	$(PY) -m tests.stack.run_stack
