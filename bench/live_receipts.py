@@ -83,39 +83,24 @@ def live_system(prefix: str) -> Iterator[tuple[Settings, Engine]]:
 
 
 def main() -> dict[str, float]:
-    from sqlalchemy import create_engine
-
     from surgehub import reference, sample
-    from surgehub.config import load_settings
     from surgehub.orchestration.dag_support import landing_poll_seconds
-    from surgehub.orchestration.live import free_port, start, stop
 
-    with tempfile.TemporaryDirectory(prefix="surgehub-bench-live-") as tmp:
-        os.environ["SURGEHUB_HOME"] = str(Path(tmp) / "var")
-        os.environ.pop("SURGEHUB_WAREHOUSE_URL", None)
-        os.environ["SURGEHUB_NOW"] = NOW
-        settings = load_settings()
-        try:
-            start(settings, api_port=free_port(), smtp_port=free_port(), log_ports=(free_port(), free_port()))
-            _wait_for_watcher(settings.home / "logs")
-            engine = create_engine(settings.warehouse_url)
-            rng = random.Random(20)
-            dropped: dict[str, float] = {}
-            for day in DAYS:
-                for loc in reference.localities():
-                    name = f"{loc.slug}-{day.isoformat()}.csv"
-                    target = settings.landing_dir / loc.sub_icb_code / name
-                    partial = target.with_name(f".{name}.part")
-                    partial.write_bytes(sample.to_csv(sample.locality_rows(loc.sub_icb_code, [day], rng)))
-                    partial.rename(target)
-                    dropped[name] = time.time()
-                    time.sleep(SPACING_S)
-            delivered = wait_for_receipts(settings.outbox_dir, engine, dropped, timeout=240)
-            engine.dispose()
-            breakdown = _task_breakdown(settings.home / "airflow" / "airflow.db", dropped)
-            breakdown["event_to_receipt_sent_by_ingest"] = _sent_by_ingest(settings.home / "airflow" / "logs")
-        finally:
-            stop(settings)
+    with live_system("surgehub-bench-live-") as (settings, engine):
+        rng = random.Random(20)
+        dropped: dict[str, float] = {}
+        for day in DAYS:
+            for loc in reference.localities():
+                name = f"{loc.slug}-{day.isoformat()}.csv"
+                target = settings.landing_dir / loc.sub_icb_code / name
+                partial = target.with_name(f".{name}.part")
+                partial.write_bytes(sample.to_csv(sample.locality_rows(loc.sub_icb_code, [day], rng)))
+                partial.rename(target)
+                dropped[name] = time.time()
+                time.sleep(SPACING_S)
+        delivered = wait_for_receipts(settings.outbox_dir, engine, dropped, timeout=240)
+        breakdown = _task_breakdown(settings.home / "airflow" / "airflow.db", dropped)
+        breakdown["event_to_receipt_sent_by_ingest"] = _sent_by_ingest(settings.home / "airflow" / "logs")
     if len(delivered) < len(dropped):
         missing = sorted(set(dropped) - set(delivered))
         raise RuntimeError(f"no receipt within 4 minutes for {len(missing)} file(s): {missing[:5]}")
