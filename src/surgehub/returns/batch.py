@@ -305,9 +305,7 @@ def judge_tables(
                 history_rows=history[i],
                 missing=reads[i].missing,
                 context=reads[i].context,
-                coverage=Coverage.of_cells(
-                    tables[i]["activity_date"].tolist(), tables[i]["hub_code"].tolist()
-                ),
+                coverage=Coverage.of_cells(tables[i]["activity_date"], tables[i]["hub_code"]),
             )
             for i in range(len(tables))
         ]

@@ -4,6 +4,7 @@ time enter validation. Light to import: no pandas until a return is validated.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
@@ -51,6 +52,8 @@ COVERAGE_LISTED = 31
 #: At most this many hub-days are kept (a return has at most 500 data rows by default).
 HUB_DAYS_LISTED = 500
 
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}", flags=re.ASCII)
+
 
 @dataclass(frozen=True, kw_only=True)
 class Coverage:
@@ -71,44 +74,49 @@ class Coverage:
     hub_days: tuple[tuple[str, str], ...] = ()
 
     @classmethod
-    def of_cells(cls, dates: Sequence[object], hubs: Sequence[object]) -> Coverage:
-        """The coverage of a return's ``activity_date`` and ``hub_code`` cells (text as read)."""
-        import re
-        from datetime import date as _date
+    def of_cells(cls, dates: Sequence[object] | pd.Series, hubs: Sequence[object] | pd.Series) -> Coverage:
+        """The coverage of a return's ``activity_date`` and ``hub_code`` cells (text as read).
 
-        from surgehub.identifiers import mask
+        Each distinct cell text is judged once (a million-row return names a few hundred dates and a
+        few thousand hubs); the hub-days are then found as integer keys, without a Python object a row.
+        """
+        import numpy as np
+        import pandas as pd
 
-        def day_of(value: object) -> str | None:
-            text = str(value).strip() if value is not None else ""
-            if not re.fullmatch(r"\d{4}-\d{2}-\d{2}", text, flags=re.ASCII):
-                return None
-            try:
-                return _date.fromisoformat(text).isoformat()
-            except ValueError:
-                return None
-
-        def hub_of(value: object) -> str | None:
-            text = str(value).strip() if value is not None else ""
-            return mask(text) if text and len(text) <= 16 and text.isprintable() else None
-
-        read_days = [day_of(value) for value in dates]
-        read_hubs = [hub_of(value) for value in hubs]
-        found_dates = {d for d in read_days if d is not None}
-        found_hubs = {h for h in read_hubs if h is not None}
-        pairs = sorted(
-            {
-                (h.upper(), d)
-                for h, d in zip(read_hubs, read_days, strict=False)
-                if h is not None and d is not None
-            }
-        )
-        listed_dates, listed_hubs = sorted(found_dates), sorted(found_hubs)
+        n = min(len(dates), len(hubs))  # pairs only where both cells exist
+        date_cells = dates if isinstance(dates, pd.Series) else pd.Series(list(dates), dtype=object)
+        hub_cells = hubs if isinstance(hubs, pd.Series) else pd.Series(list(hubs), dtype=object)
+        date_codes, date_texts = pd.factorize(date_cells)
+        hub_codes, hub_texts = pd.factorize(hub_cells)
+        days = [_day_of(value) for value in date_texts]
+        read_hubs = [_hub_of(value) for value in hub_texts]
+        listed_dates = sorted({d for d in days if d is not None})
+        listed_hubs = sorted({h for h in read_hubs if h is not None})
+        # Hub-days, sorted by (upper-case hub, date): each distinct text's rank, -1 when unreadable (the
+        # trailing -1 is what a missing cell's code, -1, picks).
+        pair_hubs = sorted({h.upper() for h in listed_hubs})
+        hub_rank = {h: i for i, h in enumerate(pair_hubs)}
+        day_rank = {d: i for i, d in enumerate(listed_dates)}
+        hub_ranks = np.array([*(hub_rank[h.upper()] if h else -1 for h in read_hubs), -1], dtype=np.int64)
+        day_ranks = np.array([*(day_rank[d] if d else -1 for d in days), -1], dtype=np.int64)
+        row_hubs = hub_ranks[np.asarray(hub_codes[:n])]
+        row_days = day_ranks[np.asarray(date_codes[:n])]
+        both = (row_hubs >= 0) & (row_days >= 0)
+        width = max(len(listed_dates), 1)
+        keys = row_hubs[both] * width + row_days[both]
+        if len(pair_hubs) * width <= 4 * len(keys) + 1024:  # a presence table is cheaper than sorting
+            seen = np.zeros(len(pair_hubs) * width, dtype=bool)
+            seen[keys] = True
+            keys = np.flatnonzero(seen)[:HUB_DAYS_LISTED]
+        else:
+            keys = np.unique(keys)[:HUB_DAYS_LISTED]
+        pairs = [(pair_hubs[k // width], listed_dates[k % width]) for k in keys.tolist()]
         return cls(
             activity_dates=tuple(listed_dates[:COVERAGE_LISTED]),
             hubs=tuple(listed_hubs[:COVERAGE_LISTED]),
             more_dates=max(len(listed_dates) - COVERAGE_LISTED, 0),
             more_hubs=max(len(listed_hubs) - COVERAGE_LISTED, 0),
-            hub_days=tuple(pairs[:HUB_DAYS_LISTED]),
+            hub_days=tuple(pairs),
         )
 
     def to_dict(self) -> dict[str, Any]:
@@ -132,6 +140,27 @@ class Coverage:
             more_hubs=int(stored.get("more_hubs") or 0),
             hub_days=tuple((str(h), str(d)) for h, d in stored.get("hub_days") or ()),
         )
+
+
+def _day_of(value: object) -> str | None:
+    """A cell's activity date as ISO text, when written as a real ``YYYY-MM-DD`` date (trimmed)."""
+    from datetime import date as _date
+
+    text = str(value).strip() if value is not None else ""
+    if not _ISO_DAY.fullmatch(text):
+        return None
+    try:
+        return _date.fromisoformat(text).isoformat()
+    except ValueError:
+        return None
+
+
+def _hub_of(value: object) -> str | None:
+    """A cell's hub code, masked, when of a plausible shape (at most 16 printable characters, trimmed)."""
+    from surgehub.identifiers import mask
+
+    text = str(value).strip() if value is not None else ""
+    return mask(text) if text and len(text) <= 16 and text.isprintable() else None
 
 
 @dataclass(frozen=True, kw_only=True)
