@@ -104,3 +104,26 @@ def test_a_return_judged_for_another_sender_or_day_is_judged_again() -> None:
     assert batch.lookup(data, "14L", RECEIVED_AT + timedelta(days=1)) is None
     other = validate_return(data, locality="00T", received_at=RECEIVED_AT, batch=batch, settings=SETTINGS)
     assert "R05" in {f.rule for f in other.errors}
+
+
+def test_tables_from_many_localities_judged_together_answer_as_each_alone() -> None:
+    """`validate_tables` (the batch path for tables already read: 42 ICB files in `make bench`)."""
+    from surgehub.returns.read import read_return
+    from surgehub.returns.validate import validate_table, validate_tables
+
+    tables = [
+        (raw.table, case.locality)
+        for case in CASES
+        if (raw := read_return(case.data)).table is not None and case.locality in {"14L", "00T", "00V", "01G"}
+    ]
+    assert len({locality for _, locality in tables}) >= 2
+    assert len(tables) >= 10
+    together = validate_tables(tables, received_at=RECEIVED_AT, settings=SETTINGS)
+    assert any(r.status == "rejected" for r in together)
+    assert any(r.status == "accepted" for r in together)
+    for (table, locality), joint in zip(tables, together, strict=True):
+        alone = validate_table(table, locality=locality, received_at=RECEIVED_AT, settings=SETTINGS)
+        assert joint.to_json_dict() == alone.to_json_dict()
+        if alone.frame is not None:
+            assert joint.frame is not None
+            assert joint.frame.equals(alone.frame)
