@@ -48,7 +48,7 @@ def _masked(text: str | None) -> str | None:
     return None if text is None else mask(text)
 
 
-@dataclass(frozen=True, kw_only=True)
+@dataclass(frozen=True, kw_only=True, slots=True)
 class Finding:
     """A rule that failed (or a warning that fired), where, and what to do about it.
 

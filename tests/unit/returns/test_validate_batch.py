@@ -82,17 +82,17 @@ def test_w05_is_judged_per_return_in_a_batch_as_alone() -> None:
     )
     assert [w.rule for w in first.warnings] == ["W05"]
     assert first.frame is not None
-    assert first.frame["warnings"].tolist() == [["W05"]]
+    assert first.frame["warnings"].tolist() == [("W05",)]
     again = validate_return(
         spike, locality="14L", received_at=RECEIVED_AT, history=history, batch=batch, settings=SETTINGS
     )
     assert again.frame is not None
-    assert again.frame["warnings"].tolist() == [["W05"]], "the batch's copy changed"
+    assert again.frame["warnings"].tolist() == [("W05",)], "the batch's copy changed"
     no_history = validate_return(
         spike, locality="14L", received_at=RECEIVED_AT, batch=batch, settings=SETTINGS
     )
     assert no_history.warnings == []
-    assert no_history.frame["warnings"].tolist() == [[]]
+    assert no_history.frame["warnings"].tolist() == [()]
 
 
 def test_a_return_judged_for_another_sender_or_day_is_judged_again() -> None:

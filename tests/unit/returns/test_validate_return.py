@@ -60,7 +60,7 @@ def test_accepted_frame_is_typed_and_normalised() -> None:
     assert frame["comments"].iloc[1] == "Sickness"
     text_columns = [c.name for c in spec.COLUMNS if c.kind in ("code", "hub", "status", "text")]
     assert all(str(frame[name].dtype) == "str" for name in text_columns)
-    assert frame["warnings"].tolist() == [[], ["W01"]]
+    assert frame["warnings"].tolist() == [(), ("W01",)]
 
 
 def test_json_shape_is_the_interface() -> None:
