@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from functools import partial
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import numpy.typing as npt
@@ -86,8 +86,15 @@ def type_cells(table: pd.DataFrame) -> Typed:
 
 
 def _as_arrow_text(column: pd.Series) -> pa.StringArray:
+    """The column as one Arrow text array: a pandas "str" column's own buffers when it has them (what
+    read.py builds: no copy of a million cells), else converted."""
     if column.dtype == object:
         return pa.array(column.to_numpy(), type=pa.string(), from_pandas=True)  # ~2.5× pandas' astype
+    held: Any = getattr(column.array, "_pa_array", None)  # pandas' ArrowStringArray: a ChunkedArray
+    if isinstance(held, pa.ChunkedArray) and held.num_chunks == 1:
+        only: Any = cast("Any", held).chunk(0)
+        if only.type == pa.large_string():
+            return only  # large_string: the same kernels apply
     return pa.array(column.astype("str"), type=pa.string(), from_pandas=True)
 
 
@@ -133,7 +140,15 @@ def _text(text: pa.StringArray, blank: BoolArray, index: pd.Index, *, upper: boo
     Not Python objects: a million short strings as objects would cost ~65 MB a column.
     """
     s = _as_series(text, index)
-    return (s.str.upper() if upper else s).where(~blank).array
+    if upper and _may_change_case(text):
+        s = s.str.upper()  # a copy only when some value could change (most files are upper-case ASCII)
+    return s.where(~blank).array if blank.any() else s.array
+
+
+def _may_change_case(text: pa.StringArray) -> bool:
+    """Whether upper-casing could change any value: a lower-case ASCII letter, or any non-ASCII character."""
+    found: Any = pc.any(pc.match_substring_regex(text, "[a-z]|[^\\x00-\\x7f]"))  # pyright: ignore[reportUnknownMemberType]
+    return bool(found.as_py())
 
 
 def _blank_message(col: spec.Column) -> str:
