@@ -272,3 +272,24 @@ def test_out_of_range_numbers_are_quoted_as_written() -> None:
     messages = {f.column: f.message for f in result.errors}
     assert messages["appts_offered"].startswith("appts_offered 1234567 is outside 0–2000")
     assert messages["gp_hours"].startswith("gp_hours 300.5 is outside 0–300")
+
+
+def test_nothing_of_a_validated_return_stays_in_memory_once_its_answer_is_dropped() -> None:
+    """GX keeps the last batch's frame in its engine's caches; a large return's typed table would stay
+    alive until the next validation (~150 MB after a million rows). The suite's run lets it go."""
+    import gc
+
+    def frames_of_the_return() -> list[pd.DataFrame]:
+        gc.collect()
+        return [
+            o
+            for o in gc.get_objects()
+            if isinstance(o, pd.DataFrame) and len(o) == 3 and "appts_offered" in o.columns
+        ]
+
+    assert frames_of_the_return() == []
+    result = validate(csv_bytes(three_hubs()))
+    assert result.status == "accepted"  # type: ignore[attr-defined]
+    assert frames_of_the_return() != []  # its accepted rows, at least
+    del result
+    assert frames_of_the_return() == []
