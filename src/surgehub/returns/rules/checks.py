@@ -58,16 +58,34 @@ def findings_of(checks: Iterable[Check], row_numbers: IntArray) -> list[Finding]
             continue
         rows: list[int] = row_numbers[positions].tolist()
         rule, column, message = check.rule, check.column, check.message
+        said = _once_each(message)
         if check.quotes:
             values = zip(*(picked(q, positions) for q in check.quotes), strict=True)
             out += [
-                Finding(rule=rule, row=row, column=column, message=message(*quoted))
+                Finding(rule=rule, row=row, column=column, message=said(quoted))
                 for row, quoted in zip(rows, values, strict=True)
             ]
         else:
             text = message()
             out += [Finding(rule=rule, row=row, column=column, message=text) for row in rows]
     return out
+
+
+def _once_each(message: Callable[..., str]) -> Callable[[tuple[Any, ...]], str]:
+    """``message`` built once for each distinct tuple of quoted values (a message is a function of them:
+    the many rows of a large return that quote the same figures share one text)."""
+    known: dict[tuple[Any, ...], str] = {}
+
+    def said(quoted: tuple[Any, ...]) -> str:
+        try:
+            text = known.get(quoted)
+        except TypeError:  # an unhashable value: built for this row alone
+            return message(*quoted)
+        if text is None:
+            text = known[quoted] = message(*quoted)
+        return text
+
+    return said
 
 
 def at_positions(positions: IntArray | list[int], size: int) -> BoolArray:
