@@ -82,7 +82,9 @@ def type_cells(table: pd.DataFrame) -> Typed:
                 quotes=(table[col.name],),
             )
         )
-    return Typed(frame=pd.DataFrame(out), findings=findings_of(checks, rows))
+    # copy=False: the columns as typed, not copied into one 2-D block (that copy cost ~160 MB and ~0.5 s
+    # on a million rows)
+    return Typed(frame=pd.DataFrame(out, copy=False), findings=findings_of(checks, rows))
 
 
 def _as_arrow_text(column: pd.Series) -> pa.StringArray:
@@ -106,13 +108,21 @@ def _blank(text: pa.StringArray) -> BoolArray:
 
 
 def _numbers(text: pa.StringArray, col: spec.Column) -> tuple[FloatArray, BoolArray]:
-    """A number column as float64 (NaN where unusable), and where its value has the column's form."""
+    """A number column as float64 (NaN where unusable) or, when every value is a usable whole number, int64;
+    and where its value has the column's form."""
     pattern = _INTEGER if col.kind == "integer" else _DECIMAL
     ok = pc.match_substring_regex(text, f"^(?:{pattern})$").fill_null(False)
     # The pattern has vetted every kept value, so a plain Arrow cast is safe (and far faster than
     # pd.to_numeric).
     kept = pc.replace_substring(pc.if_else(ok, text, pa.scalar(None, pa.string())), ",", "")
-    return kept.cast(pa.float64()).to_numpy(zero_copy_only=False), ok.to_numpy(zero_copy_only=False)
+    values = kept.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    usable = ok.to_numpy(zero_copy_only=False)
+    if col.kind == "integer" and usable.all() and (not len(values) or np.abs(values).max() < 2**53):
+        # Every value a whole number held exactly: int64 now, so the accepted rows (int64) share this
+        # column instead of copying it (~8 MB a column a million rows). Values and comparisons are the
+        # same either way; a column with any unusable value stays float64 (NaN marks it).
+        return values.astype(np.int64), usable
+    return values, usable
 
 
 def _as_series(text: pa.StringArray, index: pd.Index) -> pd.Series:
