@@ -118,7 +118,7 @@ def _register_checks(
     )
     register["active_from"] = pd.to_datetime(register["active_from"])
     register["active_to"] = pd.to_datetime(register["active_to"])
-    rows = t[["hub_code", "sub_icb_code", "activity_date"]].merge(register, on="hub_code", how="left")
+    rows = _with_register(t[["hub_code", "sub_icb_code", "activity_date"]], register)
     has_hub = rows["hub_code"].notna()
     not_registered = has_hub & rows["reg_sub"].isna()
     wrong_locality = has_hub & rows["reg_sub"].notna() & rows["sub_icb_code"].notna()
@@ -149,6 +149,19 @@ def _register_checks(
             quotes=(hub, rows["activity_date"], rows["active_from"], rows["active_to"]),
         ),
     ]
+
+
+def _with_register(rows: pd.DataFrame, register: pd.DataFrame) -> pd.DataFrame:
+    """``rows`` with each row's hub's register facts (missing where the hub is not registered), in order:
+    a left merge on ``hub_code``, done as a positional lookup (a merge copied every row's cells: ~110 MB
+    on a million rows)."""
+    keys = pd.Index(register["hub_code"])
+    if not len(register) or not keys.is_unique:
+        return rows.merge(register, on="hub_code", how="left")
+    where = keys.get_indexer(pd.Index(rows["hub_code"]))
+    found = where >= 0
+    picked = register.drop(columns="hub_code").iloc[np.where(found, where, 0)].set_axis(rows.index)
+    return pd.concat([rows, picked.where(pd.Series(found, index=rows.index), axis=0)], axis=1)
 
 
 def _not_registered(localities: _Localities, hub: str, sender: str) -> str:
