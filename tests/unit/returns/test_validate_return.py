@@ -293,3 +293,14 @@ def test_nothing_of_a_validated_return_stays_in_memory_once_its_answer_is_droppe
     assert frames_of_the_return() != []  # its accepted rows, at least
     del result
     assert frames_of_the_return() == []
+
+
+def test_gx_fingerprints_only_small_frames() -> None:
+    """A canary for GX upgrades: the knob that spares a large return GX's hash of every cell is still there."""
+    from great_expectations.execution_engine import pandas_execution_engine
+
+    from surgehub.returns.gx_runtime import FINGERPRINT_LIMIT_BYTES, _runtime
+
+    _runtime()
+    assert pandas_execution_engine.HASH_THRESHOLD == FINGERPRINT_LIMIT_BYTES
+    assert validate(csv_bytes(three_hubs())).status == "accepted"  # type: ignore[attr-defined]
