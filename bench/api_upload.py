@@ -16,6 +16,9 @@ the limit), a connection failure or timeout, or any other answer. Every upload s
 by the live ingest: ``api_upload_loaded_in_run`` is how many were in the warehouse when the clients
 stopped, ``api_upload_loaded`` how many within ``DRAIN_S`` seconds after (``api_upload_drain_s``:
 how long the last took); the step fails if any upload went missing.
+
+``BENCH_API_PROFILE=FILE`` runs the server under cProfile in every thread (``bench/serve_profiled.py``)
+and writes its statistics to FILE: for finding where an upload's time goes, never for the figures.
 """
 
 from __future__ import annotations
@@ -118,9 +121,9 @@ def main() -> dict[str, float]:
         server, log = _serve(env, port, settings.home / "logs" / "serve.log")
         try:
             _wait_ready(url, server, log)
-            started = time.time()
+            cpu_before, started = _cpu_s(server.pid), time.time()
             results = _locust(work, url, clients)
-            stopped = time.time()
+            cpu_used, stopped = _cpu_s(server.pid) - cpu_before, time.time()
             loaded_in_run = _loaded(engine)
             loaded, drain = _drain(engine, len([r for r in results if r["kind"] == "ok"]), stopped)
         finally:
@@ -140,6 +143,9 @@ def main() -> dict[str, float]:
         "api_upload_loaded_in_run": loaded_in_run,
         "api_upload_loaded": loaded,
         "api_upload_drain_s": round(drain, 1),
+        # the server's own CPU time (user + system) while the clients ran, per upload: what an upload
+        # costs the server, which the other processes on the machine disturb less than the latency
+        "api_upload_server_cpu_ms": round(1000 * cpu_used / max(1, figures["api_upload_requests"]), 1),
     }
 
 
@@ -162,10 +168,15 @@ def summarise(results: Sequence[dict], elapsed_s: float) -> dict[str, float]:
 
 def _serve(env: dict[str, str], port: int, log: Path) -> tuple[subprocess.Popen[bytes], Path]:
     """`surgehub serve` on loopback, over the live system's data folder (``SURGEHUB_HOME`` in ``env``)."""
-    surgehub = str(Path(sys.executable).with_name("surgehub"))
+    argv = [str(Path(sys.executable).with_name("surgehub")), "serve"]
+    if env.get("BENCH_API_PROFILE"):  # the server under cProfile, every thread (bench/serve_profiled.py)
+        argv = [sys.executable, "-m", "bench.serve_profiled", env["BENCH_API_PROFILE"]]
+        env = env | {
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(BENCH_DIR.parent), env.get("PYTHONPATH")]))
+        }
     with open(log, "wb") as out:
         process = subprocess.Popen(
-            [surgehub, "serve", "--host", "127.0.0.1", "--port", str(port)],
+            [*argv, "--host", "127.0.0.1", "--port", str(port)],
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -231,6 +242,12 @@ def _locust(work: Path, url: str, clients: list[dict]) -> list[dict]:
     if done.returncode != 0 or not results.exists():
         raise RuntimeError(f"locust exited with {done.returncode} and no results")
     return json.loads(results.read_text())
+
+
+def _cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) the process ``pid`` has used so far (Linux ``/proc``)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def _loaded(engine: Engine) -> int:
