@@ -17,6 +17,11 @@ by the live ingest: ``api_upload_loaded_in_run`` is how many were in the warehou
 stopped, ``api_upload_loaded`` how many within ``DRAIN_S`` seconds after (``api_upload_drain_s``:
 how long the last took); the step fails if any upload went missing.
 
+Baseline in the same run, just before the load: ``api_upload_alone_s``, the median of ``ALONE_N``
+uploads sent one at a time by a twenty-first client to the idle server (same server, same moment, same
+machine load); ``api_upload_p95_ratio`` is the p95 under load over it. ``api_upload_server_cpu_ms`` is
+the server process's CPU time (user + system) per upload while the clients ran.
+
 ``BENCH_API_PROFILE=FILE`` runs the server under cProfile in every thread (``bench/serve_profiled.py``)
 and writes its statistics to FILE: for finding where an upload's time goes, never for the figures.
 """
@@ -47,6 +52,7 @@ RUN_S = 60
 WAIT_S = (2.0, 3.0)
 #: Activity days a client cycles through: within R07's 14 days before the fixed "today" (25 November).
 DAYS = tuple(date(2026, 11, 12) + timedelta(days=n) for n in range(13))  # 12–24 November
+ALONE_N = 5  # the baseline's uploads, one at a time
 STOP_TIMEOUT_S = 30  # clients stop after their upload in flight is answered (at most this long)
 DRAIN_S = 180
 BENCH_DIR = Path(__file__).resolve().parent
@@ -112,8 +118,9 @@ def main() -> dict[str, float]:
                 "code": codes[n % len(codes)],
                 "token": create_token(engine, codes[n % len(codes)], now=clock.now(), label=f"bench {n}")[0],
             }
-            for n in range(CLIENTS)
+            for n in range(CLIENTS + 1)  # the last: the lone client of the baseline
         ]
+        lone = clients.pop()
         work = settings.home / "bench-api"
         work.mkdir(parents=True)
         port = free_port()
@@ -121,11 +128,13 @@ def main() -> dict[str, float]:
         server, log = _serve(env, port, settings.home / "logs" / "serve.log")
         try:
             _wait_ready(url, server, log)
+            alone = _alone(url, lone)
             cpu_before, started = _cpu_s(server.pid), time.time()
             results = _locust(work, url, clients)
             cpu_used, stopped = _cpu_s(server.pid) - cpu_before, time.time()
             loaded_in_run = _loaded(engine)
-            loaded, drain = _drain(engine, len([r for r in results if r["kind"] == "ok"]), stopped)
+            accepted = sum(r["kind"] == "ok" for r in results) + ALONE_N + 1
+            loaded, drain = _drain(engine, accepted, stopped)
         finally:
             server.terminate()
             try:
@@ -134,10 +143,11 @@ def main() -> dict[str, float]:
                 server.kill()
         print(log.read_text(errors="replace")[-2000:], file=sys.stderr)
     figures = summarise(results, stopped - started)
-    accepted = figures["api_upload_requests"] - figures["api_upload_errors"]
     if loaded < accepted:
         raise RuntimeError(f"{accepted - loaded} accepted upload(s) not loaded within {DRAIN_S} s")
     return figures | {
+        "api_upload_alone_s": round(statistics.median(alone), 3),
+        "api_upload_p95_ratio": round(figures["api_upload_p95_s"] / statistics.median(alone), 2),
         "api_upload_clients": CLIENTS,
         "api_upload_limit_per_minute": limit,
         "api_upload_loaded_in_run": loaded_in_run,
@@ -242,6 +252,31 @@ def _locust(work: Path, url: str, clients: list[dict]) -> list[dict]:
     if done.returncode != 0 or not results.exists():
         raise RuntimeError(f"locust exited with {done.returncode} and no results")
     return json.loads(results.read_text())
+
+
+def _alone(url: str, client: dict) -> list[float]:
+    """The baseline: ``ALONE_N`` uploads one after another from one client (its own token, its own
+    returns) to the idle server just before the load, each timed from request to whole answer (after
+    one more that warms the server's paths): what an upload costs when nothing waits beside it."""
+    import requests
+
+    seconds = []
+    with requests.Session() as session:
+        session.headers["Authorization"] = f"Bearer {client['token']}"
+        for n in range(ALONE_N + 1):
+            name, data = upload_for(client["client"], n, client["code"])
+            began = time.perf_counter()
+            response = session.post(
+                f"{url}/api/v1/returns", files={"file": (name, data, "text/csv")}, timeout=60
+            )
+            took = time.perf_counter() - began
+            if kind_of(response.status_code, response.json(), client["code"]) != "ok":
+                raise RuntimeError(
+                    f"a lone upload was answered {response.status_code}: {response.text[:300]}"
+                )
+            if n:
+                seconds.append(took)
+    return seconds
 
 
 def _cpu_s(pid: int) -> float:

@@ -17,7 +17,9 @@ CODES = [loc.sub_icb_code for loc in reference.localities()]
 
 
 def test_every_upload_of_every_client_is_distinct() -> None:
-    sent = [upload_for(client, n, CODES[client % len(CODES)]) for client in range(CLIENTS) for n in range(40)]
+    sent = [
+        upload_for(client, n, CODES[client % len(CODES)]) for client in range(CLIENTS + 1) for n in range(40)
+    ]
     assert len({data for _name, data in sent}) == len(sent)  # never a duplicate of another upload
     assert len({name for name, _data in sent}) == len(sent)
 
