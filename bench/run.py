@@ -48,6 +48,10 @@ GOALS: tuple[Goal, ...] = (
     Goal("peak_rss_mb", 1000, "peak RSS during the 1,000,000-row validation and load"),
     Goal("burst_gm_p95_s", 6, "all ten localities renamed in within 2 s → receipts stored, 5 bursts"),
     Goal("validate_cold_extra_s", 1.5, "cold `surgehub validate`, 3 rows, minus `import great_expectations`"),
+    Goal(
+        "api_upload_p95_s", 2, "20 clients each upload every 2–3 s for 60 s to `surgehub serve`, live ingest"
+    ),
+    Goal("api_upload_errors", 0, "those uploads answered 5xx, 429, not at all, or not 201 queued"),
 )
 
 #: Steps in the order they run (cheap first, so a quick failure shows early).
@@ -60,6 +64,7 @@ STEPS: tuple[str, ...] = (
     "season",
     "live_receipts",
     "burst",
+    "api_upload",
 )
 
 FIXED_NOW = "2026-11-25T09:00:00+00:00"

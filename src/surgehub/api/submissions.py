@@ -29,6 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from surgehub.api.joint import Joint
 from surgehub.api.records import Answer, Outcome
 from surgehub.api.states import Reader
 from surgehub.files import write_atomically
@@ -40,11 +41,14 @@ from surgehub.warehouse.history import history_lookup
 from surgehub.warehouse.register import read_register
 
 if TYPE_CHECKING:
+    from collections.abc import Sequence
     from datetime import datetime
 
     from sqlalchemy import Engine, Row
 
+    from surgehub.register import Register
     from surgehub.resources import Resources
+    from surgehub.returns.batch import ValidationBatch
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +91,8 @@ class Receiver:
         self.engine = resources.engine
         self.reader = Reader(engine=self.engine, landing_dir=self.settings.landing_dir)
         self._handoff = threading.Lock()
+        #: Uploads waiting to be validated at the same moment share one pass (`surgehub.api.joint`).
+        self.joint: Joint[Arrival, tuple[ValidationBatch | None, Register]] = Joint(self._judge_together)
 
     def receive(
         self,
@@ -120,14 +126,20 @@ class Receiver:
             return self._queue(arrival, body)
 
     def _judge(self, arrival: Arrival) -> dict[str, Any] | Answer:
-        """The validation JSON of an accepted return, or the answer to a rejected one (recorded)."""
+        """The validation JSON of an accepted return, or the answer to a rejected one (recorded).
+
+        Judged in one pass with the other uploads waiting at the same moment (``_judge_together``);
+        W05 (the warehouse's history as of this receipt) and R16 on the name are this return's own.
+        """
+        batch, register = self.joint.run(arrival)
         validation = validate_return(
             arrival.data,
             locality=arrival.locality,
             received_at=arrival.received_at,
             settings=self.settings,
             history=history_lookup(self.engine, arrival.received_at),
-            register=read_register(self.engine),  # afresh: a register change applies to the next return
+            batch=batch,
+            register=register,
             file_name=arrival.name,
         )
         if validation.r16_failed:
@@ -135,6 +147,25 @@ class Receiver:
         if not validation.accepted:
             return self._reject(arrival)
         return validation.to_json_dict()
+
+    def _judge_together(self, arrivals: Sequence[Arrival]) -> list[tuple[ValidationBatch | None, Register]]:
+        """One validation pass over the uploads waiting together (`ValidationBatch`: the same answer
+        for each as alone, for the cost of about one), against the register read afresh, after they
+        all arrived (a register change applies to the next return). Should the joint pass fail, each
+        return is judged alone (no batch), as it would have been without the others."""
+        from surgehub.returns.batch import ValidationBatch
+
+        register = read_register(self.engine)
+        try:
+            batch = ValidationBatch(
+                [(a.data, a.locality, a.received_at) for a in arrivals],
+                settings=self.settings,
+                register=register,
+            )
+        except Exception:
+            log.exception("the joint validation of %d upload(s) failed: each is judged alone", len(arrivals))
+            batch = None
+        return [(batch, register)] * len(arrivals)
 
     def _queue(self, arrival: Arrival, body: dict[str, Any] | None) -> Answer:
         """Under the hand-off lock: record an accepted return and hand it to landing, or mark it a duplicate."""
