@@ -111,12 +111,19 @@ def _numbers(text: pa.StringArray, col: spec.Column) -> tuple[FloatArray, BoolAr
     """A number column as float64 (NaN where unusable) or, when every value is a usable whole number, int64;
     and where its value has the column's form."""
     pattern = _INTEGER if col.kind == "integer" else _DECIMAL
-    ok = pc.match_substring_regex(text, f"^(?:{pattern})$").fill_null(False)
+    # Plain ASCII digits have either form: a cheap byte test first, the pattern only when some value needs it.
+    ok: Any = pc.ascii_is_decimal(text).fill_null(False)  # pyright: ignore[reportUnknownMemberType]
+    if not pc.all(ok).as_py():  # pyright: ignore[reportUnknownMemberType]
+        ok = pc.match_substring_regex(text, f"^(?:{pattern})$").fill_null(False)
     # The pattern has vetted every kept value, so a plain Arrow cast is safe (and far faster than
     # pd.to_numeric).
-    kept = pc.replace_substring(pc.if_else(ok, text, pa.scalar(None, pa.string())), ",", "")
-    values = kept.cast(pa.float64()).to_numpy(zero_copy_only=False)
     usable = ok.to_numpy(zero_copy_only=False)
+    # Copies of the text only where needed: most columns are wholly usable and have no thousands commas.
+    blank_text: Any = pa.scalar(None, text.type)
+    kept: Any = text if usable.all() else pc.if_else(ok, text, blank_text)
+    if pc.any(pc.match_substring(kept, ",")).as_py():  # pyright: ignore[reportUnknownMemberType, reportUnknownArgumentType]
+        kept = pc.replace_substring(kept, ",", "")
+    values = kept.cast(pa.float64()).to_numpy(zero_copy_only=False)
     if col.kind == "integer" and usable.all() and (not len(values) or np.abs(values).max() < 2**53):
         # Every value a whole number held exactly: int64 now, so the accepted rows (int64) share this
         # column instead of copying it (~8 MB a column a million rows). Values and comparisons are the
