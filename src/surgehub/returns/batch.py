@@ -112,6 +112,14 @@ class Judged:
             coverage=self.coverage,
         )
 
+    def verdict(self, file_name: str | None = None, *, name_refused: bool = False) -> tuple[Outcome, bool]:
+        """(accepted or rejected, whether R16 failed): what `result` says whatever the history, since
+        W05 only adds warnings. The ingest keeps the file (archive or quarantine) on this, before W05."""
+        named = name_finding(file_name, refused=name_refused)
+        errors = self.errors if named is None else [named, *self.errors]
+        r16 = any(f.rule == "R16" for f in (*errors, *self.warnings))
+        return (Outcome.REJECTED if errors else Outcome.ACCEPTED), r16
+
     def _skipped(self) -> set[str]:
         return {item.rule for item in listing.not_checked(self.missing, w05=True)}
 
