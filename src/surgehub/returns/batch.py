@@ -26,7 +26,7 @@ from surgehub.clock import LONDON
 from surgehub.returns import listing
 from surgehub.returns.findings import Finding, sort_key
 from surgehub.returns.gx_runtime import ReturnTag
-from surgehub.returns.read import RawReturn, read_return
+from surgehub.returns.read import RawReturn, read_return, read_returns
 from surgehub.returns.result import (
     Coverage,
     Outcome,
@@ -155,6 +155,8 @@ class ValidationBatch:
         register = register or reference.shipped_register()  # as validate_return: as shipped
         pending: list[tuple[RegisterView, dict[_Key, RawReturn]]] = []
         tags: dict[_Key, ReturnTag] = {}
+        to_read: list[tuple[bytes, dict[_Key, RawReturn], _Key, datetime]] = []
+        seen: set[tuple[_Key, int]] = set()  # each key read once per group of the same register facts
         for data, locality, received_at in returns:
             view = register.as_of(received_at if received_at.tzinfo else received_at.replace(tzinfo=LONDON))
             try:
@@ -163,18 +165,23 @@ class ValidationBatch:
                 continue
             key = (hashlib.sha256(data).hexdigest(), code, receipt_day(received_at))
             same_view = _same_facts(pending, view)
-            if key in self._entries or key in same_view:
+            if (key, id(same_view)) in seen:
                 continue
-            raw = read_return(
-                data,
-                max_file_bytes=settings.limits.max_file_bytes,
-                max_data_rows=settings.limits.max_data_rows,
-            )
+            seen.add((key, id(same_view)))
+            to_read.append((data, same_view, key, received_at))
+        # Every file read in one request to the parse guard's child (each still on its own limits).
+        reads = read_returns(
+            [data for data, _, _, _ in to_read],
+            max_file_bytes=settings.limits.max_file_bytes,
+            max_data_rows=settings.limits.max_data_rows,
+        )
+        for (_, same_view, key, received_at), raw in zip(to_read, reads, strict=True):
             if raw.table is None:
                 self._entries[key] = _unreadable(raw)
             else:
                 same_view[key] = raw
-                tags[key] = ReturnTag.of(code, _aware(received_at), key[0])
+                tags[key] = ReturnTag.of(key[1], _aware(received_at), key[0])
+        pending = [(view, group) for view, group in pending if group]  # not a group of unreadable files
         for view, reads in pending:
             senders = [(code, day) for _, code, day in reads]
             judged = judge_tables(
