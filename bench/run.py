@@ -32,7 +32,7 @@ class Goal:
 GOALS: tuple[Goal, ...] = (
     Goal("validate_1m_ratio", 3.0, "engine ÷ plain pandas, 1,000,000 rows, one file"),
     Goal("load_1m_pg_ratio", 2.0, "load as versions ÷ raw COPY into hub_day_version, PostgreSQL"),
-    Goal("backfill_season_s", 60, "a whole GM winter (1,510 files) through `surgehub backfill`"),
+    Goal("backfill_season_s", 20, "a whole GM winter (1,510 files) through `surgehub backfill`"),
     Goal("event_to_receipt_p95_s", 15, "file landed → receipt delivered, live system, 20 files"),
     Goal("dag_parse_max_s", 0.3, "slowest DAG file's import"),
     Goal("parse_guard_ms_per_file", 10, "the parse guard's cost per return (child process, pipe, pickle)"),
