@@ -8,10 +8,17 @@ Layout (under ``settings.archive_dir``, and the same under ``settings.quarantine
 The path is a function of the receipt, so writing the same receipt twice is a no-op, and backfill
 can replay the archive with the receipt times recorded when the files first arrived. Files are
 written to a temporary name and renamed into place, so a reader never sees half a file.
+
+Durability: every kept file must be on disk before its return is loaded (a crash must never leave a
+loaded return without its archive copy). `store` flushes each file itself; `KeptTogether` keeps many
+files and makes them durable together, then the caller loads them: a few files are flushed one by
+one (each file, its receipt record and their folders), more with one ``syncfs(2)`` of each
+filesystem they are on — one journal commit instead of two per file (docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
+import ctypes
 import json
 import os
 import re
@@ -26,7 +33,7 @@ from surgehub.files import write_atomically
 from surgehub.identifiers import mask
 
 if TYPE_CHECKING:
-    from collections.abc import Iterator
+    from collections.abc import Callable, Iterator
 
 RECEIPT_SUFFIX = ".receipt.json"
 _UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
@@ -102,10 +109,13 @@ class Stored:
         return self.root / self.relative
 
 
-def store(root: Path, receipt: Receipt, data: bytes, *, private: bool = False) -> Stored:
+def store(
+    root: Path, receipt: Receipt, data: bytes, *, private: bool = False, durable: bool = True
+) -> Stored:
     """Keep ``data`` and its receipt record under ``root``; an identical copy already there is reused.
 
     ``private`` (the quarantine): folders 0700 and files 0600, readable by the operators' account only.
+    ``durable=False``: not flushed to disk here (`KeptTogether` does it for many files at once).
     """
     relative = relative_path(receipt)
     target = root / relative
@@ -117,12 +127,109 @@ def store(root: Path, receipt: Receipt, data: bytes, *, private: bool = False) -
             for folder in (root, *target.relative_to(root).parents):
                 (root / folder).chmod(0o700)
         mode = 0o600 if private else 0o644
-        write_atomically(target, data, mode=mode)
+        write_atomically(target, data, mode=mode, sync=durable)
         record = json.dumps(receipt.to_json_dict(), indent=2, sort_keys=True).encode("utf-8")
-        write_atomically(receipt_path(target), record, mode=mode)
+        write_atomically(receipt_path(target), record, mode=mode, sync=durable)
     except OSError as exc:
         raise ArchiveError(f"could not keep {receipt.file_name!r} under {root}: {exc}") from exc
     return Stored(relative, root, created=True)
+
+
+#: Up to this many files kept together are flushed one by one; more with one syncfs(2) per filesystem.
+SYNC_EACH_UP_TO = 4
+
+
+class KeptTogether:
+    """Many files kept (`store`), then made durable together (`sync`) before any of them is relied on.
+
+    For ``expected`` files: up to `SYNC_EACH_UP_TO`, each is flushed as it is written (as `store`
+    does) and `sync` flushes the folders that name them; more, and nothing is flushed as it is written:
+    `sync` makes one ``syncfs(2)`` call per filesystem, on a folder opened BEFORE the first write, so
+    a write-back error of any of these files is reported to it (Linux reports such errors to the
+    descriptors opened before they happened). Any failure is an ArchiveError: none of the files may be
+    taken as kept. Use as a context manager (closes the folders opened).
+    """
+
+    def __init__(self, expected: int) -> None:
+        self._one_by_one = expected <= SYNC_EACH_UP_TO or _syncfs() is None
+        self._folders: dict[int, int] = {}  # st_dev -> an open descriptor on that filesystem
+        self.kept: list[Stored] = []
+
+    def store(self, root: Path, receipt: Receipt, data: bytes, *, private: bool = False) -> Stored:
+        if not self._one_by_one:
+            self._watch(root, private)
+        stored = store(root, receipt, data, private=private, durable=self._one_by_one)
+        self.kept.append(stored)
+        return stored
+
+    def _watch(self, root: Path, private: bool) -> None:
+        try:
+            root.mkdir(parents=True, exist_ok=True, mode=0o700 if private else 0o777)
+            device = root.stat().st_dev
+            if device not in self._folders:
+                self._folders[device] = os.open(root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        except OSError as exc:
+            raise ArchiveError(f"could not open the archive folder {root}: {exc}") from exc
+
+    def sync(self) -> None:
+        """Every file kept so far is on disk, with the names that point to it; else ArchiveError."""
+        try:
+            if self._one_by_one:
+                for kept in self.kept:
+                    if not kept.created:  # a copy found already there: flushed as well
+                        for path in (kept.path, receipt_path(kept.path)):
+                            _fsync(path)
+                for folder in sorted({f for kept in self.kept for f in _folders_of(kept)}):
+                    _fsync(folder)
+            else:
+                syncfs = _syncfs()
+                assert syncfs is not None  # else one by one
+                for descriptor in self._folders.values():
+                    if syncfs(descriptor) != 0:
+                        error = ctypes.get_errno()
+                        raise OSError(error, os.strerror(error))
+        except OSError as exc:
+            raise ArchiveError(f"could not make {len(self.kept)} kept file(s) durable: {exc}") from exc
+
+    def close(self) -> None:
+        for descriptor in self._folders.values():
+            os.close(descriptor)
+        self._folders.clear()
+
+    def __enter__(self) -> KeptTogether:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+
+def _folders_of(stored: Stored) -> list[Path]:
+    """The folders naming a kept file: its own up to the root (some may have been made for it)."""
+    return [stored.root / parent for parent in stored.relative.parents]
+
+
+def _fsync(path: Path) -> None:
+    descriptor = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        os.fsync(descriptor)
+    finally:
+        os.close(descriptor)
+
+
+_libc_syncfs: list[Callable[[int], int] | None] = []
+
+
+def _syncfs() -> Callable[[int], int] | None:
+    """libc's ``syncfs(fd)`` (Linux), or None where there is none (then files are flushed one by one)."""
+    if not _libc_syncfs:
+        try:
+            function = ctypes.CDLL(None, use_errno=True).syncfs
+            function.argtypes = [ctypes.c_int]
+            function.restype = ctypes.c_int
+            _libc_syncfs.append(function)
+        except (AttributeError, OSError):
+            _libc_syncfs.append(None)
+    return _libc_syncfs[0]
 
 
 def store_stream(root: Path, receipt: Receipt, source: Path, *, private: bool = True) -> Stored:

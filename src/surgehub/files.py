@@ -9,9 +9,12 @@ if TYPE_CHECKING:
     from pathlib import Path
 
 
-def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
+def write_atomically(path: Path, data: bytes, *, mode: int = 0o644, sync: bool = True) -> None:
     """Write ``data`` to ``path`` in one step for readers: a hidden ``.<name>.<pid>.tmp`` beside it
     (the landing watcher skips hidden names), flushed to disk, then renamed over ``path``.
+
+    ``sync=False`` leaves the flush to disk to the caller, who makes many files durable at once
+    (`surgehub.archive.make_durable`) before relying on any of them.
 
     ``mode`` is set on the temporary file before any byte is written, so the file is never more
     readable than asked (the quarantine uses 0600).
@@ -23,7 +26,8 @@ def write_atomically(path: Path, data: bytes, *, mode: int = 0o644) -> None:
             os.fchmod(handle.fileno(), mode)  # the umask may have narrowed it; never widened
             handle.write(data)
             handle.flush()
-            os.fsync(handle.fileno())
+            if sync:
+                os.fsync(handle.fileno())
         os.replace(temporary, path)
     finally:
         if temporary.exists():

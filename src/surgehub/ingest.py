@@ -16,6 +16,16 @@ For each return, independently (one bad file never stops the others), spec §4 i
    if the transaction fails, the file this run kept is removed again, so the return can simply be
    ingested again — unless another run recorded this very receipt meanwhile (two runs taking the
    same file at once): then its record stands, its archive copy is kept, and this is a replay.
+
+Many returns in one call (a backfill chunk, an ingest run) are taken in steps, in order of receipt:
+steps 1–4 for each (all but W05, which depends on what is loaded before it), then step 5 for all of
+them, made durable together (`archive.KeptTogether`: one flush to disk for the lot), then step 6
+for each in turn, with W05 judged just before its own transaction, on the warehouse as its receipt
+found it. Whether a return is accepted or R16 does not depend on W05 (a warning), so where it is
+kept is known before W05 is judged. A return whose bytes the same locality sent earlier in the same
+call (a replay or a duplicate of it) is taken only after that earlier one is loaded, so every check
+sees what came before it. Each return is still kept before it is loaded and loaded in its own
+transaction; one that fails does not touch the others.
 """
 
 from __future__ import annotations
@@ -33,7 +43,7 @@ from surgehub.landing import plain_name
 from surgehub.reference import normalise_code
 from surgehub.returns.rules.file import size_problem
 from surgehub.returns.rules.patients import name_finding
-from surgehub.returns.validate import Outcome, ValidationResult, validate_return
+from surgehub.returns.validate import Outcome, ValidationResult, judge_received
 from surgehub.spec import SPEC_VERSION
 from surgehub.warehouse import history, load, submissions
 from surgehub.warehouse.db import writer
@@ -49,7 +59,7 @@ if TYPE_CHECKING:
     from surgehub.gx.store import GxStore
     from surgehub.register import Register
     from surgehub.resources import Resources
-    from surgehub.returns.batch import ValidationBatch
+    from surgehub.returns.batch import Judged, ValidationBatch
 
 log = logging.getLogger(__name__)
 
@@ -141,7 +151,6 @@ class IngestOutcome:
 
 def ingest_returns(items: Sequence[IncomingReturn], resources: Resources) -> list[IngestOutcome]:
     """Ingest each return independently; one outcome per item, in the same order."""
-    outcomes: list[IngestOutcome] = []
     try:
         engine = resources.warehouse()
     except Exception as exc:  # the warehouse is unusable: no item can be acknowledged
@@ -153,14 +162,108 @@ def ingest_returns(items: Sequence[IncomingReturn], resources: Resources) -> lis
         log.exception("hub register not available for ingest")
         return [_failed(item, f"hub register not available: {exc}") for item in items]
     gx_store = _gx_store(resources)
-    batch = _batch(items, resources.settings, register, gx_store)
-    for item in items:
+    contents = [_read(item) for item in items]
+    batch = _batch(items, contents, resources.settings, register, gx_store)
+    outcomes: list[IngestOutcome | None] = [None] * len(items)
+    pending: list[_Pending] = []  # judged, not yet kept or loaded, in order of receipt
+    for index, (item, content) in enumerate(zip(items, contents, strict=True)):
         try:
-            outcomes.append(_ingest_one(item, resources, engine, batch, register, gx_store))
+            if isinstance(content, Exception):
+                raise content
+            same = (normalise_code(item.locality), content.sha256)
+            if any((p.receipt.locality, p.receipt.sha256) == same for p in pending):
+                # The same bytes from the same locality earlier in this call decide what this one is
+                # (a replay, a duplicate): they are loaded first.
+                _keep_and_load(pending, outcomes, resources, engine)
+            prepared = _prepare(index, item, content, resources, engine, batch, register, gx_store)
+            if prepared is None:  # over the size limit: recorded at once, after those before it
+                _keep_and_load(pending, outcomes, resources, engine)
+                prepared = _oversized(item, resources, engine, content, plain_name(_sent_name(item)))
         except Exception as exc:  # one bad file never stops the others
             log.exception("could not ingest %s from %s", mask(item.path.name), item.locality)
-            outcomes.append(_failed(item, f"{type(exc).__name__}: {exc}"))
-    return outcomes
+            outcomes[index] = _failed(item, f"{type(exc).__name__}: {exc}")
+            continue
+        if isinstance(prepared, _Pending):
+            pending.append(prepared)
+        else:
+            outcomes[index] = prepared
+    _keep_and_load(pending, outcomes, resources, engine)
+    return [outcome for outcome in outcomes if outcome is not None]
+
+
+@dataclass(kw_only=True)
+class _Pending:
+    """A return judged (all but W05), to be kept and then loaded."""
+
+    index: int
+    item: IncomingReturn
+    judged: Judged
+    receipt: archive.Receipt
+    data: bytes
+    quarantined: bool
+    stored: archive.Stored | None = None
+
+
+def _keep_and_load(
+    pending: list[_Pending],
+    outcomes: list[IngestOutcome | None],
+    resources: Resources,
+    engine: Engine,
+) -> None:
+    """Keep every pending return's file, make them durable together, then load each in its own
+    transaction, in order (``pending`` is emptied). A file that cannot be kept is an error (nothing
+    loaded); if they cannot be made durable, none of them is loaded."""
+    todo = list(pending)
+    pending.clear()
+    if not todo:
+        return
+    settings = resources.settings
+    kept: list[_Pending] = []
+    with archive.KeptTogether(len(todo)) as keeper:
+        for p in todo:
+            root = settings.quarantine_dir if p.quarantined else settings.archive_dir
+            try:
+                p.stored = keeper.store(root, p.receipt, p.data, private=p.quarantined)
+            except Exception as exc:  # ArchiveError: not acknowledged, nothing loaded
+                log.exception("could not keep %s from %s", mask(p.item.path.name), p.receipt.locality)
+                outcomes[p.index] = _failed(p.item, f"{type(exc).__name__}: {exc}")
+                continue
+            kept.append(p)
+        try:
+            keeper.sync()
+        except Exception as exc:
+            log.exception("could not make %d kept file(s) durable", len(kept))
+            for p in kept:
+                archive.discard(p.stored)
+                outcomes[p.index] = _failed(p.item, f"{type(exc).__name__}: {exc}")
+            return
+    for n, p in enumerate(kept):
+        try:
+            outcomes[p.index] = _load(p, resources, engine)
+        except Exception as exc:  # one bad file never stops the others
+            log.exception("could not ingest %s from %s", mask(p.item.path.name), p.receipt.locality)
+            outcomes[p.index] = _failed(p.item, f"{type(exc).__name__}: {exc}")
+        except BaseException:  # interrupted: what is not loaded leaves nothing behind
+            for later in kept[n + 1 :]:
+                archive.discard(later.stored)
+            raise
+
+
+def _load(p: _Pending, resources: Resources, engine: Engine) -> IngestOutcome:
+    """W05 on the warehouse as this receipt found it, then the one transaction (its kept file is
+    removed again if anything fails before that transaction commits)."""
+    try:
+        validation = p.judged.result(
+            history.history_lookup(engine, p.receipt.received_at),
+            _sent_name(p.item),
+            name_refused=p.item.name_refused,
+        )
+        if validation.status != p.receipt.outcome or validation.r16_failed != p.quarantined:
+            raise RuntimeError("the outcome changed after the file was kept")  # never: W05 is a warning
+    except BaseException:
+        archive.discard(p.stored)
+        raise
+    return _recorded_outcome(engine, resources, p.receipt, validation, p.stored)
 
 
 def _gx_store(resources: Resources) -> GxStore:
@@ -172,7 +275,11 @@ def _gx_store(resources: Resources) -> GxStore:
 
 
 def _batch(
-    items: Sequence[IncomingReturn], settings: Settings, register: Register, gx_store: GxStore
+    items: Sequence[IncomingReturn],
+    contents: Sequence[Content | Exception],
+    settings: Settings,
+    register: Register,
+    gx_store: GxStore,
 ) -> ValidationBatch | None:
     """Validate several returns in one vectorised pass (pandas' and GX's cost is mostly per call); None for one.
 
@@ -185,14 +292,17 @@ def _batch(
     from surgehub.returns.batch import ValidationBatch  # pandas and GX: only when validating
 
     try:
-        loaded = [(_content(item), item) for item in items]
         return ValidationBatch(
-            [(c.data, item.locality, item.received_at) for c, item in loaded if c.data is not None],
+            [
+                (c.data, item.locality, item.received_at)
+                for c, item in zip(contents, items, strict=True)
+                if isinstance(c, Content) and c.data is not None
+            ],
             settings=settings,
             register=register,
             gx_store=gx_store,
         )
-    except Exception:  # e.g. a file vanished: fall back to one at a time, which reports it per item
+    except Exception:  # e.g. the reader failed: fall back to one at a time, which reports it per item
         log.warning(
             "could not validate %d returns as a batch; validating each alone", len(items), exc_info=True
         )
@@ -202,6 +312,18 @@ def _batch(
 def _content(item: IncomingReturn) -> Content:
     """The item's bytes: as its channel read them, else from its path (CLI, API hand-off, backfill)."""
     return item.content if item.content is not None else Content.of(item.path.read_bytes())
+
+
+def _read(item: IncomingReturn) -> Content | Exception:
+    """`_content`, or what stopped it (e.g. the file vanished): that item alone fails."""
+    try:
+        return _content(item)
+    except Exception as exc:
+        return exc
+
+
+def _sent_name(item: IncomingReturn) -> str:
+    return item.file_name or item.path.name
 
 
 def _failed(item: IncomingReturn, message: str) -> IngestOutcome:
@@ -234,14 +356,18 @@ def _recorded(known: Row[Any], *, with_errors: bool = True) -> ValidationResult:
     )
 
 
-def _ingest_one(
+def _prepare(
+    index: int,
     item: IncomingReturn,
+    content: Content,
     resources: Resources,
     engine: Engine,
     batch: ValidationBatch | None,
     register: Register,
     gx_store: GxStore,
-) -> IngestOutcome:
+) -> IngestOutcome | _Pending | None:
+    """Steps 1–4 but W05: the final outcome of a replay or duplicate (nothing to write), None for a
+    file over the size limit, else the judged return, to be kept and loaded."""
     settings = resources.settings
     channel = Channel(item.channel)  # ValueError for an unknown channel
     if item.received_at.tzinfo is None:
@@ -250,16 +376,15 @@ def _ingest_one(
     locality = normalise_code(item.locality)
     # R16 is judged on the name as sent; it is stored, logged and used in archive names masked: a patient
     # number never leaves the quarantine.
-    sent_name = item.file_name or item.path.name
+    sent_name = _sent_name(item)
     file_name = plain_name(sent_name)
-    content = _content(item)
     sha256 = content.sha256
 
     known = submissions.receipt_of(engine, locality, sha256, received_at)
     if known is not None:
         return _replayed(known, locality, received_at, settings)
     if content.data is None:
-        return _oversized(item, resources, engine, content, file_name)
+        return None
     data = content.data
     # R16 on the file's name comes first of all (spec §4): such a file is never "a duplicate".
     name_fails = item.name_refused or contains_nhs_number(sent_name)
@@ -275,19 +400,16 @@ def _ingest_one(
             quarantined=False,
         )
 
-    validation = validate_return(
+    judged = judge_received(
         data,
         locality=locality,
         received_at=received_at,
         settings=settings,
-        history=history.history_lookup(engine, received_at),
         batch=batch,
         register=register,
-        file_name=sent_name,
-        name_refused=item.name_refused,
         gx_store=gx_store,
     )
-    quarantined = validation.r16_failed
+    status, quarantined = judged.verdict(sent_name, name_refused=item.name_refused)
     receipt = archive.Receipt(
         locality=locality,
         channel=channel,
@@ -295,12 +417,11 @@ def _ingest_one(
         sha256=sha256,
         file_name=file_name,
         size_bytes=len(data),
-        outcome=validation.status,
+        outcome=status,
     )
-    root = settings.quarantine_dir if quarantined else settings.archive_dir
-    # ArchiveError: not acknowledged, nothing loaded.
-    stored = archive.store(root, receipt, data, private=quarantined)
-    return _recorded_outcome(engine, resources, receipt, validation, stored)
+    return _Pending(
+        index=index, item=item, judged=judged, receipt=receipt, data=data, quarantined=quarantined
+    )
 
 
 def _oversized(

@@ -26,7 +26,7 @@ from surgehub.clock import LONDON
 from surgehub.returns import listing
 from surgehub.returns.findings import Finding, sort_key
 from surgehub.returns.gx_runtime import ReturnTag
-from surgehub.returns.read import RawReturn, read_return
+from surgehub.returns.read import RawReturn, read_return, read_returns
 from surgehub.returns.result import (
     Coverage,
     Outcome,
@@ -112,6 +112,14 @@ class Judged:
             coverage=self.coverage,
         )
 
+    def verdict(self, file_name: str | None = None, *, name_refused: bool = False) -> tuple[Outcome, bool]:
+        """(accepted or rejected, whether R16 failed): what `result` says whatever the history, since
+        W05 only adds warnings. The ingest keeps the file (archive or quarantine) on this, before W05."""
+        named = name_finding(file_name, refused=name_refused)
+        errors = self.errors if named is None else [named, *self.errors]
+        r16 = any(f.rule == "R16" for f in (*errors, *self.warnings))
+        return (Outcome.REJECTED if errors else Outcome.ACCEPTED), r16
+
     def _skipped(self) -> set[str]:
         return {item.rule for item in listing.not_checked(self.missing, w05=True)}
 
@@ -147,6 +155,8 @@ class ValidationBatch:
         register = register or reference.shipped_register()  # as validate_return: as shipped
         pending: list[tuple[RegisterView, dict[_Key, RawReturn]]] = []
         tags: dict[_Key, ReturnTag] = {}
+        to_read: list[tuple[bytes, dict[_Key, RawReturn], _Key, datetime]] = []
+        seen: set[tuple[_Key, int]] = set()  # each key read once per group of the same register facts
         for data, locality, received_at in returns:
             view = register.as_of(received_at if received_at.tzinfo else received_at.replace(tzinfo=LONDON))
             try:
@@ -155,18 +165,23 @@ class ValidationBatch:
                 continue
             key = (hashlib.sha256(data).hexdigest(), code, receipt_day(received_at))
             same_view = _same_facts(pending, view)
-            if key in self._entries or key in same_view:
+            if (key, id(same_view)) in seen:
                 continue
-            raw = read_return(
-                data,
-                max_file_bytes=settings.limits.max_file_bytes,
-                max_data_rows=settings.limits.max_data_rows,
-            )
+            seen.add((key, id(same_view)))
+            to_read.append((data, same_view, key, received_at))
+        # Every file read in one request to the parse guard's child (each still on its own limits).
+        reads = read_returns(
+            [data for data, _, _, _ in to_read],
+            max_file_bytes=settings.limits.max_file_bytes,
+            max_data_rows=settings.limits.max_data_rows,
+        )
+        for (_, same_view, key, received_at), raw in zip(to_read, reads, strict=True):
             if raw.table is None:
                 self._entries[key] = _unreadable(raw)
             else:
                 same_view[key] = raw
-                tags[key] = ReturnTag.of(code, _aware(received_at), key[0])
+                tags[key] = ReturnTag.of(key[1], _aware(received_at), key[0])
+        pending = [(view, group) for view, group in pending if group]  # not a group of unreadable files
         for view, reads in pending:
             senders = [(code, day) for _, code, day in reads]
             judged = judge_tables(

@@ -6,13 +6,18 @@ cost too much; this guard contains what it cannot foresee. The parse (`read.read
 one child process per parent process, started on first use and kept: it imports only the reader
 (pandas, pyarrow, openpyxl), uses the system allocator with one Arrow thread and two malloc arenas
 (so its address space is close to what it touches), and limits its address space (``RLIMIT_AS``) to
-what it had after those imports plus `HEADROOM_BYTES`. A file is sent as its raw bytes over a pipe and
-the result (`RawReturn`, at most 500 rows of text) comes back pickled.
+what it had after those imports plus `HEADROOM_BYTES`. Files are sent as their raw bytes over a pipe,
+many in one request (`read_many`: up to `REQUEST_BYTES` a request, so a backfill chunk costs one round
+trip, not one per file); the child takes the whole request in, then answers file by file, each result
+(`RawReturn`, at most 500 rows of text) pickled as soon as it is read. Every file keeps its own limits:
+its own time and CPU budget, counted from the previous answer, and its own F01.
 
 A parse that fails inside the child (``MemoryError``, or any error the reader does not expect) is F01;
 a child that dies (e.g. ``std::bad_alloc`` aborting it), spends more than `CPU_SECONDS` of CPU on one
 file, or takes longer than `TIMEOUT_S` however busy the machine, is killed and the file fails F01 too; the next file starts a fresh child. A child whose memory has grown by more than
-`RECYCLE_BYTES` is replaced after answering, so one large parse does not stay resident.
+`RECYCLE_BYTES` is replaced after answering, so one large parse does not stay resident. In a request
+of many files, the files after one that failed (or after a recycle) are sent again to a fresh child:
+a bad file fails only itself.
 
 Why these numbers: docs/decisions/0049-parse-guard.md (measured on every valid corpus file).
 """
@@ -44,8 +49,12 @@ RECYCLE_BYTES = 160 * 1024 * 1024
 #: How long a child may take to start (imports on a busy machine).
 START_TIMEOUT_S = 300.0
 
-HEADER = struct.Struct("!QQQ")  # data length, max_file_bytes, max_data_rows
-LENGTH = struct.Struct("!Q")
+#: The most bytes of files sent in one request (the child holds a whole request while answering it, out
+#: of its headroom); a larger file goes alone, so it is parsed with the same headroom as ever.
+REQUEST_BYTES = 1024 * 1024
+
+HEADER = struct.Struct("!QQQ")  # number of files, max_file_bytes, max_data_rows; then each file:
+LENGTH = struct.Struct("!Q")  # its length, then its bytes (answers: the pickle's length, then it)
 _CHILD_ENV = {
     "ARROW_DEFAULT_MEMORY_POOL": "system",  # no jemalloc/mimalloc arenas reserved up front
     "MALLOC_ARENA_MAX": "2",
@@ -111,8 +120,12 @@ class _Child:
         except OSError as exc:
             raise GuardUnavailable(f"the reader process could not be started: {exc}") from None
 
-    def send(self, data: bytes, max_file_bytes: int, max_data_rows: int) -> None:
-        view = memoryview(HEADER.pack(len(data), max_file_bytes, max_data_rows) + data)
+    def send(self, datas: list[bytes], max_file_bytes: int, max_data_rows: int) -> None:
+        """One request: every file of ``datas`` (the child answers each in turn)."""
+        parts = [HEADER.pack(len(datas), max_file_bytes, max_data_rows)]
+        for data in datas:
+            parts += [LENGTH.pack(len(data)), data]
+        view = memoryview(b"".join(parts))
         while view:
             written = os.write(self._to_child, view)
             view = view[written:]
@@ -174,30 +187,46 @@ class ParseGuard:
     def read(self, data: bytes, max_file_bytes: int, max_data_rows: int) -> Any:
         """The child's answer (a `read.RawReturn`); raises GuardFailure (the file's doing) or
         GuardUnavailable (the child cannot start: not the file's doing)."""
-        with self._lock:
-            child = self._send(data, max_file_bytes, max_data_rows)
-            try:
-                answer = child.receive(self.timeout, self.cpu_seconds)
-            except (GuardFailure, OSError) as exc:
-                reason = exc.reason if isinstance(exc, GuardFailure) else "died"
-                self._discard(child)
-                raise GuardFailure(reason) from None
-            kind, value, rss = answer
-            if kind != "ok" or rss - child.baseline_rss > RECYCLE_BYTES:
-                self._discard(child)
-            if kind != "ok":
-                raise GuardFailure(str(value))
-            return value
+        [answer] = self.read_many([data], max_file_bytes, max_data_rows)
+        if isinstance(answer, GuardFailure):
+            raise answer
+        return answer
 
-    def _send(self, data: bytes, max_file_bytes: int, max_data_rows: int) -> _Child:
+    def read_many(self, datas: list[bytes], max_file_bytes: int, max_data_rows: int) -> list[Any]:
+        """The child's answer for each file, in order: a `read.RawReturn`, or a GuardFailure for a file
+        that failed (it alone: the files after it are read by a fresh child). Raises GuardUnavailable
+        (the child cannot start: not the files' doing)."""
+        answers: list[Any] = []
+        with self._lock:
+            while len(answers) < len(datas):
+                request = _request(datas, len(answers))
+                try:
+                    child = self._send(request, max_file_bytes, max_data_rows)
+                except GuardFailure as failure:  # a fresh child died taking the request in: its first file
+                    answers.append(failure)
+                    continue
+                for _ in request:
+                    try:
+                        kind, value, rss = child.receive(self.timeout, self.cpu_seconds)
+                    except (GuardFailure, OSError) as exc:
+                        self._discard(child)
+                        answers.append(GuardFailure(exc.reason if isinstance(exc, GuardFailure) else "died"))
+                        break
+                    answers.append(value if kind == "ok" else GuardFailure(str(value)))
+                    if kind != "ok" or rss - child.baseline_rss > RECYCLE_BYTES:
+                        self._discard(child)  # the rest of the request goes to a fresh child
+                        break
+        return answers
+
+    def _send(self, datas: list[bytes], max_file_bytes: int, max_data_rows: int) -> _Child:
         """Hand the request to a live child; a child found dead (killed while idle) is replaced once."""
         for attempt in (1, 2):
             child = self._child if self._child and self._child.process.poll() is None else self._start()
             try:
-                child.send(data, max_file_bytes, max_data_rows)
+                child.send(datas, max_file_bytes, max_data_rows)
             except OSError:
                 self._discard(child)
-                if attempt == 2:  # a fresh child died taking this very file in
+                if attempt == 2:  # a fresh child died taking this very request in
                     raise GuardFailure("died") from None
                 continue
             return child
@@ -217,6 +246,17 @@ class ParseGuard:
         with self._lock:
             if self._child is not None:
                 self._discard(self._child)
+
+
+def _request(datas: list[bytes], first: int) -> list[bytes]:
+    """The files from ``first`` on that fit one request (`REQUEST_BYTES`; at least one file)."""
+    request, size = [datas[first]], len(datas[first])
+    for data in datas[first + 1 :]:
+        size += len(data)
+        if size > REQUEST_BYTES:
+            break
+        request.append(data)
+    return request
 
 
 _guards: dict[int, ParseGuard] = {}

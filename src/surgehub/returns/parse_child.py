@@ -88,27 +88,47 @@ def serve(read_fd: int, write_fd: int, headroom: int) -> None:
     )
     _reply(write_fd, "ready", _resident_bytes())
     while True:
-        header = _read_exactly(read_fd, HEADER.size)
-        if header is None:
-            return
-        size, max_file_bytes, max_data_rows = HEADER.unpack(header)
-        data = _read_exactly(read_fd, size)
-        if data is None:
-            return
         try:
-            result = read_unguarded(data, max_file_bytes=max_file_bytes, max_data_rows=max_data_rows)
-        except MemoryError:
-            del data
-            _reply(write_fd, "failed", "memory", _resident_bytes())
-            return  # a fresh child for the next file
-        except Exception as exc:  # anything the reader did not expect is F01, never a crash
-            _reply(write_fd, "failed", type(exc).__name__, _resident_bytes())
-            continue
-        try:
-            _reply(write_fd, "ok", result, _resident_bytes())
-        except MemoryError:
+            request = _read_request(read_fd)
+        except MemoryError:  # the parent blames the request's first file (a large file comes alone)
             _reply(write_fd, "failed", "memory", 0)
             return
+        if request is None:
+            return
+        datas, max_file_bytes, max_data_rows = request
+        while datas:  # answered in order, each as soon as it is read
+            data = datas.pop(0)
+            try:
+                result = read_unguarded(data, max_file_bytes=max_file_bytes, max_data_rows=max_data_rows)
+            except MemoryError:
+                del data, datas
+                _reply(write_fd, "failed", "memory", _resident_bytes())
+                return  # a fresh child for the next file
+            except Exception as exc:  # anything the reader did not expect is F01, never a crash
+                _reply(write_fd, "failed", type(exc).__name__, _resident_bytes())
+                continue
+            try:
+                _reply(write_fd, "ok", result, _resident_bytes())
+            except MemoryError:
+                _reply(write_fd, "failed", "memory", 0)
+                return
+
+
+def _read_request(fd: int) -> tuple[list[bytes], int, int] | None:
+    """One request, taken in whole before any answer (so parent and child never both wait to write);
+    None when the parent has closed the pipe."""
+    header = _read_exactly(fd, HEADER.size)
+    if header is None:
+        return None
+    count, max_file_bytes, max_data_rows = HEADER.unpack(header)
+    datas: list[bytes] = []
+    for _ in range(count):
+        length = _read_exactly(fd, LENGTH.size)
+        data = None if length is None else _read_exactly(fd, LENGTH.unpack(length)[0])
+        if data is None:
+            return None
+        datas.append(data)
+    return datas, max_file_bytes, max_data_rows
 
 
 if __name__ == "__main__":

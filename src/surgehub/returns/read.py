@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     import pandas as pd
 
     from surgehub.returns.findings import Finding
-    from surgehub.returns.guard import ParseGuard
+    from surgehub.returns.guard import GuardFailure, ParseGuard
     from surgehub.returns.rows import RowContext
 
 
@@ -252,6 +252,39 @@ def read_return(
     return read_guarded(guard(), data, max_file_bytes=max_file_bytes, max_data_rows=max_data_rows)
 
 
+def read_returns(
+    datas: list[bytes],
+    *,
+    max_file_bytes: int = spec.MAX_FILE_BYTES,
+    max_data_rows: int = spec.MAX_DATA_ROWS,
+) -> list[RawReturn]:
+    """`read_return` for many files, in order: the files the guard must parse go to its child in one
+    request (`guard.ParseGuard.read_many`); each is still read, limited and judged on its own."""
+    from surgehub.returns.guard import GuardFailure, guard
+
+    out: list[RawReturn | None] = [_before_parse(data, max_file_bytes) for data in datas]
+    parse = [i for i, known in enumerate(out) if known is None]
+    if parse:
+        answers = guard().read_many([datas[i] for i in parse], max_file_bytes, max_data_rows)
+        for i, answer in zip(parse, answers, strict=True):
+            out[i] = _failed_read(answer) if isinstance(answer, GuardFailure) else answer
+    return [raw for raw in out if raw is not None]
+
+
+def _before_parse(data: bytes, max_file_bytes: int) -> RawReturn | None:
+    """What a file is without parsing it (too large, empty), else None."""
+    if (too_big := size_problem(len(data), max_file_bytes)) is not None:
+        return RawReturn(format=None, rows=0, errors=[too_big])
+    if not data.strip(b" \t\r\n"):
+        return RawReturn(format=None, rows=0, errors=[file_error("F05", EMPTY_FILE)])
+    return None
+
+
+def _failed_read(failure: GuardFailure) -> RawReturn:
+    log.warning("a return could not be read within the parse limits (%s)", failure.reason)
+    return RawReturn(format=None, rows=0, errors=[file_error("F01", _guard_words(failure.reason))])
+
+
 def read_guarded(found: ParseGuard, data: bytes, *, max_file_bytes: int, max_data_rows: int) -> RawReturn:
     """``data`` read by ``found``'s child process; F01 when the child fails, dies or runs out of time.
 
@@ -262,8 +295,7 @@ def read_guarded(found: ParseGuard, data: bytes, *, max_file_bytes: int, max_dat
     try:
         return found.read(data, max_file_bytes, max_data_rows)
     except GuardFailure as failure:
-        log.warning("a return could not be read within the parse limits (%s)", failure.reason)
-        return RawReturn(format=None, rows=0, errors=[file_error("F01", _guard_words(failure.reason))])
+        return _failed_read(failure)
 
 
 def _guard_words(reason: str) -> str:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
     from surgehub.config import Settings
     from surgehub.register import Register
-    from surgehub.returns.batch import ValidationBatch
+    from surgehub.returns.batch import Judged, ValidationBatch
     from surgehub.returns.gx_runtime import ResultStore
     from surgehub.returns.rules.warnings import HistoryLookup
 
@@ -33,6 +33,7 @@ __all__ = [
     "Outcome",
     "UnknownLocality",
     "ValidationResult",
+    "judge_received",
     "shipped_register",
     "validate_return",
     "validate_table",
@@ -69,6 +70,34 @@ def validate_return(
     return is judged here, not taken from ``batch``, whose own pass stored it).
     Raises UnknownLocality when ``locality`` itself is not a known code (the channel is misconfigured).
     """
+    found = judge_received(
+        data,
+        locality=locality,
+        received_at=received_at,
+        settings=settings,
+        batch=batch,
+        register=register,
+        gx_store=gx_store,
+    )
+    return found.result(history, file_name, name_refused=name_refused)
+
+
+def judge_received(
+    data: bytes,
+    *,
+    locality: str,
+    received_at: datetime,
+    settings: Settings,
+    batch: ValidationBatch | None = None,
+    register: Register | None = None,
+    gx_store: ResultStore | None = None,
+) -> Judged:
+    """`validate_return` before its last step: every finding but W05 and R16 on the file's name.
+
+    ``Judged.result(history, file_name)`` then gives the same answer as `validate_return`; the ingest
+    takes the two steps apart, so that a batch's files are kept before W05 reads the warehouse as
+    each receipt found it (docs/intake.md). Raises UnknownLocality as `validate_return` does.
+    """
     from surgehub.returns.batch import judge_return
 
     view = (register or shipped_register()).as_of(_aware(received_at))
@@ -83,7 +112,7 @@ def validate_return(
             gx_store=gx_store,
             received_at=_aware(received_at),
         )
-    return found.result(history, file_name, name_refused=name_refused)
+    return found
 
 
 def validate_table(

@@ -4,29 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import TYPE_CHECKING
+from typing import Any
 
 from sqlalchemy import Engine, bindparam
 
 from surgehub.reference import normalise_code
 from surgehub.warehouse.queries import statement
 
-if TYPE_CHECKING:
-    import pandas as pd
-
 #: (hub_codes, first_day, last_day) -> hub_code, activity_date, appts_offered of current OPEN rows.
-HistoryLookup = Callable[[Sequence[str], date, date], "pd.DataFrame"]
+HistoryLookup = Callable[[Sequence[str], date, date], dict[str, list[Any]]]
 
 
 def current_open_rows(
     engine: Engine, hub_codes: Sequence[str], first_day: date, last_day: date, as_of: datetime
-) -> pd.DataFrame:
-    """hub_code, activity_date, appts_offered of the hub-days whose newest version as of T is OPEN."""
-    import pandas as pd
-
-    columns = ["hub_code", "activity_date", "appts_offered"]
+) -> dict[str, list[Any]]:
+    """hub_code, activity_date, appts_offered (columns of plain values: a return's W05 reads a few dozen
+    rows, for which a DataFrame would cost more than the check) of the hub-days whose newest version as
+    of T is OPEN."""
     if not hub_codes:
-        return pd.DataFrame(columns=columns)
+        return {"hub_code": [], "activity_date": [], "appts_offered": []}
     query = statement("load/select_open_history.sql", "activity_date").bindparams(
         bindparam("hub_codes", expanding=True)
     )
@@ -41,13 +37,17 @@ def current_open_rows(
             },
         )
         rows = [(r.hub_code, r.activity_date, int(r.appts_offered)) for r in result]
-    return pd.DataFrame(rows, columns=columns)
+    return {
+        "hub_code": [row[0] for row in rows],
+        "activity_date": [row[1] for row in rows],
+        "appts_offered": [row[2] for row in rows],
+    }
 
 
 def history_lookup(engine: Engine, as_of: datetime) -> HistoryLookup:
     """A validate_return ``history`` (W05) reading the warehouse as it stood at ``as_of``."""
 
-    def lookup(hub_codes: Sequence[str], first_day: date, last_day: date) -> pd.DataFrame:
+    def lookup(hub_codes: Sequence[str], first_day: date, last_day: date) -> dict[str, list[Any]]:
         return current_open_rows(engine, hub_codes, first_day, last_day, as_of)
 
     return lookup

@@ -30,7 +30,7 @@ from surgehub.warehouse import tables
 from surgehub.warehouse.queries import statement
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterator
+    from collections.abc import Callable, Iterator, Mapping
     from datetime import datetime
 
     import numpy as np
@@ -255,8 +255,11 @@ class _Versioned:
     is_current: np.ndarray  # bool, per row
 
 
-def _newest_versions(connection: Connection, keys: _Keys) -> pd.DataFrame:
-    """For the hub-days of the batch's hubs and date range: key (as in ``_number``), newest version, max version."""
+def _newest_versions(connection: Connection, keys: _Keys) -> dict[str, np.ndarray]:
+    """For the hub-days of the batch's hubs and date range: key (as in ``_number``), newest version, max version.
+
+    Columns of NumPy arrays (a return has a few rows: a DataFrame would cost more than the numbering).
+    """
     import numpy as np
     import pandas as pd
 
@@ -268,20 +271,18 @@ def _newest_versions(connection: Connection, keys: _Keys) -> pd.DataFrame:
         query, {"hub_codes": sorted(keys.hubs), "first_day": first, "last_day": last}
     ).all()
     hub_position = {code: position for position, code in enumerate(keys.hubs)}
-    return pd.DataFrame(
-        {
-            "hub": np.array([hub_position[r.hub_code] for r in result], dtype=np.int64),
-            "day": np.array([r.activity_date for r in result], dtype="datetime64[D]").astype(np.int64),
-            "version_id": np.array([int(r.version_id) for r in result], dtype=np.int64),
-            "received_at": pd.to_datetime([r.received_at for r in result], utc=True).as_unit("ns").asi8,
-            "arrival_seq": np.array([int(r.arrival_seq) for r in result], dtype=np.int64),
-            "max_version": np.array([int(r.max_version) for r in result], dtype=np.int64),
-        }
-    )
+    return {
+        "hub": np.array([hub_position[r.hub_code] for r in result], dtype=np.int64),
+        "day": np.array([r.activity_date for r in result], dtype="datetime64[D]").astype(np.int64),
+        "version_id": np.array([int(r.version_id) for r in result], dtype=np.int64),
+        "received_at": pd.to_datetime([r.received_at for r in result], utc=True).as_unit("ns").asi8,
+        "arrival_seq": np.array([int(r.arrival_seq) for r in result], dtype=np.int64),
+        "max_version": np.array([int(r.max_version) for r in result], dtype=np.int64),
+    }
 
 
 def _number(
-    keys: _Keys, newest: pd.DataFrame, received_at: datetime, arrival_seq: int
+    keys: _Keys, newest: Mapping[str, Any], received_at: datetime, arrival_seq: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Version numbers and is_current per row, and the version ids of the held versions displaced.
 
@@ -311,20 +312,21 @@ def _number(
     del ordered, starts, positions
 
     # The newest version held for each row's key (-1: none), and whether this receipt is newer.
-    held_key = newest["hub"].to_numpy() * span + (newest["day"].to_numpy() - first_day)
+    held_count = len(newest["version_id"])
+    held_key = np.asarray(newest["hub"]) * span + (np.asarray(newest["day"]) - first_day)
     found = pd.Index(held_key).get_indexer(pd.Index(key))
     held = found >= 0
     stamp = pd.Timestamp(received_at).as_unit("ns").value  # since the epoch, UTC
-    held_stamp, held_seq = newest["received_at"].to_numpy(), newest["arrival_seq"].to_numpy()
+    held_stamp, held_seq = np.asarray(newest["received_at"]), np.asarray(newest["arrival_seq"])
     newer = (stamp > held_stamp) | ((stamp == held_stamp) & (arrival_seq > held_seq))
-    if len(newest):
+    if held_count:
         at = np.maximum(found, 0)  # any valid position where nothing is held: masked out below
-        version = np.where(held, newest["max_version"].to_numpy()[at], 0) + occurrence + 1
+        version = np.where(held, np.asarray(newest["max_version"])[at], 0) + occurrence + 1
         current = last & np.where(held, newer[at], True)
     else:
         version, current = occurrence + 1, last
     displaced = (
-        newest["version_id"].to_numpy()[found[current & held]] if len(newest) else np.empty(0, np.int64)
+        np.asarray(newest["version_id"])[found[current & held]] if held_count else np.empty(0, np.int64)
     )
     return version, current, displaced
 

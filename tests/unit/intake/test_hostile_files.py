@@ -91,9 +91,9 @@ def test_a_child_that_dies_mid_parse_answers_f01(monkeypatch: pytest.MonkeyPatch
         assert child is not None
         real_send = child.send
 
-        def stopped_then_sent(data: bytes, max_file_bytes: int, max_data_rows: int) -> None:
+        def stopped_then_sent(datas: list[bytes], max_file_bytes: int, max_data_rows: int) -> None:
             os.kill(child.process.pid, signal.SIGSTOP)  # it takes the request in but never answers
-            real_send(data, max_file_bytes, max_data_rows)
+            real_send(datas, max_file_bytes, max_data_rows)
             os.kill(child.process.pid, signal.SIGKILL)  # and dies in the middle of it
 
         monkeypatch.setattr(child, "send", stopped_then_sent)

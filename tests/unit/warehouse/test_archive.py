@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import stat
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -64,3 +65,54 @@ def test_entries_in_receipt_order_and_purge_by_age(tmp_path: Path) -> None:
     assert [p for _, p in archive.entries(tmp_path)] == [old.path, mid.path, new.path]
     assert archive.purge(tmp_path, 30, now) == [old.path]
     assert [p for _, p in archive.entries(tmp_path)] == [mid.path, new.path]
+
+
+def test_many_files_kept_together_are_flushed_with_one_syncfs(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    real = archive._syncfs()
+    assert real is not None  # Linux
+    calls: list[int] = []
+    monkeypatch.setattr(archive, "_syncfs", lambda: lambda fd: (calls.append(fd), real(fd))[1])
+    start = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    with archive.KeptTogether(6) as keeper:
+        kept = [
+            keeper.store(tmp_path / "a", receipt(start + timedelta(minutes=n), sha=f"{n:02d}" * 32), b"d")
+            for n in range(6)
+        ]
+        assert calls == []  # nothing flushed while writing
+        keeper.sync()
+    assert len(calls) == 1  # one filesystem, one call
+    assert all(k.path.read_bytes() == b"d" and archive.receipt_path(k.path).is_file() for k in kept)
+    assert keeper.kept == kept
+
+
+def test_a_few_files_kept_together_are_flushed_one_by_one_with_their_folders(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    flushed: list[str] = []
+    real_fsync = archive.os.fsync
+    monkeypatch.setattr(
+        archive.os,
+        "fsync",
+        lambda fd: (flushed.append(os.readlink(f"/proc/self/fd/{fd}")), real_fsync(fd))[1],
+    )
+    monkeypatch.setattr(archive, "_syncfs", lambda: pytest.fail("syncfs for two files"))
+    start = datetime(2026, 11, 25, 9, 0, tzinfo=UTC)
+    with archive.KeptTogether(2) as keeper:
+        first = keeper.store(tmp_path, receipt(start), b"one")
+        keeper.store(tmp_path, receipt(start + timedelta(minutes=1), sha="cd" * 32), b"two")
+        flushed.clear()  # each file and record was flushed as it was written (files.write_atomically)
+        keeper.sync()
+    day_folder = first.path.parent
+    assert sorted(flushed) == sorted(str(p) for p in (day_folder, day_folder.parent, tmp_path))
+
+
+def test_files_kept_together_that_cannot_be_flushed_are_an_archive_error(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(archive, "_syncfs", lambda: lambda _fd: -1)
+    with archive.KeptTogether(6) as keeper:
+        keeper.store(tmp_path, receipt(datetime(2026, 11, 25, 9, 0, tzinfo=UTC)), b"d")
+        with pytest.raises(archive.ArchiveError, match="durable"):
+            keeper.sync()

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import bisect
 import statistics
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import TYPE_CHECKING, cast
+from typing import TYPE_CHECKING, Any, cast
 
 import numpy as np
 import pyarrow as pa
@@ -24,9 +24,9 @@ from surgehub.returns.rules.checks import BoolArray, Check, DayArray, FloatArray
 if TYPE_CHECKING:
     import pandas as pd
 
-#: (hub_codes, first_day, last_day) -> hub_code, activity_date, appts_offered of the current OPEN rows
-#: (None or empty: no history).
-HistoryLookup = Callable[[Sequence[str], date, date], "pd.DataFrame | None"]
+#: (hub_codes, first_day, last_day) -> hub_code, activity_date, appts_offered of the current OPEN rows,
+#: as a DataFrame or a mapping of those columns (None or empty: no history).
+HistoryLookup = Callable[[Sequence[str], date, date], "pd.DataFrame | Mapping[str, Sequence[Any]] | None"]
 
 W05_WINDOW_DAYS = 28
 W05_MIN_ROWS = 7
@@ -233,7 +233,7 @@ def spike_findings(rows: HistoryRows, history: HistoryLookup) -> list[Finding]:
 
 
 def _pools(
-    past: pd.DataFrame | None,
+    past: pd.DataFrame | Mapping[str, Sequence[Any]] | None,
     hubs: list[str],
     day_numbers: list[int],
     offered: list[float],
@@ -248,11 +248,11 @@ def _pools(
     for i, key in enumerate(zip(hubs, day_numbers, strict=True)):
         mine[key] = i  # the last row of a key wins, as it does when loaded
     pools: dict[str, list[tuple[int, float]]] = {}
-    if past is not None and len(past):
+    if past is not None and len(past) and len(past["hub_code"]):  # a DataFrame may have no columns
         for hub, day, value in zip(
-            past["hub_code"].tolist(),
-            past["activity_date"].tolist(),
-            past["appts_offered"].tolist(),
+            list(past["hub_code"]),
+            list(past["activity_date"]),
+            list(past["appts_offered"]),
             strict=True,
         ):
             key = (reference.normalise_code(str(hub)), _day_number(day))

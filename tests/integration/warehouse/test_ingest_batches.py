@@ -1,0 +1,200 @@
+"""Many returns in one ingest call (a backfill chunk, an ingest run), on SQLite and PostgreSQL alike.
+
+The call keeps every file first, makes them durable together, then loads each in its own transaction,
+in order (surgehub.ingest). What must hold: every file is durable before any of them is loaded; a
+failure to make them durable loads none; a later return sees what the earlier ones loaded (W05, a
+duplicate, a replay); and the call gives the same answers as the returns ingested one at a time.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+import pytest
+
+from surgehub import archive
+from surgehub.config import load_settings
+from surgehub.ingest import Channel, IncomingReturn, IngestOutcome, ingest_returns
+from surgehub.resources import Resources
+from tests.support.returns import csv_bytes, hub_row
+from tests.support.timeline import DAY, RECEIVED_AT
+from tests.support.warehouse import count
+
+if TYPE_CHECKING:
+    from datetime import date, datetime
+    from pathlib import Path
+
+    from sqlalchemy import Engine
+
+
+def _item(home: Path, name: str, data: bytes, received: datetime, locality: str = "14L") -> IncomingReturn:
+    path = home / "incoming" / name
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(data)
+    return IncomingReturn(path=path, locality=locality, channel=Channel.BACKFILL, received_at=received)
+
+
+def _day_return(home: Path, day: date, offered: int = 100) -> IncomingReturn:
+    """14L-H1's return for ``day``, received at 09:00 the next morning (on time)."""
+    data = csv_bytes([hub_row("14L-H1", day, appts_offered=offered)])
+    received = RECEIVED_AT - timedelta(days=(DAY - day).days)
+    return _item(home, f"h1-{day.isoformat()}.csv", data, received)
+
+
+def _ingest(items: list[IncomingReturn], engine: Engine) -> list[IngestOutcome]:
+    return ingest_returns(items, Resources.of(load_settings(), engine=engine))
+
+
+def _archived(home: Path) -> list[Path]:
+    root = load_settings().archive_dir
+    return sorted(p for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_every_file_is_durable_before_any_is_loaded(
+    surgehub_home: Path, warehouse: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = [_day_return(surgehub_home, DAY - timedelta(days=n)) for n in range(8)]
+    assert len(items) > archive.SYNC_EACH_UP_TO  # one syncfs for the lot
+    seen: list[tuple[int, int]] = []
+    real_sync = archive.KeptTogether.sync
+
+    def sync(self: archive.KeptTogether) -> None:
+        seen.append((count(warehouse, "select count(*) from submission"), len(_archived(surgehub_home))))
+        real_sync(self)
+
+    monkeypatch.setattr(archive.KeptTogether, "sync", sync)
+    outcomes = _ingest(items, warehouse)
+    assert [o.status for o in outcomes] == ["accepted"] * 8
+    assert seen == [(0, 16)]  # each file and its receipt record kept, nothing loaded yet
+    assert count(warehouse, "select count(*) from submission") == 8
+
+
+def test_when_the_files_cannot_be_made_durable_none_is_loaded_or_kept(
+    surgehub_home: Path, warehouse: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = [_day_return(surgehub_home, DAY - timedelta(days=n)) for n in range(6)]
+    monkeypatch.setattr(archive, "_syncfs", lambda: lambda _fd: -1)  # e.g. a write-back error (EIO)
+    outcomes = _ingest(items, warehouse)
+    assert [o.status for o in outcomes] == ["error"] * 6
+    assert all("durable" in (o.error or "") for o in outcomes)
+    assert count(warehouse, "select count(*) from submission") == 0
+    assert _archived(surgehub_home) == []
+    monkeypatch.undo()
+    assert [o.status for o in _ingest(items, warehouse)] == ["accepted"] * 6  # retried: all loaded
+
+
+def test_a_few_files_are_flushed_one_by_one(
+    surgehub_home: Path, warehouse: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    items = [_day_return(surgehub_home, DAY - timedelta(days=n)) for n in range(2)]
+    monkeypatch.setattr(archive, "_syncfs", lambda: pytest.fail("syncfs for two files"))
+    assert [o.status for o in _ingest(items, warehouse)] == ["accepted"] * 2
+
+
+def test_w05_in_one_call_sees_the_returns_loaded_before_it(surgehub_home: Path, warehouse: Engine) -> None:
+    """Ten days of 100 offered, then 400 (> 3 × the median): the spike is W05 only because the ten
+    returns before it in the same call were loaded first."""
+    history = [_day_return(surgehub_home, DAY - timedelta(days=n)) for n in range(10, 0, -1)]
+    spike = _day_return(surgehub_home, DAY, offered=400)
+    *loaded, judged = _ingest([*history, spike], warehouse)
+    assert [o.status for o in loaded] == ["accepted"] * 10
+    assert all("W05" not in o.validation.totals for o in loaded)
+    assert judged.status == "accepted"
+    assert judged.validation.totals.get("W05") == 1
+    with warehouse.connect() as connection:
+        from sqlalchemy import text
+
+        stored = connection.execute(
+            text("select warnings from hub_day_version where submission_id = :id"),
+            {"id": judged.submission_id},
+        ).scalar_one()
+    assert "W05" in str(stored)
+
+
+def test_the_same_bytes_twice_in_one_call_are_a_duplicate_and_the_same_receipt_a_replay(
+    surgehub_home: Path, warehouse: Engine
+) -> None:
+    data = csv_bytes([hub_row("14L-H1", DAY)])
+    first = _item(surgehub_home, "a.csv", data, RECEIVED_AT)
+    resent = _item(surgehub_home, "a-again.csv", data, RECEIVED_AT + timedelta(minutes=5))
+    other = _item(surgehub_home, "b.csv", csv_bytes([hub_row("14L-H2", DAY)]), RECEIVED_AT)
+    outcomes = _ingest([first, other, first, resent], warehouse)
+    assert [(o.status, o.duplicate, o.replayed) for o in outcomes] == [
+        ("accepted", False, False),
+        ("accepted", False, False),
+        ("accepted", True, True),  # the same receipt: a replay of the first
+        ("accepted", True, False),  # the same bytes later: a duplicate of the first
+    ]
+    assert outcomes[2].submission_id == outcomes[3].submission_id == outcomes[0].submission_id
+    assert count(warehouse, "select count(*) from submission") == 2
+    assert count(warehouse, "select count(*) from hub_day_version") == 2
+
+
+def test_one_call_answers_as_the_returns_ingested_one_at_a_time(
+    surgehub_home: Path, warehouse: Engine, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A small season (every GM locality, 12 days) plus a spike, a rejected return and a revision, in
+    one call into this warehouse and one at a time into another: the same answers and versions."""
+    from bench.season import season_days, write_season_archive
+    from surgehub.warehouse.db import get_engine, upgrade
+
+    source = tmp_path / "season"
+    write_season_archive(source, season_days()[:12])
+    items = [
+        IncomingReturn(
+            path=path,
+            locality=receipt.locality,
+            channel=Channel.BACKFILL,
+            received_at=receipt.received_at,
+            file_name=receipt.file_name,
+        )
+        for receipt, path in archive.entries(source)
+    ]
+    later = RECEIVED_AT + timedelta(minutes=1)
+    extra = [
+        _item(surgehub_home, "h1.csv", csv_bytes([hub_row("14L-H1", DAY)]), RECEIVED_AT),
+        _item(surgehub_home, "rejected.csv", csv_bytes([hub_row("14L-H1", DAY, appts_booked=150)]), later),
+        _item(
+            surgehub_home,
+            "revised.csv",
+            csv_bytes([hub_row("14L-H1", DAY, appts_booked=81, src_other=6)]),
+            later,
+        ),
+    ]
+    together = _ingest([*items, *extra], warehouse)
+
+    alone_home = tmp_path / "alone"
+    monkeypatch.setenv("SURGEHUB_HOME", str(alone_home))
+    monkeypatch.delenv("SURGEHUB_WAREHOUSE_URL", raising=False)
+    monkeypatch.delenv("SURGEHUB_ARCHIVE_DIR", raising=False)
+    settings = load_settings()
+    alone_engine = upgrade(get_engine(settings.warehouse_url))
+    alone = [
+        ingest_returns([item], Resources.of(settings, engine=alone_engine))[0] for item in [*items, *extra]
+    ]
+
+    def answer(o: IngestOutcome) -> tuple[object, ...]:
+        return (o.status, o.duplicate, o.replayed, o.validation.to_json_dict())
+
+    assert [answer(o) for o in together] == [answer(o) for o in alone]
+    query = (
+        "select v.hub_code, v.activity_date, v.version, v.is_current, v.appts_booked, v.warnings "
+        "from hub_day_version v order by v.hub_code, v.activity_date, v.version"
+    )
+    with warehouse.connect() as a, alone_engine.connect() as b:
+        from sqlalchemy import text
+
+        rows_together = [_plain(r) for r in a.execute(text(query))]
+        rows_alone = [_plain(r) for r in b.execute(text(query))]
+    assert rows_together == rows_alone
+    assert len(rows_together) > 100
+
+
+def _plain(row: object) -> tuple[object, ...]:
+    """A version row as plain values, the same from either backend."""
+    import json
+
+    hub, day, version, current, booked, warnings = tuple(row)  # type: ignore[arg-type]
+    rules = json.loads(warnings) if isinstance(warnings, str) else warnings
+    return hub, str(day)[:10], int(version), bool(current), int(booked), rules
