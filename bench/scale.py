@@ -79,11 +79,10 @@ def log_memory(stage: str) -> None:
 def release_heap() -> None:
     """Give the C heap's free pages back to the system (glibc ``malloc_trim``; elsewhere nothing)."""
     import ctypes
+    from contextlib import suppress
 
-    try:
+    with suppress(OSError, AttributeError):
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):
-        pass
 
 
 def timed(work: Callable[[], Any]) -> tuple[float, Any]:
