@@ -65,7 +65,9 @@ def files_from_context(
     files.extend(conf.get("files") or [])
     if conf.get("files"):
         return files
-    found = survey(resources.settings.landing_dir)
+    from surgehub.warehouse.register import locality_codes
+
+    found = survey(resources.settings.landing_dir, locality_codes(resources.engine))
     if found.unfiled:  # never taken: the folder says whose a return is
         from surgehub.landing import unfiled_message
 
