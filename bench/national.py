@@ -147,3 +147,67 @@ def text_frame(
     frame = pd.DataFrame({name: columns[name] for name in spec.COLUMN_NAMES})
     frame.insert(0, "row_number", np.arange(1, n + 1))
     return frame
+
+
+# -- the national burst: 42 ICBs × 10 areas, each area a locality with its own landing folder ----------
+
+AREAS_PER_ICB = 10
+#: The area letters: an area's code is its letter and its ICB's number (``A01`` … ``K42``). Letter-first
+#: three-character codes are never real sub-ICB codes (those are two digits and a letter, as GM's
+#: ``00T``…``14L``), and ``N`` (the ICB codes above) and ``I`` are left out, so nothing clashes.
+AREA_LETTERS = "ABCDEFGHJK"
+
+
+def area_codes(icbs: int = ICBS, areas: int = AREAS_PER_ICB) -> list[str]:
+    """The areas' locality codes, ICB by ICB (``A01``, ``B01``, … ``K01``, ``A02``, …)."""
+    if areas > len(AREA_LETTERS):
+        raise ValueError(f"at most {len(AREA_LETTERS)} areas per ICB")
+    return [f"{AREA_LETTERS[a]}{i:02d}" for i in range(1, icbs + 1) for a in range(areas)]
+
+
+def build_area_register(icbs: int = ICBS, areas: int = AREAS_PER_ICB, hubs_per_area: int = 3) -> Register:
+    """The national register by area: ``icbs × areas`` localities (420 by default), each with
+    ``hubs_per_area`` hubs (``A01-H1`` …) active all season, recorded at the seed instant."""
+    localities = tuple(
+        Locality(code, f"Synthetic ICB N{code[1:]} area {code[0]}", code.lower())
+        for code in area_codes(icbs, areas)
+    )
+    end = SEASON_START + timedelta(days=SEASON_DAYS - 1)
+    facts = tuple(
+        HubFact(
+            fact_id=n,
+            hub=Hub(f"{loc.sub_icb_code}-H{i}", loc.sub_icb_code, f"{loc.name} hub {i}", SEASON_START, end),
+            change=Change.SEED,
+            recorded_at=SEED_RECORDED_AT,
+            recorded_by="seed",
+        )
+        for n, (loc, i) in enumerate(
+            ((loc, i) for loc in localities for i in range(1, hubs_per_area + 1)), start=1
+        )
+    )
+    return Register(localities, facts)
+
+
+def contact_of(sub_icb_code: str) -> str:
+    """The synthetic submitter address of a locality (the loopback SMTP server takes any address)."""
+    return f"returns-{sub_icb_code.lower()}@national.example.nhs.uk"
+
+
+def add_submitters(engine: Engine, register: Register, at: Any) -> None:
+    """One submitter account per locality, as data (audited, as ``surgehub users add`` records one), so
+    each locality's receipts have someone to go to."""
+    from surgehub.accounts import Role
+    from surgehub.warehouse.accounts import upsert_account
+
+    for loc in register.localities:
+        upsert_account(
+            engine,
+            email=contact_of(loc.sub_icb_code),
+            roles=[(Role.SUBMITTER, loc.sub_icb_code)],
+            display_name=f"{loc.name} returns",
+            actor="bench",
+            at=at,
+            action="account.add",
+            detail={"roles": [f"submitter:{loc.sub_icb_code}"]},
+            only_if_new=True,
+        )

@@ -47,6 +47,10 @@ GOALS: tuple[Goal, ...] = (
     Goal("digest_html_bytes", 100_000, "that digest's HTML"),
     Goal("peak_rss_mb", 1000, "peak RSS during the 1,000,000-row validation and load"),
     Goal("burst_gm_p95_s", 6, "all ten localities renamed in within 2 s → receipts stored, 5 bursts"),
+    Goal(
+        "burst_national_p95_s", 60, "420 areas renamed in over 60 s → receipts stored, embedded live system"
+    ),
+    Goal("burst_national_lost_or_doubled", 0, "submissions and receipts beyond or short of one per file"),
     Goal("validate_cold_extra_s", 1.5, "cold `surgehub validate`, 3 rows, minus `import great_expectations`"),
     Goal(
         "api_upload_p95_s", 2, "20 clients each upload every 2–3 s for 60 s to `surgehub serve`, live ingest"
@@ -64,6 +68,7 @@ STEPS: tuple[str, ...] = (
     "season",
     "live_receipts",
     "burst",
+    "burst_national",
     "api_upload",
 )
 

@@ -104,7 +104,9 @@ with DAG(
         from surgehub.resources import Resources
 
         resources = Resources.from_env()
-        files = tasks.files_from_context(context, resources, context["asset_state_store"][landing])
+        files = tasks.files_from_context(
+            context, resources, context["asset_state_store"][landing], context["inlet_events"][landing]
+        )
         result = tasks.ingest_files(files, resources)
         # The quick path; never fails the ingest (send_receipts retries).
         tasks.send_receipts_from_ingest(result, resources)

@@ -22,6 +22,10 @@ when it reads the file), and when the system first saw it (the receipt time, spe
 What it has announced is kept in the asset's state store, not in memory, so a triggerer restart
 never replays old files; entries for files that have left the landing folder are dropped. The store
 is touched once when the watcher starts, so its one-time set-up is not paid by the first file.
+
+The locality folders are the shipped ten and every locality the warehouse's register holds (a
+locality recorded as data, e.g. the national benchmark's 420 areas, needs no release or restart):
+the watcher reads the register's locality codes again every ``CODES_REFRESH_S`` seconds.
 """
 
 from __future__ import annotations
@@ -36,6 +40,10 @@ from airflow.triggers.base import BaseEventTrigger, TriggerEvent
 
 if TYPE_CHECKING:
     from collections.abc import AsyncIterator, Callable
+
+#: How often the watcher reads the register's localities again (a new locality's folder is watched
+#: within this many seconds of it being recorded).
+CODES_REFRESH_S = 10.0
 
 #: Logged once the watcher is ready and polling (the benchmark waits for it before dropping files).
 READY_MESSAGE = "landing watcher ready: watching"
@@ -111,6 +119,8 @@ class LandingZoneTrigger(BaseEventTrigger):
         from surgehub.landing import Watch
 
         self._memory: set[str] = set()
+        self._codes_cache: frozenset[str] = frozenset()
+        self._codes_read_at = float("-inf")
         landing = Path(self.landing_dir)
         loop = asyncio.get_running_loop()
         wake = asyncio.Event()
@@ -148,12 +158,28 @@ class LandingZoneTrigger(BaseEventTrigger):
             if observer is not None:
                 observer.stop()
 
+    def _codes(self) -> frozenset[str]:
+        """The localities the warehouse's register holds (a locality recorded as data is watched with no
+        release or restart), read at most every ``CODES_REFRESH_S``; the shipped ten when unreadable."""
+        now = time.monotonic()
+        if now - self._codes_read_at >= CODES_REFRESH_S:
+            from surgehub.config import load_settings
+            from surgehub.warehouse.db import get_engine
+            from surgehub.warehouse.register import locality_codes
+
+            try:
+                self._codes_cache = locality_codes(get_engine(load_settings().warehouse_url))
+            except Exception:  # settings unreadable: keep what was known; the shipped ten at least
+                self.log.exception("could not read the register's localities: keeping the folders known")
+            self._codes_read_at = now
+        return self._codes_cache
+
     async def _look(self, landing: Path, watch: Any) -> AsyncIterator[TriggerEvent]:
         """One look at the landing folders: an event for each file newly complete and each entry refused."""
         from surgehub import clock
         from surgehub.landing import shown, survey
 
-        found = survey(landing)
+        found = survey(landing, self._codes())
         now = time.monotonic()
         current = {str(f.path): f for f in found.files}
         for path, landed in current.items():

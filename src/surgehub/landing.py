@@ -30,6 +30,7 @@ from surgehub import reference
 from surgehub.identifiers import mask
 
 if TYPE_CHECKING:
+    from collections.abc import Collection
     from typing import BinaryIO
 
     from surgehub.config import Settings
@@ -147,11 +148,22 @@ class Taken:
     mtime_ns: int
 
 
-def ensure_landing(landing_dir: Path) -> list[Path]:
-    """Create landing/<code>/ with processed/ and rejected/ for every locality; return the folders."""
+def landing_codes(codes: Collection[str] | None = None) -> list[str]:
+    """The locality codes whose folders make the landing zone: the shipped localities (in
+    localities.csv's order), then any others in ``codes`` (sorted). ``codes`` is what the warehouse's
+    register holds (``warehouse.register.locality_codes``): a locality recorded there as data is a
+    channel too, with no release."""
+    shipped = [loc.sub_icb_code for loc in reference.localities()]
+    extra = sorted({reference.normalise_code(c) for c in codes or ()} - set(shipped))
+    return shipped + extra
+
+
+def ensure_landing(landing_dir: Path, codes: Collection[str] | None = None) -> list[Path]:
+    """Create landing/<code>/ with processed/ and rejected/ for every locality (``landing_codes``);
+    return the folders."""
     folders = []
-    for loc in reference.localities():
-        folder = landing_dir / loc.sub_icb_code
+    for code in landing_codes(codes):
+        folder = landing_dir / code
         for sub in DONE_FOLDERS:
             (folder / sub).mkdir(parents=True, exist_ok=True)
         folders.append(folder)
@@ -163,16 +175,17 @@ def in_progress(name: str) -> bool:
     return name.startswith(".") or name.lower().endswith(IN_PROGRESS_SUFFIXES)
 
 
-def survey(landing_dir: Path) -> Survey:
+def survey(landing_dir: Path, codes: Collection[str] | None = None) -> Survey:
     """Every entry directly inside a locality folder: regular files, oldest first, and refused entries.
 
-    Nothing is opened and no link is followed (``lstat``). A locality folder that is itself a link, or
-    not a folder, is skipped with an error in the log (an operator must fix it).
+    The locality folders are those of ``landing_codes(codes)``. Nothing is opened and no link is
+    followed (``lstat``). A locality folder that is itself a link, or not a folder, is skipped with
+    an error in the log (an operator must fix it).
     """
     files: list[LandedFile] = []
     refused: list[RefusedEntry] = []
-    for loc in reference.localities():
-        folder = landing_dir / loc.sub_icb_code
+    for code in landing_codes(codes):
+        folder = landing_dir / code
         try:
             mode = os.lstat(folder).st_mode
         except FileNotFoundError:
@@ -186,29 +199,29 @@ def survey(landing_dir: Path) -> Survey:
             log.error("cannot list landing folder %s: %s", folder, exc)
             continue
         for entry in entries:
-            found = _entry(entry, folder, loc.sub_icb_code)
+            found = _entry(entry, folder, code)
             if isinstance(found, LandedFile):
                 files.append(found)
             elif found is not None:
                 refused.append(found)
     files.sort(key=lambda f: (f.mtime_ns, str(f.path)))
-    return Survey(files=files, refused=refused, unfiled=unfiled(landing_dir))
+    return Survey(files=files, refused=refused, unfiled=unfiled(landing_dir, codes))
 
 
 #: How many names of unfiled entries are reported (the rest are counted).
 UNFILED_NAMED = 10
 
 
-def unfiled(landing_dir: Path) -> list[str]:
+def unfiled(landing_dir: Path, codes: Collection[str] | None = None) -> list[str]:
     """What lies directly in the landing root, outside every locality folder: never taken (the folder
     says whose a return is), so it is reported instead, by ``surgehub health`` and the ingest log.
     Hidden and in-progress names are skipped; names are masked and printable; sorted."""
-    codes = {loc.sub_icb_code for loc in reference.localities()}
+    folders = set(landing_codes(codes))
     try:
         entries = list(os.scandir(landing_dir))
     except OSError:
         return []
-    return sorted(plain_name(e.name) for e in entries if e.name not in codes and not in_progress(e.name))
+    return sorted(plain_name(e.name) for e in entries if e.name not in folders and not in_progress(e.name))
 
 
 def unfiled_message(names: list[str], landing_dir: Path) -> str:
@@ -278,12 +291,13 @@ class Watch:
             del self._renamed[path]
 
 
-def _locality_folder(path: Path, landing_dir: Path) -> str:
-    """The locality code of ``path``'s folder when it is directly inside a locality folder; else OUTSIDE."""
+def _locality_folder(path: Path, landing_dir: Path, codes: Collection[str] | None = None) -> str:
+    """The locality code of ``path``'s folder when it is directly inside a locality folder
+    (``landing_codes(codes)``); else OUTSIDE."""
     root = Path(os.path.realpath(landing_dir))
     parent = Path(os.path.realpath(path.parent))
     code = parent.name
-    if parent.parent != root or reference.locality_by_code(code) is None or "/" in path.name:
+    if parent.parent != root or code not in landing_codes(codes) or "/" in path.name:
         raise NotTaken(Skip.OUTSIDE, path)
     return code
 
@@ -294,6 +308,7 @@ def read_landed(
     landing_dir: Path,
     max_bytes: int,
     expected: tuple[int, int] | None = None,
+    codes: Collection[str] | None = None,
 ) -> Taken:
     """Read a landing file safely: a regular file directly inside its locality folder, unchanged.
 
@@ -301,7 +316,7 @@ def read_landed(
     ones are used. Raises `NotTaken`: refused (a link, not a regular file) or skipped (changed, gone,
     outside the landing zone). A file over ``max_bytes`` is hashed by streaming and not kept in memory.
     """
-    code = _locality_folder(path, landing_dir)
+    code = _locality_folder(path, landing_dir, codes)
     folder = Path(os.path.realpath(landing_dir)) / code
     try:
         dir_fd = os.open(folder, _DIR_FLAGS)

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 
 from surgehub import clock, reference
-from surgehub.accounts.recipients import locality_recipients
+from surgehub.accounts.recipients import recipients_by_locality
 from surgehub.mail.compose import Mail
 from surgehub.warehouse import uploads
 from surgehub.warehouse.tables import submission
@@ -55,6 +55,7 @@ def receipt_mails(
             received = clock.parse_instant(str(dup["received_at"]))
             jobs.append((row, True, received, f"duplicate:{row.submission_id}:{received.isoformat()}"))
     mails: list[Mail] = []
+    recipients = recipients_by_locality(engine, settings, {row.sub_icb_code for row, *_ in jobs})
     for row, duplicate, received_at, period_key in jobs:
         result = ValidationResult.from_stored(
             outcome="rejected" if row.outcome == "rejected" else "accepted",
@@ -83,7 +84,7 @@ def receipt_mails(
             misplaced=misplaced,
             settings=settings,
         )
-        for recipient in locality_recipients(engine, settings, row.sub_icb_code):
+        for recipient in recipients[row.sub_icb_code.strip().upper()]:
             mails.append(
                 Mail(
                     kind="receipt",

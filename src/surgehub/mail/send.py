@@ -15,6 +15,7 @@ then the two copies carry one Message-ID: recognisably the same message (decisio
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import re
 from dataclasses import dataclass
@@ -54,9 +55,17 @@ class MailDeliveryError(RuntimeError):
 
 
 def send_once(
-    engine: Engine, mail: Mail, *, smtp_conn_id: str, clock: Clock, timeout: float = DEFAULT_TIMEOUT_S
+    engine: Engine,
+    mail: Mail,
+    *,
+    smtp_conn_id: str,
+    clock: Clock,
+    timeout: float = DEFAULT_TIMEOUT_S,
+    relay: Relay | None = None,
 ) -> SendResult:
-    """Send ``mail`` unless the log already holds it as sent: log it as sending, send, mark it sent."""
+    """Send ``mail`` unless the log already holds it as sent: log it as sending, send, mark it sent.
+
+    Through ``relay`` (one SMTP session for several messages) when given; else its own connection."""
     kind, period_key, recipient = mail.key
     logged = email_log.logged(engine, kind, period_key, recipient)
     if logged is not None and logged.status == "sent":
@@ -86,7 +95,10 @@ def send_once(
         now=clock.now(),
     )
     try:
-        _deliver(mime, mail, smtp_conn_id, timeout)
+        if relay is None:
+            _deliver(mime, mail, smtp_conn_id, timeout)
+        else:
+            relay.send(mime, sender=mail.sender, recipient=mail.recipient)
     except Exception as exc:  # any SMTP or connection failure: log it, then let the caller retry
         error = describe(exc)
         email_log.mark(engine, kind, period_key, recipient, "failed", error, clock.now())
@@ -128,6 +140,74 @@ def deliver(mime: bytes, *, sender: str, recipient: str, smtp_conn_id: str, time
         if client is None:
             raise MailDeliveryError("the SMTP connection could not be opened")
         client.sendmail(_address(sender), [recipient], _crlf(mime))  # type: ignore[union-attr]
+
+
+class Relay:
+    """One SMTP session for several messages (a task's receipts), each still logged and marked on its
+    own by ``send_once``.
+
+    The Airflow connection is looked up and the session opened on the first message, not once per
+    message (that was most of a receipt's sending time in a burst). Before each later message the
+    session is checked with ``NOOP``; a session the relay has closed (an idle timeout, a limit on
+    messages per session) is opened again before anything of the message is sent. A failure while a
+    message is being sent is never retried here: it is that message's failure, as with its own
+    connection (``send_once`` marks it failed and a retry sends the same bytes).
+    """
+
+    def __init__(self, smtp_conn_id: str, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.smtp_conn_id = smtp_conn_id
+        self.timeout = timeout
+        self._hook: Any = None
+        self._used = False  # a message has gone through the open session
+        self.sessions = 0  # how many sessions were opened
+
+    def __enter__(self) -> Relay:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def send(self, mime: bytes, *, sender: str, recipient: str) -> None:
+        """Hand these exact bytes to the relay for one recipient; raises on any SMTP failure."""
+        client = self._session()
+        self._used = True
+        client.sendmail(_address(sender), [recipient], _crlf(mime))
+
+    def _session(self) -> Any:
+        if self._hook is not None and self._used and not self._alive():
+            self.close()
+        if self._hook is None:
+            logging.getLogger("mail.log").setLevel(logging.WARNING)
+            hook = _bounded_hook(self.smtp_conn_id, self.timeout)
+            hook.__enter__()
+            self._hook, self._used = hook, False
+            self.sessions += 1
+        client = self._hook._smtp_client  # the hook's authenticated client: we send our own bytes
+        if client is None:
+            raise MailDeliveryError("the SMTP connection could not be opened")
+        return client
+
+    def _alive(self) -> bool:
+        import smtplib
+
+        try:
+            return self._hook._smtp_client.noop()[0] == 250
+        except (smtplib.SMTPException, OSError, AttributeError):
+            return False
+
+    def close(self) -> None:
+        """End the session (QUIT, then close); nothing to do when none is open."""
+        hook, self._hook = self._hook, None
+        if hook is None:
+            return
+        try:
+            if hook._smtp_client is not None:
+                hook._smtp_client.quit()
+        except Exception:  # already closed by the relay: nothing to say goodbye to
+            log.debug("SMTP session already closed", exc_info=True)
+        finally:
+            with contextlib.suppress(Exception):
+                hook.__exit__(None, None, None)
 
 
 def _deliver(mime: bytes, mail: Mail, smtp_conn_id: str, timeout: float) -> None:

@@ -42,6 +42,7 @@ class Intake:
     items: list[IncomingReturn] = field(default_factory=list)
     notices: list[dict[str, Any]] = field(default_factory=list)
     left: list[str] = field(default_factory=list)
+    codes: frozenset[str] = frozenset()  # the register's localities: their folders are taken too
 
 
 @dataclass(frozen=True)
@@ -56,11 +57,12 @@ class _Wanted:
 def take(files: list[dict[str, Any]], resources: Resources, *, sleep: Any = time.sleep) -> Intake:
     """Take ``files`` (``{"path", "locality", "received_at"[, "size", "mtime_ns", "refused"]}``) as spec §4 says."""
     from surgehub.reference import normalise_code
+    from surgehub.warehouse.register import locality_codes
 
-    intake = Intake()
     waiting: list[tuple[_Wanted, Taken]] = []
     quiet = resources.settings.limits.landing_quiet_seconds
     engine = resources.warehouse()
+    intake = Intake(codes=locality_codes(engine))
     for f in files:
         path = Path(f["path"])
         locality = normalise_code(str(f["locality"]))
@@ -111,6 +113,7 @@ def _read(intake: Intake, wanted: _Wanted, resources: Resources) -> Taken | None
             landing_dir=settings.landing_dir,
             max_bytes=settings.limits.max_file_bytes,
             expected=wanted.expected,
+            codes=intake.codes,
         )
     except NotTaken as not_taken:
         if isinstance(not_taken.reason, Refusal):

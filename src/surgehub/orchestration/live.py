@@ -253,7 +253,10 @@ def start(
         step = now
 
     upgrade(settings.warehouse_url)
-    ensure_landing(settings.landing_dir)
+    from surgehub.warehouse.db import get_engine
+    from surgehub.warehouse.register import locality_codes
+
+    ensure_landing(settings.landing_dir, locality_codes(get_engine(settings.warehouse_url)))
     took("warehouse migrations")
     env = live_environment(settings, api_port, smtp_port, executor, log_ports)
     env.update(extra_env or {})  # e.g. PostgreSQL metadata and the Celery broker for CeleryExecutor

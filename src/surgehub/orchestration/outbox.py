@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import text
 
-from surgehub.mail.send import DEFAULT_TIMEOUT_S, Delivery, MailDeliveryError, send_once
+from surgehub.mail.send import DEFAULT_TIMEOUT_S, Delivery, MailDeliveryError, Relay, send_once
 from surgehub.warehouse.db import sqlite_file
 
 if TYPE_CHECKING:
@@ -112,18 +112,19 @@ def send_receipts_once(
     """
     deliveries: list[Delivery] = []
     failures: list[str] = []
-    for mail in mails:
-        try:
-            with receipt_lock(engine, lock_timeout):
-                deliveries.append(
-                    Delivery(
-                        mail, send_once(engine, mail, smtp_conn_id=smtp_conn_id, clock=clock, timeout=timeout)
+    with Relay(smtp_conn_id, timeout) as relay:  # one SMTP session for them all, opened when first needed
+        for mail in mails:
+            try:
+                with receipt_lock(engine, lock_timeout):
+                    result = send_once(
+                        engine, mail, smtp_conn_id=smtp_conn_id, clock=clock, timeout=timeout, relay=relay
                     )
-                )
-        except MailDeliveryError as exc:
-            failures.append(str(exc))
-            if stop_at_first_failure:
-                break
+                    deliveries.append(Delivery(mail, result))
+            except MailDeliveryError as exc:
+                failures.append(str(exc))
+                relay.close()  # the next message starts a fresh session
+                if stop_at_first_failure:
+                    break
     if failures:
         raise MailDeliveryError("; ".join(failures))
     return deliveries

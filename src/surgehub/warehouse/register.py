@@ -40,6 +40,7 @@ __all__ = [
     "RegisterError",
     "add_hub",
     "close_hub",
+    "locality_codes",
     "read_register",
     "rename_hub",
     "seed_register",
@@ -88,6 +89,24 @@ def read_register(source: Engine | Connection) -> Register:
         _plan_fact(dict(row._mapping)) for row in source.execute(select(cp).order_by(cp.c.plan_id))
     )
     return Register(localities, _first_recorded_order(hub_facts), plan_facts)
+
+
+def locality_codes(engine: Engine) -> frozenset[str]:
+    """The locality codes the warehouse's register holds: what the landing zone is made of
+    (``surgehub.landing.landing_codes``). Empty when there is no warehouse yet (an SQLite file not yet
+    made is not made here) or it cannot be read, so the landing zone falls back to the shipped ten."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from surgehub.warehouse.db import sqlite_file
+
+    database = sqlite_file(engine)
+    if database is not None and not database.exists():
+        return frozenset()
+    try:
+        with engine.connect() as connection:
+            return frozenset(connection.execute(select(tables.locality.c.sub_icb_code)).scalars())
+    except SQLAlchemyError:
+        return frozenset()
 
 
 def _first_recorded_order(facts: tuple[HubFact, ...]) -> tuple[HubFact, ...]:

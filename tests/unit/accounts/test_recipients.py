@@ -10,7 +10,7 @@ import pytest
 
 from surgehub import clock
 from surgehub.accounts import Role, add_account, disable_account, seed_accounts
-from surgehub.accounts.recipients import locality_recipients, mail_list
+from surgehub.accounts.recipients import locality_recipients, mail_list, recipients_by_locality
 from surgehub.chase import chase_mails
 from surgehub.config import load_settings
 from surgehub.digest.mails import recipients_for
@@ -64,6 +64,24 @@ def test_a_localitys_list_has_its_own_submitters_only(warehouse: Engine, surgehu
         "lead@gm.nhs.uk",
     ]
     assert locality_recipients(None, settings, "14L") == list(settings.email.contacts_of("14L"))
+
+
+def test_several_localities_lists_at_once_are_each_localitys_own(
+    warehouse: Engine, surgehub_home: Path
+) -> None:
+    settings = load_settings()
+    _add(warehouse, "lead@gm.nhs.uk", Role.SUBMITTER, locality="14L")
+    _add(warehouse, "deputy@gm.nhs.uk", Role.SUBMITTER, locality="14L")
+    _add(warehouse, "other@gm.nhs.uk", Role.SUBMITTER, locality="01G")
+    _add(warehouse, "gone@gm.nhs.uk", Role.SUBMITTER, locality="01G")
+    _add(warehouse, "member@gm.nhs.uk", Role.BOARD)
+    disable_account(warehouse, "gone@gm.nhs.uk", actor="test", at=TIMELINE_NOW)
+    codes = ["14l", "01G", "00T"]
+    together = recipients_by_locality(warehouse, settings, codes)
+    assert together == {code.upper(): locality_recipients(warehouse, settings, code) for code in codes}
+    assert together["14L"][-2:] == ["deputy@gm.nhs.uk", "lead@gm.nhs.uk"]
+    assert "gone@gm.nhs.uk" not in together["01G"]
+    assert recipients_by_locality(None, settings, ["14L"]) == {"14L": list(settings.email.contacts_of("14L"))}
 
 
 def test_disabling_a_seeded_board_member_stops_the_digest_and_a_new_member_gets_it(
