@@ -10,10 +10,17 @@ versions displaced.
 On PostgreSQL a transaction-scoped advisory lock serialises loaders while they number versions;
 SQLite writers are serialised already (``BEGIN IMMEDIATE``).
 
+``hub_day_version`` has no foreign keys (migration 0007): what they checked row by row, the loader
+checks once per load, before writing — every row's hub is a hub of the locality named beside it, and
+the submission exists — locking those rows against deletion as a foreign key's check would (PostgreSQL
+``FOR KEY SHARE``); triggers on ``hub`` and ``submission`` refuse to delete or re-key one that
+versions name.
+
 The rows stay column-wise throughout: ``Rows`` wraps the validated frame without copying it, versions
 are numbered with NumPy over the whole batch, and the values are converted a chunk of ``CHUNK_ROWS``
 rows at a time (Arrow compute, then Arrow's CSV writer for the COPY), so loading a million rows adds
-about one chunk's worth of memory, not a Python object per cell.
+about two chunks' worth of memory, not a Python object per cell. On PostgreSQL the next chunk is
+prepared on a second thread while the server takes the one before (Arrow releases the GIL).
 """
 
 from __future__ import annotations
@@ -23,7 +30,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, bindparam, insert, text
+from sqlalchemy import Connection, bindparam, insert, select, text
 
 from surgehub import spec
 from surgehub.warehouse import tables
@@ -157,8 +164,8 @@ def _rule_lists(part: pd.DataFrame) -> list[list[str]]:
     ]
 
 
-def _rules_json(part: pd.DataFrame) -> list[str]:
-    """Each row's rule ids as JSON text (``["W01","W03"]``); most rows share a handful of values."""
+def _rules_json_python(part: pd.DataFrame) -> list[str]:
+    """Each row's rule ids as JSON text (``["W01", "W03"]``), a row at a time; most rows share a few values."""
     known: dict[tuple[str, ...], str] = {}
     out: list[str] = []
     for rules in _rule_lists(part):
@@ -168,6 +175,42 @@ def _rules_json(part: pd.DataFrame) -> list[str]:
             found = known[key] = json.dumps(rules)
         out.append(found)
     return out
+
+
+#: A rule id that JSON text holds as it is (printable ASCII, no quote or backslash): json.dumps adds nothing.
+_PLAIN_JSON_TEXT = r"^[ !#-\[\]-~]*$"
+
+
+def _rules_json(part: pd.DataFrame) -> pa.Array:
+    """Each row's rule ids as JSON text, the same text as ``json.dumps`` (``["W01", "W03"]``), by Arrow.
+
+    Lists of plain ids (the validator's) are joined column-wise; anything else (an id needing escapes,
+    a value that is not a list of strings) takes the row-at-a-time path.
+    """
+    import numpy as np
+    import pyarrow as pa
+    import pyarrow.compute as pc
+
+    if "warnings" not in part:
+        return pa.repeat(pa.scalar("[]"), len(part))
+    values = part["warnings"].to_numpy(dtype=object)
+    # a list of ids, or none (None, NaN); anything else (a string, which Arrow takes for a list) row by row
+    if not set(map(type, values)) <= {list, tuple, np.ndarray, type(None), float}:
+        return pa.array(_rules_json_python(part), pa.string())
+    try:
+        lists: Any = pa.array(
+            values, pa.list_(pa.string()), from_pandas=True
+        )  # the stubs type list arrays poorly
+    except (pa.ArrowInvalid, pa.ArrowTypeError):
+        return pa.array(_rules_json_python(part), pa.string())
+    ids = pc.list_flatten(lists)
+    if len(ids) and not pc.all(pc.match_substring_regex(ids, _PLAIN_JSON_TEXT)).as_py():
+        return pa.array(_rules_json_python(part), pa.string())
+    join = cast("Callable[..., pa.Array[Any]]", pc.binary_join_element_wise)
+    inner = pc.binary_join(lists, pa.scalar('", "'))
+    listed = join(pa.scalar('["'), inner, pa.scalar('"]'), pa.scalar(""))
+    empty = pc.fill_null(pc.equal(pc.list_value_length(lists), pa.scalar(0)), pa.scalar(True))  # null: none
+    return pc.if_else(empty, pa.scalar("[]"), listed)
 
 
 def _arrow_columns(part: pd.DataFrame) -> dict[str, pa.Array]:
@@ -329,37 +372,50 @@ def _number(
     return version, current, displaced
 
 
-def _copy_versions(connection: Connection, versioned: _Versioned) -> None:
-    """PostgreSQL: one COPY (FORMAT csv) fed a chunk of Arrow-written CSV at a time."""
+def _csv_chunks(versioned: _Versioned) -> Iterator[pa.Buffer]:
+    """The rows as COPY csv text (VERSION_COLUMNS), a chunk of Arrow-written CSV at a time."""
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
-    driver_connection = connection.connection.driver_connection
-    names = ", ".join(VERSION_COLUMNS)
     received_at = pa.scalar(versioned.received_at.isoformat())
     submission_id = pa.scalar(versioned.submission_id, pa.int64())
     arrival_seq = pa.scalar(versioned.arrival_seq, pa.int64())
     options = pacsv.WriteOptions(include_header=False)
+    for start, part in versioned.rows.chunks():
+        size = len(part)
+        table = pa.table(
+            {
+                "submission_id": pa.repeat(submission_id, size),
+                "version": pa.array(versioned.version[start : start + size]),
+                "is_current": pa.array(versioned.is_current[start : start + size]),
+                "received_at": pa.repeat(received_at, size),
+                "arrival_seq": pa.repeat(arrival_seq, size),
+                **_arrow_columns(part),
+                "warnings": _rules_json(part),
+            }
+        ).select(list(VERSION_COLUMNS))
+        sink = pa.BufferOutputStream()
+        pacsv.write_csv(table, sink, options)
+        yield sink.getvalue()
+
+
+def _copy_versions(connection: Connection, versioned: _Versioned) -> None:
+    """PostgreSQL: one COPY (FORMAT csv); each chunk is prepared on a second thread while the one before is sent."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    driver_connection = connection.connection.driver_connection
+    names = ", ".join(VERSION_COLUMNS)
+    chunks = _csv_chunks(versioned)
     with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="surgehub-copy") as pool,
         driver_connection.cursor() as cursor,  # type: ignore[union-attr]
         cursor.copy(f"copy hub_day_version ({names}) from stdin (format csv)") as copy,
     ):
-        for start, part in versioned.rows.chunks():
-            size = len(part)
-            table = pa.table(
-                {
-                    "submission_id": pa.repeat(submission_id, size),
-                    "version": pa.array(versioned.version[start : start + size]),
-                    "is_current": pa.array(versioned.is_current[start : start + size]),
-                    "received_at": pa.repeat(received_at, size),
-                    "arrival_seq": pa.repeat(arrival_seq, size),
-                    **_arrow_columns(part),
-                    "warnings": pa.array(_rules_json(part), pa.string()),
-                }
-            ).select(list(VERSION_COLUMNS))
-            sink = pa.BufferOutputStream()
-            pacsv.write_csv(table, sink, options)
-            copy.write(sink.getvalue().to_pybytes())
+        # one chunk ahead at most: the generator is only ever advanced by one call at a time
+        ahead = pool.submit(next, chunks, None)
+        while (data := ahead.result()) is not None:
+            ahead = pool.submit(next, chunks, None)
+            copy.write(memoryview(data))
 
 
 def _insert_versions(connection: Connection, versioned: _Versioned) -> None:
@@ -399,6 +455,7 @@ def load_versions(
     if postgresql:
         connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": VERSION_LOCK_KEY})
     keys = _Keys.of(batch)
+    _check_references(connection, submission_id, keys, batch)
     newest = _newest_versions(connection, keys)
     version, current, displaced = _number(keys, newest, received_at, arrival_seq)
     del keys, newest
@@ -409,6 +466,53 @@ def load_versions(
         _insert_versions(connection, versioned)
     _clear_displaced(connection, displaced.tolist())
     return count
+
+
+def _check_references(connection: Connection, submission_id: int, keys: _Keys, rows: Rows) -> None:
+    """What hub_day_version's foreign keys checked row by row, once per load, before anything is written.
+
+    The submission exists, and every row's hub is a hub of the locality named beside it (stronger than
+    the former keys, which checked each code alone). The rows read are locked until commit (PostgreSQL
+    ``FOR KEY SHARE``, as a foreign key's check locks them), and triggers refuse to delete or re-key a
+    hub or submission that versions name, so what is checked here stays true. Raises ValueError.
+    """
+    import numpy as np
+    import pyarrow.compute as pc
+
+    s, h = tables.submission, tables.hub
+    found = connection.execute(
+        select(s.c.submission_id)
+        .where(s.c.submission_id == submission_id)
+        .with_for_update(read=True, key_share=True)
+    ).first()
+    if found is None:
+        raise ValueError(f"submission {submission_id} does not exist")
+    localities = _codes(rows.frame["sub_icb_code"])
+    if localities.null_count:
+        raise ValueError("sub_icb_code is missing on a row")
+    encoded = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(localities))
+    names = [str(code) for code in encoded.dictionary.to_pylist()]
+    locality = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
+    pairs = np.unique(keys.hub * len(names) + locality)  # each (hub, locality) named, once
+    hub_of: dict[str, str] = {}
+    for start in range(0, len(keys.hubs), DISPLACED_CHUNK):
+        query = (
+            select(h.c.hub_code, h.c.sub_icb_code)
+            .where(h.c.hub_code.in_(keys.hubs[start : start + DISPLACED_CHUNK]))
+            .with_for_update(read=True, key_share=True)
+        )
+        hub_of.update((row.hub_code, row.sub_icb_code) for row in connection.execute(query))
+    wrong = [
+        (keys.hubs[pair // len(names)], names[pair % len(names)])
+        for pair in pairs.tolist()
+        if hub_of.get(keys.hubs[pair // len(names)]) != names[pair % len(names)]
+    ]
+    if wrong:
+        shown = ", ".join(
+            f"{hub} ({'not a hub' if hub not in hub_of else f'a hub of {hub_of[hub]}, not {code}'})"
+            for hub, code in wrong[:5]
+        )
+        raise ValueError(f"{len(wrong)} hub(s) not hubs of the locality named beside them: {shown}")
 
 
 def _clear_displaced(connection: Connection, version_ids: list[int]) -> None:
