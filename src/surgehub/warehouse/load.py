@@ -11,10 +11,8 @@ On PostgreSQL a transaction-scoped advisory lock serialises loaders while they n
 SQLite writers are serialised already (``BEGIN IMMEDIATE``).
 
 ``hub_day_version`` has no foreign keys (migration 0007): what they checked row by row, the loader
-checks once per load, before writing — every row's hub is a hub of the locality named beside it, and
-the submission exists — locking those rows against deletion as a foreign key's check would (PostgreSQL
-``FOR KEY SHARE``); triggers on ``hub`` and ``submission`` refuse to delete or re-key one that
-versions name.
+checks once per load, before writing (``references.check``): every row's hub is a hub of the locality
+named beside it, and the submission exists.
 
 The rows stay column-wise throughout: ``Rows`` wraps the validated frame without copying it, versions
 are numbered with NumPy over the whole batch, and the values are converted a chunk of ``CHUNK_ROWS``
@@ -30,10 +28,10 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, bindparam, insert, select, text
+from sqlalchemy import Connection, bindparam, insert, text
 
 from surgehub import spec
-from surgehub.warehouse import tables
+from surgehub.warehouse import references, tables
 from surgehub.warehouse.queries import statement
 
 if TYPE_CHECKING:
@@ -455,7 +453,7 @@ def load_versions(
     if postgresql:
         connection.execute(text("select pg_advisory_xact_lock(:key)"), {"key": VERSION_LOCK_KEY})
     keys = _Keys.of(batch)
-    _check_references(connection, submission_id, keys, batch)
+    references.check(connection, submission_id, keys.hubs, keys.hub, _codes(batch.frame["sub_icb_code"]))
     newest = _newest_versions(connection, keys)
     version, current, displaced = _number(keys, newest, received_at, arrival_seq)
     del keys, newest
@@ -466,53 +464,6 @@ def load_versions(
         _insert_versions(connection, versioned)
     _clear_displaced(connection, displaced.tolist())
     return count
-
-
-def _check_references(connection: Connection, submission_id: int, keys: _Keys, rows: Rows) -> None:
-    """What hub_day_version's foreign keys checked row by row, once per load, before anything is written.
-
-    The submission exists, and every row's hub is a hub of the locality named beside it (stronger than
-    the former keys, which checked each code alone). The rows read are locked until commit (PostgreSQL
-    ``FOR KEY SHARE``, as a foreign key's check locks them), and triggers refuse to delete or re-key a
-    hub or submission that versions name, so what is checked here stays true. Raises ValueError.
-    """
-    import numpy as np
-    import pyarrow.compute as pc
-
-    s, h = tables.submission, tables.hub
-    found = connection.execute(
-        select(s.c.submission_id)
-        .where(s.c.submission_id == submission_id)
-        .with_for_update(read=True, key_share=True)
-    ).first()
-    if found is None:
-        raise ValueError(f"submission {submission_id} does not exist")
-    localities = _codes(rows.frame["sub_icb_code"])
-    if localities.null_count:
-        raise ValueError("sub_icb_code is missing on a row")
-    encoded = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(localities))
-    names = [str(code) for code in encoded.dictionary.to_pylist()]
-    locality = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
-    pairs = np.unique(keys.hub * len(names) + locality)  # each (hub, locality) named, once
-    hub_of: dict[str, str] = {}
-    for start in range(0, len(keys.hubs), DISPLACED_CHUNK):
-        query = (
-            select(h.c.hub_code, h.c.sub_icb_code)
-            .where(h.c.hub_code.in_(keys.hubs[start : start + DISPLACED_CHUNK]))
-            .with_for_update(read=True, key_share=True)
-        )
-        hub_of.update((row.hub_code, row.sub_icb_code) for row in connection.execute(query))
-    wrong = [
-        (keys.hubs[pair // len(names)], names[pair % len(names)])
-        for pair in pairs.tolist()
-        if hub_of.get(keys.hubs[pair // len(names)]) != names[pair % len(names)]
-    ]
-    if wrong:
-        shown = ", ".join(
-            f"{hub} ({'not a hub' if hub not in hub_of else f'a hub of {hub_of[hub]}, not {code}'})"
-            for hub, code in wrong[:5]
-        )
-        raise ValueError(f"{len(wrong)} hub(s) not hubs of the locality named beside them: {shown}")
 
 
 def _clear_displaced(connection: Connection, version_ids: list[int]) -> None:
