@@ -195,10 +195,8 @@ def _rules_json(part: pd.DataFrame) -> pa.Array:
     # a list of ids, or none (None, NaN); anything else (a string, which Arrow takes for a list) row by row
     if not set(map(type, values)) <= {list, tuple, np.ndarray, type(None), float}:
         return pa.array(_rules_json_python(part), pa.string())
-    try:
-        lists: Any = pa.array(
-            values, pa.list_(pa.string()), from_pandas=True
-        )  # the stubs type list arrays poorly
+    try:  # typed Any: the stubs type list arrays poorly
+        lists: Any = pa.array(values, pa.list_(pa.string()), from_pandas=True)
     except (pa.ArrowInvalid, pa.ArrowTypeError):
         return pa.array(_rules_json_python(part), pa.string())
     ids = pc.list_flatten(lists)
