@@ -81,6 +81,9 @@ VERSION_COLUMNS: tuple[str, ...] = (
     *ROW_COLUMNS,
 )
 
+#: Columns of the loader's COPY (PostgreSQL): the version ids too, reserved in one block (``_reserve_ids``).
+COPY_COLUMNS: tuple[str, ...] = ("version_id", *VERSION_COLUMNS)
+
 
 # -- columns of a chunk --------------------------------------------------------------------------
 
@@ -368,8 +371,24 @@ def _number(
     return version, current, displaced
 
 
-def _csv_chunks(versioned: _Versioned) -> Iterator[pa.Buffer]:
-    """The rows as COPY csv text (VERSION_COLUMNS), a chunk of Arrow-written CSV at a time."""
+def _reserve_ids(connection: Connection, count: int) -> int:
+    """PostgreSQL: the first of ``count`` consecutive version ids taken from the table's sequence at once.
+
+    Sent with the rows, so the server does not call ``nextval`` once per row (~0.4 s of a million-row
+    COPY). Safe because every loader holds the advisory lock while it does this; nothing else inserts
+    versions (an insert elsewhere that took an id from the block meanwhile would fail on the primary
+    key, never store a duplicate). Ids not used (a load rolled back) are skipped, as with ``nextval``.
+    """
+    sequence = "pg_get_serial_sequence('hub_day_version', 'version_id')"
+    first = int(connection.execute(text(f"select nextval({sequence})")).scalar_one())
+    if count > 1:
+        connection.execute(text(f"select setval({sequence}, :last)"), {"last": first + count - 1})
+    return first
+
+
+def _csv_chunks(versioned: _Versioned, first_id: int) -> Iterator[pa.Buffer]:
+    """The rows as COPY csv text (COPY_COLUMNS, ids from ``first_id``), a chunk of Arrow-written CSV at a time."""
+    import numpy as np
     import pyarrow as pa
     import pyarrow.csv as pacsv
 
@@ -381,6 +400,7 @@ def _csv_chunks(versioned: _Versioned) -> Iterator[pa.Buffer]:
         size = len(part)
         table = pa.table(
             {
+                "version_id": pa.array(np.arange(first_id + start, first_id + start + size, dtype=np.int64)),
                 "submission_id": pa.repeat(submission_id, size),
                 "version": pa.array(versioned.version[start : start + size]),
                 "is_current": pa.array(versioned.is_current[start : start + size]),
@@ -389,19 +409,19 @@ def _csv_chunks(versioned: _Versioned) -> Iterator[pa.Buffer]:
                 **_arrow_columns(part),
                 "warnings": _rules_json(part),
             }
-        ).select(list(VERSION_COLUMNS))
+        ).select(list(COPY_COLUMNS))
         sink = pa.BufferOutputStream()
         pacsv.write_csv(table, sink, options)
         yield sink.getvalue()
 
 
-def _copy_versions(connection: Connection, versioned: _Versioned) -> None:
+def _copy_versions(connection: Connection, versioned: _Versioned, first_id: int) -> None:
     """PostgreSQL: one COPY (FORMAT csv); each chunk is prepared on a second thread while the one before is sent."""
     from concurrent.futures import ThreadPoolExecutor
 
     driver_connection = connection.connection.driver_connection
-    names = ", ".join(VERSION_COLUMNS)
-    chunks = _csv_chunks(versioned)
+    names = ", ".join(COPY_COLUMNS)
+    chunks = _csv_chunks(versioned, first_id)
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="surgehub-copy") as pool,
         driver_connection.cursor() as cursor,  # type: ignore[union-attr]
@@ -457,7 +477,7 @@ def load_versions(
     del keys, newest
     versioned = _Versioned(batch, submission_id, received_at, arrival_seq, version, current)
     if postgresql:
-        _copy_versions(connection, versioned)
+        _copy_versions(connection, versioned, _reserve_ids(connection, count))
     else:
         _insert_versions(connection, versioned)
     _clear_displaced(connection, displaced.tolist())

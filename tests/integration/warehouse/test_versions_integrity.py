@@ -20,7 +20,7 @@ from sqlalchemy.exc import IntegrityError
 
 from surgehub.warehouse import db, load, tables
 from surgehub.warehouse.db import writer
-from tests.support.postgres import throwaway_database
+from tests.support.postgres import ON_POSTGRES_ONLY, throwaway_database
 from tests.support.returns import hub_row
 from tests.support.timeline import DAY, RECEIVED_AT
 from tests.support.warehouse import accepted_frame, record_submission, submit
@@ -175,3 +175,22 @@ def test_migration_0007_goes_down_and_up_keeping_the_versions(fresh_warehouse: E
             .order_by(v.c.version)
         ).scalars()
         assert list(versions) == [1, 2]
+
+
+@ON_POSTGRES_ONLY
+def test_version_ids_are_reserved_in_one_block_and_the_sequence_moves_past_it(warehouse: Engine) -> None:
+    # The loader sends the ids (one nextval and one setval a load) instead of a nextval per row.
+    first = submit(warehouse, RECEIVED_AT, [hub_row("00V-H1", DAY - timedelta(days=n)) for n in range(3)])
+    second = submit(warehouse, RECEIVED_AT, [hub_row("14L-H1", DAY - timedelta(days=n)) for n in range(2)])
+    v = tables.hub_day_version
+    with warehouse.connect() as connection:
+        ids = connection.execute(select(v.c.submission_id, v.c.version_id).order_by(v.c.version_id)).all()
+        following = connection.execute(
+            text("select nextval(pg_get_serial_sequence('hub_day_version', 'version_id'))")
+        ).scalar_one()
+    start = ids[0].version_id
+    assert [tuple(row) for row in ids] == [
+        *((first, start + n) for n in range(3)),
+        *((second, start + 3 + n) for n in range(2)),
+    ]
+    assert following == start + 5
