@@ -415,13 +415,14 @@ def _csv_chunks(versioned: _Versioned, first_id: int) -> Iterator[pa.Buffer]:
         yield sink.getvalue()
 
 
-def _copy_versions(connection: Connection, versioned: _Versioned, first_id: int) -> None:
-    """PostgreSQL: one COPY (FORMAT csv); each chunk is prepared on a second thread while the one before is sent."""
+def _copy_versions(connection: Connection, versioned: _Versioned) -> None:
+    """PostgreSQL: one COPY (FORMAT csv) with reserved ids; each chunk is prepared on a second thread
+    while the one before is sent."""
     from concurrent.futures import ThreadPoolExecutor
 
     driver_connection = connection.connection.driver_connection
     names = ", ".join(COPY_COLUMNS)
-    chunks = _csv_chunks(versioned, first_id)
+    chunks = _csv_chunks(versioned, _reserve_ids(connection, len(versioned.rows)))
     with (
         ThreadPoolExecutor(max_workers=1, thread_name_prefix="surgehub-copy") as pool,
         driver_connection.cursor() as cursor,  # type: ignore[union-attr]
@@ -477,7 +478,7 @@ def load_versions(
     del keys, newest
     versioned = _Versioned(batch, submission_id, received_at, arrival_seq, version, current)
     if postgresql:
-        _copy_versions(connection, versioned, _reserve_ids(connection, count))
+        _copy_versions(connection, versioned)
     else:
         _insert_versions(connection, versioned)
     _clear_displaced(connection, displaced.tolist())
