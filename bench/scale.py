@@ -11,7 +11,7 @@ Run in its own process (``python -m bench.scale``) so its peak RSS is its own. O
 3. Baselines, interleaved with repeats of the measured work, the best of each kept:
    the plain pandas check (bench/baseline.py) on the same frame, and a raw ``COPY … (FORMAT csv)`` of
    the same rows (CSV text prepared before the clock starts, every row version 1) into the same,
-   empty ``hub_day_version`` table with its indexes and foreign keys (and, for the record, into an
+   empty ``hub_day_version`` table with its indexes and keys (and, for the record, into an
    unindexed, constraint-free copy of that table). The loads are measured once each (~30 s apiece).
 4. A second view of validation: the same rows as 42 ICB files (one per ICB, the national shape). The
    engine takes them as ingest and backfill take many files, one batch (``validate_tables``: one joint
@@ -198,7 +198,7 @@ def copy_text(frame: Any) -> bytes:
 def raw_copy(engine: Any, data: bytes, table: str = "hub_day_version") -> None:
     """The baseline: one ``COPY … FROM STDIN (FORMAT csv)`` of the rows into the same, empty hub_day_version.
 
-    The same table (its indexes and foreign keys), all rows version 1 of submission 1; with
+    The same table (its indexes and keys; no foreign keys since migration 0007), all rows version 1 of submission 1; with
     ``table="bare_version"``, an unindexed, constraint-free copy of it (``create table … as table … with no data``).
     """
     from surgehub.warehouse.load import VERSION_COLUMNS

@@ -185,14 +185,18 @@ _COUNT_COLUMNS = spec.INTEGER_COLUMNS  # the return's count columns, in spec ord
 COUNT_COLUMNS = _COUNT_COLUMNS
 
 # Every accepted row is a version of its hub-day; all versions are kept, one is current.
+# No foreign keys (migration 0007, docs/decisions/0076): the loader checks a load's hubs (each a hub of
+# the locality named beside it) and its submission in one query and locks them; triggers on hub and
+# submission refuse to delete or re-key one that versions name. Per-row foreign-key checks were most
+# of the time of a million-row load.
 hub_day_version = Table(
     "hub_day_version",
     metadata,
     Column("version_id", Id, primary_key=True, autoincrement=True),
-    Column("submission_id", BigInteger, ForeignKey("submission.submission_id"), nullable=False),
+    Column("submission_id", BigInteger, nullable=False),  # a submission (checked by the loader)
     Column("activity_date", Date, nullable=False),
-    Column("hub_code", String(20), ForeignKey("hub.hub_code"), nullable=False),
-    Column("sub_icb_code", String(3), ForeignKey("locality.sub_icb_code"), nullable=False),
+    Column("hub_code", String(20), nullable=False),  # a hub of sub_icb_code (checked by the loader)
+    Column("sub_icb_code", String(3), nullable=False),
     Column("version", Integer, nullable=False),  # 1, 2, ... per hub-day, assigned on receipt
     Column("is_current", Boolean, nullable=False),
     Column("received_at", UtcDateTime(), nullable=False),
@@ -205,8 +209,9 @@ hub_day_version = Table(
     Column("comments", Text),
     Column("signed_off_by", String(100), nullable=False),
     Column("warnings", JSON, nullable=False),  # the W-rules that fired on this row
-    UniqueConstraint("hub_code", "activity_date", "version", name="uq_hub_day_version_key"),
-    Index("ix_hub_day_version_day", "activity_date", "hub_code", "received_at"),
+    # Day first: it also serves every by-day read (RAG, digest, W05 history, lineage) and the loader's
+    # newest-versions query, and a day's rows arrive together, so loads append to it.
+    UniqueConstraint("activity_date", "hub_code", "version", name="uq_hub_day_version_key"),
     Index("ix_hub_day_version_submission", "submission_id"),
 )
 

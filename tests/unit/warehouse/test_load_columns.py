@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 from typing import TYPE_CHECKING
@@ -160,3 +161,25 @@ def test_chunks_cover_the_rows_once_in_order() -> None:
         ["H3", "H4", "H5"],
         ["H6"],
     ]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        [["W01", "W03"], [], ["W05"], ["W02", "W04", "W01"]],  # the validator's lists
+        [("W01",), np.array(["W02", "W03"], dtype=object), None, float("nan"), []],  # tuples, arrays, none
+        [[], [], []],  # no warning anywhere
+        [['W0"1'], ["back\\slash"], ["é"], ["W01"]],  # ids JSON must escape: the row-at-a-time path
+        [[1, 2], ["W01"]],  # not strings: the row-at-a-time path (str of each)
+        ["W01", ["W02"]],  # a string where a list belongs counts as none, as before
+    ],
+)
+def test_rules_json_is_the_text_json_dumps_gives(values: list[object]) -> None:
+    part = pd.DataFrame({"warnings": pd.Series(values, dtype=object)})
+    expected = load._rules_json_python(part)
+    assert expected == [json.dumps(rules) for rules in load._rule_lists(part)]
+    assert load._rules_json(part).to_pylist() == expected
+
+
+def test_rules_json_without_a_warnings_column_is_empty_lists() -> None:
+    assert load._rules_json(pd.DataFrame({"row_number": [1, 2]})).to_pylist() == ["[]", "[]"]
