@@ -166,11 +166,17 @@ class GxStore:
     def run(self, frame: pd.DataFrame, recording: Recording) -> Any:
         from great_expectations.core.run_identifier import RunIdentifier
 
+        from surgehub.returns.gx_runtime import forget_batches
+
         self.context()
         run_id = RunIdentifier(run_name=run_name(recording), run_time=self.now().astimezone(UTC))
-        return self._definition.run(
-            batch_parameters={"dataframe": frame}, result_format="BOOLEAN_ONLY", run_id=run_id
-        )
+        try:
+            return self._definition.run(
+                batch_parameters={"dataframe": frame}, result_format="BOOLEAN_ONLY", run_id=run_id
+            )
+        finally:  # GX's data source keeps the run's frame in its engine's caches until the next run
+            source = self._definition.batch_definition.data_asset.datasource
+            forget_batches(source.get_execution_engine())
 
     def keep(self, result: Any, details: dict[str, Any], recording: Recording) -> None:
         from great_expectations.data_context.types.resource_identifiers import (

@@ -181,7 +181,11 @@ def _failures(
 def _forget(batch: Any) -> None:
     """Drop the frame GX keeps in its execution engine's caches after a run (until the next run it held
     the last return's whole typed table: ~150 MB after a million rows)."""
-    engine = getattr(getattr(batch, "data", None), "execution_engine", None)
+    forget_batches(getattr(getattr(batch, "data", None), "execution_engine", None))
+
+
+def forget_batches(engine: Any) -> None:
+    """Empty a GX execution engine's batch caches (its data and its batches); nothing for None."""
     manager = getattr(engine, "batch_manager", None)
     if manager is not None:
         manager.batch_data_cache.clear()
