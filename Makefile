@@ -48,7 +48,7 @@ up: venv ## Start the live system: Airflow standalone + loopback SMTP (API_PORT=
 down: ## Stop what `make up` started
 	$(PY) -m surgehub.orchestration.live down
 
-bench: venv ## Benchmarks (about 25 minutes; not part of `make test`): writes bench/results.json and prints a table
+bench: venv ## Benchmarks (about 13 minutes on an idle machine; not part of `make test`): writes bench/results.json and prints a table
 	$(PY) -m bench.run
 
 stack-test: venv ## The production stack for real on Docker (about 27 min; needs ../shared/tools/docker-engine.sh; not in `make test`)
