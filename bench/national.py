@@ -19,6 +19,8 @@ from surgehub import spec
 from surgehub.register import SEED_RECORDED_AT, Change, Hub, HubFact, Locality, Register
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     import pandas as pd
     from sqlalchemy import Engine
 
@@ -34,20 +36,29 @@ def icb_codes(count: int = ICBS) -> list[str]:
 def build_register(icbs: int = ICBS, hubs_per_icb: int = 160) -> Register:
     """The synthetic national register, recorded at the seed instant (as a shipped register is)."""
     localities = tuple(Locality(code, f"Synthetic ICB {code}", code.lower()) for code in icb_codes(icbs))
+    return _seeded(localities, hubs_per_icb, lambda loc, i: (f"{loc.sub_icb_code}-P{i:04d}", f"Practice {i}"))
+
+
+def _seeded(
+    localities: tuple[Locality, ...], hubs_each: int, named: Callable[[Locality, int], tuple[str, str]]
+) -> Register:
+    """A register of ``localities``, each with ``hubs_each`` hubs active all season (``named`` gives the
+    i-th hub's code and name), recorded at the seed instant as a shipped register is."""
     end = SEASON_START + timedelta(days=SEASON_DAYS - 1)
-    facts = tuple(
-        HubFact(
-            fact_id=n,
-            hub=Hub(f"{loc.sub_icb_code}-P{i:04d}", loc.sub_icb_code, f"Practice {i}", SEASON_START, end),
-            change=Change.SEED,
-            recorded_at=SEED_RECORDED_AT,
-            recorded_by="seed",
-        )
-        for n, (loc, i) in enumerate(
-            ((loc, i) for loc in localities for i in range(1, hubs_per_icb + 1)), start=1
-        )
-    )
-    return Register(localities, facts)
+    facts: list[HubFact] = []
+    for loc in localities:
+        for i in range(1, hubs_each + 1):
+            code, name = named(loc, i)
+            facts.append(
+                HubFact(
+                    fact_id=len(facts) + 1,
+                    hub=Hub(code, loc.sub_icb_code, name, SEASON_START, end),
+                    change=Change.SEED,
+                    recorded_at=SEED_RECORDED_AT,
+                    recorded_by="seed",
+                )
+            )
+    return Register(localities, tuple(facts))
 
 
 def hubs_of(register: Register) -> tuple[Hub, ...]:
@@ -172,20 +183,9 @@ def build_area_register(icbs: int = ICBS, areas: int = AREAS_PER_ICB, hubs_per_a
         Locality(code, f"Synthetic ICB N{code[1:]} area {code[0]}", code.lower())
         for code in area_codes(icbs, areas)
     )
-    end = SEASON_START + timedelta(days=SEASON_DAYS - 1)
-    facts = tuple(
-        HubFact(
-            fact_id=n,
-            hub=Hub(f"{loc.sub_icb_code}-H{i}", loc.sub_icb_code, f"{loc.name} hub {i}", SEASON_START, end),
-            change=Change.SEED,
-            recorded_at=SEED_RECORDED_AT,
-            recorded_by="seed",
-        )
-        for n, (loc, i) in enumerate(
-            ((loc, i) for loc in localities for i in range(1, hubs_per_area + 1)), start=1
-        )
+    return _seeded(
+        localities, hubs_per_area, lambda loc, i: (f"{loc.sub_icb_code}-H{i}", f"{loc.name} hub {i}")
     )
-    return Register(localities, facts)
 
 
 def contact_of(sub_icb_code: str) -> str:
