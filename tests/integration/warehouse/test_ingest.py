@@ -261,6 +261,29 @@ def test_two_runs_taking_the_same_file_at_once_record_it_once_and_keep_its_archi
     assert all(p.is_file() for p in archived)
 
 
+def test_a_run_that_looks_while_another_records_the_same_file_answers_as_a_replay_not_a_resend(
+    surgehub_home: Path, warehouse: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The other run commits between this run's two looks (this receipt? these bytes accepted?): the
+    accepted original it then finds is this very receipt, so the locality is not told "already received"."""
+    import surgehub.warehouse.submissions as submissions_module
+
+    path = _file(surgehub_home, "a.csv", _manchester())
+    first = _ingest(warehouse, path)
+    real, first_call = submissions_module.receipt_of, iter([True])
+    monkeypatch.setattr(  # the first look comes before the other run's commit, the rest after it
+        submissions_module,
+        "receipt_of",
+        lambda *a, _first=first_call: None if next(_first, False) else real(*a),
+    )
+    second = _ingest(warehouse, path)
+    assert (second.status, second.submission_id, second.replayed) == ("accepted", first.submission_id, True)
+    assert (_count(warehouse, "submission"), _count(warehouse, "hub_day_version")) == (1, 3)
+    # A resend (the same bytes received later) is still a duplicate, not a replay.
+    resent = _ingest(warehouse, path, received=london(2026, 11, 25, 12, 0))
+    assert (resent.status, resent.duplicate, resent.replayed) == ("accepted", True, False)
+
+
 def test_one_bad_item_never_stops_the_others(surgehub_home: Path, warehouse: Engine) -> None:
     good = _file(surgehub_home, "good.csv", csv_bytes([hub_row("00V-H1", DAY)]))
     items = [
