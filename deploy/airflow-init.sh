@@ -7,7 +7,8 @@
 #   2. the warehouse database exists, created if missing, also on an existing PostgreSQL volume;
 #   3. the warehouse is migrated (Alembic: surgehub db upgrade);
 #   4. the warehouse writers' pool exists (created with 4 slots; an operator's later change is kept);
-#   5. every locality has its landing folder;
+#   5. every locality has its landing folder, also one recorded in the register as data since the
+#      last start (re-run this service to make it: docker compose run --rm airflow-init);
 #   6. as root: the data volumes and the logs belong to AIRFLOW_UID, group 0, group-writable, as the
 #      official file does for its folders (named volumes start out owned by root).
 set -euo pipefail
@@ -48,8 +49,17 @@ else
   airflow pools set surgehub_warehouse 4 "Warehouse writers (PostgreSQL takes concurrent loads)"
 fi
 
-step "landing folders"
-python -c 'from surgehub.config import load_settings; from surgehub.landing import ensure_landing; ensure_landing(load_settings().landing_dir)'
+step "landing folders: the shipped localities and any the warehouse's register holds as data"
+python - <<'PY'
+from surgehub.config import load_settings
+from surgehub.landing import ensure_landing
+from surgehub.warehouse.db import get_engine
+from surgehub.warehouse.register import locality_codes
+
+settings = load_settings()
+folders = ensure_landing(settings.landing_dir, locality_codes(get_engine(settings.warehouse_url)))
+print(f"{len(folders)} landing folders")
+PY
 
 if [[ "$(id -u)" == "0" ]]; then
   owner="${AIRFLOW_UID:-50000}:0"

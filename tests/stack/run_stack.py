@@ -129,6 +129,8 @@ class Stack:
         }
     )
     admin_password: str = field(default_factory=lambda: secrets.token_hex(12))
+    #: Compose files on top of docker-compose.yml (`make bench-stack` adds its own).
+    overrides: tuple[Path, ...] = (OVERRIDE,)
 
     def __post_init__(self) -> None:
         self.env_file = self.workdir / "stack.env"
@@ -183,8 +185,7 @@ class Stack:
             str(self.env_file),
             "--file",
             "docker-compose.yml",
-            "--file",
-            str(OVERRIDE),
+            *(arg for path in self.overrides for arg in ("--file", str(path))),
             "--profile",
             "mailcatcher",
             *args,

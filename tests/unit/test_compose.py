@@ -202,6 +202,13 @@ def test_init_owns_the_volumes_like_the_official_file() -> None:
     assert "install -d -o 50000 -g 0" in DOCKERFILE, "new named volumes start out owned by airflow"
 
 
+def test_init_makes_a_landing_folder_for_every_locality_the_register_holds_and_then_owns_them() -> None:
+    """A locality recorded as data gets its folder when airflow-init runs again (`make bench-stack` does
+    it for 420); the ownership step comes after, so the new folders are group-writable too."""
+    landing = INIT_SCRIPT.index("ensure_landing(settings.landing_dir, locality_codes(")
+    assert landing < INIT_SCRIPT.index('chown -R "${owner}"')
+
+
 def test_the_pool_is_created_once_and_never_reset() -> None:
     create = INIT_SCRIPT.index("airflow pools set surgehub_warehouse")
     assert "airflow pools get surgehub_warehouse" in INIT_SCRIPT[:create]
