@@ -7,7 +7,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 export UV_PROJECT_ENVIRONMENT := $(CURDIR)/$(VENV)
 
-.PHONY: help venv demo test test-unit lint format bench up down clean stack-test
+.PHONY: help venv demo test test-unit lint format bench bench-stack up down clean stack-test
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*##' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-10s %s\n", $$1, $$2}'
@@ -50,6 +50,9 @@ down: ## Stop what `make up` started
 
 bench: venv ## Benchmarks (about 13 minutes on an idle machine; not part of `make test`): writes bench/results.json and prints a table
 	$(PY) -m bench.run
+
+bench-stack: venv ## The national burst on the production stack, 1 then 2 Celery workers (about 30 min; needs ../shared/tools/docker-engine.sh): writes bench/results-stack.json
+	$(PY) -m bench.stack_burst
 
 stack-test: venv ## The production stack for real on Docker (about 27 min; needs ../shared/tools/docker-engine.sh; not in `make test`)
 	$(PY) -m tests.stack.run_stack
