@@ -52,7 +52,7 @@ class Typed:
 
 def type_cells(table: pd.DataFrame) -> Typed:
     """Type every spec column of a text table (as read.py builds it), checking R01 and R02."""
-    rows: IntArray = table["row_number"].to_numpy().astype(np.int64)
+    rows: IntArray = table["row_number"].to_numpy().astype(np.int64, copy=False)
     out: dict[str, npt.NDArray[Any] | ExtensionArray] = {"row_number": rows}
     checks: list[Check] = []
     for col in spec.COLUMNS:
