@@ -286,6 +286,9 @@ def judge_tables(
     sizes = np.array([len(table) for table in tables], dtype=np.int64)
     files: IntArray = np.repeat(np.arange(len(tables), dtype=np.int64), sizes)  # each row's return
     combined, offsets = _stacked(tables)
+    # What each return names, judged before the typed table exists: its row-long temporaries (~50 MB for
+    # a million rows) then come on top of less (it was the validation's peak, after the findings).
+    coverages = [Coverage.of_cells(table["activity_date"], table["hub_code"]) for table in tables]
 
     with _collector_paused():
         typed = type_cells(combined)
@@ -320,7 +323,7 @@ def judge_tables(
                 history_rows=history[i],
                 missing=reads[i].missing,
                 context=reads[i].context,
-                coverage=Coverage.of_cells(tables[i]["activity_date"], tables[i]["hub_code"]),
+                coverage=coverages[i],
             )
             for i in range(len(tables))
         ]

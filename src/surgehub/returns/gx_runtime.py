@@ -179,17 +179,28 @@ def _failures(
 
 
 def _forget(batch: Any) -> None:
-    """Drop the frame GX keeps in its execution engine's caches after a run (until the next run it held
-    the last return's whole typed table: ~150 MB after a million rows)."""
+    """Drop what GX keeps of a run in its execution engine's caches (until the next run it held the last
+    return's whole typed table, ~150 MB after a million rows, and every metric computed over it)."""
     forget_batches(getattr(getattr(batch, "data", None), "execution_engine", None))
 
 
 def forget_batches(engine: Any) -> None:
-    """Empty a GX execution engine's batch caches (its data and its batches); nothing for None."""
+    """Empty a GX execution engine's caches (its data, its batches and its computed metrics); nothing for None.
+
+    The metric cache is the engine's own dict of every metric it resolved (GX 1.x, ``_metric_cache``;
+    no public way to empty it): each column's null and range conditions, the text lengths, R08's
+    duplicates, all row-long Series over the batch's index (~90 MB after a million rows). The engine
+    lives as long as the context, so they stayed alive until the next run replaced them. Within a run
+    GX resolves from its own graph; the cache only spares recomputing between calls, and the detail
+    pass of a failed expectation runs before this.
+    """
     manager = getattr(engine, "batch_manager", None)
     if manager is not None:
         manager.batch_data_cache.clear()
         manager.reset_batch_cache()
+    metrics = getattr(engine, "_metric_cache", None)
+    if metrics is not None:
+        metrics.clear()
 
 
 def _raise_if_broken(result: Any) -> None:

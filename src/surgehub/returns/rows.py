@@ -55,7 +55,7 @@ class RowContext:
     def of_table(cls, table: pd.DataFrame) -> RowContext:
         """A text table as read.py builds it, with no file behind it (no spreadsheet rows)."""
         return cls(
-            row_number=table["row_number"].to_numpy().astype(np.int64),
+            row_number=table["row_number"].to_numpy().astype(np.int64, copy=False),
             spreadsheet_row=None,
             hub_code=table["hub_code"].iloc.__getitem__ if "hub_code" in table.columns else None,
             activity_date=table["activity_date"].iloc.__getitem__

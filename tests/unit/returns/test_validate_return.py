@@ -279,32 +279,37 @@ def test_out_of_range_numbers_are_quoted_as_written() -> None:
 def test_nothing_of_a_validated_return_stays_in_memory_once_its_answer_is_dropped(
     stored: bool, tmp_path: Path
 ) -> None:
-    """GX keeps the last batch's frame in its engine's caches; a large return's typed table would stay
-    alive until the next validation (~150 MB after a million rows). The suite's run lets it go, on the
-    ephemeral context and on the file context that stores results (ingest's)."""
+    """GX keeps the last batch's frame in its engine's caches, and every metric it computed over it (row-long
+    Series); a large return's typed table and conditions would stay alive until the next validation
+    (~150 MB and ~90 MB after a million rows). The suite's run lets them go, on the ephemeral context and
+    on the file context that stores results (ingest's)."""
     import gc
     from datetime import UTC, datetime
 
     from surgehub.gx.store import GxStore
 
-    def frames_of_the_return() -> set[int]:
+    def pandas_of_the_return() -> tuple[set[int], set[int]]:
+        """The return's frames (3 rows, its columns) and every 3-long Series alive."""
         gc.collect()
-        return {
-            id(o)
-            for o in gc.get_objects()
-            # type(), not isinstance(): a lazy proxy's __class__ would import what it stands for
-            if issubclass(type(o), pd.DataFrame) and len(o) == 3 and "appts_offered" in o.columns
+        # type(), not isinstance(): a lazy proxy's __class__ would import what it stands for
+        alive = [o for o in gc.get_objects() if issubclass(type(o), (pd.DataFrame, pd.Series))]
+        frames = {
+            id(o) for o in alive if isinstance(o, pd.DataFrame) and len(o) == 3 and "appts_offered" in o
         }
+        series = {id(o) for o in alive if isinstance(o, pd.Series) and len(o) == 3}
+        return frames, series
 
-    before = frames_of_the_return()  # what other tests' objects may still hold
+    frames_before, series_before = pandas_of_the_return()  # what other tests' objects may still hold
     store = GxStore(home=tmp_path, now=lambda: datetime(2026, 11, 25, 9, tzinfo=UTC)) if stored else None
     result = validate_return(
         csv_bytes(three_hubs()), locality="14L", received_at=RECEIVED_AT, settings=SETTINGS, gx_store=store
     )
     assert result.status == "accepted"
-    assert frames_of_the_return() - before  # its accepted rows, at least
+    assert pandas_of_the_return()[0] - frames_before  # its accepted rows, at least
     del result
-    assert frames_of_the_return() - before == set()
+    frames, series = pandas_of_the_return()
+    assert frames - frames_before == set()
+    assert series - series_before == set(), "GX's metrics (conditions over the rows) are let go too"
 
 
 def test_gx_fingerprints_only_small_frames() -> None:

@@ -41,7 +41,7 @@ def comment_findings(t: pd.DataFrame, warnings: dict[str, BoolArray]) -> list[Fi
         message=_comments_needed,
         quotes=(status, closed, *fired),
     )
-    return findings_of([check], t["row_number"].to_numpy().astype(np.int64))
+    return findings_of([check], t["row_number"].to_numpy().astype(np.int64, copy=False))
 
 
 def _comments_needed(status: object, closed: bool, *fired: bool) -> str:

@@ -38,8 +38,7 @@ def suite_findings(
     it with the others, so R08 stays within a return and names the return's own first row.
     With ``store`` and ``tags`` (each return's name, in order), the run's result is stored there.
     """
-    rows: IntArray = derived["row_number"].to_numpy().astype(np.int64)
-    shifts = offsets[files]
+    rows: IntArray = derived["row_number"].to_numpy().astype(np.int64, copy=False)
     findings: list[Finding] = []
     recording = (
         Recording(store=store, returns=tags, offsets=offsets)
@@ -55,7 +54,7 @@ def suite_findings(
         )
         positions: IntArray = np.searchsorted(rows, failure.row_numbers).astype(np.int64)
         if rule == "R08":
-            findings += _repeats(derived, positions, fix, shifts)
+            findings += _repeats(derived, positions, fix, offsets[files[positions]])
             continue
         wording = _wording(rule, column)
         check = Check(
@@ -90,8 +89,9 @@ def _hub_days_by_return(derived: pd.DataFrame, files: IntArray) -> pd.DataFrame:
 
 
 def _repeats(frame: pd.DataFrame, positions: IntArray, fix: str, shifts: IntArray) -> list[Finding]:
-    """R08 names the second and each later occurrence of a key in a return, pointing at the first."""
-    keyed = frame.iloc[positions][["row_number", "activity_date", "hub_code"]].assign(shift=shifts[positions])
+    """R08 names the second and each later occurrence of a key in a return, pointing at the first
+    (``shifts``: how far each failing row's return was moved, at ``positions``)."""
+    keyed = frame.iloc[positions][["row_number", "activity_date", "hub_code"]].assign(shift=shifts)
     first = keyed.groupby(["shift", "activity_date", "hub_code"], sort=False)["row_number"].transform("min")
     later = keyed[keyed["row_number"] != first]
     # Vectorised wording: a file may repeat one key many times over.

@@ -44,7 +44,7 @@ def identity_findings(
         *_register_checks(t, sent_by, localities, register),
         *_date_checks(t["activity_date"], received, settings),
     ]
-    rows: IntArray = t["row_number"].to_numpy().astype(np.int64)
+    rows: IntArray = t["row_number"].to_numpy().astype(np.int64, copy=False)
     return findings_of(checks, rows)
 
 

@@ -200,7 +200,12 @@ def spec_names(header: Sequence[str]) -> list[str | None]:
 def table_findings(table: pd.DataFrame) -> list[Finding]:
     """R16 on a text table of spec columns (as read.py builds it): the way in when no file was read."""
     names = list(spec.COLUMN_NAMES)
-    grid = Grid(header=names, names=names, rows=table["row_number"].to_numpy().astype(np.int64), lines=None)
+    grid = Grid(
+        header=names,
+        names=names,
+        rows=table["row_number"].to_numpy().astype(np.int64, copy=False),
+        lines=None,
+    )
     return cell_findings(grid, arrow_hits([_arrow_text(table[name]) for name in names]))
 
 

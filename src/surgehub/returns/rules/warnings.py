@@ -132,7 +132,7 @@ def warning_findings(t: pd.DataFrame, masks: dict[str, BoolArray]) -> list[Findi
         )
         for w in ROW_WARNINGS
     ]
-    return findings_of(checks, t["row_number"].to_numpy().astype(np.int64))
+    return findings_of(checks, t["row_number"].to_numpy().astype(np.int64, copy=False))
 
 
 # -- W05 -------------------------------------------------------------------------------------------
@@ -156,7 +156,7 @@ class HistoryRows:
 def history_rows(t: pd.DataFrame, bounds: IntArray, offsets: IntArray) -> list[HistoryRows]:
     """Each return's W05 columns (``bounds``: where each return's rows start and end in ``t``;
     ``offsets``: how far its row numbers were moved)."""
-    numbers: IntArray = t["row_number"].to_numpy().astype(np.int64)
+    numbers: IntArray = t["row_number"].to_numpy().astype(np.int64, copy=False)
     days: DayArray = t["activity_date"].to_numpy(dtype="datetime64[D]")
     offered: FloatArray = t["appts_offered"].to_numpy(dtype=np.float64)
     hubs, statuses = _arrow_text(t["hub_code"]), _arrow_text(t["hub_status"])
