@@ -63,6 +63,18 @@ if TYPE_CHECKING:
 _Key = tuple[str, str, date]
 
 
+@dataclass(frozen=True, eq=False)
+class Stacked:
+    """Where a return's accepted rows are in its pass's joint frame of accepted rows (one frame, shared
+    by the pass's returns): rows ``start:stop``, with every value of the return's own ``frame`` but
+    the row numbers (the joint pass's) and the warnings. The loader converts the joint frame once
+    for all its returns (`warehouse.load.Converted`)."""
+
+    frame: pd.DataFrame
+    start: int
+    stop: int
+
+
 @dataclass(frozen=True, kw_only=True)
 class Judged:
     """One return's findings from a (joint) pass: everything but W05 and R16 on the file's name.
@@ -79,6 +91,7 @@ class Judged:
     missing: tuple[str, ...] = ()
     context: RowContext | None = None
     coverage: Coverage = field(default_factory=Coverage)
+    stacked: Stacked | None = field(default=None, repr=False)  # ``frame``'s rows in the joint pass's
 
     def result(
         self, history: HistoryLookup | None, file_name: str | None = None, *, name_refused: bool = False
@@ -308,7 +321,7 @@ def judge_tables(
             for items in found:
                 items.sort(key=sort_key)
         accepted = np.array([not items for items in errors_by_file])
-        frames = _accepted_frames(t, warnings_by_file, files, accepted, offsets)
+        frames, stacked = _accepted_frames(t, warnings_by_file, files, accepted, offsets)
         bounds = np.concatenate([[0], np.cumsum(sizes)])
         history = history_rows(t, bounds, offsets)
         return [
@@ -321,6 +334,7 @@ def judge_tables(
                 missing=reads[i].missing,
                 context=reads[i].context,
                 coverage=Coverage.of_cells(tables[i]["activity_date"], tables[i]["hub_code"]),
+                stacked=stacked[i],
             )
             for i in range(len(tables))
         ]
@@ -358,14 +372,16 @@ def _accepted_frames(
     files: IntArray,
     accepted: np.ndarray,
     offsets: IntArray,
-) -> list[pd.DataFrame | None]:
-    """Each accepted return's rows for loading (its own row numbers); None for a rejected one."""
+) -> tuple[list[pd.DataFrame | None], list[Stacked | None]]:
+    """Each accepted return's rows for loading (its own row numbers); None for a rejected one. And,
+    for a pass of several returns, where each one's rows are in the joint frame they are sliced from."""
     out: list[pd.DataFrame | None] = [None] * len(accepted)
+    stacked: list[Stacked | None] = [None] * len(accepted)
     if not accepted.any():
-        return out
+        return out, stacked
     if len(accepted) == 1:
         out[0] = _accepted_frame(t, warnings_by_file[0])
-        return out
+        return out, stacked
     keep = accepted[files]
     frame = _accepted_frame(t if keep.all() else t[keep], [])
     bounds = np.searchsorted(files[keep], np.arange(len(accepted) + 1))
@@ -380,7 +396,8 @@ def _accepted_frames(
                 row_number=own, warnings=pd.Series(_warning_rules(own, warnings_by_file[i]), dtype=object)
             )
         )
-    return out
+        stacked[i] = Stacked(frame, lo, hi)
+    return out, stacked
 
 
 def _accepted_frame(t: pd.DataFrame, warnings: list[Finding]) -> pd.DataFrame:

@@ -161,6 +161,7 @@ def test_one_call_answers_as_the_returns_ingested_one_at_a_time(
             csv_bytes([hub_row("14L-H1", DAY, appts_booked=81, src_other=6)]),
             later,
         ),
+        _item(surgehub_home, "padded.csv", csv_bytes([_padded_row()]), later + timedelta(minutes=1)),
     ]
     together = _ingest([*items, *extra], warehouse)
 
@@ -178,8 +179,11 @@ def test_one_call_answers_as_the_returns_ingested_one_at_a_time(
         return (o.status, o.duplicate, o.replayed, o.validation.to_json_dict())
 
     assert [answer(o) for o in together] == [answer(o) for o in alone]
-    query = (
-        "select v.hub_code, v.activity_date, v.version, v.is_current, v.appts_booked, v.warnings "
+    from surgehub.warehouse import load
+
+    stored = [name for name in load.ROW_COLUMNS if name not in {"hub_code", "activity_date"}]
+    query = (  # every value a version stores: the batch's rows converted at once, the others alone
+        f"select v.hub_code, v.activity_date, v.version, v.is_current, {', '.join(stored)} "
         "from hub_day_version v order by v.hub_code, v.activity_date, v.version"
     )
     with warehouse.connect() as a, alone_engine.connect() as b:
@@ -191,10 +195,30 @@ def test_one_call_answers_as_the_returns_ingested_one_at_a_time(
     assert len(rows_together) > 100
 
 
+def _padded_row() -> dict[str, object]:
+    """A row with codes to trim and upper-case, a blank comment and a padded sign-off."""
+    row = hub_row("14L-H2", DAY, comments="   ", signed_off_by="  A. Lead ", hub_status=" open")
+    row.update(hub_code=" 14l-h2 ", sub_icb_code="14l ")
+    return row
+
+
 def _plain(row: object) -> tuple[object, ...]:
     """A version row as plain values, the same from either backend."""
     import json
+    from decimal import Decimal
 
-    hub, day, version, current, booked, warnings = tuple(row)  # type: ignore[arg-type]
-    rules = json.loads(warnings) if isinstance(warnings, str) else warnings
-    return hub, str(day)[:10], int(version), bool(current), int(booked), rules
+    from surgehub import spec
+
+    values = dict(row._mapping)  # type: ignore[attr-defined]
+    for name, value in values.items():
+        if name == "warnings":
+            values[name] = json.loads(value) if isinstance(value, str) else value
+        elif name == "activity_date":
+            values[name] = str(value)[:10]
+        elif name == "is_current":
+            values[name] = bool(value)
+        elif name in spec.DECIMAL_COLUMNS:
+            values[name] = Decimal(str(value)).quantize(Decimal("0.01"))
+        elif isinstance(value, int | Decimal):
+            values[name] = int(value)
+    return tuple(values.items())
