@@ -402,7 +402,9 @@ def _prepare(
     file_name = plain_name(sent_name)
     sha256 = content.sha256
 
-    known = submissions.receipt_of(engine, locality, sha256, received_at)
+    # The replay and duplicate checks in one query (on the warehouse as it is now: never cached, so a
+    # load by another run since is seen).
+    known, first_accepted = submissions.receipt_or_original(engine, locality, sha256, received_at)
     if known is not None:
         return _replayed(known, locality, received_at, settings)
     if content.data is None:
@@ -410,7 +412,7 @@ def _prepare(
     data = content.data
     # R16 on the file's name comes first of all (spec §4): such a file is never "a duplicate".
     name_fails = item.name_refused or contains_nhs_number(sent_name)
-    original = None if name_fails else submissions.accepted_original(engine, locality, sha256)
+    original = None if name_fails else first_accepted
     if original is not None:
         return IngestOutcome(
             submission_id=original.submission_id,

@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, case, func, insert, select, update
 
 from surgehub.warehouse import tables
 
@@ -47,6 +47,37 @@ def accepted_original(engine: Engine, locality: str, sha256: str) -> Row[Any] | 
             .order_by(_s.c.received_at, _s.c.arrival_seq)
             .limit(1)
         ).first()
+
+
+_received_at = bindparam("received_at", type_=_s.c.received_at.type)
+_same_receipt = _s.c.received_at == _received_at
+
+#: `receipt_or_original`'s one query, built once: the receipt's own row first, else the first accepted.
+_RECEIPT_OR_ORIGINAL = (
+    select(_s, case((_same_receipt, 1), else_=0).label("replay"))
+    .where(
+        _s.c.sub_icb_code == bindparam("locality"),
+        _s.c.sha256 == bindparam("sha256"),
+        _same_receipt | (_s.c.outcome == "accepted"),
+    )
+    .order_by(case((_same_receipt, 0), else_=1), _s.c.received_at, _s.c.arrival_seq)
+    .limit(1)
+)
+
+
+def receipt_or_original(
+    engine: Engine, locality: str, sha256: str, received_at: datetime
+) -> tuple[Row[Any] | None, Row[Any] | None]:
+    """(`receipt_of`, `accepted_original`) in one query, on one snapshot: the submission recorded for this
+    very receipt if any — then the original is not looked for, (row, None) — else (None, the first
+    accepted submission of these bytes from this locality, or None)."""
+    with engine.connect() as connection:
+        found = connection.execute(
+            _RECEIPT_OR_ORIGINAL, {"locality": locality, "sha256": sha256, "received_at": received_at}
+        ).first()
+    if found is None:
+        return None, None
+    return (found, None) if found.replay else (None, found)
 
 
 def loaded_days(engine: Engine, submission_id: int) -> set[date]:

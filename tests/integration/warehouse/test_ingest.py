@@ -243,13 +243,13 @@ def test_two_runs_taking_the_same_file_at_once_record_it_once_and_keep_its_archi
     archived = _archived_files(load_settings())
     # The second run checked for this receipt before the first had recorded it, and wrote the same
     # archive copy itself (as if its store had come first): then its own insert fails.
-    for name in ("receipt_of", "accepted_original"):  # each misses once, then tells the truth
-        real, first_call = getattr(submissions_module, name), iter([True])
-        monkeypatch.setattr(
-            submissions_module,
-            name,
-            lambda *a, _real=real, _first=first_call: None if next(_first, False) else _real(*a),
-        )
+    # The replay and duplicate checks (one query) miss once, then tell the truth.
+    real, first_call = submissions_module.receipt_or_original, iter([True])
+    monkeypatch.setattr(
+        submissions_module,
+        "receipt_or_original",
+        lambda *a: (None, None) if next(first_call, False) else real(*a),
+    )
     real_store = archive.store
     monkeypatch.setattr(
         archive, "store", lambda *a, **k: archive.Stored(real_store(*a, **k).relative, a[0], created=True)

@@ -222,3 +222,87 @@ def _plain(row: object) -> tuple[object, ...]:
         elif isinstance(value, int | Decimal):
             values[name] = int(value)
     return tuple(values.items())
+
+
+def test_the_one_replay_and_duplicate_query_answers_as_the_two_queries_did(warehouse: Engine) -> None:
+    """`receipt_or_original` against `receipt_of` then `accepted_original`, over receipts that are
+    replays (of accepted and rejected returns), resends of accepted bytes, and neither."""
+    from datetime import UTC
+
+    from surgehub.warehouse import submissions
+    from tests.support.warehouse import record_submission
+
+    t = RECEIVED_AT.astimezone(UTC)
+    a, b, c = "a" * 64, "b" * 64, "c" * 64
+    recorded = [  # (locality, sha256, received, outcome)
+        ("14L", a, t, "rejected"),
+        ("14L", a, t + timedelta(hours=2), "accepted"),
+        ("14L", a, t + timedelta(hours=1), "accepted"),  # recorded later, received earlier: the original
+        ("00T", a, t + timedelta(minutes=30), "accepted"),
+        ("14L", b, t, "rejected"),
+        ("14L", c, t + timedelta(hours=1), "accepted"),
+    ]
+    with warehouse.begin() as connection:
+        for locality, sha256, received, outcome in recorded:
+            record_submission(
+                connection, sub_icb_code=locality, sha256=sha256, received_at=received, outcome=outcome
+            )
+    instants = [t + timedelta(minutes=m) for m in (-60, 0, 30, 60, 120, 180)]
+    checked = {"replay": 0, "original": 0, "neither": 0}
+    for locality in ("14L", "00T", "00V"):
+        for sha256 in (a, b, c, "d" * 64):
+            for received in instants:
+                replay, original = submissions.receipt_or_original(warehouse, locality, sha256, received)
+                was_replay = submissions.receipt_of(warehouse, locality, sha256, received)
+                was_original = (
+                    None
+                    if was_replay is not None
+                    else submissions.accepted_original(warehouse, locality, sha256)
+                )
+                ids = [None if r is None else r.submission_id for r in (replay, original)]
+                assert ids == [None if r is None else r.submission_id for r in (was_replay, was_original)]
+                if replay is not None:
+                    assert (replay.outcome, replay.received_at) == (
+                        was_replay.outcome,
+                        was_replay.received_at,
+                    )  # type: ignore[union-attr]
+                checked["replay" if replay else "original" if original else "neither"] += 1
+    assert all(checked.values()), checked
+
+
+def test_what_another_run_records_while_a_call_is_running_is_seen_by_its_later_returns(
+    surgehub_home: Path, warehouse: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replay and duplicate checks read the warehouse for each return, never a copy kept for the
+    call: another run recording a later return's receipt (or its bytes, received earlier) between two
+    returns' checks makes it a replay (a duplicate)."""
+    import surgehub.ingest as ingest_module
+
+    first = _day_return(surgehub_home, DAY - timedelta(days=2))
+    replayed = _day_return(surgehub_home, DAY - timedelta(days=1))
+    data = csv_bytes([hub_row("14L-H2", DAY)])
+    sent_before = _item(surgehub_home, "h2.csv", data, RECEIVED_AT)
+    resent = _item(surgehub_home, "h2-again.csv", data, RECEIVED_AT + timedelta(hours=1))
+
+    real_judge = ingest_module.judge_received
+    other: list[list[IngestOutcome]] = []
+
+    def judge_then_let_another_run_in(*args: object, **kwargs: object) -> object:
+        if not other:  # while the first return is judged: another run records two receipts
+            other.append([])
+            other[0] = _ingest([replayed, sent_before], warehouse)
+        return real_judge(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest_module, "judge_received", judge_then_let_another_run_in)
+    outcomes = _ingest([first, replayed, resent], warehouse)
+    [by_other_replayed, by_other_sent] = other[0]
+    assert [(o.status, o.duplicate) for o in other[0]] == [("accepted", False)] * 2
+    assert [(o.status, o.duplicate, o.replayed) for o in outcomes] == [
+        ("accepted", False, False),
+        ("accepted", True, True),  # the other run's receipt: a replay, nothing written
+        ("accepted", True, False),  # the other run's bytes, received earlier: a duplicate
+    ]
+    assert outcomes[1].submission_id == by_other_replayed.submission_id
+    assert outcomes[2].submission_id == by_other_sent.submission_id
+    assert count(warehouse, "select count(*) from submission") == 3
+    assert count(warehouse, "select count(*) from hub_day_version") == 3
