@@ -28,11 +28,11 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, cast
 
-from sqlalchemy import Connection, bindparam, insert, text
+from sqlalchemy import Connection, insert, text
 
 from surgehub import spec
 from surgehub.warehouse import references, tables
-from surgehub.warehouse.queries import statement
+from surgehub.warehouse.queries import statement_in
 
 if TYPE_CHECKING:
     from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -404,9 +404,7 @@ def _newest_versions(connection: Connection, keys: _Keys) -> dict[str, np.ndarra
     import numpy as np
     import pandas as pd
 
-    query = statement("load/select_newest_versions.sql", "received_at", "activity_date").bindparams(
-        bindparam("hub_codes", expanding=True)
-    )
+    query = statement_in("load/select_newest_versions.sql", ("hub_codes",), "received_at", "activity_date")
     first, last = (np.datetime64(int(d), "D").item() for d in (keys.day.min(), keys.day.max()))
     result = connection.execute(
         query, {"hub_codes": sorted(keys.hubs), "first_day": first, "last_day": last}
@@ -592,8 +590,6 @@ def _clear_displaced(connection: Connection, version_ids: list[int]) -> None:
     They are the newest versions held for their hub-days (``_newest_versions``), which are the current
     ones: one current version per hub-day, the newest by receipt, is what every load keeps true.
     """
-    query = statement("load/update_displaced_versions.sql").bindparams(
-        bindparam("version_ids", expanding=True)
-    )
+    query = statement_in("load/update_displaced_versions.sql", ("version_ids",))
     for start in range(0, len(version_ids), DISPLACED_CHUNK):
         connection.execute(query, {"version_ids": version_ids[start : start + DISPLACED_CHUNK]})
