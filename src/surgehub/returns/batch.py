@@ -346,10 +346,11 @@ def _stacked(tables: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, IntArray]:
         return tables[0], np.zeros(1, dtype=np.int64)
     highest = np.array([int(t["row_number"].max()) if len(t) else 0 for t in tables], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(highest + 1)[:-1]]).astype(np.int64)
-    combined = pd.concat(
-        [t.assign(row_number=t["row_number"].to_numpy() + o) for t, o in zip(tables, offsets, strict=True)],
-        ignore_index=True,
-    )
+    sizes = np.array([len(t) for t in tables], dtype=np.int64)
+    # Stacked as they are, then every row's number shifted at once (a new frame per table for its
+    # shifted numbers cost three times the stacking itself).
+    combined = pd.concat(tables, ignore_index=True)
+    combined["row_number"] = combined["row_number"].to_numpy() + np.repeat(offsets, sizes)
     return combined, offsets
 
 
