@@ -166,6 +166,7 @@ def ingest_returns(items: Sequence[IncomingReturn], resources: Resources) -> lis
     batch = _batch(items, contents, resources.settings, register, gx_store)
     outcomes: list[IngestOutcome | None] = [None] * len(items)
     pending: list[_Pending] = []  # judged, not yet kept or loaded, in order of receipt
+    converted: _ConvertedRows = {}  # the batch's accepted rows as Python values, converted once for all
     for index, (item, content) in enumerate(zip(items, contents, strict=True)):
         try:
             if isinstance(content, Exception):
@@ -174,10 +175,10 @@ def ingest_returns(items: Sequence[IncomingReturn], resources: Resources) -> lis
             if any((p.receipt.locality, p.receipt.sha256) == same for p in pending):
                 # The same bytes from the same locality earlier in this call decide what this one is
                 # (a replay, a duplicate): they are loaded first.
-                _keep_and_load(pending, outcomes, resources, engine)
+                _keep_and_load(pending, outcomes, resources, engine, converted)
             prepared = _prepare(index, item, content, resources, engine, batch, register, gx_store)
             if prepared is None:  # over the size limit: recorded at once, after those before it
-                _keep_and_load(pending, outcomes, resources, engine)
+                _keep_and_load(pending, outcomes, resources, engine, converted)
                 prepared = _oversized(item, resources, engine, content, plain_name(_sent_name(item)))
         except Exception as exc:  # one bad file never stops the others
             log.exception("could not ingest %s from %s", mask(item.path.name), item.locality)
@@ -187,8 +188,12 @@ def ingest_returns(items: Sequence[IncomingReturn], resources: Resources) -> lis
             pending.append(prepared)
         else:
             outcomes[index] = prepared
-    _keep_and_load(pending, outcomes, resources, engine)
+    _keep_and_load(pending, outcomes, resources, engine, converted)
     return [outcome for outcome in outcomes if outcome is not None]
+
+
+#: A validation batch's joint frames of accepted rows (by id) and their Python values (`load.Converted`).
+_ConvertedRows = dict[int, load.Converted]
 
 
 @dataclass(kw_only=True)
@@ -209,6 +214,7 @@ def _keep_and_load(
     outcomes: list[IngestOutcome | None],
     resources: Resources,
     engine: Engine,
+    converted: _ConvertedRows,
 ) -> None:
     """Keep every pending return's file, make them durable together, then load each in its own
     transaction, in order (``pending`` is emptied). A file that cannot be kept is an error (nothing
@@ -239,7 +245,7 @@ def _keep_and_load(
             return
     for n, p in enumerate(kept):
         try:
-            outcomes[p.index] = _load(p, resources, engine)
+            outcomes[p.index] = _load(p, resources, engine, converted)
         except Exception as exc:  # one bad file never stops the others
             log.exception("could not ingest %s from %s", mask(p.item.path.name), p.receipt.locality)
             outcomes[p.index] = _failed(p.item, f"{type(exc).__name__}: {exc}")
@@ -249,9 +255,10 @@ def _keep_and_load(
             raise
 
 
-def _load(p: _Pending, resources: Resources, engine: Engine) -> IngestOutcome:
+def _load(p: _Pending, resources: Resources, engine: Engine, converted: _ConvertedRows) -> IngestOutcome:
     """W05 on the warehouse as this receipt found it, then the one transaction (its kept file is
     removed again if anything fails before that transaction commits)."""
+    values = None
     try:
         validation = p.judged.result(
             history.history_lookup(engine, p.receipt.received_at),
@@ -260,10 +267,25 @@ def _load(p: _Pending, resources: Resources, engine: Engine) -> IngestOutcome:
         )
         if validation.status != p.receipt.outcome or validation.r16_failed != p.quarantined:
             raise RuntimeError("the outcome changed after the file was kept")  # never: W05 is a warning
+        if validation.frame is not None:
+            values = _converted_values(p.judged, converted)
     except BaseException:
         archive.discard(p.stored)
         raise
-    return _recorded_outcome(engine, resources, p.receipt, validation, p.stored)
+    return _recorded_outcome(engine, resources, p.receipt, validation, p.stored, values)
+
+
+def _converted_values(judged: Judged, converted: _ConvertedRows) -> dict[str, list[Any]] | None:
+    """The return's accepted rows as Python values (all but the row numbers and warnings, W05's to add
+    to), sliced from its batch's rows converted at once; None when it was judged alone (or the joint
+    conversion failed): its rows are then converted on their own, as ever."""
+    stacked = judged.stacked
+    if stacked is None:
+        return None
+    joint = converted.get(id(stacked.frame))
+    if joint is None or joint.frame is not stacked.frame:
+        joint = converted[id(stacked.frame)] = load.Converted(stacked.frame)
+    return joint.values(stacked.start, stacked.stop)
 
 
 def _gx_store(resources: Resources) -> GxStore:
@@ -380,7 +402,11 @@ def _prepare(
     file_name = plain_name(sent_name)
     sha256 = content.sha256
 
-    known = submissions.receipt_of(engine, locality, sha256, received_at)
+    # The replay and duplicate checks in one query (on the warehouse as it is now: never cached, so a
+    # load by another run since is seen), on one snapshot: with two queries, another run taking this very
+    # file could record it between the looks, and this receipt was then told "already received" as a
+    # resend of itself (found by `make bench-stack`: one doubled receipt in 420).
+    known, first_accepted = submissions.receipt_or_original(engine, locality, sha256, received_at)
     if known is not None:
         return _replayed(known, locality, received_at, settings)
     if content.data is None:
@@ -388,14 +414,8 @@ def _prepare(
     data = content.data
     # R16 on the file's name comes first of all (spec §4): such a file is never "a duplicate".
     name_fails = item.name_refused or contains_nhs_number(sent_name)
-    original = None if name_fails else submissions.accepted_original(engine, locality, sha256)
+    original = None if name_fails else first_accepted
     if original is not None:
-        # Another run taking this very file may have recorded it between the two looks (overlapping
-        # ingest runs; found by `make bench-stack`): then it is this receipt, a replay, not a resend
-        # to be told "already received".
-        known = submissions.receipt_of(engine, locality, sha256, received_at)
-        if known is not None:
-            return _replayed(known, locality, received_at, settings)
         return IngestOutcome(
             submission_id=original.submission_id,
             locality=locality,
@@ -478,13 +498,15 @@ def _recorded_outcome(
     receipt: archive.Receipt,
     validation: ValidationResult,
     stored: archive.Stored | None,
+    values: dict[str, list[Any]] | None = None,
 ) -> IngestOutcome:
-    """Record the submission (and load an accepted one); a kept file is removed again if that fails."""
+    """Record the submission (and load an accepted one); a kept file is removed again if that fails.
+    ``values``: the accepted rows converted already with the rest of their batch (`load.Converted`)."""
     locality, sha256, received_at = receipt.locality, receipt.sha256, receipt.received_at
     file_name, settings = receipt.file_name, resources.settings
     quarantined = validation.r16_failed
     try:
-        submission_id = _record(engine, resources.clock.now(), receipt, validation, stored)
+        submission_id = _record(engine, resources.clock.now(), receipt, validation, stored, values)
     except Exception:
         # Two runs may take the same file at once (overlapping ingest runs): the one that recorded
         # this receipt first wins, and the file it kept is the same one. Answer as a replay then,
@@ -515,11 +537,12 @@ def _record(
     receipt: archive.Receipt,
     validation: ValidationResult,
     stored: archive.Stored | None,
+    values: dict[str, list[Any]] | None = None,
 ) -> int:
     """The submission row and, when accepted, its rows as versions: one transaction."""
     quarantined = validation.r16_failed
     frame = validation.frame if validation.accepted else None
-    rows = None if frame is None else load.rows_from_frame(frame)
+    rows = None if frame is None else load.rows_from_frame(frame, values)
     with writer(engine).begin() as connection:
         submission_id = submissions.insert_submission(
             connection,

@@ -63,6 +63,18 @@ if TYPE_CHECKING:
 _Key = tuple[str, str, date]
 
 
+@dataclass(frozen=True, eq=False)
+class Stacked:
+    """Where a return's accepted rows are in its pass's joint frame of accepted rows (one frame, shared
+    by the pass's returns): rows ``start:stop``, with every value of the return's own ``frame`` but
+    the row numbers (the joint pass's) and the warnings. The loader converts the joint frame once
+    for all its returns (`warehouse.load.Converted`)."""
+
+    frame: pd.DataFrame
+    start: int
+    stop: int
+
+
 @dataclass(frozen=True, kw_only=True)
 class Judged:
     """One return's findings from a (joint) pass: everything but W05 and R16 on the file's name.
@@ -79,6 +91,7 @@ class Judged:
     missing: tuple[str, ...] = ()
     context: RowContext | None = None
     coverage: Coverage = field(default_factory=Coverage)
+    stacked: Stacked | None = field(default=None, repr=False)  # ``frame``'s rows in the joint pass's
 
     def result(
         self, history: HistoryLookup | None, file_name: str | None = None, *, name_refused: bool = False
@@ -311,7 +324,7 @@ def judge_tables(
             for items in found:
                 items.sort(key=sort_key)
         accepted = np.array([not items for items in errors_by_file])
-        frames = _accepted_frames(t, warnings_by_file, files, accepted, offsets)
+        frames, stacked = _accepted_frames(t, warnings_by_file, files, accepted, offsets)
         bounds = np.concatenate([[0], np.cumsum(sizes)])
         history = history_rows(t, bounds, offsets)
         return [
@@ -324,6 +337,7 @@ def judge_tables(
                 missing=reads[i].missing,
                 context=reads[i].context,
                 coverage=coverages[i],
+                stacked=stacked[i],
             )
             for i in range(len(tables))
         ]
@@ -335,10 +349,11 @@ def _stacked(tables: Sequence[pd.DataFrame]) -> tuple[pd.DataFrame, IntArray]:
         return tables[0], np.zeros(1, dtype=np.int64)
     highest = np.array([int(t["row_number"].max()) if len(t) else 0 for t in tables], dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(highest + 1)[:-1]]).astype(np.int64)
-    combined = pd.concat(
-        [t.assign(row_number=t["row_number"].to_numpy() + o) for t, o in zip(tables, offsets, strict=True)],
-        ignore_index=True,
-    )
+    sizes = np.array([len(t) for t in tables], dtype=np.int64)
+    # Stacked as they are, then every row's number shifted at once (a new frame per table for its
+    # shifted numbers cost three times the stacking itself).
+    combined = pd.concat(tables, ignore_index=True)
+    combined["row_number"] = combined["row_number"].to_numpy() + np.repeat(offsets, sizes)
     return combined, offsets
 
 
@@ -361,14 +376,16 @@ def _accepted_frames(
     files: IntArray,
     accepted: np.ndarray,
     offsets: IntArray,
-) -> list[pd.DataFrame | None]:
-    """Each accepted return's rows for loading (its own row numbers); None for a rejected one."""
+) -> tuple[list[pd.DataFrame | None], list[Stacked | None]]:
+    """Each accepted return's rows for loading (its own row numbers); None for a rejected one. And,
+    for a pass of several returns, where each one's rows are in the joint frame they are sliced from."""
     out: list[pd.DataFrame | None] = [None] * len(accepted)
+    stacked: list[Stacked | None] = [None] * len(accepted)
     if not accepted.any():
-        return out
+        return out, stacked
     if len(accepted) == 1:
         out[0] = _accepted_frame(t, warnings_by_file[0])
-        return out
+        return out, stacked
     keep = accepted[files]
     frame = _accepted_frame(t if keep.all() else t[keep], [])
     bounds = np.searchsorted(files[keep], np.arange(len(accepted) + 1))
@@ -383,7 +400,8 @@ def _accepted_frames(
                 row_number=own, warnings=pd.Series(_warning_rules(own, warnings_by_file[i]), dtype=object)
             )
         )
-    return out
+        stacked[i] = Stacked(frame, lo, hi)
+    return out, stacked
 
 
 def _accepted_frame(t: pd.DataFrame, warnings: list[Finding]) -> pd.DataFrame:

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from datetime import date, datetime
-from typing import Any
-
-from sqlalchemy import Engine, bindparam
+from typing import TYPE_CHECKING, Any
 
 from surgehub.reference import normalise_code
-from surgehub.warehouse.queries import statement
+from surgehub.warehouse.queries import statement_in
+
+if TYPE_CHECKING:
+    from sqlalchemy import Engine
 
 #: (hub_codes, first_day, last_day) -> hub_code, activity_date, appts_offered of current OPEN rows.
 HistoryLookup = Callable[[Sequence[str], date, date], dict[str, list[Any]]]
@@ -23,9 +24,7 @@ def current_open_rows(
     of T is OPEN."""
     if not hub_codes:
         return {"hub_code": [], "activity_date": [], "appts_offered": []}
-    query = statement("load/select_open_history.sql", "activity_date").bindparams(
-        bindparam("hub_codes", expanding=True)
-    )
+    query = statement_in("load/select_open_history.sql", ("hub_codes",), "activity_date")
     with engine.connect() as connection:
         result = connection.execute(
             query,

@@ -68,3 +68,10 @@ def statement(name: str, *result_columns: str) -> TextClause:
     if typed:
         return clause.columns(**typed)  # type: ignore[return-value]
     return clause
+
+
+@cache
+def statement_in(name: str, lists: tuple[str, ...], *result_columns: str) -> TextClause:
+    """`statement` with the parameters named in ``lists`` expanding (``… in :hub_codes``), built once:
+    the per-return queries of a load would otherwise build a new statement each time."""
+    return statement(name, *result_columns).bindparams(*(bindparam(key, expanding=True) for key in lists))

@@ -9,53 +9,59 @@ versions name, so what is checked here stays true (docs/decisions/0076).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, cast
+from typing import TYPE_CHECKING
 
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, bindparam, select
 
 from surgehub.warehouse import tables
 
 if TYPE_CHECKING:
     import numpy as np
-    import pyarrow as pa
 
 #: Hub codes per query (well inside SQLite's 32,766 bound parameters).
 CODES_PER_QUERY = 10_000
 
 
+#: The submission a load names, read-locked until commit (as a foreign key's check locks it).
+_SUBMISSION = (
+    select(tables.submission.c.submission_id)
+    .where(tables.submission.c.submission_id == bindparam("submission_id"))
+    .with_for_update(read=True, key_share=True)
+)
+
+#: The hubs a load names with their localities, read-locked until commit.
+_HUBS = (
+    select(tables.hub.c.hub_code, tables.hub.c.sub_icb_code)
+    .where(tables.hub.c.hub_code.in_(bindparam("hub_codes", expanding=True)))
+    .with_for_update(read=True, key_share=True)
+)
+
+
 def check(
-    connection: Connection, submission_id: int, hubs: list[str], hub: np.ndarray, localities: pa.Array
+    connection: Connection,
+    submission_id: int,
+    hubs: list[str],
+    hub: np.ndarray,
+    names: list[str],
+    locality: np.ndarray,
 ) -> None:
     """Raise ValueError unless ``submission_id`` exists and each row's hub is a hub of its locality.
 
-    ``hubs`` are the load's distinct hub codes, ``hub`` each row's index into them, ``localities``
-    each row's sub_icb_code (as stored: trimmed, upper case).
+    ``hubs`` are the load's distinct hub codes, ``hub`` each row's index into them; ``names`` the
+    distinct sub_icb_codes named beside them (as stored: trimmed, upper case), ``locality`` each
+    row's index into those. The statements are built once (a load is a few rows: building them cost
+    more than running them).
     """
     import numpy as np
-    import pyarrow.compute as pc
 
-    s, h = tables.submission, tables.hub
-    found = connection.execute(
-        select(s.c.submission_id)
-        .where(s.c.submission_id == submission_id)
-        .with_for_update(read=True, key_share=True)
-    ).first()
+    found = connection.execute(_SUBMISSION, {"submission_id": submission_id}).first()
     if found is None:
         raise ValueError(f"submission {submission_id} does not exist")
-    if localities.null_count:
-        raise ValueError("sub_icb_code is missing on a row")
-    encoded = cast("pa.DictionaryArray[Any, Any]", pc.dictionary_encode(localities))
-    names = [str(code) for code in encoded.dictionary.to_pylist()]
-    locality = encoded.indices.to_numpy(zero_copy_only=False).astype(np.int64)
     pairs = np.unique(hub * len(names) + locality)  # each (hub, locality) named, once
     hub_of: dict[str, str] = {}
     for start in range(0, len(hubs), CODES_PER_QUERY):
-        query = (
-            select(h.c.hub_code, h.c.sub_icb_code)
-            .where(h.c.hub_code.in_(hubs[start : start + CODES_PER_QUERY]))
-            .with_for_update(read=True, key_share=True)
-        )
-        hub_of.update((row.hub_code, row.sub_icb_code) for row in connection.execute(query))
+        rows = connection.execute(_HUBS, {"hub_codes": hubs[start : start + CODES_PER_QUERY]})
+        hub_of.update((row.hub_code, row.sub_icb_code) for row in rows)
     named = [(hubs[pair // len(names)], names[pair % len(names)]) for pair in pairs.tolist()]
     wrong = [(code, sub_icb_code) for code, sub_icb_code in named if hub_of.get(code) != sub_icb_code]
     if wrong:

@@ -10,21 +10,24 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Row, func, insert, select, update
+from sqlalchemy import Connection, Engine, Row, bindparam, case, func, insert, select, update
 
 from surgehub.warehouse import tables
 
 _s = tables.submission
 
 
+#: `insert_submission`'s statements, built once and executed with the values as parameters (building
+#: them with the values bound in cost more than running them, once per return).
+_INSERT = insert(_s).returning(_s.c.submission_id)
+_NUMBER = update(_s).where(_s.c.submission_id == bindparam("id")).values(arrival_seq=bindparam("seq"))
+
+
 def insert_submission(connection: Connection, **values: Any) -> int:
     """Record one submission in the caller's transaction; its arrival_seq is its id (recording order)."""
     values.setdefault("arrival_seq", 0)
-    result = connection.execute(insert(_s).values(**values).returning(_s.c.submission_id))
-    submission_id = int(result.scalar_one())
-    connection.execute(
-        update(_s).where(_s.c.submission_id == submission_id).values(arrival_seq=submission_id)
-    )
+    submission_id = int(connection.execute(_INSERT, values).scalar_one())
+    connection.execute(_NUMBER, {"id": submission_id, "seq": submission_id})
     return submission_id
 
 
@@ -47,6 +50,37 @@ def accepted_original(engine: Engine, locality: str, sha256: str) -> Row[Any] | 
             .order_by(_s.c.received_at, _s.c.arrival_seq)
             .limit(1)
         ).first()
+
+
+_received_at = bindparam("received_at", type_=_s.c.received_at.type)
+_same_receipt = _s.c.received_at == _received_at
+
+#: `receipt_or_original`'s one query, built once: the receipt's own row first, else the first accepted.
+_RECEIPT_OR_ORIGINAL = (
+    select(_s, case((_same_receipt, 1), else_=0).label("replay"))
+    .where(
+        _s.c.sub_icb_code == bindparam("locality"),
+        _s.c.sha256 == bindparam("sha256"),
+        _same_receipt | (_s.c.outcome == "accepted"),
+    )
+    .order_by(case((_same_receipt, 0), else_=1), _s.c.received_at, _s.c.arrival_seq)
+    .limit(1)
+)
+
+
+def receipt_or_original(
+    engine: Engine, locality: str, sha256: str, received_at: datetime
+) -> tuple[Row[Any] | None, Row[Any] | None]:
+    """(`receipt_of`, `accepted_original`) in one query, on one snapshot: the submission recorded for this
+    very receipt if any — then the original is not looked for, (row, None) — else (None, the first
+    accepted submission of these bytes from this locality, or None)."""
+    with engine.connect() as connection:
+        found = connection.execute(
+            _RECEIPT_OR_ORIGINAL, {"locality": locality, "sha256": sha256, "received_at": received_at}
+        ).first()
+    if found is None:
+        return None, None
+    return (found, None) if found.replay else (None, found)
 
 
 def loaded_days(engine: Engine, submission_id: int) -> set[date]:

@@ -161,6 +161,7 @@ def test_one_call_answers_as_the_returns_ingested_one_at_a_time(
             csv_bytes([hub_row("14L-H1", DAY, appts_booked=81, src_other=6)]),
             later,
         ),
+        _item(surgehub_home, "padded.csv", csv_bytes([_padded_row()]), later + timedelta(minutes=1)),
     ]
     together = _ingest([*items, *extra], warehouse)
 
@@ -178,8 +179,11 @@ def test_one_call_answers_as_the_returns_ingested_one_at_a_time(
         return (o.status, o.duplicate, o.replayed, o.validation.to_json_dict())
 
     assert [answer(o) for o in together] == [answer(o) for o in alone]
-    query = (
-        "select v.hub_code, v.activity_date, v.version, v.is_current, v.appts_booked, v.warnings "
+    from surgehub.warehouse import load
+
+    stored = [name for name in load.ROW_COLUMNS if name not in {"hub_code", "activity_date"}]
+    query = (  # every value a version stores: the batch's rows converted at once, the others alone
+        f"select v.hub_code, v.activity_date, v.version, v.is_current, {', '.join(stored)} "
         "from hub_day_version v order by v.hub_code, v.activity_date, v.version"
     )
     with warehouse.connect() as a, alone_engine.connect() as b:
@@ -191,10 +195,114 @@ def test_one_call_answers_as_the_returns_ingested_one_at_a_time(
     assert len(rows_together) > 100
 
 
+def _padded_row() -> dict[str, object]:
+    """A row with codes to trim and upper-case, a blank comment and a padded sign-off."""
+    row = hub_row("14L-H2", DAY, comments="   ", signed_off_by="  A. Lead ", hub_status=" open")
+    row.update(hub_code=" 14l-h2 ", sub_icb_code="14l ")
+    return row
+
+
 def _plain(row: object) -> tuple[object, ...]:
     """A version row as plain values, the same from either backend."""
     import json
+    from decimal import Decimal
 
-    hub, day, version, current, booked, warnings = tuple(row)  # type: ignore[arg-type]
-    rules = json.loads(warnings) if isinstance(warnings, str) else warnings
-    return hub, str(day)[:10], int(version), bool(current), int(booked), rules
+    from surgehub import spec
+
+    values = dict(row._mapping)  # type: ignore[attr-defined]
+    for name, value in values.items():
+        if name == "warnings":
+            values[name] = json.loads(value) if isinstance(value, str) else value
+        elif name == "activity_date":
+            values[name] = str(value)[:10]
+        elif name == "is_current":
+            values[name] = bool(value)
+        elif name in spec.DECIMAL_COLUMNS:
+            values[name] = Decimal(str(value)).quantize(Decimal("0.01"))
+        elif isinstance(value, int | Decimal):
+            values[name] = int(value)
+    return tuple(values.items())
+
+
+def test_the_one_replay_and_duplicate_query_answers_as_the_two_queries_did(warehouse: Engine) -> None:
+    """`receipt_or_original` against `receipt_of` then `accepted_original`, over receipts that are
+    replays (of accepted and rejected returns), resends of accepted bytes, and neither."""
+    from datetime import UTC
+
+    from surgehub.warehouse import submissions
+    from tests.support.warehouse import record_submission
+
+    t = RECEIVED_AT.astimezone(UTC)
+    a, b, c = "a" * 64, "b" * 64, "c" * 64
+    recorded = [  # (locality, sha256, received, outcome)
+        ("14L", a, t, "rejected"),
+        ("14L", a, t + timedelta(hours=2), "accepted"),
+        ("14L", a, t + timedelta(hours=1), "accepted"),  # recorded later, received earlier: the original
+        ("00T", a, t + timedelta(minutes=30), "accepted"),
+        ("14L", b, t, "rejected"),
+        ("14L", c, t + timedelta(hours=1), "accepted"),
+    ]
+    with warehouse.begin() as connection:
+        for locality, sha256, received, outcome in recorded:
+            record_submission(
+                connection, sub_icb_code=locality, sha256=sha256, received_at=received, outcome=outcome
+            )
+    instants = [t + timedelta(minutes=m) for m in (-60, 0, 30, 60, 120, 180)]
+    checked = {"replay": 0, "original": 0, "neither": 0}
+    for locality in ("14L", "00T", "00V"):
+        for sha256 in (a, b, c, "d" * 64):
+            for received in instants:
+                replay, original = submissions.receipt_or_original(warehouse, locality, sha256, received)
+                was_replay = submissions.receipt_of(warehouse, locality, sha256, received)
+                was_original = (
+                    None
+                    if was_replay is not None
+                    else submissions.accepted_original(warehouse, locality, sha256)
+                )
+                ids = [None if r is None else r.submission_id for r in (replay, original)]
+                assert ids == [None if r is None else r.submission_id for r in (was_replay, was_original)]
+                if replay is not None:
+                    assert (replay.outcome, replay.received_at) == (
+                        was_replay.outcome,
+                        was_replay.received_at,
+                    )  # type: ignore[union-attr]
+                checked["replay" if replay else "original" if original else "neither"] += 1
+    assert all(checked.values()), checked
+
+
+def test_what_another_run_records_while_a_call_is_running_is_seen_by_its_later_returns(
+    surgehub_home: Path, warehouse: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The replay and duplicate checks read the warehouse for each return, never a copy kept for the
+    call: another run recording a later return's receipt (or its bytes, received earlier) between two
+    returns' checks makes it a replay (a duplicate)."""
+    import surgehub.ingest as ingest_module
+
+    first = _day_return(surgehub_home, DAY - timedelta(days=2))
+    replayed = _day_return(surgehub_home, DAY - timedelta(days=1))
+    data = csv_bytes([hub_row("14L-H2", DAY)])
+    sent_before = _item(surgehub_home, "h2.csv", data, RECEIVED_AT)
+    resent = _item(surgehub_home, "h2-again.csv", data, RECEIVED_AT + timedelta(hours=1))
+
+    real_judge = ingest_module.judge_received
+    other: list[list[IngestOutcome]] = []
+
+    def judge_then_let_another_run_in(*args: object, **kwargs: object) -> object:
+        if not other:  # while the first return is judged: another run records two receipts
+            other.append([])
+            other[0] = _ingest([replayed, sent_before], warehouse)
+        return real_judge(*args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(ingest_module, "judge_received", judge_then_let_another_run_in)
+    outcomes = _ingest([first, replayed, resent], warehouse)
+    [by_other_replayed, by_other_sent] = other[0]
+    assert [(o.status, o.duplicate) for o in other[0]] == [("accepted", False)] * 2
+    assert [(o.status, o.duplicate, o.replayed) for o in outcomes] == [
+        ("accepted", False, False),
+        ("accepted", True, True),  # the other run's receipt: a replay, nothing written
+        ("accepted", True, False),  # the other run's bytes, received earlier: a duplicate
+    ]
+    assert outcomes[1].submission_id == by_other_replayed.submission_id
+    assert outcomes[2].submission_id == by_other_sent.submission_id
+    assert count(warehouse, "select count(*) from submission") == 3
+    assert count(warehouse, "select count(*) from hub_day_version") == 3

@@ -127,3 +127,31 @@ def test_tables_from_many_localities_judged_together_answer_as_each_alone() -> N
         if alone.frame is not None:
             assert joint.frame is not None
             assert joint.frame.equals(alone.frame)
+
+
+def test_stacking_shifts_each_returns_row_numbers_as_one_table_each_did() -> None:
+    """The stacked table: every return's rows in order, its row numbers shifted past the previous
+    return's highest (what shifting each table on its own, then stacking, gave)."""
+    import numpy as np
+    import pandas as pd
+
+    from surgehub.returns.batch import _stacked
+    from surgehub.returns.read import read_return
+
+    data = [valid_return(code, seed=n) for n, code in enumerate(("00T", "00V", "14L", "00Y"))]
+    tables = [read_return(d, max_file_bytes=10**6, max_data_rows=500).table for d in data]
+    tables = [t for t in tables if t is not None]
+    several = next(t for t in tables if len(t) >= 2)
+    tables.insert(2, tables[0].iloc[0:0])  # a return without rows
+    tables.append(several.iloc[::-1])  # row numbers not in order
+    combined, offsets = _stacked(tables)
+    highest = [int(t["row_number"].max()) if len(t) else 0 for t in tables]
+    assert offsets.tolist() == np.concatenate([[0], np.cumsum(np.array(highest) + 1)[:-1]]).tolist()
+    expected = pd.concat(
+        [t.assign(row_number=t["row_number"].to_numpy() + o) for t, o in zip(tables, offsets, strict=True)],
+        ignore_index=True,
+    )
+    assert list(combined.columns) == list(expected.columns)
+    assert combined.dtypes.tolist() == expected.dtypes.tolist()
+    assert combined.equals(expected)
+    assert several["row_number"].tolist()[:2] == [1, 2]  # the tables themselves are not changed
