@@ -51,7 +51,7 @@ down: ## Stop what `make up` started
 bench: venv ## Benchmarks (about 13 minutes on an idle machine; not part of `make test`): writes bench/results.json and prints a table
 	$(PY) -m bench.run
 
-bench-stack: venv ## The national burst on the production stack, 1 then 2 Celery workers (about 30 min; needs ../shared/tools/docker-engine.sh): writes bench/results-stack.json
+bench-stack: venv ## The national burst on the production stack, 1 then 2 Celery workers (about 25 min, ~40 GB free disk; needs ../shared/tools/docker-engine.sh): writes bench/results-stack.json
 	$(PY) -m bench.stack_burst
 
 stack-test: venv ## The production stack for real on Docker (about 27 min; needs ../shared/tools/docker-engine.sh; not in `make test`)

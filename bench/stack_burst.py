@@ -30,7 +30,7 @@ workload and the 1-minute load average record how busy the shared machine was.
 
 Writes bench/results-stack.json and prints a table. Not part of `make bench` or `make test`: it needs
 a Docker engine with compose and local/debian:bookworm (../shared/tools/docker-engine.sh) and takes
-about 30 minutes (the first image build adds about 10).
+about 25 minutes (the first image build adds about 5) and ~40 GB of free disk (vfs storage).
 """
 
 from __future__ import annotations
