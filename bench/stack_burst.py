@@ -348,7 +348,12 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench.stack_burst", description=__doc__.splitlines()[0])
     parser.add_argument("--skip-build", action="store_true", help="do not rebuild the stand-in images")
     parser.add_argument(
-        "--bursts", type=int, default=BURSTS, help=f"bursts per worker count (default {BURSTS})"
+        "--bursts",
+        type=int,
+        default=BURSTS,
+        choices=range(1, BURSTS + 1),
+        metavar="1-5",
+        help=f"bursts per worker count (default {BURSTS}; each its own activity day within R07's 14 days)",
     )
     parser.add_argument("--keep", action="store_true", help="leave the stack up afterwards")
     args = parser.parse_args(argv)
