@@ -410,13 +410,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"\nbench-stack FAILED: {failed}", flush=True)
             with contextlib.suppress(Exception):
                 print(stack.logs(getattr(failed, "container", None) or "airflow-worker"))
-        if args.keep:
-            print(f"stack left up: docker compose -p {stack.project} --env-file {stack.env_file} ...")
-        else:
-            with contextlib.suppress(Exception):
-                stack.stop_helper()
-                stack.compose("down", "--volumes", "--remove-orphans", check=False)
-            shutil.rmtree(workdir, ignore_errors=True)
+        stack.leave(keep=args.keep)
     print_table(results)
     return 0 if failed is None else 1
 

@@ -299,6 +299,17 @@ class Stack:
             )
         return "\n".join(tails) or f"(no container for {container})"
 
+    def leave(self, *, keep: bool) -> None:
+        """Take the stack down with its volumes and remove its work folder, or with ``keep`` say how to
+        reach it; never raises (it runs on the way out of a failure)."""
+        if keep:
+            print(f"stack left up: docker compose -p {self.project} --env-file {self.env_file} ...")
+            return
+        with contextlib.suppress(Exception):
+            self.stop_helper()
+            self.compose("down", "--volumes", "--remove-orphans", check=False)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
     # -- HTTP --------------------------------------------------------------------------------------
 
     def url(self, port_name: str, path: str) -> str:
@@ -834,13 +845,7 @@ def main(argv: list[str] | None = None) -> int:
     )
     with contextlib.suppress(Exception):
         print(stack.logs(failed.container))
-    if args.keep:
-        print(f"stack left up: docker compose -p {stack.project} --env-file {stack.env_file} ...")
-    else:
-        with contextlib.suppress(Exception):
-            stack.stop_helper()
-            stack.compose("down", "--volumes", "--remove-orphans", check=False)
-        shutil.rmtree(workdir, ignore_errors=True)
+    stack.leave(keep=args.keep)
     return 1
 
 
