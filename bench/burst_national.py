@@ -260,12 +260,18 @@ def _runs(metadata_db: Path) -> dict[str, Any]:
         return (datetime.fromisoformat(b) - datetime.fromisoformat(a)).total_seconds()
 
     took = [s for s in (seconds(r[2], r[3]) for r in rows) if s is not None]
+    return {f"burst_national_{k}": v for k, v in run_figures(events, took).items()}
+
+
+def run_figures(events: list[int], took: list[float]) -> dict[str, Any]:
+    """The ingest runs' figures from each run's asset events and its ingest task's seconds (also
+    ``bench.stack_burst``'s, read from the stack's PostgreSQL)."""
     return {
-        "burst_national_ingest_runs": len(rows),
-        "burst_national_events_per_run_median": statistics.median(events) if events else 0,
-        "burst_national_events_per_run_max": max(events, default=0),
-        "burst_national_ingest_task_median_s": round(statistics.median(took), 2) if took else None,
-        "burst_national_ingest_task_max_s": round(max(took), 2) if took else None,
+        "ingest_runs": len(events),
+        "events_per_run_median": statistics.median(events) if events else 0,
+        "events_per_run_max": max(events, default=0),
+        "ingest_task_median_s": round(statistics.median(took), 2) if took else None,
+        "ingest_task_max_s": round(max(took), 2) if took else None,
     }
 
 

@@ -54,6 +54,7 @@ from typing import TYPE_CHECKING, Any
 
 import requests
 
+from bench.burst_national import run_figures
 from bench.live_receipts import _p95
 from tests.stack.run_stack import (
     BASE_IMAGE,
@@ -263,15 +264,7 @@ class Bench:
         )
         if rows:
             self.last_run_id = max(int(r[0]) for r in rows)
-        events = [int(r[1]) for r in rows]
-        took = [float(r[2]) for r in rows if r[2]]
-        return {
-            "ingest_runs": len(rows),
-            "events_per_run_median": statistics.median(events) if events else 0,
-            "events_per_run_max": max(events, default=0),
-            "ingest_task_median_s": round(statistics.median(took), 2) if took else None,
-            "ingest_task_max_s": round(max(took), 2) if took else None,
-        }
+        return run_figures([int(r[1]) for r in rows], [float(r[2]) for r in rows if r[2]])
 
     def cpu_by_service(self) -> dict[str, float]:
         """CPU seconds each service's containers have used (from their cgroups), summed by service."""
